@@ -1,0 +1,252 @@
+"""Benchmark: score, rank and band 10,000 and 100,000 units against a 50-indicator pact.
+
+Run from the project root with ``python bench/ranking.py``. Inputs are random
+but seeded; building them is not timed. What is timed, per run, is what the
+bot does when it ranks a bloc: :meth:`ScoreSheet.score` for every unit, then
+:func:`rank`, then :func:`band` for every unit. Preparing the score sheet
+(:meth:`ScoreSheet.build`, once per pact and set of indicators) is timed
+apart. The last line of output is one JSON object with the medians.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rules.config import (  # noqa: E402 (the project root is put on the path above)
+    Band,
+    Criterion,
+    CriterionKind,
+    Direction,
+    Extras,
+    Indicator,
+    OverPlan,
+    Pact,
+    RuleKind,
+    ScoringRule,
+    Section,
+)
+from rules.ranking import band, rank  # noqa: E402
+from rules.scoring import ScoreSheet, UnitResults  # noqa: E402
+
+SEED = 20190124
+INDICATOR_CRITERIA = 50
+SELF_CRITERIA = 10
+POOL = 64  # distinct targets per indicator, and distinct actuals per target
+TIE_BREAKS = ("section:I", "indicators_met", "bonus", "fewer_deductions")
+BANDS = [
+    Band(name="Xuất sắc", min_percent=Decimal(96)),
+    Band(name="Tốt", min_percent=Decimal(92)),
+    Band(name="Khá", min_percent=Decimal(80)),
+    Band(name="Đạt", min_percent=Decimal(0)),
+]
+
+
+def build_pact(rng: random.Random) -> Pact:
+    """A pact: section I with 50 indicator criteria of mixed rules, II and III self-scored."""
+    indicator_criteria = []
+    for index in range(INDICATOR_CRITERIA):
+        kind = rng.choice([RuleKind.proportional] * 3 + [RuleKind.threshold, RuleKind.stepped])
+        over_plan = (
+            OverPlan(points_per_percent=Decimal("0.05"), cap=Decimal("0.5"))
+            if index % 3 == 0
+            else None
+        )
+        rule = ScoringRule(
+            kind=kind,
+            step_percent=Decimal(5) if kind is RuleKind.stepped else None,
+            step_points=Decimal("0.25") if kind is RuleKind.stepped else None,
+            over_plan=over_plan,
+        )
+        indicator_criteria.append(
+            Criterion(
+                code=f"I.{index + 1}",
+                name=f"Chỉ tiêu {index + 1}",
+                kind=CriterionKind.indicator,
+                max=Decimal(1),
+                rule=rule,
+            )
+        )
+    self_criteria = [
+        Criterion(code=f"{section}.{index + 1}", name=f"Tiêu chí {index + 1}", max=Decimal(5))
+        for section in ("II", "III")
+        for index in range(SELF_CRITERIA // 2)
+    ]
+    return Pact(
+        standard_score=Decimal(100),
+        sections=[
+            Section(code="I", name="Nhiệm vụ chính trị", max=Decimal(50),
+                    criteria=indicator_criteria),
+            Section(code="II", name="Xây dựng Đảng, đoàn thể", max=Decimal(25),
+                    criteria=self_criteria[:5]),
+            Section(code="III", name="Công tác thi đua, khen thưởng", max=Decimal(25),
+                    criteria=self_criteria[5:]),
+        ],
+        bonus=Extras(
+            max=Decimal(5),
+            criteria=[
+                Criterion(code="B.1", name="Sáng kiến", kind=CriterionKind.bonus, max=Decimal(3)),
+                Criterion(code="B.2", name="Khen thưởng", kind=CriterionKind.bonus, max=Decimal(3)),
+            ],
+        ),
+        deductions=Extras(
+            max=Decimal(5),
+            criteria=[
+                Criterion(code="D.1", name="Nộp chậm", kind=CriterionKind.deduction,
+                          max=Decimal(2)),
+                Criterion(code="D.2", name="Vi phạm", kind=CriterionKind.deduction,
+                          max=Decimal(5)),
+            ],
+        ),
+    )
+
+
+class Inputs:
+    """Seeded random indicators and results for a number of units."""
+
+    def __init__(self, pact: Pact, units: int, rng: random.Random) -> None:
+        self.pact = pact
+        self.unit_codes = [f"U{number:06d}" for number in range(units)]
+        # Pools of Decimal values shared between units keep memory small; every
+        # unit still gets its own random pick, and the scoring does all its work.
+        self.directions = [
+            Direction.lower if index % 7 == 3 else Direction.higher
+            for index in range(INDICATOR_CRITERIA)
+        ]
+        self.targets = [
+            [Decimal(rng.randint(1, 50_000)) for _ in range(POOL)]
+            for _ in range(INDICATOR_CRITERIA)
+        ]
+        for index, direction in enumerate(self.directions):
+            if direction is Direction.lower:
+                self.targets[index][0] = Decimal(0)  # "no accidents" plans
+        self.actuals = [
+            [
+                [
+                    (target * Decimal(rng.randint(75, 125)) / 100).quantize(Decimal("0.1"))
+                    if target
+                    else Decimal(rng.choice([0, 0, 1]))
+                    for _ in range(POOL)
+                ]
+                for target in targets
+            ]
+            for targets in self.targets
+        ]
+        self.picks = [
+            [rng.randrange(POOL) for _ in range(INDICATOR_CRITERIA)] for _ in range(units)
+        ]
+        codes = [f"CT{index + 1:02d}" for index in range(INDICATOR_CRITERIA)]
+        self.indicator_codes = codes
+        self.criterion_codes = [f"I.{index + 1}" for index in range(INDICATOR_CRITERIA)]
+        scores = [Decimal(value) / 4 for value in range(21)]
+        self.results = [
+            self._results(unit, self.picks[number], rng, scores)
+            for number, unit in enumerate(self.unit_codes)
+        ]
+
+    def _results(
+        self, unit: str, picks: list[int], rng: random.Random, scores: list[Decimal]
+    ) -> UnitResults:
+        actuals = {
+            code: self.actuals[index][picks[index]][rng.randrange(POOL)]
+            for index, code in enumerate(self.indicator_codes)
+            if rng.random() > 0.02  # a few indicators not reported
+        }
+        self_scores = {
+            f"{section}.{index + 1}": rng.choice(scores[12:])
+            for section in ("II", "III")
+            for index in range(SELF_CRITERIA // 2)
+        }
+        if rng.random() < 0.3:
+            self_scores["B.1"] = rng.choice(scores[:13])
+        if rng.random() < 0.1:
+            self_scores["D.1"] = rng.choice(scores[:9])
+        reviewed = {"II.1": rng.choice(scores)} if rng.random() < 0.2 else {}
+        return UnitResults(unit, actuals, self_scores, reviewed)
+
+    def indicators(self) -> Iterator[Indicator]:
+        """Every unit's indicators, made on the fly (millions of models would not fit well)."""
+        construct = Indicator.model_construct
+        for number, unit in enumerate(self.unit_codes):
+            picks = self.picks[number]
+            for index, code in enumerate(self.indicator_codes):
+                yield construct(
+                    code=code,
+                    unit=unit,
+                    criterion=self.criterion_codes[index],
+                    text=code,
+                    measure="hộ",
+                    target=self.targets[index][picks[index]],
+                    direction=self.directions[index],
+                    weight=Decimal(1),
+                )
+
+
+def run_once(sheet: ScoreSheet, inputs: Inputs) -> tuple[float, str]:
+    """Score, rank and band every unit; the seconds taken and the leader's code."""
+    started = time.perf_counter()
+    scores = sheet.score_all(inputs.results)
+    ranked = rank(scores, TIE_BREAKS)
+    named = [band(place.score.percent_of_standard, BANDS) for place in ranked]
+    elapsed = time.perf_counter() - started
+    assert len(named) == len(inputs.results)
+    return elapsed, ranked[0].unit_code
+
+
+def measure(units: int, runs: int, pact: Pact) -> tuple[float, float]:
+    """Median seconds of scoring+ranking+bands over runs, and the sheet's build time."""
+    inputs = Inputs(pact, units, random.Random(SEED + units))
+    started = time.perf_counter()
+    sheet = ScoreSheet.build(pact, inputs.indicators())
+    build_seconds = time.perf_counter() - started
+    # The inputs live for the whole benchmark: keep the cycle collector off them.
+    gc.collect()
+    gc.freeze()
+    times = []
+    leaders = set()
+    for _ in range(runs):
+        elapsed, leader = run_once(sheet, inputs)
+        times.append(elapsed)
+        leaders.add(leader)
+        gc.collect()
+    assert len(leaders) == 1, "the same inputs must give the same leader"
+    median = statistics.median(times)
+    print(
+        f"{units:>7,} units x {INDICATOR_CRITERIA} indicators: median {median:.3f} s "
+        f"(runs: {', '.join(f'{t:.3f}' for t in times)}); sheet build {build_seconds:.3f} s"
+    )
+    del sheet, inputs
+    gc.unfreeze()
+    gc.collect()
+    return median, build_seconds
+
+
+def main() -> None:
+    """Run both sizes and print the medians; the last line is JSON."""
+    pact = build_pact(random.Random(SEED))
+    small, small_build = measure(10_000, 5, pact)
+    large, large_build = measure(100_000, 3, pact)
+    print(
+        json.dumps(
+            {
+                "units_10k_s": round(small, 4),
+                "units_100k_s": round(large, 4),
+                "ratio": round(large / small, 2),
+                "build_10k_s": round(small_build, 4),
+                "build_100k_s": round(large_build, 4),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""The operator's command line: `python -m bot <command>`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bot.loading import FileError, load_bloc_file, load_results_file
+from bot.settings import Settings, get_settings
+from handlers.ranking import RankingError, RankingReport, compute_ranking
+from rules.config import PeriodKind
+from rules.numbers import format_number, format_percent
+from storage.audit import list_audit
+from storage.blocs import LoadError, find_bloc, load_bloc
+from storage.db import make_engine, migrate, session_scope
+from storage.invites import issue_invites
+from storage.results import ResultsError, import_results
+
+Command = Callable[[argparse.Namespace, Settings, Console], int]
+
+AWARD_LABELS = {
+    "flag": "Cờ thi đua",
+    "flag-pending-acclaim": "Cờ thi đua (chờ suy tôn)",
+    "merit": "Bằng khen",
+}
+
+
+def _fail(console: Console, lines: Sequence[str]) -> int:
+    for line in lines:
+        console.print(f"[red]✗[/red] {line}", highlight=False, soft_wrap=True)
+    return 2
+
+
+def cmd_init(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Validate a bloc file and load it (idempotent; changes are audited)."""
+    path = Path(args.file)
+    try:
+        config = load_bloc_file(path)
+    except FileError as exc:
+        return _fail(console, str(exc).splitlines())
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            summary = load_bloc(session=session, config=config, actor=f"cli:init {path.name}")
+    except LoadError as exc:
+        return _fail(console, [f"{path}: {problem}" for problem in exc.problems])
+    finally:
+        engine.dispose()
+    if summary.created:
+        console.print(f"Loaded bloc {summary.bloc_code}: {len(config.units)} units, "
+                      f"{len(config.officers)} officers, {len(config.indicators)} indicators.")
+    elif summary.changes:
+        console.print(f"Updated bloc {summary.bloc_code}:")
+        for change in summary.changes:
+            console.print(f"  - {change}", highlight=False)
+    else:
+        console.print(f"Bloc {summary.bloc_code} is already up to date; nothing changed.")
+    return 0
+
+
+def cmd_results_import(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Load results sent outside the chat; audited."""
+    path = Path(args.file)
+    try:
+        results = load_results_file(path)
+    except FileError as exc:
+        return _fail(console, str(exc).splitlines())
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            summary = import_results(session=session, results=results, actor=f"cli:import {path.name}")
+    except ResultsError as exc:
+        return _fail(console, [f"{path}: {problem}" for problem in exc.problems])
+    finally:
+        engine.dispose()
+    console.print(f"Imported results of {summary.units} units "
+                  f"({summary.changed_entries} values changed).")
+    return 0
+
+
+def render_ranking_table(report: RankingReport, console: Console) -> None:
+    """A readable terminal table of the ranking."""
+    table = Table(title=f"{report.bloc_name} — {report.period} {report.year}")
+    table.add_column("Hạng", justify="right")
+    table.add_column("Đơn vị")
+    section_codes = list(report.rows[0].sections) if report.rows else []
+    for code in section_codes:
+        table.add_column(f"ND {code}", justify="right")
+    table.add_column("Thưởng", justify="right")
+    table.add_column("Trừ", justify="right")
+    table.add_column("Tổng", justify="right")
+    table.add_column("%", justify="right")
+    table.add_column("Xếp loại")
+    table.add_column("Đề nghị")
+    for row in report.rows:
+        table.add_row(
+            str(row.rank),
+            row.unit_name,
+            *(format_number(row.sections[code], decimals=2) for code in section_codes),
+            format_number(row.bonus, decimals=2),
+            format_number(row.deductions, decimals=2),
+            format_number(row.total, decimals=2),
+            format_percent(row.percent_of_standard),
+            row.band or "",
+            AWARD_LABELS.get(row.award or "", ""),
+        )
+    console.print(table)
+
+
+def cmd_ranking(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Print the ranking of a period as a table or JSON."""
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            report = compute_ranking(session=session, bloc_code=args.bloc, year=args.year,
+                                     period=PeriodKind(args.period))
+    except RankingError as exc:
+        return _fail(console, [str(exc)])
+    finally:
+        engine.dispose()
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False) + "\n")
+    else:
+        render_ranking_table(report, console)
+    return 0
+
+
+def cmd_invites(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Issue one personal invite code per officer and print them with deep links."""
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            bloc = find_bloc(session=session, bloc_code=args.bloc)
+            if bloc is None:
+                return _fail(console, ["no such bloc; give --bloc CODE (see `init`)"])
+            issued = issue_invites(
+                session=session, bloc_id=bloc.id, now=dt.datetime.now(dt.UTC),
+                ttl=dt.timedelta(days=settings.invite_ttl_days), actor="cli:invites",
+                include_linked=args.all,
+            )
+    finally:
+        engine.dispose()
+    table = Table(title="Mã mời cá nhân (dùng một lần)")
+    for column in ("Đơn vị", "Cán bộ", "Mã", "Hết hạn", "Liên kết"):
+        table.add_column(column)
+    for invite in issued:
+        link = f"https://t.me/{settings.bot_username}?start={invite.code}" if settings.bot_username else ""
+        table.add_row(invite.unit_code, invite.officer_name, invite.code,
+                      invite.expires_at.date().isoformat(), link)
+    console.print(table)
+    if not issued:
+        console.print("Every officer is already linked; use --all to issue new codes anyway.")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Print the audit trail."""
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            bloc_id = None
+            if args.bloc:
+                bloc = find_bloc(session=session, bloc_code=args.bloc)
+                if bloc is None:
+                    return _fail(console, [f"no bloc {args.bloc!r}"])
+                bloc_id = bloc.id
+            entries = list_audit(session=session, bloc_id=bloc_id, unit_code=args.unit, limit=args.limit)
+    finally:
+        engine.dispose()
+    table = Table(title="Nhật ký thay đổi")
+    for column in ("Lúc (UTC)", "Ai", "Khối", "Đơn vị", "Việc", "Đối tượng", "Trước", "Sau"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        table.add_row(entry.at.strftime("%Y-%m-%d %H:%M:%S"), entry.actor, entry.bloc_code or "",
+                      entry.unit_code or "", entry.action, entry.target, entry.before or "",
+                      entry.after or "")
+    console.print(table)
+    return 0
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Offline demo on a fresh SQLite file: the seed bloc, its results, the ranking."""
+    database = Path(args.database)
+    for suffix in ("", "-wal", "-shm"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    demo_settings = settings.model_copy(update={"database_url": f"sqlite:///{database}"})
+    bloc_file = EXAMPLES / "khoi3-2018.yaml"
+    results_file = EXAMPLES / "khoi3-2018-results.yaml"
+    console.rule("Khối thi đua số 3 — năm 2018 (demo)")
+    steps: list[tuple[Command, argparse.Namespace]] = [
+        (cmd_init, argparse.Namespace(file=str(bloc_file))),
+        (cmd_results_import, argparse.Namespace(file=str(results_file))),
+        (cmd_ranking, argparse.Namespace(bloc="K3", year=2018, period="year-end", format="table")),
+    ]
+    for step, step_args in steps:
+        status = step(step_args, demo_settings, console)
+        if status:
+            return status
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="offline demo on a fresh SQLite database")
+    demo.add_argument("--database", default="data/demo.db")
+    demo.set_defaults(handler=cmd_demo)
+
+    init = commands.add_parser("init", help="validate and load a bloc configuration file")
+    init.add_argument("file")
+    init.set_defaults(handler=cmd_init)
+
+    results = commands.add_parser("results", help="results sent outside the chat")
+    results_commands = results.add_subparsers(dest="results_command", required=True)
+    results_import = results_commands.add_parser("import", help="import a results file")
+    results_import.add_argument("file")
+    results_import.set_defaults(handler=cmd_results_import)
+
+    ranking = commands.add_parser("ranking", help="print the ranking")
+    ranking.add_argument("--bloc")
+    ranking.add_argument("--year", type=int)
+    ranking.add_argument("--period", choices=[kind.value for kind in PeriodKind], default="year-end")
+    ranking.add_argument("--format", choices=["table", "json"], default="table")
+    ranking.set_defaults(handler=cmd_ranking)
+
+    invites = commands.add_parser("invites", help="issue personal invite codes")
+    invites.add_argument("--bloc")
+    invites.add_argument("--all", action="store_true", help="also for officers already linked")
+    invites.set_defaults(handler=cmd_invites)
+
+    audit = commands.add_parser("audit", help="print the audit trail")
+    audit.add_argument("--bloc")
+    audit.add_argument("--unit")
+    audit.add_argument("--limit", type=int, default=1000)
+    audit.set_defaults(handler=cmd_audit)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit status is 0 on success, 2 on bad input."""
+    args = build_parser().parse_args(argv)
+    console = Console(width=max(Console().width, 140))
+    handler: Command = args.handler
+    return handler(args, get_settings(), console)

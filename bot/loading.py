@@ -1,0 +1,85 @@
+"""Reading configuration and results files, with errors that name the file and the path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from rules.config import BlocConfig, ResultsFile
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class FileError(Exception):
+    """A file that cannot be used, with one line per problem."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        super().__init__("\n".join(f"{path}: {problem}" for problem in problems))
+        self.path = path
+        self.problems = problems
+
+
+class _TextNumberLoader(yaml.SafeLoader):
+    """A safe loader that leaves floats as text: `29.945` is read the Vietnamese way later."""
+
+
+_TextNumberLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:float"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def format_location(location: tuple[int | str, ...]) -> str:
+    """Turn a pydantic error location into `units[3].code`."""
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file, reporting the line of a syntax error."""
+    try:
+        content = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FileError(path, [f"cannot be read: {exc.strerror or exc}"]) from exc
+    except UnicodeDecodeError as exc:
+        raise FileError(path, ["is not UTF-8 text; save it as UTF-8"]) from exc
+    try:
+        return yaml.load(content, Loader=_TextNumberLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise FileError(path, [f"{where}not valid YAML ({problem})"]) from exc
+
+
+def validate(model: type[ModelT], data: Any, path: Path) -> ModelT:
+    """Validate parsed data, turning pydantic errors into `path: location: message` lines."""
+    if not isinstance(data, dict):
+        raise FileError(path, ["the file must be a mapping of keys (bloc:, units:, ...)"])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            location = format_location(tuple(error["loc"]))
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{location}: {message}" if location else message)
+        raise FileError(path, problems) from exc
+
+
+def load_bloc_file(path: Path) -> BlocConfig:
+    """Read and validate a bloc configuration file."""
+    return validate(BlocConfig, read_yaml(path), path)
+
+
+def load_results_file(path: Path) -> ResultsFile:
+    """Read and validate a results file."""
+    return validate(ResultsFile, read_yaml(path), path)

@@ -1,0 +1,185 @@
+"""Reading and writing numbers the Vietnamese way.
+
+Vietnamese groups thousands with a dot and marks decimals with a comma:
+``30.544`` is thirty thousand five hundred forty-four and ``96,5`` is ninety-six
+and a half. Officers also type English-style numbers, spaces as group
+separators and percent signs, so :func:`parse_number` accepts all of those and
+refuses, with a reason, what cannot be read with certainty (``30,544``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import Literal
+
+from babel.numbers import format_decimal
+
+__all__ = [
+    "MAX_LENGTH",
+    "NumberError",
+    "ParsedNumber",
+    "format_number",
+    "format_percent",
+    "parse_number",
+]
+
+MAX_LENGTH = 40
+"""The longest text :func:`parse_number` reads (after trimming surrounding spaces)."""
+
+Reason = Literal["empty", "invalid", "ambiguous", "too_long"]
+
+# Characters that may group thousands besides the dot and the comma. NFKC turns
+# the no-break and thin spaces into a plain space, the rest are listed for safety.
+_SPACES = "\u00a0\u2007\u2009\u202f"
+_MINUS_SIGNS = "-\u2212\u2013"
+_DIGITS = re.compile(r"[0-9]+")
+_BODY = re.compile(r"[0-9., ]+")
+_DEFAULT_PLACES = 4
+
+
+class NumberError(ValueError):
+    """Text that is not a number, or not one number with certainty."""
+
+    def __init__(self, reason: Reason, message: str, candidates: tuple[Decimal, ...] = ()) -> None:
+        super().__init__(message)
+        self.reason: Reason = reason
+        self.candidates: tuple[Decimal, ...] = candidates
+
+
+@dataclass(frozen=True)
+class ParsedNumber:
+    """A number read from text; ``percent`` is True when the text ended with ``%``."""
+
+    value: Decimal
+    percent: bool
+
+
+def parse_number(text: str) -> ParsedNumber:
+    """Read a number typed the Vietnamese way (``30.544``, ``96,5``, ``102%``)."""
+    stripped = text.strip()
+    if len(stripped) > MAX_LENGTH:
+        raise NumberError("too_long", f"the text is longer than {MAX_LENGTH} characters")
+    if not stripped:
+        raise NumberError("empty", "the text is empty")
+    # NFKC folds full-width digits and percent signs and odd spaces to ASCII.
+    normal = unicodedata.normalize("NFKC", stripped)
+    for space in _SPACES:
+        normal = normal.replace(space, " ")
+    percent = normal.endswith("%")
+    if percent:
+        normal = normal[:-1].rstrip(" ")
+    negative = False
+    if normal and normal[0] in _MINUS_SIGNS + "+":
+        negative = normal[0] != "+"
+        normal = normal[1:]
+    if not normal:
+        raise NumberError("invalid", f"no digits in {text!r}")
+    if not _BODY.fullmatch(normal) or not normal[0].isdigit() or not normal[-1].isdigit():
+        raise NumberError("invalid", f"{text!r} is not a number")
+    magnitudes = _read_body(normal, text)
+    if len(magnitudes) > 1:
+        candidates = tuple(_signed(value, negative) for value in magnitudes)
+        raise NumberError(
+            "ambiguous",
+            f"{text!r} may be read as {candidates[0]} (comma groups thousands) "
+            f"or {candidates[1]} (comma marks decimals)",
+            candidates,
+        )
+    return ParsedNumber(value=_signed(magnitudes[0], negative), percent=percent)
+
+
+def _signed(value: Decimal, negative: bool) -> Decimal:
+    # copy_negate is exact (no context rounding); a zero never gets a minus sign.
+    return value.copy_negate() if negative and not value.is_zero() else value
+
+
+def _read_body(body: str, text: str) -> tuple[Decimal, ...]:
+    """The possible readings of unsigned digits, dots, commas and spaces (one unless ambiguous)."""
+    invalid = NumberError("invalid", f"{text!r} is not a number: inconsistent digit grouping")
+    dots, commas = body.count("."), body.count(",")
+    if " " in body:
+        # Spaces group thousands, so a single dot or comma can only mark decimals.
+        if dots + commas > 1:
+            raise invalid
+        whole, _, fraction = body.replace(",", ".").partition(".")
+        if not _is_grouping(whole.split(" ")) or (fraction and not _DIGITS.fullmatch(fraction)):
+            raise invalid
+        return (_decimal(whole.replace(" ", ""), fraction),)
+    if dots and commas:
+        mark = "." if body.rfind(".") > body.rfind(",") else ","
+        group = "," if mark == "." else "."
+        if body.count(mark) != 1:
+            raise invalid
+        whole, _, fraction = body.partition(mark)
+        if not _is_grouping(whole.split(group)):
+            raise invalid
+        return (_decimal(whole.replace(group, ""), fraction),)
+    if not dots and not commas:
+        return (Decimal(body),)
+    mark = "." if dots else ","
+    parts = body.split(mark)
+    if len(parts) > 2:
+        # Several marks: they can only group thousands.
+        if not _is_grouping(parts):
+            raise invalid
+        return (Decimal("".join(parts)),)
+    whole, fraction = parts
+    if len(fraction) == 3 and _is_first_group(whole):
+        grouped = Decimal(whole + fraction)
+        if mark == ".":
+            # The Vietnamese way: a dot before three digits groups thousands.
+            return (grouped,)
+        # `30,544`: a Vietnamese decimal, or English thousands.
+        return (grouped, _decimal(whole, fraction))
+    return (_decimal(whole, fraction),)
+
+
+def _is_first_group(digits: str) -> bool:
+    return 1 <= len(digits) <= 3 and digits.isdigit() and not digits.startswith("0")
+
+
+def _is_grouping(groups: list[str]) -> bool:
+    """Whether groups read as 1-3 leading digits, then groups of exactly three."""
+    if len(groups) == 1:
+        return _DIGITS.fullmatch(groups[0]) is not None
+    return _is_first_group(groups[0]) and all(
+        len(group) == 3 and group.isdigit() for group in groups[1:]
+    )
+
+
+def _decimal(whole: str, fraction: str) -> Decimal:
+    if not _DIGITS.fullmatch(whole) or (fraction and not _DIGITS.fullmatch(fraction)):
+        raise NumberError("invalid", f"{whole}.{fraction} is not a number")
+    return Decimal(f"{whole}.{fraction}" if fraction else whole)
+
+
+def format_number(value: Decimal, *, decimals: int | None = None, locale: str = "vi") -> str:
+    """Write a number for people: ``30.544``, ``96,5`` in Vietnamese; ``decimals`` fixes places."""
+    if not value.is_finite():
+        raise ValueError(f"cannot format {value}")
+    if decimals is not None and decimals < 0:
+        raise ValueError("decimals must be >= 0")
+    places = _DEFAULT_PLACES if decimals is None else decimals
+    if decimals is None:
+        pattern = "#,##0." + "#" * places
+    else:
+        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    # Room for every digit: Babel quantizes in the current context too.
+    with localcontext() as context:
+        context.prec = max(context.prec, value.adjusted() + places + 2)
+        shown = value
+        exponent = value.as_tuple().exponent
+        if decimals is not None or (isinstance(exponent, int) and exponent < -places):
+            # Round here, half up; Babel would round half even.
+            shown = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        if shown.is_zero():
+            shown = shown.copy_abs()  # never "-0"
+        return str(format_decimal(shown, format=pattern, locale=locale))
+
+
+def format_percent(value: Decimal, *, decimals: int = 1, locale: str = "vi") -> str:
+    """Write a value already in percent units: ``Decimal(102)`` gives ``102,0%``."""
+    return format_number(value, decimals=decimals, locale=locale) + "%"

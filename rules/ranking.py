@@ -1,0 +1,89 @@
+"""Ranking units by their scores, with the bloc's tie-breaks, and banding them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from rules.config import Band, TieBreak
+from rules.scoring import UnitScore
+
+__all__ = ["RankedUnit", "band", "rank"]
+
+_SECTION_PREFIX = "section:"
+
+
+@dataclass(frozen=True, slots=True)
+class RankedUnit:
+    """A unit's place: ``rank`` is shared by units still equal after every tie-break."""
+
+    rank: int
+    score: UnitScore
+    shared: bool
+
+    @property
+    def unit_code(self) -> str:
+        """The unit's code."""
+        return self.score.unit_code
+
+
+def _column(scores: Sequence[UnitScore], key: str) -> list[Any]:
+    """One tie-break for every unit, as a value where higher is better."""
+    if key.startswith(_SECTION_PREFIX):
+        section = key.removeprefix(_SECTION_PREFIX)
+        try:
+            return [score.sections[section] for score in scores]
+        except KeyError:
+            raise ValueError(f"tie-break {key!r}: no such section in the scores") from None
+    if key == TieBreak.indicators_met:
+        return [score.indicators_met for score in scores]
+    if key == TieBreak.bonus:
+        return [score.bonus for score in scores]
+    if key == TieBreak.fewer_deductions:
+        return [-score.deductions for score in scores]
+    raise ValueError(f"unknown tie-break {key!r}")
+
+
+def rank(scores: Sequence[UnitScore], tie_breaks: Sequence[str]) -> list[RankedUnit]:
+    """Order units best first and number them by competition ranking (1, 1, 3).
+
+    Units are ordered by total, higher first, then by each tie-break in turn:
+    ``section:<code>`` (that section's points, higher first), ``indicators_met``
+    (higher first), ``bonus`` (higher first), ``fewer_deductions`` (lower first).
+    Units still equal share a rank and are listed by unit code. O(n log n).
+    """
+    codes = [score.unit_code for score in scores]
+    if len(set(codes)) != len(codes):
+        raise ValueError("a unit appears twice in the scores")
+    # One key per unit, built column by column (cheaper than a key function per unit).
+    columns = [[score.total for score in scores]]
+    columns.extend(_column(scores, key) for key in tie_breaks)
+    keys = list(zip(*columns, strict=True))
+    # Sort by code, then stably by key, best first: equal units stay in code order.
+    order = sorted(range(len(scores)), key=codes.__getitem__)
+    order.sort(key=keys.__getitem__, reverse=True)
+    ranked: list[RankedUnit] = []
+    position = 0
+    for start, index in enumerate(order):
+        if start < position:
+            continue
+        # A run of equal keys shares the rank of its first place.
+        position = start + 1
+        while position < len(order) and keys[order[position]] == keys[index]:
+            position += 1
+        shared = position - start > 1
+        ranked.extend(
+            RankedUnit(rank=start + 1, score=scores[member], shared=shared)
+            for member in order[start:position]
+        )
+    return ranked
+
+
+def band(percent: Decimal, bands: Sequence[Band]) -> str | None:
+    """The name of the highest band whose minimum the percent of the standard score reaches."""
+    for candidate in sorted(bands, key=lambda item: item.min_percent, reverse=True):
+        if candidate.min_percent <= percent:
+            return candidate.name
+    return None

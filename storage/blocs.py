@@ -1,0 +1,341 @@
+"""Loading a bloc configuration into the database, and reading it back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from decimal import Decimal
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, SQLModel, col, select
+
+from rules.config import BlocConfig, CriterionKind, Window
+from storage.audit import record
+from storage.models import (
+    Bloc,
+    Criterion,
+    Indicator,
+    Officer,
+    Period,
+    Submission,
+    Unit,
+    YearRoles,
+    utcnow,
+)
+
+RowT = TypeVar("RowT", bound=SQLModel)
+
+
+class LoadError(Exception):
+    """The configuration cannot be applied to what the database already holds."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class LoadSummary:
+    """What loading a configuration did."""
+
+    bloc_code: str
+    created: bool
+    changes: list[str] = field(default_factory=list)
+
+
+def config_to_json(config: BlocConfig) -> str:
+    """The canonical JSON text of a configuration (read back with `context={'stored': True}`)."""
+    return config.model_dump_json()
+
+
+@lru_cache(maxsize=64)
+def config_from_json(text: str) -> BlocConfig:
+    """Read a configuration stored by :func:`config_to_json` (cached: models are frozen)."""
+    return BlocConfig.model_validate_json(text, context={"stored": True})
+
+
+def _local_to_utc(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(dt.UTC)
+
+
+def _window(window: Window | None, zone: ZoneInfo) -> tuple[dt.datetime | None, dt.datetime | None]:
+    if window is None:
+        return None, None
+    return _local_to_utc(window.opens, zone), _local_to_utc(window.deadline, zone)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _sync(
+    *,
+    session: Session,
+    model: type[RowT],
+    existing: dict[str, RowT],
+    wanted: dict[str, dict[str, Any]],
+    fixed: dict[str, Any],
+    what: str,
+    actor: str,
+    bloc_id: int | None,
+    summary: LoadSummary,
+    key_field: str | None = "code",
+) -> dict[str, RowT]:
+    """Create or update rows so that they hold `wanted`; audit each change."""
+    rows: dict[str, RowT] = {}
+    for key, values in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            keyed = {key_field: key} if key_field else {}
+            row = model(**fixed, **keyed, **values)
+            session.add(row)
+            summary.changes.append(f"{what} {key}: added")
+            record(
+                session=session, actor=actor, bloc_id=bloc_id, action=f"{what}.add", target=key,
+                before=None, after={name: _plain(value) for name, value in values.items()},
+            )
+        else:
+            before = {name: _plain(getattr(row, name)) for name in values}
+            after = {name: _plain(value) for name, value in values.items()}
+            if before != after:
+                for name, value in values.items():
+                    setattr(row, name, value)
+                session.add(row)
+                changed = sorted(name for name in values if before[name] != after[name])
+                summary.changes.append(f"{what} {key}: {', '.join(changed)} changed")
+                record(
+                    session=session, actor=actor, bloc_id=bloc_id, action=f"{what}.update",
+                    target=key,
+                    before={name: before[name] for name in changed},
+                    after={name: after[name] for name in changed},
+                )
+        rows[key] = row
+    session.flush()
+    return rows
+
+
+def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummary:
+    """Create or update a bloc from its configuration; a same file twice changes nothing."""
+    text = config_to_json(config)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    bloc = session.exec(select(Bloc).where(Bloc.code == config.bloc.code)).first()
+    summary = LoadSummary(bloc_code=config.bloc.code, created=bloc is None)
+    if bloc is not None and bloc.config_hash == digest:
+        return summary
+    zone = config.zone()
+    values = {
+        "name": config.bloc.name,
+        "province": config.bloc.province,
+        "timezone": config.bloc.timezone,
+        "language": config.bloc.language,
+    }
+    if bloc is None:
+        bloc = Bloc(code=config.bloc.code, config_json=text, config_hash=digest, **values)
+        session.add(bloc)
+        session.flush()
+        summary.changes.append(f"bloc {config.bloc.code}: added")
+        record(session=session, actor=actor, bloc_id=bloc.id, action="bloc.add",
+               target=config.bloc.code, before=None, after=values)
+    else:
+        before = {name: getattr(bloc, name) for name in values}
+        if before != values:
+            summary.changes.append(f"bloc {config.bloc.code}: details changed")
+            record(session=session, actor=actor, bloc_id=bloc.id, action="bloc.update",
+                   target=config.bloc.code, before=before, after=values)
+        for name, value in values.items():
+            setattr(bloc, name, value)
+        bloc.config_json, bloc.config_hash, bloc.updated_at = text, digest, utcnow()
+        session.add(bloc)
+        session.flush()
+    assert bloc.id is not None
+    bloc_id = bloc.id
+    common = {"session": session, "actor": actor, "bloc_id": bloc_id, "summary": summary}
+
+    old_units = {row.code: row for row in session.exec(select(Unit).where(Unit.bloc_id == bloc_id))}
+    gone = sorted(set(old_units) - {unit.code for unit in config.units})
+    if gone:
+        raise LoadError([
+            f"units: {code} is in the database but not in the file; keep it and set its "
+            "valid_to date instead (past years keep their members)"
+            for code in gone
+        ])
+    units = _sync(
+        model=Unit, existing=old_units, fixed={"bloc_id": bloc_id}, what="unit",
+        wanted={
+            unit.code: {"name": unit.name, "short_name": unit.short_name,
+                        "valid_from": unit.valid_from, "valid_to": unit.valid_to}
+            for unit in config.units
+        },
+        **common,
+    )
+    unit_ids = {code: row.id for code, row in units.items()}
+
+    old_officers = {row.code: row for row in session.exec(select(Officer).where(Officer.bloc_id == bloc_id))}
+    _sync(
+        model=Officer, existing=old_officers, fixed={"bloc_id": bloc_id}, what="officer",
+        wanted={
+            officer.code: {
+                "name": officer.name, "unit_id": unit_ids[officer.unit], "role": officer.role.value,
+                "voter": officer.votes_for_unit, "phone": officer.phone,
+                "telegram_username": officer.telegram_username, "active": True,
+            }
+            for officer in config.officers
+        },
+        **common,
+    )
+    for code in sorted(set(old_officers) - {officer.code for officer in config.officers}):
+        row = old_officers[code]
+        if row.active:
+            row.active = False
+            session.add(row)
+            summary.changes.append(f"officer {code}: deactivated")
+            record(session=session, actor=actor, bloc_id=bloc_id, action="officer.deactivate",
+                   target=code, before={"active": True}, after={"active": False})
+
+    old_periods = {
+        f"{row.year} {row.kind}": row for row in session.exec(select(Period).where(Period.bloc_id == bloc_id))
+    }
+    wanted_periods: dict[str, dict[str, Any]] = {}
+    for period in config.periods:
+        reporting_opens, reporting_deadline = _window(period.reporting, zone)
+        review_opens, review_deadline = _window(period.review, zone)
+        votes_opens, votes_deadline = _window(period.votes, zone)
+        wanted_periods[f"{period.year} {period.kind.value}"] = {
+            "year": period.year, "kind": period.kind.value,
+            "reporting_opens": reporting_opens, "reporting_deadline": reporting_deadline,
+            "review_opens": review_opens, "review_deadline": review_deadline,
+            "votes_opens": votes_opens, "votes_deadline": votes_deadline,
+        }
+    _sync(model=Period, existing=old_periods, fixed={"bloc_id": bloc_id}, what="period",
+          wanted=wanted_periods, key_field=None, **common)
+
+    old_criteria = {row.code: row for row in session.exec(select(Criterion).where(Criterion.bloc_id == bloc_id))}
+    wanted_criteria: dict[str, dict[str, Any]] = {}
+    for position, criterion in enumerate(config.pact.criteria()):
+        section = config.pact.section_of(criterion.code)
+        wanted_criteria[criterion.code] = {
+            "section_code": section.code if section else None, "name": criterion.name,
+            "kind": criterion.kind.value, "max_points": criterion.max, "position": position,
+        }
+    old_indicators = {row.code: row for row in session.exec(select(Indicator).where(Indicator.bloc_id == bloc_id))}
+    for code in sorted(set(old_indicators) - {indicator.code for indicator in config.indicators}):
+        session.delete(old_indicators.pop(code))
+        summary.changes.append(f"indicator {code}: removed")
+        record(session=session, actor=actor, bloc_id=bloc_id, action="indicator.remove",
+               target=code, before={"code": code}, after=None)
+    session.flush()
+    criteria = _sync(model=Criterion, existing=old_criteria, fixed={"bloc_id": bloc_id},
+                     what="criterion", wanted=wanted_criteria, **common)
+    _sync(
+        model=Indicator, existing=old_indicators, fixed={"bloc_id": bloc_id}, what="indicator",
+        wanted={
+            indicator.code: {
+                "unit_id": unit_ids[indicator.unit], "criterion_id": criteria[indicator.criterion].id,
+                "text": indicator.text, "measure": indicator.measure, "target": indicator.target,
+                "direction": indicator.direction.value, "position": position,
+            }
+            for position, indicator in enumerate(config.indicators)
+        },
+        **common,
+    )
+    for code in sorted(set(old_criteria) - set(wanted_criteria)):
+        session.delete(old_criteria[code])
+        summary.changes.append(f"criterion {code}: removed")
+        record(session=session, actor=actor, bloc_id=bloc_id, action="criterion.remove",
+               target=code, before={"code": code}, after=None)
+
+    old_roles = {
+        str(row.year): row for row in session.exec(select(YearRoles).where(YearRoles.bloc_id == bloc_id))
+    }
+    wanted_roles = {
+        str(year): {"year": year, "leader_unit_id": unit_ids[config.roles.leader],
+                    "deputy_unit_id": unit_ids[config.roles.deputy], "source": "config"}
+        for year in sorted({period.year for period in config.periods})
+        # An elected result for a year is not overwritten by the file.
+        if str(year) not in old_roles or old_roles[str(year)].source == "config"
+    }
+    _sync(model=YearRoles, existing=old_roles, fixed={"bloc_id": bloc_id}, what="roles",
+          wanted=wanted_roles, key_field=None, **common)
+    if not summary.created and not summary.changes:
+        summary.changes.append("configuration text changed (no effect on stored rows)")
+    session.flush()
+    return summary
+
+
+@dataclass(frozen=True)
+class BlocRef:
+    """A bloc's id, code and configuration, detached from any session."""
+
+    id: int
+    code: str
+    config: BlocConfig
+    group_chat_id: int | None
+
+
+def find_bloc(*, session: Session, bloc_code: str | None) -> BlocRef | None:
+    """The bloc with that code, or the only bloc when no code is given and there is one."""
+    if bloc_code is None:
+        blocs = list(session.exec(select(Bloc).order_by(col(Bloc.code)).limit(2)))
+        bloc = blocs[0] if len(blocs) == 1 else None
+    else:
+        bloc = session.exec(select(Bloc).where(Bloc.code == bloc_code)).first()
+    if bloc is None or bloc.id is None:
+        return None
+    return BlocRef(id=bloc.id, code=bloc.code, config=config_from_json(bloc.config_json),
+                   group_chat_id=bloc.group_chat_id)
+
+
+def list_bloc_codes(*, session: Session) -> list[str]:
+    """Codes of every bloc in the database."""
+    return list(session.exec(select(Bloc.code).order_by(col(Bloc.code))))
+
+
+def unit_ids_by_code(*, session: Session, bloc_id: int) -> dict[str, int]:
+    """Map unit codes to ids for a bloc."""
+    rows = session.exec(select(Unit.code, Unit.id).where(Unit.bloc_id == bloc_id))
+    return {code: unit_id for code, unit_id in rows if unit_id is not None}
+
+
+def unit_codes_by_id(*, session: Session, bloc_id: int) -> dict[int, str]:
+    """Map unit ids to codes for a bloc."""
+    return {unit_id: code for code, unit_id in unit_ids_by_code(session=session, bloc_id=bloc_id).items()}
+
+
+def period_row(*, session: Session, bloc_id: int, year: int, kind: str) -> Period | None:
+    """The stored period of a year and kind."""
+    return session.exec(
+        select(Period).where(Period.bloc_id == bloc_id, Period.year == year, Period.kind == kind)
+    ).first()
+
+
+def latest_year(*, session: Session, bloc_id: int) -> int | None:
+    """The newest year with a period."""
+    return session.exec(
+        select(Period.year).where(Period.bloc_id == bloc_id).order_by(col(Period.year).desc())
+    ).first()
+
+
+def submission_statuses(*, session: Session, period_id: int) -> dict[int, str]:
+    """Status per unit id for a period (units with no row have not started)."""
+    rows = session.exec(select(Submission.unit_id, Submission.status).where(Submission.period_id == period_id))
+    return dict(rows)
+
+
+def criterion_kinds(config: BlocConfig) -> dict[str, CriterionKind]:
+    """Kind of every criterion code of a pact."""
+    return {criterion.code: criterion.kind for criterion in config.pact.criteria()}
+
+
+def dump(value: Any) -> str:
+    """JSON text for audit details."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_plain)

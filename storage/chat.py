@@ -1,0 +1,164 @@
+"""Queries behind the conversation: state, deduplication, officers, periods, entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    Bloc,
+    ChatState,
+    Entry,
+    Evidence,
+    Officer,
+    Period,
+    ProcessedUpdate,
+    Submission,
+    Unit,
+    utcnow,
+)
+
+
+def claim_update(*, session: Session, update_key: str) -> bool:
+    """Record an update as processed in this transaction; False if it already was."""
+    if session.exec(select(ProcessedUpdate.id).where(ProcessedUpdate.update_key == update_key)).first():
+        return False
+    try:
+        with session.begin_nested():
+            session.add(ProcessedUpdate(update_key=update_key))
+            session.flush()
+    except IntegrityError:
+        # Another worker processed the same delivery at the same moment.
+        return False
+    return True
+
+
+def get_state(*, session: Session, channel: str, user_id: int, language: str) -> ChatState:
+    """The person's conversation state, created (not yet flushed) on first contact."""
+    state = session.exec(
+        select(ChatState).where(ChatState.channel == channel, ChatState.user_id == user_id)
+    ).first()
+    if state is None:
+        state = ChatState(channel=channel, user_id=user_id, language=language)
+        session.add(state)
+    return state
+
+
+def save_state(*, session: Session, state: ChatState) -> None:
+    """Keep the state in the caller's transaction."""
+    state.updated_at = utcnow()
+    session.add(state)
+
+
+@dataclass(frozen=True)
+class OfficerView:
+    """An officer with their unit and bloc, detached from the session."""
+
+    id: int
+    code: str
+    name: str
+    role: str
+    voter: bool
+    language: str
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    bloc_id: int
+    bloc_code: str
+
+
+def officer_for_user(*, session: Session, telegram_user_id: int) -> OfficerView | None:
+    """The active officer linked to a chat account."""
+    row = session.exec(
+        select(Officer, Unit, Bloc)
+        .join(Unit, col(Unit.id) == Officer.unit_id)
+        .join(Bloc, col(Bloc.id) == Officer.bloc_id)
+        .where(Officer.telegram_user_id == telegram_user_id, col(Officer.active).is_(True))
+    ).first()
+    if row is None:
+        return None
+    officer, unit, bloc = row
+    assert officer.id is not None and unit.id is not None and bloc.id is not None
+    return OfficerView(
+        id=officer.id, code=officer.code, name=officer.name, role=officer.role, voter=officer.voter,
+        language=officer.language, unit_id=unit.id, unit_code=unit.code, unit_name=unit.name,
+        bloc_id=bloc.id, bloc_code=bloc.code,
+    )
+
+
+def officer_by_code(*, session: Session, bloc_code: str, officer_code: str) -> Officer | None:
+    """An officer row by bloc and officer code (for the console channel)."""
+    return session.exec(
+        select(Officer).join(Bloc, col(Bloc.id) == Officer.bloc_id)
+        .where(Bloc.code == bloc_code, Officer.code == officer_code)
+    ).first()
+
+
+def set_officer_language(*, session: Session, officer_id: int, language: str) -> None:
+    """Remember an officer's language."""
+    officer = session.get(Officer, officer_id)
+    if officer is not None:
+        officer.language = language
+        session.add(officer)
+
+
+def periods_for_reporting(*, session: Session, bloc_id: int) -> list[Period]:
+    """The bloc's periods, newest first."""
+    return list(
+        session.exec(
+            select(Period).where(Period.bloc_id == bloc_id)
+            .order_by(col(Period.year).desc(), col(Period.kind).desc())
+        )
+    )
+
+
+def open_periods(*, session: Session, bloc_id: int, now: dt.datetime) -> list[Period]:
+    """Periods whose reporting window contains `now`."""
+    return [
+        period for period in periods_for_reporting(session=session, bloc_id=bloc_id)
+        if period.reporting_opens <= now < period.reporting_deadline
+    ]
+
+
+def entries_of(*, session: Session, submission_id: int) -> dict[str, Entry]:
+    """A submission's entries by item code."""
+    return {
+        entry.item_code: entry
+        for entry in session.exec(select(Entry).where(Entry.submission_id == submission_id))
+    }
+
+
+def find_submission(*, session: Session, period_id: int, unit_id: int) -> Submission | None:
+    """A unit's submission for a period, if it exists."""
+    return session.exec(
+        select(Submission).where(Submission.period_id == period_id, Submission.unit_id == unit_id)
+    ).first()
+
+
+def add_evidence(
+    *, session: Session, entry_id: int, file_id: str | None, file_name: str | None,
+    file_size: int | None, note: str | None,
+) -> None:
+    """Attach a file or a note to an entry."""
+    session.add(Evidence(entry_id=entry_id, file_id=file_id, file_name=file_name,
+                         file_size=file_size, note=note))
+
+
+def evidence_counts(*, session: Session, entry_ids: list[int]) -> dict[int, int]:
+    """How many pieces of evidence each entry has."""
+    counts: dict[int, int] = {}
+    if not entry_ids:
+        return counts
+    for entry_id in session.exec(select(Evidence.entry_id).where(col(Evidence.entry_id).in_(entry_ids))):
+        counts[entry_id] = counts.get(entry_id, 0) + 1
+    return counts
+
+
+def entry_value(entries: dict[str, Entry], code: str) -> Decimal | None:
+    """The stored value of an item, if any."""
+    entry = entries.get(code)
+    return entry.value if entry is not None else None

@@ -1,0 +1,111 @@
+"""Personal invite codes: single-use, expiring, stored only as a hash."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlmodel import Session, col, select
+
+from storage.audit import record
+from storage.models import Invite, Officer, Unit
+
+
+def hash_code(code: str) -> str:
+    """The stored form of an invite code."""
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedInvite:
+    """A freshly issued code, shown once to the operator."""
+
+    officer_code: str
+    officer_name: str
+    unit_code: str
+    code: str
+    expires_at: dt.datetime
+
+
+def issue_invites(
+    *, session: Session, bloc_id: int, now: dt.datetime, ttl: dt.timedelta, actor: str,
+    include_linked: bool = False,
+) -> list[IssuedInvite]:
+    """One new code per active officer (not yet linked unless asked); older unused codes expire."""
+    query = (
+        select(Officer, Unit.code)
+        .join(Unit, col(Unit.id) == Officer.unit_id)
+        .where(Officer.bloc_id == bloc_id, col(Officer.active).is_(True))
+        .order_by(col(Unit.code), col(Officer.code))
+    )
+    issued: list[IssuedInvite] = []
+    for officer, unit_code in session.exec(query):
+        if officer.telegram_user_id is not None and not include_linked:
+            continue
+        assert officer.id is not None
+        for old in session.exec(
+            select(Invite).where(Invite.officer_id == officer.id, col(Invite.used_at).is_(None))
+        ):
+            if old.expires_at > now:
+                old.expires_at = now
+                session.add(old)
+        code = secrets.token_urlsafe(12)
+        expires_at = now + ttl
+        session.add(Invite(officer_id=officer.id, code_hash=hash_code(code), created_at=now,
+                           expires_at=expires_at))
+        record(session=session, actor=actor, bloc_id=bloc_id, unit_code=unit_code,
+               action="invite.issue", target=officer.code, before=None,
+               after={"expires_at": expires_at})
+        issued.append(IssuedInvite(officer_code=officer.code, officer_name=officer.name,
+                                   unit_code=unit_code, code=code, expires_at=expires_at))
+    session.flush()
+    return issued
+
+
+class RedeemOutcome(StrEnum):
+    """What happened to a code presented in `/start`."""
+
+    linked = "linked"
+    unknown = "unknown"
+    expired = "expired"
+    used = "used"
+    account_taken = "account_taken"
+    already_linked = "already_linked"
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    """The outcome and, when linked, the officer."""
+
+    outcome: RedeemOutcome
+    officer_id: int | None = None
+
+
+def redeem_invite(*, session: Session, code: str, telegram_user_id: int, now: dt.datetime) -> Redeemed:
+    """Link a chat account to the officer of a code; single use, one account per officer."""
+    invite = session.exec(select(Invite).where(Invite.code_hash == hash_code(code))).first()
+    if invite is None:
+        return Redeemed(RedeemOutcome.unknown)
+    if invite.used_at is not None:
+        return Redeemed(RedeemOutcome.used)
+    if invite.expires_at <= now:
+        return Redeemed(RedeemOutcome.expired)
+    officer = session.get(Officer, invite.officer_id)
+    assert officer is not None and officer.id is not None
+    holder = session.exec(select(Officer).where(Officer.telegram_user_id == telegram_user_id)).first()
+    if holder is not None and holder.id != officer.id:
+        return Redeemed(RedeemOutcome.account_taken, holder.id)
+    if officer.telegram_user_id is not None and officer.telegram_user_id != telegram_user_id:
+        return Redeemed(RedeemOutcome.already_linked, officer.id)
+    invite.used_at = now
+    officer.telegram_user_id = telegram_user_id
+    session.add(invite)
+    session.add(officer)
+    record(session=session, actor=f"tg:{telegram_user_id}", bloc_id=officer.bloc_id,
+           action="officer.link", target=officer.code, before=None,
+           after={"telegram_user_id": telegram_user_id})
+    session.flush()
+    return Redeemed(RedeemOutcome.linked, officer.id)

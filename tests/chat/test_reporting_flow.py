@@ -1,0 +1,165 @@
+"""The guided report through the channel-neutral core, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import select
+
+from storage.blocs import load_bloc
+from storage.db import session_scope
+from storage.invites import issue_invites
+from storage.models import AuditLog, Entry, Evidence, Submission
+from tests.chat.driver import Clock, Person, make_person
+from tests.factories import seed_bloc
+
+DURING = dt.datetime(2019, 1, 5, 3, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(DURING)
+
+
+@pytest.fixture
+def invites(engine: Engine) -> dict[str, str]:
+    """Load the seed bloc and issue invites; officer code -> invite code."""
+    with session_scope(engine) as session:
+        load_bloc(session=session, config=seed_bloc(), actor="test")
+        issued = issue_invites(session=session, bloc_id=1, now=DURING - dt.timedelta(days=1),
+                               ttl=dt.timedelta(days=30), actor="test")
+    return {invite.officer_code: invite.code for invite in issued}
+
+
+def _count(engine: Engine, model: type) -> int:
+    with session_scope(engine) as session:
+        return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+def _joined(engine: Engine, clock: Clock, invites: dict[str, str], officer: str = "tttt-tdkt",
+            user_id: int = 1001) -> Person:
+    person = make_person(engine, user_id, clock)
+    person.command("start", invites[officer])
+    assert "Trần Thị Mai" in person.texts() or officer != "tttt-tdkt"
+    return person
+
+
+def test_onboarding_explains_codes(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    stranger = make_person(engine, 5, clock)
+    assert "mã mời cá nhân" in stranger.command("start").replies[0].text
+    assert "không đúng" in stranger.command("start", "nope").replies[0].text
+    assert "chưa được liên kết" in stranger.command("report").replies[0].text
+    person = _joined(engine, clock, invites)
+    assert "Sở Thông tin và Truyền thông" in person.texts()
+    other = make_person(engine, 6, clock)
+    assert "đã được dùng" in other.command("start", invites["tttt-tdkt"]).replies[0].text
+
+
+def test_expired_code(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    clock.now = DURING + dt.timedelta(days=40)
+    person = make_person(engine, 7, clock)
+    assert "hết hạn" in person.command("start", invites["xd-head"]).replies[0].text
+
+
+def test_full_report_and_submit(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites)
+    out = person.command("report")
+    assert "Mục 1/9" in person.texts() and "29.945 hộ" in person.texts()
+    person.text("30.544")
+    assert "30.544 hộ = 102,0% kế hoạch" in person.texts()
+    person.press("Đúng, lưu")
+    assert "Mục 2/9" in person.texts()
+    person.text("31,5")
+    person.press("Lưu và gửi minh chứng")
+    person.file("bien-ban.pdf", 20480)
+    assert "bien-ban.pdf" in person.texts()
+    person.press("Tiếp tục")
+    for position, value in enumerate(["9,8", "9,8", "9,8", "10", "9,8", "9,5", "0"], start=3):
+        assert f"Mục {position}/9" in person.texts() and "điểm tự chấm" in person.texts()
+        person.text(value)
+        person.press("Đúng, lưu")
+    assert "Tổng hợp" in person.texts() and "B.1: 0/3 điểm" in person.texts()
+    assert "Nội dung III: <b>29,3</b>/30 điểm" in person.texts()
+    person.press("Nộp báo cáo")
+    assert "Đã nộp báo cáo" in person.texts()
+    with session_scope(engine) as session:
+        submission = session.exec(select(Submission)).one()
+        assert submission.status == "submitted"
+        value = session.exec(select(Entry.value).where(Entry.item_code == "TT-1")).one()
+    assert value == Decimal(30544)
+    assert _count(engine, Evidence) == 1
+
+
+def test_bad_input_changes_nothing(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites)
+    person.command("report")
+    entries, audits = _count(engine, Entry), _count(engine, AuditLog)
+    for bad in ["abc", "-5", "", "x" * 5000, "🎉", "<b>1</b>"]:
+        out = person.text(bad)
+        assert out.replies and "⚠️" in out.replies[0].text, (bad, out)
+    person.sticker()
+    assert "cần một con số" in person.texts()
+    assert (_count(engine, Entry), _count(engine, AuditLog)) == (entries, audits)
+    person.text("30,544")
+    assert "hai cách" in person.texts()
+    person.press("30.544")
+    assert "30.544 hộ = 102,0% kế hoạch" in person.texts()
+
+
+def test_stale_and_forged_buttons(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites)
+    person.command("report")
+    person.text("30.544")
+    old = person.buttons()
+    person.press("Nhập lại")
+    person.text("30.000")
+    entries = _count(engine, Entry)
+    out = person.press_data(old[0])
+    assert out.notice and "cũ" in out.notice
+    assert _count(engine, Entry) == entries
+    out = person.press_data("r:zzzzzz:submit")
+    assert out.notice
+    out = person.press_data("garbage")
+    assert out.notice
+
+
+def test_deadline_closes_entry(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites)
+    person.command("report")
+    person.text("30.544")
+    clock.now = dt.datetime(2019, 1, 11, tzinfo=dt.UTC)
+    person.press("Đúng, lưu")
+    assert "hết hạn" in person.texts()
+    assert _count(engine, Entry) == 0
+
+
+def test_resume_after_restart(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites)
+    person.command("report")
+    person.text("30.544")
+    person.press("Đúng, lưu")
+    person.text("31,5")
+    # A new conversation object: as after a restart.
+    again = make_person(engine, person.user_id, clock)
+    again.command("report")
+    assert "Tiếp tục" in again.texts() and "31,5" in again.texts()
+    again.press("Đúng, lưu")
+    assert "Mục 3/9" in again.texts()
+
+
+def test_same_update_twice_is_processed_once(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    from handlers.chat import Incoming, InKind
+
+    person = _joined(engine, clock, invites)
+    person.command("report")
+    person.text("30.544")
+    data = person.buttons()[0]
+    incoming = Incoming(channel="test", update_key="test:dup-1", user_id=person.user_id,
+                        chat_id=person.user_id, is_private=True, kind=InKind.option, data=data)
+    first = person.conversation.handle(incoming)
+    second = person.conversation.handle(incoming)
+    assert not first.duplicate and second.duplicate and not second.replies
+    assert _count(engine, Entry) == 1

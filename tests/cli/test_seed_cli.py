@@ -1,0 +1,107 @@
+"""The operator's command line on the seed bloc, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.settings import get_settings
+from tests.factories import SEED_BLOC, SEED_RESULTS
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run `python -m bot ARGS` in-process against the test database; returns (status, out)."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("BOT_USERNAME", "khoithidua_bot")
+
+    def run(*args: str) -> tuple[int, str]:
+        get_settings.cache_clear()
+        capsys.readouterr()
+        status = main(list(args))
+        return status, capsys.readouterr().out
+
+    yield run
+    get_settings.cache_clear()
+
+
+def test_seed_ranking_json(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("init", str(SEED_BLOC))[0] == 0
+    assert cli("results", "import", str(SEED_RESULTS))[0] == 0
+    status, out = cli("ranking", "--format", "json")
+    assert status == 0
+    ranking = json.loads(out)["ranking"]
+    assert [row["unit_code"] for row in ranking][:2] == ["STTTT", "SCT"]
+    assert ranking[0]["unit_name"] == "Sở Thông tin và Truyền thông"
+    assert ranking[0]["award"] == "flag-pending-acclaim"
+    assert ranking[1]["award"] == "merit"
+    assert [row["award"] for row in ranking[2:]] == [None] * 5
+    assert [row["rank"] for row in ranking] == list(range(1, 8))
+    bands = [row["band"] for row in ranking]
+    assert bands.count("Xuất sắc") == 3 and bands.count("Tốt") == 3 and bands.count("Khá") == 1
+    for row in ranking:
+        assert set(row) >= {"rank", "unit_code", "unit_name", "total", "percent_of_standard",
+                            "band", "award", "sections"}
+        assert set(row["sections"]) == {"I", "II", "III"}
+
+
+def test_init_twice_changes_nothing(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("init", str(SEED_BLOC))[0] == 0
+    status, out = cli("init", str(SEED_BLOC))
+    assert status == 0 and "nothing changed" in out
+
+
+def test_ranking_table_is_readable(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("init", str(SEED_BLOC))
+    cli("results", "import", str(SEED_RESULTS))
+    status, out = cli("ranking", "--bloc", "K3", "--year", "2018")
+    assert status == 0
+    assert "Sở Thông tin và Truyền thông" in out and "Cờ thi đua (chờ suy tôn)" in out
+
+
+def test_invites_are_single_codes_with_links(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("init", str(SEED_BLOC))
+    status, out = cli("invites", "--bloc", "K3")
+    assert status == 0
+    assert out.count("https://t.me/khoithidua_bot?start=") == 14
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda text: text.replace("  - {code: SXD", "  - {code: STTTT", 1), "units[1]: duplicate code 'STTTT'"),
+        (lambda text: text.replace("max: 30\n", "max: 35\n", 1), "sum to 105"),
+        (lambda text: text.replace("target: 29.945", "target: -5", 1), "indicators[0].target"),
+        (lambda text: text.replace("unit: SXD, role: unit_head", "unit: SXX, role: unit_head", 1),
+         "officers[2].unit: unknown unit 'SXX'"),
+        (lambda text: text.replace("criterion: I.1, text: Tỷ lệ đô thị", "criterion: I.9, text: Tỷ lệ đô thị", 1),
+         "indicators[3].criterion: unknown criterion 'I.9'"),
+        (lambda text: text.replace("target: 29.945", "target: ba mươi", 1), "indicators[0].target"),
+        (lambda text: text + "\n  bad: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_bad_bloc_files_name_the_place_and_change_nothing(
+    cli, tmp_path: Path, edit, expected: str  # type: ignore[no-untyped-def]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(edit(SEED_BLOC.read_text(encoding="utf-8")), encoding="utf-8")
+    status, out = cli("init", str(bad))
+    assert status == 2
+    assert str(bad) in out and expected in out.replace("\n", " ") or expected in out, out
+    status, out = cli("ranking", "--format", "json")
+    assert status == 2 and "no bloc" in out or "bloc" in out
+
+
+def test_bad_results_value_is_reported(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("init", str(SEED_BLOC))
+    bad = tmp_path / "results.yaml"
+    bad.write_text(SEED_RESULTS.read_text(encoding="utf-8").replace("TT-1: 30.544", "TT-1: 30,544"),
+                   encoding="utf-8")
+    status, out = cli("results", "import", str(bad))
+    assert status == 2
+    assert "results[0].indicators.TT-1" in out and "ambiguous" in out.lower()
+    status, out = cli("ranking", "--format", "json")
+    assert all(row["total"] == "0" or row["total"].startswith("0") for row in json.loads(out)["ranking"])

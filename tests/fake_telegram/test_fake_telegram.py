@@ -1,0 +1,373 @@
+"""Drive a real python-telegram-bot Application against the fake Telegram server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.fake_telegram import FakeTelegram, parse_html
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+@pytest.fixture(autouse=True)
+def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    # PTB 22.2+ warns (PTBDeprecationWarning) whenever RetryAfter is built unless
+    # PTB_TIMEDELTA is set; warnings are errors in this project.
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+def build_app(fake: FakeTelegram, builder: ApplicationBuilder | None = None) -> Application:  # type: ignore[type-arg]
+    builder = builder or ApplicationBuilder()
+    return (
+        builder.token(fake.token)
+        .base_url(fake.base_url)
+        .base_file_url(fake.base_file_url)
+        .build()
+    )
+
+
+@contextlib.asynccontextmanager
+async def polling(app: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+async def echo(update: Update, context: Context) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(update.effective_message.text or "")
+
+
+async def test_echo_bot(fake: FakeTelegram) -> None:
+    app = build_app(fake)
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    alice = fake.user(1001, "Alice", username="alice")
+    async with polling(app):
+        await alice.send_text("xin chào")
+        reply = await fake.next_reply(alice)
+        assert reply.text == "xin chào"
+        assert reply.chat_id == 1001
+        await alice.send_text("123")  # sent raw by PTB, must stay a string
+        assert (await fake.next_reply(alice)).text == "123"
+        await fake.settle(quiet=0.05)
+    assert [m.text for m in fake.messages_to(alice)] == ["xin chào", "123"]
+    assert any(method == "getMe" for method, _ in fake.calls)
+
+
+async def test_command_with_argument_and_bot_mention(fake: FakeTelegram) -> None:
+    async def start(update: Update, context: Context) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(f"code={','.join(context.args or [])}")
+
+    app = build_app(fake)
+    app.add_handler(CommandHandler("start", start))
+    bob = fake.user(1002, "Bob")
+    group = fake.group(-100555, "Khối thi đua")
+    async with polling(app):
+        await bob.send_text("/start ABC123")
+        assert (await fake.next_reply(bob)).text == "code=ABC123"
+        await bob.send_command("start", "X", chat=group, at_bot=True)
+        reply = await fake.next_reply(group)
+        assert reply.text == "code=X"
+        assert fake.message(group, reply.message_id).chat_id == group.id
+
+
+async def test_inline_keyboard_press_and_edit(fake: FakeTelegram) -> None:
+    async def menu(update: Update, context: Context) -> None:
+        assert update.effective_message is not None
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton("Đồng ý", callback_data="vote:yes")],
+             [InlineKeyboardButton("Không", callback_data="vote:no")]]
+        )  # fmt: skip
+        await update.effective_message.reply_text("Bỏ phiếu?", reply_markup=keyboard)
+
+    async def on_vote(update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None
+        await query.answer(f"got {query.data}")
+        await query.edit_message_text(f"Đã chọn: {query.data}")
+
+    app = build_app(fake)
+    app.add_handler(CommandHandler("vote", menu))
+    app.add_handler(CallbackQueryHandler(on_vote, pattern=r"^vote:"))
+    carol = fake.user(1003, "Carol")
+    async with polling(app):
+        await carol.send_command("vote")
+        question = await fake.next_reply(carol)
+        assert question.buttons == [("Đồng ý", "vote:yes"), ("Không", "vote:no")]
+        with pytest.raises(AssertionError, match="no button"):
+            await carol.press(question, text="Maybe")
+        await carol.press(question, text="Không")
+        edit = await fake.wait_for(lambda m: m.method == "editMessageText")
+        assert edit.text == "Đã chọn: vote:no"
+        await fake.settle(quiet=0.05)
+    assert fake.callback_answers[0].text == "got vote:no"
+    current = fake.message(carol, question.message_id)
+    assert current.text == "Đã chọn: vote:no"
+    assert current.reply_markup is None  # editing without reply_markup drops the keyboard
+
+
+async def test_document_upload_download(fake: FakeTelegram) -> None:
+    received: list[bytes] = []
+
+    async def on_document(update: Update, context: Context) -> None:
+        assert update.effective_message is not None
+        document = update.effective_message.document
+        assert document is not None
+        tg_file = await context.bot.get_file(document.file_id)
+        received.append(bytes(await tg_file.download_as_bytearray()))
+        await update.effective_message.reply_document(
+            document=b"%PDF-1.4 report", filename="bao_cao.pdf", caption="<b>Báo cáo</b>",
+            parse_mode="HTML",
+        )  # fmt: skip
+
+    app = build_app(fake)
+    app.add_handler(MessageHandler(filters.Document.ALL, on_document))
+    dave = fake.user(1004, "Dave")
+    content = bytes(range(256)) * 10
+    async with polling(app):
+        await dave.send_document("ket_qua.xlsx", content, "application/vnd.ms-excel")
+        reply = await fake.next_reply(dave)
+    assert received == [content]
+    assert reply.method == "sendDocument"
+    assert (reply.file_name, reply.file_bytes) == ("bao_cao.pdf", b"%PDF-1.4 report")
+    assert reply.plain_text == "Báo cáo"
+
+
+async def test_set_my_commands_per_language(fake: FakeTelegram) -> None:
+    app = build_app(fake)
+    async with app:
+        await app.bot.set_my_commands([("start", "Bắt đầu"), ("report", "Báo cáo")])
+        await app.bot.set_my_commands([("start", "Start")], language_code="en")
+        await app.bot.set_my_commands(
+            [("admin", "Quản trị")], scope={"type": "chat", "chat_id": -100555}
+        )
+        commands = await app.bot.get_my_commands(language_code="en")
+        with pytest.raises(BadRequest, match="(?i)bot_command_invalid"):
+            await app.bot.set_my_commands([("Bad-Name", "x")])
+    assert fake.commands_for("") == [("start", "Bắt đầu"), ("report", "Báo cáo")]
+    assert fake.commands[("default", "en")] == [("start", "Start")]
+    assert fake.commands_for(scope="chat:-100555") == [("admin", "Quản trị")]
+    assert [c.command for c in commands] == ["start"]
+
+
+async def test_retry_after_with_aio_rate_limiter(fake: FakeTelegram) -> None:
+    app = build_app(fake, ApplicationBuilder().rate_limiter(AIORateLimiter(max_retries=2)))
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    erin = fake.user(1005, "Erin")
+    fake.fail_next("sendMessage", status=429, retry_after=1)
+    async with polling(app):
+        await erin.send_text("ping")
+        reply = await fake.next_reply(erin, timeout=5)
+    assert reply.text == "ping"
+    assert fake.too_many_requests == 1
+    assert [m for m, _ in fake.calls].count("sendMessage") == 2
+
+
+async def test_rate_limit_window(fake: FakeTelegram) -> None:
+    async with FakeTelegram(rate_limit=3) as limited:
+        limited.user(7, "Gina")
+        app = build_app(limited)
+        async with app:
+            for _ in range(3):
+                await app.bot.send_message(7, "ok")
+            with pytest.raises(Exception, match="Flood control") as info:
+                await app.bot.send_message(7, "too many")
+        assert limited.too_many_requests == 1
+        assert len(limited.sent) == 3
+        assert "RetryAfter" in type(info.value).__name__
+
+
+async def test_server_error_reaches_error_handler(fake: FakeTelegram) -> None:
+    errors: list[object] = []
+
+    async def on_error(update: object, context: Context) -> None:
+        errors.append(context.error)
+
+    app = build_app(fake)
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    app.add_error_handler(on_error)
+    frank = fake.user(1006, "Frank")
+    fake.fail_next("sendMessage", status=500)
+    async with polling(app):
+        await frank.send_text("hello")
+        await fake.settle(quiet=0.1)
+        await frank.send_text("again")
+        assert (await fake.next_reply(frank)).text == "again"
+    assert len(errors) == 1 and isinstance(errors[0], NetworkError)
+    assert "Internal Server Error" in str(errors[0])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_webhook_mode(fake: FakeTelegram) -> None:
+    app = build_app(fake)
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    henry = fake.user(1007, "Henry")
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_webhook(
+            listen="127.0.0.1", port=port, url_path="hook", webhook_url=url, secret_token="s3cret"
+        )
+        try:
+            assert fake.webhook_url == url
+            with pytest.raises(Exception, match="webhook is active"):
+                await app.bot.get_updates()
+            await henry.send_text("qua webhook")
+            assert (await fake.next_reply(henry)).text == "qua webhook"
+            bogus = {"update_id": 999, "message": {"message_id": 1, "date": 1, "chat": {}}}
+            assert await fake.post_to_webhook(bogus, secret_token="wrong") == 403
+            assert await fake.post_to_webhook(bogus, secret_token=None) == 403
+            await fake.settle(quiet=0.05)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    assert fake.webhook_deliveries[0].status == 200
+    assert [m.text for m in fake.messages_to(henry)] == ["qua webhook"]
+
+
+async def test_webhook_retries_when_down(fake: FakeTelegram) -> None:
+    port = free_port()
+    ivy = fake.user(1008, "Ivy")
+    app = build_app(fake)
+    async with app:
+        await app.bot.set_webhook(f"http://127.0.0.1:{port}/nobody-home")
+        await ivy.send_text("lost")
+        for _ in range(100):
+            if len(fake.webhook_deliveries) == fake.webhook_retries + 1:
+                break
+            await asyncio.sleep(0.02)
+        info = await app.bot.get_webhook_info()
+        await app.bot.delete_webhook()
+    assert [d.status for d in fake.webhook_deliveries] == [None] * (fake.webhook_retries + 1)
+    assert info.last_error_message is not None
+
+
+async def test_duplicate_update_is_redelivered(fake: FakeTelegram) -> None:
+    seen: list[int] = []
+
+    async def record(update: Update, context: Context) -> None:
+        seen.append(update.update_id)
+
+    app = build_app(fake)
+    app.add_handler(MessageHandler(filters.ALL, record))
+    jack = fake.user(1009, "Jack")
+    async with polling(app):
+        first = await jack.send_text("một")
+        await fake.settle(quiet=0.05)
+        fake.inject_duplicate(first)
+        await jack.send_text("hai")
+        await fake.settle(quiet=0.05)
+    assert seen == [first["update_id"], first["update_id"], first["update_id"] + 1]
+
+
+async def test_validation_errors(fake: FakeTelegram) -> None:
+    kim = fake.user(1010, "Kim")
+    app = build_app(fake)
+    async with app:
+        bot = app.bot
+        with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+            await bot.send_message(kim.id, "<b>x", parse_mode="HTML")
+        with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+            await bot.send_message(kim.id, "a < b", parse_mode="HTML")
+        with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+            await bot.send_message(kim.id, "Tom & Jerry", parse_mode="HTML")
+        ok = await bot.send_message(kim.id, "a &lt; b <i>c</i>", parse_mode="HTML")
+        assert ok.text == "a < b c"
+        assert ok.entities[0].type == "italic"
+        with pytest.raises(BadRequest, match="(?i)message text is empty"):
+            await bot.send_message(kim.id, "")
+        with pytest.raises(BadRequest, match="(?i)message is too long"):
+            await bot.send_message(kim.id, "x" * 4097)
+        too_long = InlineKeyboardMarkup([[InlineKeyboardButton("b", callback_data="x" * 65)]])
+        with pytest.raises(BadRequest, match="(?i)button_data_invalid"):
+            await bot.send_message(kim.id, "k", reply_markup=too_long)
+        with pytest.raises(BadRequest, match="(?i)message is not modified"):
+            await bot.edit_message_text("a &lt; b <i>c</i>", kim.id, ok.message_id, parse_mode="HTML")
+        with pytest.raises(BadRequest, match="(?i)chat not found"):
+            await bot.send_message(424242, "who?")
+        await kim.block_bot()
+        with pytest.raises(Forbidden, match="(?i)bot was blocked by the user"):
+            await bot.send_message(kim.id, "hello?")
+        await kim.unblock_bot()
+        await bot.send_message(kim.id, "welcome back")
+    assert fake.messages_to(kim)[-1].text == "welcome back"
+
+
+def test_parse_html_rules() -> None:
+    assert parse_html("<b>đậm</b> &amp; <a href='https://x.y'>link</a>") == (
+        "đậm & link",
+        [{"type": "bold", "offset": 0, "length": 3},
+         {"type": "text_link", "offset": 6, "length": 4, "url": "https://x.y"}],
+    )  # fmt: skip
+    assert parse_html('<pre><code class="language-py">x</code></pre>')[1] == [
+        {"type": "pre", "offset": 0, "length": 1, "language": "py"}
+    ]
+    assert parse_html("😀<u>a</u>")[1] == [{"type": "underline", "offset": 2, "length": 1}]
+    for bad in ["<b>x", "a < b", "<foo>x</foo>", "<b>x</i>", "</b>", "&nbsp;", '<span class="x">s</span>']:
+        with pytest.raises(ValueError):
+            parse_html(bad)
+
+
+async def test_wrong_token_is_rejected() -> None:
+    async with FakeTelegram(token="123456:RIGHT") as server:
+        app = (
+            ApplicationBuilder()
+            .token("123456:WRONG")
+            .base_url(server.base_url)
+            .base_file_url(server.base_file_url)
+            .build()
+        )
+        with pytest.raises(InvalidToken, match="rejected by the server"):
+            await app.initialize()
+        await app.shutdown()
+
+
+async def test_unknown_method_and_raw_json(fake: FakeTelegram) -> None:
+    fake.user(5, "Lan")
+    async with aiohttp.ClientSession() as session:
+        url = f"{fake.base_url}{fake.token}"
+        async with session.post(f"{url}/noSuchMethod", json={}) as response:
+            assert response.status == 404
+            assert (await response.json())["description"] == "Not Found: method not found"
+        async with session.post(f"{url}/sendMessage", json={"chat_id": 5, "text": "hi"}) as response:
+            body = await response.json()
+    assert body["ok"] is True and body["result"]["text"] == "hi"
+    assert fake.sent[-1].text == "hi"
