@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.table import Table
@@ -190,27 +192,79 @@ def cmd_audit(args: argparse.Namespace, settings: Settings, console: Console) ->
     return 0
 
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
 def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    """Offline demo on a fresh SQLite file: the seed bloc, its results, the ranking."""
-    database = Path(args.database)
-    for suffix in ("", "-wal", "-shm"):
-        database.with_name(database.name + suffix).unlink(missing_ok=True)
-    demo_settings = settings.model_copy(update={"database_url": f"sqlite:///{database}"})
-    bloc_file = EXAMPLES / "khoi3-2018.yaml"
-    results_file = EXAMPLES / "khoi3-2018-results.yaml"
-    console.rule("Khối thi đua số 3 — năm 2018 (demo)")
-    steps: list[tuple[Command, argparse.Namespace]] = [
-        (cmd_init, argparse.Namespace(file=str(bloc_file))),
-        (cmd_results_import, argparse.Namespace(file=str(results_file))),
-        (cmd_ranking, argparse.Namespace(bloc="K3", year=2018, period="year-end", format="table")),
-    ]
-    for step, step_args in steps:
-        status = step(step_args, demo_settings, console)
-        if status:
-            return status
+    """Offline demo: the seed year played through the real bot against a fake Bot API."""
+    from bot.demo import play_seed_year
+
+    return asyncio.run(play_seed_year(Path(args.database), console))
+
+
+def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Chat with the bot in the terminal as an officer (the console channel)."""
+    import secrets
+
+    from bot.console_channel import ConsoleChannel
+    from handlers.dispatch import Conversation
+    from storage.chat import officer_by_code
+
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            bloc = find_bloc(session=session, bloc_code=args.bloc)
+            if bloc is None:
+                return _fail(console, ["no such bloc; give --bloc CODE (see `init`)"])
+            officer = officer_by_code(session=session, bloc_code=bloc.code, officer_code=args.officer)
+            if officer is None or officer.id is None:
+                codes = ", ".join(o.code for o in bloc.config.officers)
+                return _fail(console, [f"no officer {args.officer!r} in {bloc.code}; one of: {codes}"])
+            officer_id = officer.id
+        channel = ConsoleChannel(Conversation(engine), officer_id, sys.stdout, secrets.token_hex(4))
+
+        def read_line() -> str | None:
+            try:
+                return input()
+            except EOFError:
+                return None
+
+        channel.run(read_line)
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Run the real bot: long polling, or webhook mode with `--webhook URL`."""
+    from telegram.error import InvalidToken
+
+    from bot.app import build_application
+
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+        return _fail(console, [
+            "TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather and put it in .env "
+            "(see .env.example), or try `python -m bot demo`, which needs none."
+        ])
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    parts = build_application(
+        token=settings.telegram_bot_token.get_secret_value(), engine=engine,
+        base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_file_base_url,
+        bot_username=settings.bot_username,
+    )
+    try:
+        if args.webhook:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            if not secret:
+                return _fail(console, ["WEBHOOK_SECRET is required in webhook mode (see .env.example)."])
+            path = urlsplit(args.webhook).path.strip("/")
+            parts.application.run_webhook(
+                listen=settings.webhook_listen, port=settings.webhook_port, url_path=path,
+                webhook_url=args.webhook, secret_token=secret,
+            )
+        else:
+            parts.application.run_polling()
+    except InvalidToken:
+        return _fail(console, ["Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather."])
     return 0
 
 
@@ -222,6 +276,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="offline demo on a fresh SQLite database")
     demo.add_argument("--database", default="data/demo.db")
     demo.set_defaults(handler=cmd_demo)
+
+    shell = commands.add_parser("shell", help="chat with the bot in the terminal as an officer")
+    shell.add_argument("--officer", required=True, help="the officer's code in the bloc file")
+    shell.add_argument("--bloc")
+    shell.set_defaults(handler=cmd_shell)
+
+    run = commands.add_parser("run", help="run the real bot (TELEGRAM_BOT_TOKEN required)")
+    run.add_argument("--webhook", metavar="URL", help="webhook mode: the public HTTPS URL")
+    run.set_defaults(handler=cmd_run)
 
     init = commands.add_parser("init", help="validate and load a bloc configuration file")
     init.add_argument("file")

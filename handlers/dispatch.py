@@ -64,7 +64,8 @@ class Conversation:
                 return Outcome(duplicate=True)
             state = get_state(session=session, channel=incoming.channel, user_id=incoming.user_id,
                               language=language_of(incoming.language_code))
-            officer = officer_for_user(session=session, telegram_user_id=incoming.user_id)
+            officer = officer_for_user(session=session, channel=incoming.channel,
+                                       user_id=incoming.user_id)
             language = officer.language if officer is not None else state.language
             outcome = self._route(session, state, officer, incoming, language)
             save_state(session=session, state=state)
@@ -143,7 +144,8 @@ class Conversation:
             return Outcome([Reply(t(language, "start_unknown"))])
         redeemed = redeem_invite(session=session, code=code, telegram_user_id=incoming.user_id, now=now)
         if redeemed.outcome is RedeemOutcome.linked:
-            linked = officer_for_user(session=session, telegram_user_id=incoming.user_id)
+            linked = officer_for_user(session=session, channel=incoming.channel,
+                                      user_id=incoming.user_id)
             assert linked is not None
             set_officer_language(session=session, officer_id=linked.id, language=state.language)
             state.officer_id = linked.id

@@ -12,14 +12,21 @@ How points are made (DOMAIN.md, "Rules are data, not code"):
 * a criterion fed by several indicators of a unit takes the weighted mean of
   their points (and of their over-plan bonus);
 * a ``self`` criterion takes the unit's self score, or the reviewed score when
-  the leader and deputy changed it;
-* each criterion is clamped to ``[0, max]`` and rounded half up to 0.01; each
-  section is capped at its maximum; bonus and deductions are capped by the pact;
-  the total is never negative and may exceed the standard score only through
-  bonus.
+  the leader and deputy changed it; bonus and deduction criteria likewise;
+* each criterion is clamped to ``[0, max]`` and rounded half up to 0.01; the
+  over-plan bonus of a criterion is rounded likewise; each section is capped at
+  its maximum; bonus and deductions are capped by the pact; the total is never
+  negative and may exceed the standard score only through bonus.
 
-A value that was not reported scores 0. :class:`ScoreSheet` does the per-pact
-work once, so scoring thousands of units is a tight loop over tuples.
+A value that was not reported scores 0, and an indicator criterion for which a
+unit registered no indicator scores 0.
+
+Speed: :meth:`ScoreSheet.build` does the per-pact work once. Units whose
+indicators are alike (same criteria, directions, zero targets) share one
+``_Shape``, and :meth:`ScoreSheet.score` runs each rule over all of a unit's
+indicators at once with ``map`` over C functions: no Python-level loop per
+indicator, no pydantic access. The public single-value functions above are the
+reference the tests hold the sheet to.
 """
 
 from __future__ import annotations
@@ -27,17 +34,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from typing import Final, NoReturn, cast
+from itertools import repeat
+from operator import ge, sub, truediv
+from typing import Final, NoReturn
 
-from rules.config import (
-    Criterion,
-    CriterionKind,
-    Direction,
-    Indicator,
-    Pact,
-    RuleKind,
-    ScoringRule,
-)
+from rules.config import Criterion, CriterionKind, Direction, Indicator, Pact, RuleKind, ScoringRule
 
 __all__ = [
     "ScoreSheet",
@@ -53,6 +54,7 @@ __all__ = [
 ZERO: Final = Decimal(0)
 HUNDRED: Final = Decimal(100)
 CENT: Final = Decimal("0.01")
+POINTS_ZERO: Final = Decimal("0.00")
 
 # Rule kinds as small ints: comparing ints is cheaper than comparing enum members.
 _PROPORTIONAL: Final = 0
@@ -64,16 +66,24 @@ _RULE_CODES: Final = {
     RuleKind.stepped: _STEPPED,
 }
 
+# Endless constant streams for map(); map stops at its shortest input, and an
+# endless repeat() hands out the same object forever, so sharing them is safe.
+_HUNDREDS: Final = repeat(HUNDRED)
+_ZEROS: Final = repeat(ZERO)
+_CENTS: Final = repeat(CENT)
+_HALF_UPS: Final = repeat(ROUND_HALF_UP)
+_quantize: Final = Decimal.quantize
+
 
 @dataclass(frozen=True, slots=True)
 class UnitResults:
     """What a unit reported: indicator actuals, and scores of the other criteria.
 
-    ``self_scores`` and ``reviewed`` are keyed by criterion code and hold the
-    points of ``self``, ``bonus`` and ``deduction`` criteria (a deduction is
-    given as a positive number of points to take off). A reviewed score
-    overrides the self score. Indicator criteria are scored from ``actuals``
-    only: a reviewer corrects the actual, not the points.
+    ``actuals`` is keyed by indicator code. ``self_scores`` and ``reviewed``
+    are keyed by criterion code and hold the points of ``self``, ``bonus`` and
+    ``deduction`` criteria (a deduction is given as a positive number of points
+    to take off). A reviewed score overrides the self score. Indicator criteria
+    are scored from ``actuals`` only: a reviewer corrects the actual.
     """
 
     unit_code: str
@@ -86,13 +96,14 @@ class UnitResults:
 class UnitScore:
     """A unit's points, criterion by criterion, and its total.
 
-    ``criteria`` holds every criterion of the pact (sections, bonus and
-    deductions), clamped and rounded. ``over_plan`` holds the over-plan bonus
-    earned by each indicator criterion (only those that earned some), before
-    the pact's bonus cap; ``bonus`` is the capped sum of bonus criteria and
-    over-plan bonus. ``achievements`` holds the achievement (percent of plan)
-    of every reported indicator; ``unreported`` lists the indicator and
-    criterion codes without a value, which scored 0.
+    ``criteria`` holds every criterion of the pact in pact order (sections,
+    bonus, deductions), clamped and rounded. ``over_plan`` holds the over-plan
+    bonus earned by indicator criteria (only those that earned some), before the
+    pact's bonus cap; ``bonus`` is the capped sum of bonus criteria and
+    over-plan bonus. ``percent_of_standard`` is the total as a percent of the
+    standard score, not rounded. ``achievements`` holds the achievement
+    (percent of plan) of every reported indicator; ``unreported`` lists the
+    indicator and self criterion codes without a value, which scored 0.
     """
 
     unit_code: str
@@ -171,49 +182,76 @@ def _rule_points(
     return points if points > ZERO else ZERO
 
 
-def _clamp(value: Decimal | None, maximum: Decimal) -> Decimal:
-    """A given score clamped to ``[0, maximum]`` and rounded to 0.01 (missing is 0)."""
-    if value is None or value <= ZERO:
-        return POINTS_ZERO
-    if value > maximum:
-        value = maximum
-    return value.quantize(CENT, ROUND_HALF_UP)
-
-
-# Precomputed shapes. The scoring loop unpacks tuples: cheaper than attributes.
-#
+# The rule of an indicator criterion, unit-independent:
+# (max, max/100, rule code, step_percent, step_points,
+#  over-plan points per percent or None, over-plan cap).
+_Rule = tuple[Decimal, Decimal, int, Decimal | None, Decimal | None, Decimal | None, Decimal]
 # One unit's indicator: (code, target/100, 2*target, lower is better, weight).
 _Part = tuple[str, Decimal, Decimal, bool, Decimal]
-# One indicator criterion of one unit:
-#   (criterion code, max, max rounded to 0.01, max/100, rule code, step_percent,
-#    step_points, over-plan points per percent or None, over-plan cap,
-#    then the unit's indicator: code ("" when it has none or several), target/100,
-#    2*target, lower is better; and for a criterion fed by several indicators
-#    their parts and total weight, empty and 0 otherwise).
-_Item = tuple[
-    str, Decimal, Decimal, Decimal, int, Decimal | None, Decimal | None, Decimal | None, Decimal,
-    str, Decimal, Decimal, bool, tuple[_Part, ...], Decimal,
-]
-# A section: (code, max, its self criteria as (code, max)).
-_SectionPlan = tuple[str, Decimal, tuple[tuple[str, Decimal], ...]]
-# A unit: one row of items per section, and the codes of its indicators.
-_UnitPlan = tuple[tuple[tuple[_Item, ...], ...], frozenset[str]]
+# A criterion fed by several of a unit's indicators: (code, rule, parts, total weight).
+_Multi = tuple[str, _Rule, tuple[_Part, ...], Decimal]
 
-POINTS_ZERO: Final = Decimal("0.00")
+
+# A stepped criterion: (max, max rounded to 0.01, step_percent, step_points).
+_Steps = tuple[Decimal, Decimal, Decimal, Decimal]
+
+
+def _full_points(maximum: Decimal) -> Decimal:
+    """A criterion's maximum as points (rounded to 0.01 like every criterion's points)."""
+    return maximum.quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What units with alike indicators share: where each rule applies among them.
+
+    A unit's single-indicator criteria are laid out as *items*: first those
+    higher-is-better with a target, then lower-is-better with a target, then
+    those with a zero target. Each rule group holds positions into the items,
+    the criterion codes at those positions, and per-position parameters.
+    """
+
+    higher: int
+    lower_end: int
+    zero_lower: tuple[bool, ...]
+    item_criteria: tuple[str, ...]
+    proportional: tuple[tuple[int, ...], tuple[str, ...], tuple[Decimal, ...], tuple[Decimal, ...]]
+    threshold: tuple[tuple[int, ...], tuple[str, ...], tuple[Decimal, ...]]
+    stepped: tuple[tuple[int, ...], tuple[str, ...], tuple[_Steps, ...]]
+    over_plan: tuple[tuple[int, ...], tuple[str, ...], tuple[Decimal, ...], tuple[Decimal, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class _UnitPlan:
+    """One unit's indicators, laid out by its shape."""
+
+    shape: _Shape
+    codes: tuple[str, ...]
+    higher_divisors: tuple[Decimal, ...]
+    lower_divisors: tuple[Decimal, ...]
+    double_targets: tuple[Decimal, ...]
+    multi: tuple[_Multi, ...]
+    all_codes: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
 class ScoreSheet:
     """A pact and the units' indicators, prepared once for scoring many units.
 
-    Build it with :meth:`build`, then call :meth:`score` for each unit.
+    Build it with :meth:`build`, then call :meth:`score` for each unit (or
+    :meth:`score_all`). A unit without indicators can still be scored: its
+    indicator criteria score 0.
     """
 
-    standard_score: Decimal
-    sections: tuple[_SectionPlan, ...]
-    bonus_criteria: tuple[tuple[str, Decimal], ...]
+    standard_percent: Decimal
+    template: Mapping[str, Decimal]
+    sections: tuple[tuple[str, Decimal, tuple[str, ...]], ...]
+    given_order: tuple[str, ...]
+    given_maxima: tuple[Decimal, ...]
+    given_full_points: tuple[Decimal, ...]
+    self_count: int
+    bonus_count: int
     bonus_max: Decimal
-    deduction_criteria: tuple[tuple[str, Decimal], ...]
     deductions_max: Decimal
     given_codes: frozenset[str]
     units: Mapping[str, _UnitPlan]
@@ -226,23 +264,21 @@ class ScoreSheet:
         criteria = {criterion.code: criterion for criterion in all_criteria}
         if len(criteria) != len(all_criteria):
             raise ValueError("the pact has duplicate criterion codes")
-        templates = tuple(
-            tuple(
-                _criterion_template(criterion)
-                for criterion in section.criteria
-                if criterion.kind is CriterionKind.indicator
-            )
-            for section in pact.sections
-        )
+        rules = {
+            criterion.code: _rule(criterion)
+            for criterion in all_criteria
+            if criterion.kind is CriterionKind.indicator
+        }
         grouped: dict[str, dict[str, list[_Part]]] = {}
         for indicator in indicators:
-            criterion = criteria.get(indicator.criterion)
-            if criterion is None or criterion.kind is not CriterionKind.indicator:
+            if indicator.criterion not in rules:
                 raise ValueError(
                     f"indicator {indicator.code} of {indicator.unit}: "
                     f"{indicator.criterion} is not an indicator criterion of the pact"
                 )
             target = indicator.target
+            if target < ZERO:
+                raise ValueError(f"indicator {indicator.code}: a target cannot be negative")
             part = (
                 indicator.code,
                 target.scaleb(-2),
@@ -258,158 +294,224 @@ class ScoreSheet:
                 by_criterion[indicator.criterion] = [part]
             else:
                 parts.append(part)
-        units = {unit: _unit_plan(unit, templates, by) for unit, by in grouped.items()}
+        ordered_rules = tuple(rules.items())
+        shapes: dict[tuple[object, ...], _Shape] = {}
+        units = {
+            unit: _unit_plan(unit, ordered_rules, by_criterion, shapes)
+            for unit, by_criterion in grouped.items()
+        }
+        self_criteria = [
+            criterion
+            for section in pact.sections
+            for criterion in section.criteria
+            if criterion.kind is CriterionKind.self
+        ]
+        given_criteria = self_criteria + pact.bonus.criteria + pact.deductions.criteria
         return cls(
-            standard_score=pact.standard_score,
+            standard_percent=pact.standard_score.scaleb(-2),
+            template=dict.fromkeys(criteria, POINTS_ZERO),
             sections=tuple(
-                (
-                    section.code,
-                    section.max,
-                    tuple(
-                        (criterion.code, criterion.max)
-                        for criterion in section.criteria
-                        if criterion.kind is not CriterionKind.indicator
-                    ),
-                )
+                (section.code, section.max, tuple(c.code for c in section.criteria))
                 for section in pact.sections
             ),
-            bonus_criteria=tuple((c.code, c.max) for c in pact.bonus.criteria),
+            given_order=tuple(c.code for c in given_criteria),
+            given_maxima=tuple(c.max for c in given_criteria),
+            given_full_points=tuple(_full_points(c.max) for c in given_criteria),
+            self_count=len(self_criteria),
+            bonus_count=len(pact.bonus.criteria),
             bonus_max=pact.bonus.max,
-            deduction_criteria=tuple((c.code, c.max) for c in pact.deductions.criteria),
             deductions_max=pact.deductions.max,
-            given_codes=frozenset(
-                code
-                for code, criterion in criteria.items()
-                if criterion.kind is not CriterionKind.indicator
-            ),
+            given_codes=frozenset(code for code in criteria if code not in rules),
             units=units,
-            no_indicators=_unit_plan("", templates, {}),
+            no_indicators=_unit_plan("", ordered_rules, {}, shapes),
         )
 
     def score(self, results: UnitResults) -> UnitScore:
         """Score one unit's results (see the module docstring for the rules)."""
-        # The hot path of ranking a bloc: locals and tuples, no pydantic, few Decimal ops.
-        rows, codes = self.units.get(results.unit_code, self.no_indicators)
+        unit = results.unit_code
+        plan = self.units.get(unit, self.no_indicators)
         actuals = results.actuals
         given = results.self_scores
         reviewed = results.reviewed
-        if not (actuals.keys() <= codes and given.keys() <= self.given_codes
-                and reviewed.keys() <= self.given_codes):
-            _refuse_codes(results, codes, self.given_codes)
+        given_codes = self.given_codes
+        if not (
+            actuals.keys() <= plan.all_codes
+            and given.keys() <= given_codes
+            and reviewed.keys() <= given_codes
+        ):
+            _refuse_codes(results, plan.all_codes, given_codes)
+        shape = plan.shape
+        codes = plan.codes
+        unreported: list[str] = []
+
+        # Achievements of the single-indicator criteria, all at once.
+        values: list[Decimal] = list(map(actuals.get, codes))  # type: ignore[arg-type]
+        missing: list[int] = []
+        if len(actuals) < len(plan.all_codes):
+            missing = [index for index, value in enumerate(values) if value is None]
+            for index in missing:
+                values[index] = ZERO
+        if values:
+            lowest = min(values)
+            if lowest < ZERO:
+                _refuse_negative(unit, codes[values.index(lowest)], lowest)
+        higher, lower_end = shape.higher, shape.lower_end
+        achieved: list[Decimal] = list(map(truediv, values, plan.higher_divisors))
+        if lower_end > higher:
+            achieved.extend(
+                map(
+                    max,
+                    map(
+                        truediv,
+                        map(sub, plan.double_targets, values[higher:lower_end]),
+                        plan.lower_divisors,
+                    ),
+                    _ZEROS,
+                )
+            )
+        if shape.zero_lower:
+            achieved.extend(
+                ZERO if lower and value else HUNDRED
+                for lower, value in zip(shape.zero_lower, values[lower_end:], strict=True)
+            )
+        for index in missing:
+            achieved[index] = ZERO
+            unreported.append(codes[index])
+        achievements = dict(zip(codes, achieved, strict=True))
+        for index in missing:
+            del achievements[codes[index]]
+        met: int = sum(map(ge, achieved, _HUNDREDS))
+
+        # Points, rule by rule; every criterion starts at 0.00 in pact order.
+        # Comprehensions, not map(): a criterion at or above plan needs no arithmetic.
         hundred = HUNDRED
         zero = ZERO
-        points_zero = POINTS_ZERO
         cent = CENT
         half_up = ROUND_HALF_UP
-        criteria: dict[str, Decimal] = {}
-        sections: dict[str, Decimal] = {}
+        criteria = dict(self.template)
+        point = achieved.__getitem__
+        positions, criterion_codes, factors, full_points = shape.proportional
+        if positions:
+            criteria.update(
+                zip(
+                    criterion_codes,
+                    [
+                        (value * factor).quantize(cent, half_up) if value < hundred else full
+                        for value, factor, full in zip(
+                            map(point, positions), factors, full_points, strict=True
+                        )
+                    ],
+                    strict=True,
+                )
+            )
+        positions, criterion_codes, full_points = shape.threshold
+        if positions:
+            criteria.update(
+                zip(
+                    criterion_codes,
+                    [
+                        full if value >= hundred else POINTS_ZERO
+                        for value, full in zip(map(point, positions), full_points, strict=True)
+                    ],
+                    strict=True,
+                )
+            )
+        positions, criterion_codes, steps = shape.stepped
+        if positions:
+            criteria.update(
+                zip(
+                    criterion_codes,
+                    [
+                        full
+                        if value >= hundred
+                        else max(
+                            maximum
+                            - step_points
+                            * ((hundred - value) / step_percent).to_integral_value(ROUND_CEILING),
+                            zero,
+                        ).quantize(cent, half_up)
+                        for value, (maximum, full, step_percent, step_points) in zip(
+                            map(point, positions), steps, strict=True
+                        )
+                    ],
+                    strict=True,
+                )
+            )
         over_plan: dict[str, Decimal] = {}
-        achievements: dict[str, Decimal] = {}
-        unreported: list[str] = []
-        met = 0
-        sections_total = zero
         over_total = zero
-        for (section_code, section_max, self_plans), row in zip(self.sections, rows, strict=True):
-            section_total = zero
-            for (
-                code, maximum, maximum_points, per_percent, kind, step_percent, step_points,
-                per_over, cap, indicator_code, target_percent, double_target, lower, parts,
-                total_weight,
-            ) in row:
-                if parts:
-                    points, extra, reached = _multi_points(
-                        results.unit_code,
-                        (maximum, per_percent, kind, step_percent, step_points, per_over, cap),
-                        parts,
-                        total_weight,
-                        actuals,
-                        achievements,
-                        unreported,
-                    )
-                    met += reached
-                    criteria[code] = points
-                    section_total += points
-                    if extra:
-                        over_plan[code] = extra
-                        over_total += extra
-                    continue
-                actual = actuals.get(indicator_code)
-                if actual is None:
-                    if indicator_code:
-                        unreported.append(indicator_code)
-                    criteria[code] = points_zero
-                    continue
-                if lower:
-                    if actual < zero:
-                        _refuse_negative(results.unit_code, indicator_code, actual)
-                    if target_percent:
-                        achieved = (double_target - actual) / target_percent
-                        if achieved < zero:
-                            achieved = zero
-                    else:
-                        achieved = zero if actual else hundred
-                elif target_percent:
-                    achieved = actual / target_percent
-                else:
-                    if actual < zero:
-                        _refuse_negative(results.unit_code, indicator_code, actual)
-                    achieved = hundred
-                achievements[indicator_code] = achieved
-                if achieved >= hundred:
-                    met += 1
-                    criteria[code] = maximum_points
-                    section_total += maximum_points
-                    if per_over is not None and achieved > hundred:
-                        extra = (achieved - hundred) * per_over
-                        if extra > cap:
-                            extra = cap
-                        extra = extra.quantize(cent, half_up)
-                        over_plan[code] = extra
-                        over_total += extra
-                    continue
-                if achieved < zero:  # only a negative actual makes a negative achievement
-                    _refuse_negative(results.unit_code, indicator_code, actual)
-                if kind == _PROPORTIONAL:
-                    points = (achieved * per_percent).quantize(cent, half_up)
-                elif kind == _THRESHOLD:
-                    points = points_zero
-                else:
-                    points = _rule_points(
-                        kind, maximum, per_percent, step_percent, step_points, achieved
-                    ).quantize(cent, half_up)
-                criteria[code] = points
-                section_total += points
-            for code, maximum in self_plans:
-                value = reviewed.get(code)
-                if value is None:
-                    value = given.get(code)
-                    if value is None:
-                        unreported.append(code)
-                points = _clamp(value, maximum)
-                criteria[code] = points
-                section_total += points
+        positions, criterion_codes, per_percent, caps = shape.over_plan
+        if positions:
+            over_plan = {
+                code: min((value - hundred) * per, cap).quantize(cent, half_up)
+                for code, value, per, cap in zip(
+                    criterion_codes, map(point, positions), per_percent, caps, strict=True
+                )
+                if value > hundred
+            }
+            if over_plan:
+                over_total = sum(over_plan.values(), zero)
+                if not all(over_plan.values()):  # a sliver that rounded to 0.00
+                    over_plan = {code: extra for code, extra in over_plan.items() if extra}
+        for index in missing:
+            criteria[shape.item_criteria[index]] = POINTS_ZERO
+        for code, rule, parts, total_weight in plan.multi:
+            points, extra, reached = _multi_points(
+                unit, rule, parts, total_weight, actuals, achievements, unreported
+            )
+            criteria[code] = points
+            met += reached
+            if extra:
+                over_plan[code] = extra
+                over_total += extra
+
+        # Criteria scored by the unit (or its reviewers): self, then bonus, then deductions.
+        scores = {**given, **reviewed} if reviewed else given
+        given_values = list(map(scores.get, self.given_order))
+        self_count = self.self_count
+        if None in given_values[:self_count]:
+            unreported.extend(
+                code
+                for code, value in zip(self.given_order, given_values[:self_count], strict=False)
+                if value is None
+            )
+        given_points = [
+            POINTS_ZERO
+            if value is None or value <= zero
+            else full
+            if value >= maximum
+            else value.quantize(cent, half_up)
+            for value, maximum, full in zip(
+                given_values, self.given_maxima, self.given_full_points, strict=True
+            )
+        ]
+        criteria.update(zip(self.given_order, given_points, strict=True))
+        sections: dict[str, Decimal] = {}
+        sections_total = zero
+        for section_code, section_max, section_codes in self.sections:
+            section_total = sum(map(criteria.__getitem__, section_codes), zero)
             if section_total > section_max:
                 section_total = section_max
             sections[section_code] = section_total
             sections_total += section_total
-        bonus_total = over_total + _given_sum(self.bonus_criteria, results, criteria)
-        if bonus_total > self.bonus_max:
-            bonus_total = self.bonus_max
-        deductions = _given_sum(self.deduction_criteria, results, criteria)
+        bonus_end = self_count + self.bonus_count
+        bonus = sum(given_points[self_count:bonus_end], over_total)
+        if bonus > self.bonus_max:
+            bonus = self.bonus_max
+        deductions = sum(given_points[bonus_end:], zero)
         if deductions > self.deductions_max:
             deductions = self.deductions_max
-        total = sections_total + bonus_total - deductions
+        total = sections_total + bonus - deductions
         if total < zero:
-            total = points_zero
+            total = POINTS_ZERO
         return UnitScore(
-            unit_code=results.unit_code,
+            unit_code=unit,
             criteria=criteria,
             sections=sections,
             over_plan=over_plan,
-            bonus=bonus_total,
+            bonus=bonus,
             deductions=deductions,
             total=total,
-            percent_of_standard=total / self.standard_score.scaleb(-2),
+            percent_of_standard=total / self.standard_percent,
             indicators_met=met,
             achievements=achievements,
             unreported=tuple(unreported),
@@ -417,38 +519,14 @@ class ScoreSheet:
 
     def score_all(self, results: Iterable[UnitResults]) -> list[UnitScore]:
         """Score many units, in the given order."""
-        score = self.score
-        return [score(unit_results) for unit_results in results]
+        return list(map(self.score, results))
 
 
-def _given_sum(
-    plans: tuple[tuple[str, Decimal], ...], results: UnitResults, criteria: dict[str, Decimal]
-) -> Decimal:
-    """Sum bonus or deduction criteria, each clamped; one not given is simply none."""
-    total = ZERO
-    for code, maximum in plans:
-        value = results.reviewed.get(code)
-        if value is None:
-            value = results.self_scores.get(code)
-        points = _clamp(value, maximum)
-        criteria[code] = points
-        total += points
-    return total
-
-
-# The rule of a criterion: (max, max/100, rule code, step_percent, step_points,
-# over-plan points per percent or None, over-plan cap).
-_Rule = tuple[Decimal, Decimal, int, Decimal | None, Decimal | None, Decimal | None, Decimal]
-
-
-def _criterion_template(criterion: Criterion) -> tuple[object, ...]:
-    """The unit-independent head of an item (see _Item)."""
+def _rule(criterion: Criterion) -> _Rule:
     rule = criterion.scoring_rule
     over = rule.over_plan
     return (
-        criterion.code,
         criterion.max,
-        _clamp(criterion.max, criterion.max),
         criterion.max.scaleb(-2),
         _RULE_CODES[rule.kind],
         rule.step_percent,
@@ -460,29 +538,101 @@ def _criterion_template(criterion: Criterion) -> tuple[object, ...]:
 
 def _unit_plan(
     unit: str,
-    templates: tuple[tuple[tuple[object, ...], ...], ...],
+    rules: tuple[tuple[str, _Rule], ...],
     by_criterion: dict[str, list[_Part]],
+    shapes: dict[tuple[object, ...], _Shape],
 ) -> _UnitPlan:
-    """A unit's rows: each indicator criterion's template joined with the unit's indicators."""
+    """Lay a unit's indicators out by shape, reusing a shape another unit already has."""
     codes = [part[0] for parts in by_criterion.values() for part in parts]
     if len(set(codes)) != len(codes):
         raise ValueError(f"unit {unit} has an indicator code twice")
-    rows = []
-    for section_templates in templates:
-        row = []
-        for template in section_templates:
-            parts = by_criterion.get(str(template[0]))
-            if not parts:
-                tail: tuple[object, ...] = ("", ZERO, ZERO, False, (), ZERO)
-            elif len(parts) == 1:
-                code, target_percent, double_target, lower, _ = parts[0]
-                tail = (code, target_percent, double_target, lower, (), ZERO)
-            else:
-                total_weight = sum((part[4] for part in parts), ZERO)
-                tail = ("", ZERO, ZERO, False, tuple(parts), total_weight)
-            row.append(cast(_Item, template + tail))
-        rows.append(tuple(row))
-    return tuple(rows), frozenset(codes)
+    higher: list[tuple[int, _Part]] = []
+    lower: list[tuple[int, _Part]] = []
+    zero: list[tuple[int, _Part]] = []
+    multi: list[_Multi] = []
+    for index, (code, rule) in enumerate(rules):
+        parts = by_criterion.get(code)
+        if not parts:
+            continue
+        if len(parts) > 1:
+            multi.append((code, rule, tuple(parts), sum((part[4] for part in parts), ZERO)))
+            continue
+        part = parts[0]
+        if not part[1]:
+            zero.append((index, part))
+        elif part[3]:
+            lower.append((index, part))
+        else:
+            higher.append((index, part))
+    key = (
+        tuple(index for index, _ in higher),
+        tuple(index for index, _ in lower),
+        tuple((index, part[3]) for index, part in zero),
+    )
+    shape = shapes.get(key)
+    if shape is None:
+        shape = shapes[key] = _make_shape(rules, higher, lower, zero)
+    items = higher + lower + zero
+    return _UnitPlan(
+        shape=shape,
+        codes=tuple(part[0] for _, part in items),
+        higher_divisors=tuple(part[1] for _, part in higher),
+        lower_divisors=tuple(part[1] for _, part in lower),
+        double_targets=tuple(part[2] for _, part in lower),
+        multi=tuple(multi),
+        all_codes=frozenset(codes),
+    )
+
+
+def _make_shape(
+    rules: tuple[tuple[str, _Rule], ...],
+    higher: list[tuple[int, _Part]],
+    lower: list[tuple[int, _Part]],
+    zero: list[tuple[int, _Part]],
+) -> _Shape:
+    items = [rules[index] for index, _ in higher + lower + zero]
+    proportional: tuple[list[int], list[str], list[Decimal], list[Decimal]] = ([], [], [], [])
+    threshold: tuple[list[int], list[str], list[Decimal]] = ([], [], [])
+    stepped: tuple[list[int], list[str], list[_Steps]] = ([], [], [])
+    over: tuple[list[int], list[str], list[Decimal], list[Decimal]] = ([], [], [], [])
+    for position, (code, rule) in enumerate(items):
+        maximum, per_percent, kind, step_percent, step_points, per_over, cap = rule
+        full = _full_points(maximum)
+        if kind == _PROPORTIONAL:
+            proportional[0].append(position)
+            proportional[1].append(code)
+            proportional[2].append(per_percent)
+            proportional[3].append(full)
+        elif kind == _THRESHOLD:
+            threshold[0].append(position)
+            threshold[1].append(code)
+            threshold[2].append(full)
+        else:
+            if step_percent is None or step_points is None:  # ScoringRule prevents it
+                raise ValueError(f"criterion {code}: a stepped rule needs its steps")
+            stepped[0].append(position)
+            stepped[1].append(code)
+            stepped[2].append((maximum, full, step_percent, step_points))
+        if per_over is not None:
+            over[0].append(position)
+            over[1].append(code)
+            over[2].append(per_over)
+            over[3].append(cap)
+    return _Shape(
+        higher=len(higher),
+        lower_end=len(higher) + len(lower),
+        zero_lower=tuple(part[3] for _, part in zero),
+        item_criteria=tuple(code for code, _ in items),
+        proportional=(
+            tuple(proportional[0]),
+            tuple(proportional[1]),
+            tuple(proportional[2]),
+            tuple(proportional[3]),
+        ),
+        threshold=(tuple(threshold[0]), tuple(threshold[1]), tuple(threshold[2])),
+        stepped=(tuple(stepped[0]), tuple(stepped[1]), tuple(stepped[2])),
+        over_plan=(tuple(over[0]), tuple(over[1]), tuple(over[2]), tuple(over[3])),
+    )
 
 
 def _multi_points(

@@ -71,13 +71,19 @@ class OfficerView:
     bloc_code: str
 
 
-def officer_for_user(*, session: Session, telegram_user_id: int) -> OfficerView | None:
-    """The active officer linked to a chat account."""
+def officer_for_user(*, session: Session, channel: str, user_id: int) -> OfficerView | None:
+    """The active officer behind a chat account.
+
+    On Telegram the account is linked by an invite; the console channel (run by
+    the operator on the server) names the officer directly, its user id being the
+    officer's id.
+    """
+    match = Officer.id == user_id if channel == "console" else Officer.telegram_user_id == user_id
     row = session.exec(
         select(Officer, Unit, Bloc)
         .join(Unit, col(Unit.id) == Officer.unit_id)
         .join(Bloc, col(Bloc.id) == Officer.bloc_id)
-        .where(Officer.telegram_user_id == telegram_user_id, col(Officer.active).is_(True))
+        .where(match, col(Officer.active).is_(True))
     ).first()
     if row is None:
         return None

@@ -1,0 +1,67 @@
+"""One place wires everything: settings, database, conversation, Telegram application.
+
+Order of the pieces: the database engine (migrated by the caller), the
+channel-neutral conversation on it, the Telegram adapter with its single update
+handler and its error handler, the per-chat update processor and the rate
+limiter; `post_init` sets the command menu, `post_shutdown` closes the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.telegram_channel import PerChatUpdateProcessor, TelegramChannel, set_commands
+from handlers.dispatch import Clock, Conversation, system_clock
+
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+@dataclass(frozen=True)
+class BotParts:
+    """The built application and what it is made of (tests and the demo reach in)."""
+
+    application: TelegramApp
+    conversation: Conversation
+    channel: TelegramChannel
+
+
+def build_application(
+    *,
+    token: str,
+    engine: Engine,
+    base_url: str,
+    base_file_url: str,
+    bot_username: str | None = None,
+    clock: Clock = system_clock,
+    rate_limit_retries: int = 5,
+    dispose_engine: bool = True,
+) -> BotParts:
+    """Build the real python-telegram-bot Application around the conversation."""
+    conversation = Conversation(engine, clock=clock)
+    channel = TelegramChannel(conversation, bot_username=bot_username)
+
+    async def post_init(application: TelegramApp) -> None:
+        await set_commands(application)
+
+    async def post_shutdown(_application: TelegramApp) -> None:
+        if dispose_engine:
+            engine.dispose()
+
+    application: TelegramApp = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(base_file_url)
+        .concurrent_updates(PerChatUpdateProcessor(256))
+        .rate_limiter(AIORateLimiter(max_retries=rate_limit_retries))
+        .connection_pool_size(64)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    channel.install(application)
+    return BotParts(application=application, conversation=conversation, channel=channel)

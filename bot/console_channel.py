@@ -1,0 +1,72 @@
+"""The terminal channel: the same conversation, typed at a prompt.
+
+For trying the bot and for support staff (`python -m bot shell --officer CODE`).
+Options are numbered; type `#1` to choose the first, anything else is a message.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.scripted import plain
+from handlers.chat import Incoming, InKind, Option, Outcome
+from handlers.dispatch import Conversation
+
+CHANNEL = "console"
+
+
+class ConsoleChannel:
+    """Reads lines, hands them to the conversation, prints the replies."""
+
+    def __init__(self, conversation: Conversation, officer_id: int, output: TextIO,
+                 session_tag: str) -> None:
+        self.conversation = conversation
+        self.officer_id = officer_id
+        self.output = output
+        self.options: list[Option] = []
+        self._counter = itertools.count(1)
+        self._tag = session_tag
+
+    def to_incoming(self, line: str) -> Incoming:
+        """A typed line as a neutral message: `#n` picks an option, `/cmd args` is a command."""
+        common = {"channel": CHANNEL, "update_key": f"console:{self._tag}:{next(self._counter)}",
+                  "user_id": self.officer_id, "chat_id": self.officer_id, "is_private": True}
+        stripped = line.strip()
+        if stripped.startswith("#") and stripped[1:].isdigit():
+            index = int(stripped[1:]) - 1
+            if 0 <= index < len(self.options):
+                return Incoming(kind=InKind.option, data=self.options[index].data, **common)  # type: ignore[arg-type]
+        if stripped.startswith("/") and len(stripped) > 1:
+            head, *args = stripped.split()
+            return Incoming(kind=InKind.command, command=head[1:].lower(), args=tuple(args),  # type: ignore[arg-type]
+                            text=stripped, **common)
+        return Incoming(kind=InKind.text, text=line, **common)  # type: ignore[arg-type]
+
+    def show(self, outcome: Outcome) -> None:
+        """Print replies as plain text with numbered options."""
+        if outcome.notice:
+            self.output.write(f"  ({outcome.notice})\n")
+        self.options = []
+        for reply in outcome.replies:
+            self.output.write(plain(reply.text) + "\n")
+            for row in reply.options:
+                for option in row:
+                    self.options.append(option)
+                    self.output.write(f"  #{len(self.options)} {option.label}\n")
+            for file in reply.files:
+                self.output.write(f"  [file] {file.name} ({len(file.content)} bytes)\n")
+        self.output.flush()
+
+    def run(self, read_line: Callable[[], str | None]) -> None:
+        """Loop until end of input or `/quit`."""
+        self.show(self.conversation.handle(self.to_incoming("/report")))
+        while True:
+            self.output.write("> ")
+            self.output.flush()
+            line = read_line()
+            if line is None or line.strip() in ("/quit", "/exit"):
+                self.output.write("\n")
+                return
+            self.show(self.conversation.handle(self.to_incoming(line)))

@@ -1,0 +1,245 @@
+"""The Telegram adapter: updates in as `Incoming`, replies out as messages and keyboards.
+
+python-telegram-bot does the transport (polling or its webhook server), the
+rate limiting (`AIORateLimiter`) and the error handler; the conversation itself
+is the channel-neutral `Conversation`, called in a worker thread because the
+database work is synchronous.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
+
+from handlers.chat import Incoming, InFile, InKind, Reply
+from handlers.dispatch import COMMANDS, Conversation
+from handlers.i18n import language_of, t
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+MAX_CALLBACK_BYTES = 64
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; those of one chat run in order."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Wait for the chat's earlier updates, then process this one."""
+        key = _chat_key(update)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and self._locks.get(key) is lock:
+                del self._locks[key]
+
+    async def initialize(self) -> None:
+        """Nothing to allocate."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+
+def _chat_key(update: object) -> int | None:
+    if isinstance(update, Update):
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+        if update.effective_user is not None:
+            return update.effective_user.id
+    return None
+
+
+def to_incoming(update: Update, bot_username: str | None) -> Incoming | None:
+    """Translate a Telegram update into a neutral message (None for kinds we ignore)."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return None
+    common: dict[str, Any] = {
+        "channel": CHANNEL,
+        "update_key": f"tg:{update.update_id}",
+        "user_id": user.id,
+        "chat_id": chat.id,
+        "is_private": chat.type == chat.PRIVATE,
+        "user_name": user.full_name,
+        "language_code": user.language_code,
+    }
+    query = update.callback_query
+    if query is not None:
+        message_id = query.message.message_id if query.message is not None else None
+        return Incoming(kind=InKind.option, data=query.data or "", message_id=message_id, **common)
+    message = update.message
+    if message is None:
+        return None
+    text = message.text or ""
+    if text.startswith("/") and message.entities and message.entities[0].type == MessageEntity.BOT_COMMAND \
+            and message.entities[0].offset == 0:
+        head, *args = text.split()
+        command, _, target = head[1:].partition("@")
+        if target and bot_username and target.lower() != bot_username.lower():
+            return None  # a command meant for another bot in a group
+        return Incoming(kind=InKind.command, command=command.lower(), args=tuple(args), text=text, **common)
+    if message.text is not None:
+        return Incoming(kind=InKind.text, text=text, **common)
+    if message.document is not None:
+        document = message.document
+        return Incoming(kind=InKind.file, file=InFile(
+            file_id=document.file_id, file_name=document.file_name or "document",
+            file_size=document.file_size), **common)
+    if message.photo:
+        photo = message.photo[-1]
+        return Incoming(kind=InKind.file, file=InFile(
+            file_id=photo.file_id, file_name=f"photo-{photo.file_unique_id}.jpg",
+            file_size=photo.file_size, is_photo=True), **common)
+    return Incoming(kind=InKind.unsupported, **common)
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """Options as an inline keyboard; data longer than Telegram allows is a bug, refused loudly."""
+    if not reply.options:
+        return None
+    rows = []
+    for row in reply.options:
+        buttons = []
+        for option in row:
+            if len(option.data.encode()) > MAX_CALLBACK_BYTES:
+                raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {option.data!r}")
+            buttons.append(InlineKeyboardButton(option.label, callback_data=option.data))
+        rows.append(buttons)
+    return InlineKeyboardMarkup(rows)
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Split a long message at line breaks so that each part fits one Telegram message."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts
+
+
+async def send_reply(application: Application[Any, Any, Any, Any, Any, Any], chat_id: int, reply: Reply,
+                     edit_message_id: int | None = None) -> list[Message]:
+    """Render one reply: edit the pressed message when asked, else send; files after the text."""
+    bot = application.bot
+    target = reply.chat_id if reply.chat_id is not None else chat_id
+    markup = keyboard(reply)
+    sent: list[Message] = []
+    if reply.edit and edit_message_id is not None and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH:
+        try:
+            edited = await bot.edit_message_text(reply.text, chat_id=target, message_id=edit_message_id,
+                                                 parse_mode=ParseMode.HTML, reply_markup=markup)
+            if isinstance(edited, Message):
+                sent.append(edited)
+            return sent
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                return sent
+            log.info("could not edit message %s in %s (%s); sending a new one", edit_message_id, target, error)
+    if reply.text:
+        parts = split_text(reply.text)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            sent.append(await bot.send_message(target, part, parse_mode=ParseMode.HTML,
+                                               reply_markup=markup if last else None))
+    for out in reply.files:
+        upload = InputFile(out.content, filename=out.name)
+        if out.is_photo:
+            sent.append(await bot.send_photo(target, upload, caption=out.caption or None))
+        else:
+            sent.append(await bot.send_document(target, upload, caption=out.caption or None))
+    return sent
+
+
+class TelegramChannel:
+    """Connects a python-telegram-bot Application to the conversation."""
+
+    def __init__(self, conversation: Conversation, bot_username: str | None = None) -> None:
+        self.conversation = conversation
+        self.bot_username = bot_username
+
+    def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Register the one update handler and the error handler."""
+        application.add_handler(TypeHandler(Update, self.on_update))
+        application.add_error_handler(self.on_error)
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Handle one update: run the conversation, answer the button, send the replies."""
+        incoming = to_incoming(update, self.bot_username or context.bot.username)
+        if incoming is None:
+            if update.callback_query is not None:
+                await update.callback_query.answer()
+            return
+        outcome = await asyncio.to_thread(self.conversation.handle, incoming)
+        if update.callback_query is not None:
+            # Every pressed button is answered, so the phone stops its spinner.
+            await update.callback_query.answer(text=outcome.notice)
+        for reply in outcome.replies:
+            try:
+                await send_reply(context.application, incoming.chat_id, reply, incoming.message_id)
+            except Forbidden:
+                log.warning("chat %s blocked the bot; reply dropped", reply.chat_id or incoming.chat_id)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log with context and tell the person; their place in the conversation is kept."""
+        where = ""
+        if isinstance(update, Update):
+            where = (f"update {update.update_id} from user "
+                     f"{update.effective_user.id if update.effective_user else '?'} in chat "
+                     f"{update.effective_chat.id if update.effective_chat else '?'}")
+        log.error("error while handling %s", where or update, exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            language = language_of(update.effective_user.language_code if update.effective_user else None)
+            try:
+                if update.callback_query is not None:
+                    await update.callback_query.answer()
+                await context.bot.send_message(update.effective_chat.id, t(language, "error_generic"),
+                                               parse_mode=ParseMode.HTML)
+            except Exception:  # noqa: BLE001 (the error handler must not raise)
+                log.warning("could not tell chat %s about the error", update.effective_chat.id)
+
+
+async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The command menu: Vietnamese by default, English for English-speaking clients."""
+    for language, code in (("vi", None), ("vi", "vi"), ("en", "en")):
+        commands = [BotCommand(command, t(language, key)) for command, key in COMMANDS.items()]
+        await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)

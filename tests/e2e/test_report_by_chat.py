@@ -1,0 +1,203 @@
+"""End-to-end: officers report through the real Application and the fake Bot API server.
+
+Each test checks the reply and the database; every test runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from sqlalchemy import Engine, func
+from sqlmodel import select
+
+from bot.scripted import plain
+from storage.db import session_scope
+from storage.models import AuditLog, Entry, Evidence, Submission
+from tests.e2e.conftest import BotWorld
+
+SEED_TTTT = [("TT-1", Decimal(30544)), ("TT-2", Decimal("31.5")), ("I.2", Decimal("9.8")),
+             ("II.1", Decimal("9.8")), ("II.2", Decimal("9.8")), ("III.1", Decimal(10)),
+             ("III.2", Decimal("9.8")), ("III.3", Decimal("9.5")), ("B.1", Decimal(0))]
+
+
+def _count(engine: Engine, model: type) -> int:
+    with session_scope(engine) as session:
+        return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+def _snapshot(engine: Engine) -> tuple[int, int, int]:
+    return _count(engine, Entry), _count(engine, AuditLog), _count(engine, Evidence)
+
+
+async def test_onboarding_and_whole_report(world: BotWorld) -> None:
+    mai = world.officer(501, "Mai")
+    await mai.say("/start", "mã mời cá nhân")
+    await mai.say("/start not-a-code", "không đúng")
+    welcome = await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    assert "Trần Thị Mai" in plain(welcome.text) and "Sở Thông tin và Truyền thông" in plain(welcome.text)
+    await mai.report(SEED_TTTT)
+    with session_scope(world.engine) as session:
+        submission = session.exec(select(Submission)).one()
+        value = session.exec(select(Entry.value).where(Entry.item_code == "TT-1")).one()
+    assert submission.status == "submitted" and value == Decimal(30544)
+    echoes = [text for speaker, text in mai.transcript if "30.544 hộ = 102,0% kế hoạch" in text]
+    assert echoes, "the actual is echoed back formatted with its achievement"
+    # every pressed button was answered
+    assert len(world.fake.callback_answers) >= len(SEED_TTTT) + 1
+    # a second person cannot reuse the code
+    other = world.officer(502, "Other")
+    await other.say(f"/start {world.codes['tttt-tdkt']}", "đã được dùng")
+
+
+async def test_command_menu_in_two_languages(world: BotWorld) -> None:
+    vietnamese = dict(world.fake.commands_for(""))
+    english = dict(world.fake.commands_for("en"))
+    assert set(vietnamese) == set(english) >= {"report", "status", "cancel", "help", "lang"}
+    assert vietnamese["report"] != english["report"]
+
+
+async def test_bad_input_is_answered_and_changes_nothing(world: BotWorld) -> None:
+    mai = world.officer(503, "Mai")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    await mai.say("/report", "Mục 1/")
+    before = _snapshot(world.engine)
+    await mai.say("ba mươi nghìn", "không đọc được số")
+    await mai.say("-5", "không thể là số âm")
+    await mai.say("9" * 5000, "quá dài")
+    await mai.say("🎉🎉", "không đọc được số")
+    await mai.say("<b>1</b> & <script>", "không đọc được số")
+    mark = world.fake.mark()
+    await mai.user.send_sticker()
+    await world.fake.wait_for(lambda m: m.chat_id == 503 and "cần một con số" in plain(m.text), after=mark)
+    mark = world.fake.mark()
+    await mai.user.send_voice()
+    await world.fake.wait_for(lambda m: m.chat_id == 503 and "cần một con số" in plain(m.text), after=mark)
+    assert _snapshot(world.engine) == before
+    await mai.say("300.000", "trên 1.000%")  # absurd: asked to confirm, nothing saved yet
+    assert _snapshot(world.engine) == before
+    await mai.press("Nhập lại", "gõ lại")
+    await mai.say("30,544", "hai cách")
+    await mai.press("30.544", "30.544 hộ = 102,0% kế hoạch")
+
+
+async def test_html_in_notes_and_names_is_escaped(world: BotWorld) -> None:
+    mai = world.officer(504, "<b>Mai</b> & co")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    await mai.say("/report", "Mục 1/")
+    await mai.say("30.544", "Đúng chưa?")
+    await mai.press("Lưu và gửi minh chứng", "Gửi minh chứng")
+    await mai.say("Biên bản <i>số 5</i> & phụ lục <script>alert(1)</script> 🎉", "Đã lưu ghi chú")
+    mark = world.fake.mark()
+    await mai.user.send_document("báo cáo <1>.pdf", b"%PDF-1.4 test", "application/pdf")
+    reply = await world.fake.wait_for(lambda m: m.chat_id == 504 and "Đã nhận tệp" in plain(m.text),
+                                      after=mark)
+    assert "báo cáo <1>.pdf" in plain(reply.text)
+    with session_scope(world.engine) as session:
+        notes = list(session.exec(select(Evidence.note)))
+        files = list(session.exec(select(Evidence.file_name)))
+    assert any(note and "<script>" in note for note in notes)
+    assert "báo cáo <1>.pdf" in files
+
+
+async def test_stale_and_foreign_buttons_are_refused(world: BotWorld) -> None:
+    mai = world.officer(505, "Mai")
+    huy = world.officer(506, "Huy")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    await huy.say(f"/start {world.codes['xd-head']}", "Xin chào")
+    await mai.say("/report", "Mục 1/")
+    confirm = await mai.say("30.544", "Đúng chưa?")
+    await mai.press("Nhập lại", "gõ lại")
+    before = _snapshot(world.engine)
+    # the old confirm message's button is stale now
+    mark = world.fake.mark()
+    await mai.user.press(world.fake.message(505, confirm.message_id), text="✅ Đúng, lưu")
+    await world.fake.wait_for(lambda m: m.chat_id == 505 and "tin nhắn cũ" in plain(m.text), after=mark)
+    # Huy replays Mai's button data in his own chat: refused
+    data = next(d for _, d in confirm.buttons if d)
+    mark = world.fake.mark()
+    await huy.user.press_raw(confirm.message_id, data)
+    await world.fake.settle(quiet=0.3)
+    assert _snapshot(world.engine) == before
+    answers = [answer for answer in world.fake.callback_answers if answer.text]
+    assert answers and all("cũ" in (answer.text or "") or "liên kết" in (answer.text or "") for answer in answers)
+
+
+async def test_strangers_are_told_how_to_join(world: BotWorld) -> None:
+    stranger = world.officer(507, "Stranger")
+    await stranger.say("/report", "chưa được liên kết")
+    await stranger.say("30.544", "chưa được liên kết")
+
+
+async def test_an_officer_reports_only_for_their_own_unit(world: BotWorld) -> None:
+    huy = world.officer(508, "Huy")
+    await huy.say(f"/start {world.codes['xd-head']}", "Sở Xây dựng")
+    first = await huy.say("/report", "Mục 1/")
+    assert "chương trình phát triển đô thị" in plain(first.text)
+    await huy.say("1", "Đúng chưa?")
+    await huy.press("Đúng, lưu", "Mục 2/")
+    with session_scope(world.engine) as session:
+        codes = list(session.exec(select(Entry.item_code)))
+    assert codes == ["XD-1"]
+
+
+async def test_same_update_twice_is_processed_once(world: BotWorld) -> None:
+    mai = world.officer(509, "Mai")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    await mai.say("/report", "Mục 1/")
+    confirm = await mai.say("30.544", "Đúng chưa?")
+    mark = world.fake.mark()
+    update = await mai.user.press(world.fake.message(509, confirm.message_id), text="✅ Đúng, lưu")
+    await world.fake.wait_for(lambda m: m.chat_id == 509 and "Mục 2/" in plain(m.text), after=mark)
+    world.fake.inject_duplicate(update)
+    await world.fake.settle(quiet=0.3)
+    prompts = [m for m in world.fake.messages_to(509)[0:] if "Mục 2/" in plain(m.text)]
+    assert len(prompts) == 1
+    assert _count(world.engine, Entry) == 1
+
+
+async def test_restart_in_the_middle_keeps_every_confirmed_value(world: BotWorld) -> None:
+    mai = world.officer(510, "Mai")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    await mai.say("/report", "Mục 1/")
+    await mai.say("30.544", "Đúng chưa?")
+    await mai.press("Đúng, lưu", "Mục 2/")
+    await mai.say("31,5", "Đúng chưa?")
+    await world.stop_bot()
+    await world.start_bot()  # a new Application on the same database
+    resumed = await mai.say("/report", "Đúng chưa?")
+    assert "31,5 % = 105,0% kế hoạch" in plain(resumed.text)
+    await mai.press("Đúng, lưu", "Mục 3/")
+    with session_scope(world.engine) as session:
+        values = dict(session.exec(select(Entry.item_code, Entry.value)).all())
+    assert values == {"TT-1": Decimal(30544), "TT-2": Decimal("31.5")}
+
+
+async def test_rate_limit_429_is_retried(world: BotWorld) -> None:
+    mai = world.officer(511, "Mai")
+    world.fake.fail_next("sendMessage", status=429, retry_after=1)
+    await mai.say("/help", "mã mời cá nhân")
+    sends = [call for call in world.fake.calls if call[0] == "sendMessage"]
+    assert len(sends) == 2  # refused once with 429, then retried after retry_after
+
+
+async def test_a_failed_send_is_reported_and_the_place_kept(world: BotWorld) -> None:
+    mai = world.officer(512, "Mai")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    await mai.say("/report", "Mục 1/")
+    world.fake.fail_next("sendMessage", status=500)
+    mark = world.fake.mark()
+    await mai.user.send_text("30.544")
+    await world.fake.wait_for(lambda m: m.chat_id == 512 and "gặp lỗi" in plain(m.text), after=mark)
+    await mai.say("/report", "Đúng chưa?")  # still at the confirm step
+    await mai.press("Đúng, lưu", "Mục 2/")
+
+
+async def test_chats_run_concurrently(world: BotWorld) -> None:
+    people = [world.officer(600 + n, f"P{n}") for n in range(5)]
+    codes = ["tttt-head", "xd-tdkt", "ct-tdkt", "gtvt-tdkt", "tnmt-tdkt"]
+    await asyncio.gather(*(p.say(f"/start {world.codes[c]}", "Xin chào") for p, c in zip(people, codes, strict=True)))
+    await asyncio.gather(*(p.say("/report", "Mục 1/") for p in people))
+    await asyncio.gather(*(p.say("5", "Đúng chưa?") for p in people))
+    await asyncio.gather(*(p.press("Đúng, lưu", "Mục 2/") for p in people))
+    assert _count(world.engine, Entry) == 5
