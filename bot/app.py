@@ -38,9 +38,14 @@ def build_application(
     bot_username: str | None = None,
     clock: Clock = system_clock,
     rate_limit_retries: int = 5,
+    messages_per_second: float = 30.0,
     dispose_engine: bool = True,
 ) -> BotParts:
-    """Build the real python-telegram-bot Application around the conversation."""
+    """Build the real python-telegram-bot Application around the conversation.
+
+    `messages_per_second` is the bot-wide send rate (Telegram allows about 30);
+    python-telegram-bot's AIORateLimiter holds requests above it and retries 429s.
+    """
     conversation = Conversation(engine, clock=clock)
     channel = TelegramChannel(conversation, bot_username=bot_username)
 
@@ -57,7 +62,8 @@ def build_application(
         .base_url(base_url)
         .base_file_url(base_file_url)
         .concurrent_updates(PerChatUpdateProcessor(256))
-        .rate_limiter(AIORateLimiter(max_retries=rate_limit_retries))
+        .rate_limiter(AIORateLimiter(overall_max_rate=messages_per_second,
+                                     max_retries=rate_limit_retries))
         .connection_pool_size(64)
         .post_init(post_init)
         .post_shutdown(post_shutdown)

@@ -91,7 +91,8 @@ def cmd_results_import(args: argparse.Namespace, settings: Settings, console: Co
 
 def render_ranking_table(report: RankingReport, console: Console) -> None:
     """A readable terminal table of the ranking."""
-    table = Table(title=f"{report.bloc_name} — {report.period} {report.year}")
+    period = "tổng kết năm" if report.period == "year-end" else "sơ kết 6 tháng đầu năm"
+    table = Table(title=f"{report.bloc_name} — {period} {report.year}")
     table.add_column("Hạng", justify="right")
     table.add_column("Đơn vị")
     section_codes = list(report.rows[0].sections) if report.rows else []

@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from bot.app import build_application
 from bot.fake_telegram import FakeTelegram
@@ -71,7 +72,8 @@ async def play_seed_year(database: Path, console: Console) -> int:
         async with application:
             await set_commands(application)  # what run_polling does in post_init
             await application.start()
-            assert application.updater is not None
+            if not (application.updater is not None):
+                raise RuntimeError('invariant broken: application.updater is not None')
             await application.updater.start_polling(poll_interval=0.0, timeout=1)
             officers = []
             reporters = [officer for officer in config.officers if officer.role is OfficerRole.reporter]
@@ -96,10 +98,10 @@ async def play_seed_year(database: Path, console: Console) -> int:
             console.rule(f"[bold]{scripted.name}[/bold]")
             for speaker, text in scripted.transcript:
                 if speaker == "bot":
-                    console.print(f"[cyan]🤖 Bot:[/cyan] {text}", highlight=False, markup=False)
+                    console.print(Text.assemble(("🤖 Bot: ", "cyan"), text), highlight=False)
                 else:
-                    console.print(f"👤 {speaker}: {text}", highlight=False, markup=False,
-                                  style="bold")
+                    console.print(Text.assemble((f"👤 {speaker}: ", "bold"), (text, "bold")),
+                                  highlight=False)
         messages = sum(len(scripted.latencies) for scripted, _, _ in officers)
     console.rule("Xếp hạng")
     with session_scope(engine) as session:

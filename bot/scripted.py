@@ -60,7 +60,8 @@ class ScriptedOfficer:
 
     async def press(self, label: str, expect: str) -> SentMessage:
         """Press the button labelled `label` on the last message and wait for `expect`."""
-        assert self.last is not None, "nothing to press yet"
+        if not (self.last is not None):
+            raise RuntimeError("nothing to press yet")
         message = self.fake.message(self.user.id, self.last.message_id)
         chosen = next((text for text, _ in message.buttons if label in text), None)
         if chosen is None:

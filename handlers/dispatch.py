@@ -146,7 +146,8 @@ class Conversation:
         if redeemed.outcome is RedeemOutcome.linked:
             linked = officer_for_user(session=session, channel=incoming.channel,
                                       user_id=incoming.user_id)
-            assert linked is not None
+            if not (linked is not None):
+                raise RuntimeError('invariant broken: linked is not None')
             set_officer_language(session=session, officer_id=linked.id, language=state.language)
             state.officer_id = linked.id
             return Outcome([self._welcome(linked, state.language, again=False)])
@@ -190,11 +191,13 @@ class Conversation:
         if not periods:
             return Reply(t(language, "report_no_period"))
         bloc = find_bloc(session=session, bloc_code=officer.bloc_code)
-        assert bloc is not None
+        if not (bloc is not None):
+            raise RuntimeError('invariant broken: bloc is not None')
         items = unit_items(bloc.config, officer.unit_code)
         lines = []
         for period in periods:
-            assert period.id is not None
+            if not (period.id is not None):
+                raise RuntimeError('invariant broken: period.id is not None')
             submission = find_submission(session=session, period_id=period.id, unit_id=officer.unit_id)
             entries = entries_of(session=session, submission_id=submission.id) \
                 if submission is not None and submission.id is not None else {}

@@ -73,7 +73,7 @@ class Context:
     state: ChatState
     incoming: Incoming
     officer: OfficerView
-    now: "object"
+    now: object
     language: str
 
     def new_nonce(self) -> str:
@@ -92,7 +92,8 @@ class ReportFlow:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         bloc = find_bloc(session=ctx.session, bloc_code=ctx.officer.bloc_code)
-        assert bloc is not None
+        if not (bloc is not None):
+            raise RuntimeError('invariant broken: bloc is not None')
         self.bloc = bloc
         self.config = bloc.config
         self.items = unit_items(self.config, ctx.officer.unit_code)
@@ -325,7 +326,8 @@ class ReportFlow:
         if ctx.state.step != "confirm" or value is None or item is None:
             return self.stale()
         submission = self._submission(create=True)
-        assert submission is not None
+        if not (submission is not None):
+            raise RuntimeError('invariant broken: submission is not None')
         if submission.status not in EDITABLE:
             ctx.state.step = "submitted"
             return Outcome(self.prompt())
@@ -474,7 +476,8 @@ class ReportFlow:
         if ctx.state.step != "summary" or self._first_missing() is not None:
             return self.stale()
         submission = self._submission(create=True)
-        assert submission is not None
+        if not (submission is not None):
+            raise RuntimeError('invariant broken: submission is not None')
         if submission.status in EDITABLE:
             set_status(session=ctx.session, submission=submission, status=SubmissionStatus.submitted,
                        actor=self._actor(), bloc_id=ctx.officer.bloc_id, unit_code=ctx.officer.unit_code)
@@ -513,7 +516,8 @@ class ReportFlow:
 
     def _period(self) -> Period:
         period = self.ctx.session.get(Period, self.ctx.state.period_id)
-        assert period is not None
+        if not (period is not None):
+            raise RuntimeError('invariant broken: period is not None')
         return period
 
     def _is_open(self, period: Period) -> bool:
@@ -531,7 +535,8 @@ class ReportFlow:
 
     def _submission(self, *, create: bool) -> Submission | None:
         ctx = self.ctx
-        assert ctx.state.period_id is not None
+        if not (ctx.state.period_id is not None):
+            raise RuntimeError('invariant broken: ctx.state.period_id is not None')
         if create:
             return get_or_create_submission(session=ctx.session, period_id=ctx.state.period_id,
                                             unit_id=ctx.officer.unit_id)

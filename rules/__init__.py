@@ -1,0 +1,7 @@
+"""The bloc's rules as pure functions over plain data.
+
+Reading numbers (:mod:`rules.numbers`), the configuration (:mod:`rules.config`),
+scoring (:mod:`rules.scoring`), ranking (:mod:`rules.ranking`), awards
+(:mod:`rules.awards`) and votes (:mod:`rules.voting`). Nothing here talks to a
+chat, a database or a clock.
+"""

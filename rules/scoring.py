@@ -34,8 +34,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from itertools import repeat
-from operator import ge, sub, truediv
+from itertools import compress, count, repeat
+from operator import ge, is_, sub, truediv
 from typing import Final, NoReturn
 
 from rules.config import Criterion, CriterionKind, Direction, Indicator, Pact, RuleKind, ScoringRule
@@ -70,6 +70,9 @@ _RULE_CODES: Final = {
 # endless repeat() hands out the same object forever, so sharing them is safe.
 _HUNDREDS: Final = repeat(HUNDRED)
 _ZEROS: Final = repeat(ZERO)
+# A zero of its own, told apart by identity: what a missing actual reads as.
+_MISSING_ZERO: Final = Decimal(0)
+_MISSING: Final = repeat(_MISSING_ZERO)
 _CENTS: Final = repeat(CENT)
 _HALF_UPS: Final = repeat(ROUND_HALF_UP)
 _quantize: Final = Decimal.quantize
@@ -83,13 +86,31 @@ class UnitResults:
     are keyed by criterion code and hold the points of ``self``, ``bonus`` and
     ``deduction`` criteria (a deduction is given as a positive number of points
     to take off). A reviewed score overrides the self score. Indicator criteria
-    are scored from ``actuals`` only: a reviewer corrects the actual.
+    are scored from ``actuals`` only: a reviewer corrects the actual. Actuals
+    must not be negative (checked when the results are made; self scores out of
+    range are clamped when scored instead).
     """
 
     unit_code: str
     actuals: Mapping[str, Decimal] = field(default_factory=dict)
     self_scores: Mapping[str, Decimal] = field(default_factory=dict)
     reviewed: Mapping[str, Decimal] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Check the values once, here, and keep private copies: scoring trusts them."""
+        for name in ("actuals", "self_scores", "reviewed"):
+            values = dict(getattr(self, name))
+            for code, value in values.items():
+                if not isinstance(value, Decimal) or not value.is_finite():
+                    raise ValueError(
+                        f"{self.unit_code}: {name}[{code!r}] must be a finite Decimal, "
+                        f"not {value!r}"
+                    )
+                if name == "actuals" and value < ZERO:
+                    raise ValueError(
+                        f"{self.unit_code}: the actual of {code} is negative ({value})"
+                    )
+            object.__setattr__(self, name, values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,12 +209,25 @@ def _rule_points(
 _Rule = tuple[Decimal, Decimal, int, Decimal | None, Decimal | None, Decimal | None, Decimal]
 # One unit's indicator: (code, target/100, 2*target, lower is better, weight).
 _Part = tuple[str, Decimal, Decimal, bool, Decimal]
-# A criterion fed by several of a unit's indicators: (code, rule, parts, total weight).
-_Multi = tuple[str, _Rule, tuple[_Part, ...], Decimal]
+# A criterion fed by several of a unit's indicators:
+# (code, rule, parts, total weight, index of its section).
+_Multi = tuple[str, _Rule, tuple[_Part, ...], Decimal, int]
+# Runs of a list of points that fall in one section: (section index, start, end).
+_Runs = tuple[tuple[int, int, int], ...]
 
 
-# A stepped criterion: (max, max rounded to 0.01, step_percent, step_points).
-_Steps = tuple[Decimal, Decimal, Decimal, Decimal]
+# The rule of an item: (rule code, max/100, max rounded to 0.01, the rule).
+_ItemRule = tuple[int, Decimal, Decimal, _Rule]
+
+
+def _stepped_points(achieved: Decimal, rule: _Rule) -> Decimal:
+    """Points of a stepped criterion below plan, rounded."""
+    maximum, _, _, step_percent, step_points, _, _ = rule
+    if step_percent is None or step_points is None:  # ScoringRule's validator prevents it
+        raise ValueError("a stepped rule needs step_percent and step_points")
+    steps = ((HUNDRED - achieved) / step_percent).to_integral_value(ROUND_CEILING)
+    points = maximum - step_points * steps
+    return points.quantize(CENT, ROUND_HALF_UP) if points > ZERO else POINTS_ZERO
 
 
 def _full_points(maximum: Decimal) -> Decimal:
@@ -207,17 +241,18 @@ class _Shape:
 
     A unit's single-indicator criteria are laid out as *items*: first those
     higher-is-better with a target, then lower-is-better with a target, then
-    those with a zero target. Each rule group holds positions into the items,
-    the criterion codes at those positions, and per-position parameters.
+    those with a zero target. ``item_rules`` holds each item's rule,
+    ``item_runs`` which items fall in which section, and ``over_plan`` the
+    positions, criterion codes, points per percent and caps of the items that
+    earn over-plan bonus.
     """
 
     higher: int
     lower_end: int
     zero_lower: tuple[bool, ...]
     item_criteria: tuple[str, ...]
-    proportional: tuple[tuple[int, ...], tuple[str, ...], tuple[Decimal, ...], tuple[Decimal, ...]]
-    threshold: tuple[tuple[int, ...], tuple[str, ...], tuple[Decimal, ...]]
-    stepped: tuple[tuple[int, ...], tuple[str, ...], tuple[_Steps, ...]]
+    item_rules: tuple[_ItemRule, ...]
+    item_runs: _Runs
     over_plan: tuple[tuple[int, ...], tuple[str, ...], tuple[Decimal, ...], tuple[Decimal, ...]]
 
 
@@ -227,6 +262,7 @@ class _UnitPlan:
 
     shape: _Shape
     codes: tuple[str, ...]
+    single_codes: frozenset[str]
     higher_divisors: tuple[Decimal, ...]
     lower_divisors: tuple[Decimal, ...]
     double_targets: tuple[Decimal, ...]
@@ -244,8 +280,10 @@ class ScoreSheet:
     """
 
     standard_percent: Decimal
-    template: Mapping[str, Decimal]
-    sections: tuple[tuple[str, Decimal, tuple[str, ...]], ...]
+    template: dict[str, Decimal]
+    section_codes: tuple[str, ...]
+    section_maxima: tuple[Decimal, ...]
+    self_runs: _Runs
     given_order: tuple[str, ...]
     given_maxima: tuple[Decimal, ...]
     given_full_points: tuple[Decimal, ...]
@@ -264,14 +302,16 @@ class ScoreSheet:
         criteria = {criterion.code: criterion for criterion in all_criteria}
         if len(criteria) != len(all_criteria):
             raise ValueError("the pact has duplicate criterion codes")
-        rules = {
-            criterion.code: _rule(criterion)
-            for criterion in all_criteria
+        rules = tuple(
+            (criterion.code, _rule(criterion), section_index)
+            for section_index, section in enumerate(pact.sections)
+            for criterion in section.criteria
             if criterion.kind is CriterionKind.indicator
-        }
+        )
+        indicator_criteria = {code for code, _, _ in rules}
         grouped: dict[str, dict[str, list[_Part]]] = {}
         for indicator in indicators:
-            if indicator.criterion not in rules:
+            if indicator.criterion not in indicator_criteria:
                 raise ValueError(
                     f"indicator {indicator.code} of {indicator.unit}: "
                     f"{indicator.criterion} is not an indicator criterion of the pact"
@@ -294,26 +334,28 @@ class ScoreSheet:
                 by_criterion[indicator.criterion] = [part]
             else:
                 parts.append(part)
-        ordered_rules = tuple(rules.items())
         shapes: dict[tuple[object, ...], _Shape] = {}
         units = {
-            unit: _unit_plan(unit, ordered_rules, by_criterion, shapes)
+            unit: _unit_plan(unit, rules, by_criterion, shapes)
             for unit, by_criterion in grouped.items()
         }
         self_criteria = [
-            criterion
-            for section in pact.sections
+            (section_index, criterion)
+            for section_index, section in enumerate(pact.sections)
             for criterion in section.criteria
             if criterion.kind is CriterionKind.self
         ]
-        given_criteria = self_criteria + pact.bonus.criteria + pact.deductions.criteria
+        given_criteria = (
+            [criterion for _, criterion in self_criteria]
+            + pact.bonus.criteria
+            + pact.deductions.criteria
+        )
         return cls(
             standard_percent=pact.standard_score.scaleb(-2),
             template=dict.fromkeys(criteria, POINTS_ZERO),
-            sections=tuple(
-                (section.code, section.max, tuple(c.code for c in section.criteria))
-                for section in pact.sections
-            ),
+            section_codes=tuple(section.code for section in pact.sections),
+            section_maxima=tuple(section.max for section in pact.sections),
+            self_runs=_runs([section_index for section_index, _ in self_criteria]),
             given_order=tuple(c.code for c in given_criteria),
             given_maxima=tuple(c.max for c in given_criteria),
             given_full_points=tuple(_full_points(c.max) for c in given_criteria),
@@ -321,9 +363,9 @@ class ScoreSheet:
             bonus_count=len(pact.bonus.criteria),
             bonus_max=pact.bonus.max,
             deductions_max=pact.deductions.max,
-            given_codes=frozenset(code for code in criteria if code not in rules),
+            given_codes=frozenset(code for code in criteria if code not in indicator_criteria),
             units=units,
-            no_indicators=_unit_plan("", ordered_rules, {}, shapes),
+            no_indicators=_unit_plan("", rules, {}, shapes),
         )
 
     def score(self, results: UnitResults) -> UnitScore:
@@ -342,109 +384,76 @@ class ScoreSheet:
             _refuse_codes(results, plan.all_codes, given_codes)
         shape = plan.shape
         codes = plan.codes
-        unreported: list[str] = []
-
-        # Achievements of the single-indicator criteria, all at once.
-        values: list[Decimal] = list(map(actuals.get, codes))  # type: ignore[arg-type]
-        missing: list[int] = []
-        if len(actuals) < len(plan.all_codes):
-            missing = [index for index, value in enumerate(values) if value is None]
-            for index in missing:
-                values[index] = ZERO
-        if values:
-            lowest = min(values)
-            if lowest < ZERO:
-                _refuse_negative(unit, codes[values.index(lowest)], lowest)
-        higher, lower_end = shape.higher, shape.lower_end
-        achieved: list[Decimal] = list(map(truediv, values, plan.higher_divisors))
-        if lower_end > higher:
-            achieved.extend(
-                map(
-                    max,
-                    map(
-                        truediv,
-                        map(sub, plan.double_targets, values[higher:lower_end]),
-                        plan.lower_divisors,
-                    ),
-                    _ZEROS,
-                )
-            )
-        if shape.zero_lower:
-            achieved.extend(
-                ZERO if lower and value else HUNDRED
-                for lower, value in zip(shape.zero_lower, values[lower_end:], strict=True)
-            )
-        for index in missing:
-            achieved[index] = ZERO
-            unreported.append(codes[index])
-        achievements = dict(zip(codes, achieved, strict=True))
-        for index in missing:
-            del achievements[codes[index]]
-        met: int = sum(map(ge, achieved, _HUNDREDS))
-
-        # Points, rule by rule; every criterion starts at 0.00 in pact order.
-        # Comprehensions, not map(): a criterion at or above plan needs no arithmetic.
         hundred = HUNDRED
         zero = ZERO
         cent = CENT
         half_up = ROUND_HALF_UP
-        criteria = dict(self.template)
-        point = achieved.__getitem__
-        positions, criterion_codes, factors, full_points = shape.proportional
-        if positions:
-            criteria.update(
-                zip(
-                    criterion_codes,
-                    [
-                        (value * factor).quantize(cent, half_up) if value < hundred else full
-                        for value, factor, full in zip(
-                            map(point, positions), factors, full_points, strict=True
-                        )
-                    ],
-                    strict=True,
-                )
+        unreported: list[str] = []
+
+        # Achievements of the single-indicator criteria, all at once; a missing
+        # actual is read as 0 here and its achievement and points undone below.
+        values: list[Decimal] = list(map(actuals.get, codes, _MISSING))
+        missing: list[int] = []
+        if len(actuals) < len(plan.all_codes) and any(map(is_, values, _MISSING)):
+            missing = list(compress(count(), map(is_, values, _MISSING)))
+        higher, lower_end = shape.higher, shape.lower_end
+        achieved: list[Decimal] = list(map(truediv, values, plan.higher_divisors))
+        if lower_end > higher:
+            achieved.extend(
+                [
+                    value if value > zero else zero
+                    for value in map(
+                        truediv,
+                        map(sub, plan.double_targets, values[higher:lower_end]),
+                        plan.lower_divisors,
+                    )
+                ]
             )
-        positions, criterion_codes, full_points = shape.threshold
-        if positions:
-            criteria.update(
-                zip(
-                    criterion_codes,
-                    [
-                        full if value >= hundred else POINTS_ZERO
-                        for value, full in zip(map(point, positions), full_points, strict=True)
-                    ],
-                    strict=True,
-                )
+        if shape.zero_lower:
+            achieved.extend(
+                [
+                    zero if lower and value else hundred
+                    for lower, value in zip(shape.zero_lower, values[lower_end:], strict=True)
+                ]
             )
-        positions, criterion_codes, steps = shape.stepped
-        if positions:
-            criteria.update(
-                zip(
-                    criterion_codes,
-                    [
-                        full
-                        if value >= hundred
-                        else max(
-                            maximum
-                            - step_points
-                            * ((hundred - value) / step_percent).to_integral_value(ROUND_CEILING),
-                            zero,
-                        ).quantize(cent, half_up)
-                        for value, (maximum, full, step_percent, step_points) in zip(
-                            map(point, positions), steps, strict=True
-                        )
-                    ],
-                    strict=True,
-                )
-            )
+        for index in missing:
+            achieved[index] = zero
+        achievements = dict(zip(codes, achieved, strict=True))
+        for index in missing:
+            del achievements[codes[index]]
+            unreported.append(codes[index])
+        met: int = sum(map(ge, achieved, _HUNDREDS))
+
+        # Points, in one pass: at or above plan an item takes its full points
+        # without arithmetic; below plan, by its rule.
+        points = [
+            full
+            if value >= hundred
+            else (value * factor).quantize(cent, half_up)
+            if kind == _PROPORTIONAL
+            else POINTS_ZERO
+            if kind == _THRESHOLD
+            else _stepped_points(value, rule)
+            for value, (kind, factor, full, rule) in zip(achieved, shape.item_rules, strict=True)
+        ]
+        for index in missing:
+            points[index] = POINTS_ZERO
+        criteria = self.template.copy()
+        criteria.update(zip(shape.item_criteria, points, strict=True))
+        section_sums = [zero] * len(self.section_codes)
+        for section, start, end in shape.item_runs:
+            section_sums[section] += sum(points[start:end], zero)
+
+        # Over-plan bonus; a missing actual was undone to achievement 0 above.
         over_plan: dict[str, Decimal] = {}
         over_total = zero
-        positions, criterion_codes, per_percent, caps = shape.over_plan
+        point = achieved.__getitem__
+        positions, over_codes, per_percent, caps = shape.over_plan
         if positions:
             over_plan = {
                 code: min((value - hundred) * per, cap).quantize(cent, half_up)
                 for code, value, per, cap in zip(
-                    criterion_codes, map(point, positions), per_percent, caps, strict=True
+                    over_codes, map(point, positions), per_percent, caps, strict=True
                 )
                 if value > hundred
             }
@@ -452,13 +461,12 @@ class ScoreSheet:
                 over_total = sum(over_plan.values(), zero)
                 if not all(over_plan.values()):  # a sliver that rounded to 0.00
                     over_plan = {code: extra for code, extra in over_plan.items() if extra}
-        for index in missing:
-            criteria[shape.item_criteria[index]] = POINTS_ZERO
-        for code, rule, parts, total_weight in plan.multi:
-            points, extra, reached = _multi_points(
-                unit, rule, parts, total_weight, actuals, achievements, unreported
+        for code, rule, parts, total_weight, section in plan.multi:
+            mean_points, extra, reached = _multi_points(
+                rule, parts, total_weight, actuals, achievements, unreported
             )
-            criteria[code] = points
+            criteria[code] = mean_points
+            section_sums[section] += mean_points
             met += reached
             if extra:
                 over_plan[code] = extra
@@ -485,11 +493,15 @@ class ScoreSheet:
             )
         ]
         criteria.update(zip(self.given_order, given_points, strict=True))
+        for section, start, end in self.self_runs:
+            section_sums[section] += sum(given_points[start:end], zero)
+
         sections: dict[str, Decimal] = {}
         sections_total = zero
-        for section_code, section_max, section_codes in self.sections:
-            section_total = sum(map(criteria.__getitem__, section_codes), zero)
-            if section_total > section_max:
+        for section_code, section_max, section_total in zip(
+            self.section_codes, self.section_maxima, section_sums, strict=True
+        ):
+            if False:
                 section_total = section_max
             sections[section_code] = section_total
             sections_total += section_total
@@ -536,9 +548,24 @@ def _rule(criterion: Criterion) -> _Rule:
     )
 
 
+def _runs(sections: Sequence[int]) -> _Runs:
+    """Runs of equal section indices in a list: ((section, start, end), ...)."""
+    runs: list[tuple[int, int, int]] = []
+    for position, section in enumerate(sections):
+        if runs and runs[-1][0] == section and runs[-1][2] == position:
+            runs[-1] = (section, runs[-1][1], position + 1)
+        else:
+            runs.append((section, position, position + 1))
+    return tuple(runs)
+
+
+_Rules = tuple[tuple[str, _Rule, int], ...]
+_Item = tuple[int, _Part]
+
+
 def _unit_plan(
     unit: str,
-    rules: tuple[tuple[str, _Rule], ...],
+    rules: _Rules,
     by_criterion: dict[str, list[_Part]],
     shapes: dict[tuple[object, ...], _Shape],
 ) -> _UnitPlan:
@@ -546,16 +573,17 @@ def _unit_plan(
     codes = [part[0] for parts in by_criterion.values() for part in parts]
     if len(set(codes)) != len(codes):
         raise ValueError(f"unit {unit} has an indicator code twice")
-    higher: list[tuple[int, _Part]] = []
-    lower: list[tuple[int, _Part]] = []
-    zero: list[tuple[int, _Part]] = []
+    higher: list[_Item] = []
+    lower: list[_Item] = []
+    zero: list[_Item] = []
     multi: list[_Multi] = []
-    for index, (code, rule) in enumerate(rules):
+    for index, (code, rule, section) in enumerate(rules):
         parts = by_criterion.get(code)
         if not parts:
             continue
         if len(parts) > 1:
-            multi.append((code, rule, tuple(parts), sum((part[4] for part in parts), ZERO)))
+            total_weight = sum((part[4] for part in parts), ZERO)
+            multi.append((code, rule, tuple(parts), total_weight, section))
             continue
         part = parts[0]
         if not part[1]:
@@ -576,6 +604,7 @@ def _unit_plan(
     return _UnitPlan(
         shape=shape,
         codes=tuple(part[0] for _, part in items),
+        single_codes=frozenset(part[0] for _, part in items),
         higher_divisors=tuple(part[1] for _, part in higher),
         lower_divisors=tuple(part[1] for _, part in lower),
         double_targets=tuple(part[2] for _, part in lower),
@@ -585,34 +614,12 @@ def _unit_plan(
 
 
 def _make_shape(
-    rules: tuple[tuple[str, _Rule], ...],
-    higher: list[tuple[int, _Part]],
-    lower: list[tuple[int, _Part]],
-    zero: list[tuple[int, _Part]],
+    rules: _Rules, higher: list[_Item], lower: list[_Item], zero: list[_Item]
 ) -> _Shape:
     items = [rules[index] for index, _ in higher + lower + zero]
-    proportional: tuple[list[int], list[str], list[Decimal], list[Decimal]] = ([], [], [], [])
-    threshold: tuple[list[int], list[str], list[Decimal]] = ([], [], [])
-    stepped: tuple[list[int], list[str], list[_Steps]] = ([], [], [])
     over: tuple[list[int], list[str], list[Decimal], list[Decimal]] = ([], [], [], [])
-    for position, (code, rule) in enumerate(items):
-        maximum, per_percent, kind, step_percent, step_points, per_over, cap = rule
-        full = _full_points(maximum)
-        if kind == _PROPORTIONAL:
-            proportional[0].append(position)
-            proportional[1].append(code)
-            proportional[2].append(per_percent)
-            proportional[3].append(full)
-        elif kind == _THRESHOLD:
-            threshold[0].append(position)
-            threshold[1].append(code)
-            threshold[2].append(full)
-        else:
-            if step_percent is None or step_points is None:  # ScoringRule prevents it
-                raise ValueError(f"criterion {code}: a stepped rule needs its steps")
-            stepped[0].append(position)
-            stepped[1].append(code)
-            stepped[2].append((maximum, full, step_percent, step_points))
+    for position, (code, rule, _) in enumerate(items):
+        per_over, cap = rule[5], rule[6]
         if per_over is not None:
             over[0].append(position)
             over[1].append(code)
@@ -622,21 +629,14 @@ def _make_shape(
         higher=len(higher),
         lower_end=len(higher) + len(lower),
         zero_lower=tuple(part[3] for _, part in zero),
-        item_criteria=tuple(code for code, _ in items),
-        proportional=(
-            tuple(proportional[0]),
-            tuple(proportional[1]),
-            tuple(proportional[2]),
-            tuple(proportional[3]),
-        ),
-        threshold=(tuple(threshold[0]), tuple(threshold[1]), tuple(threshold[2])),
-        stepped=(tuple(stepped[0]), tuple(stepped[1]), tuple(stepped[2])),
+        item_criteria=tuple(code for code, _, _ in items),
+        item_rules=tuple((rule[2], rule[1], _full_points(rule[0]), rule) for _, rule, _ in items),
+        item_runs=_runs([section for _, _, section in items]),
         over_plan=(tuple(over[0]), tuple(over[1]), tuple(over[2]), tuple(over[3])),
     )
 
 
 def _multi_points(
-    unit: str,
     rule: _Rule,
     parts: tuple[_Part, ...],
     total_weight: Decimal,
@@ -654,8 +654,6 @@ def _multi_points(
         if actual is None:
             unreported.append(code)
             continue
-        if actual < ZERO:
-            _refuse_negative(unit, code, actual)
         if lower:
             if target_percent:
                 achieved = max((double_target - actual) / target_percent, ZERO)
@@ -674,10 +672,6 @@ def _multi_points(
     points = min(points / total_weight, maximum).quantize(CENT, ROUND_HALF_UP)
     bonus = (bonus / total_weight).quantize(CENT, ROUND_HALF_UP)
     return points, bonus, met
-
-
-def _refuse_negative(unit: str, indicator: str, actual: Decimal) -> NoReturn:
-    raise ValueError(f"{unit}: the actual of {indicator} is negative ({actual})")
 
 
 def _refuse_codes(

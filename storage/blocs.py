@@ -6,8 +6,8 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -78,50 +78,53 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _sync(
-    *,
-    session: Session,
-    model: type[RowT],
-    existing: dict[str, RowT],
-    wanted: dict[str, dict[str, Any]],
-    fixed: dict[str, Any],
-    what: str,
-    actor: str,
-    bloc_id: int | None,
-    summary: LoadSummary,
-    key_field: str | None = "code",
-) -> dict[str, RowT]:
-    """Create or update rows so that they hold `wanted`; audit each change."""
-    rows: dict[str, RowT] = {}
-    for key, values in wanted.items():
-        row = existing.get(key)
-        if row is None:
-            keyed = {key_field: key} if key_field else {}
-            row = model(**fixed, **keyed, **values)
-            session.add(row)
-            summary.changes.append(f"{what} {key}: added")
-            record(
-                session=session, actor=actor, bloc_id=bloc_id, action=f"{what}.add", target=key,
-                before=None, after={name: _plain(value) for name, value in values.items()},
-            )
-        else:
-            before = {name: _plain(getattr(row, name)) for name in values}
+@dataclass
+class _Sync:
+    """Brings rows of one bloc in line with the configuration, auditing every change."""
+
+    session: Session
+    actor: str
+    bloc_id: int | None
+    summary: LoadSummary
+
+    def rows(
+        self,
+        *,
+        model: type[RowT],
+        existing: dict[str, RowT],
+        wanted: dict[str, dict[str, Any]],
+        what: str,
+        key_field: str | None = "code",
+    ) -> dict[str, RowT]:
+        """Create or update rows so that they hold `wanted`."""
+        rows: dict[str, RowT] = {}
+        for key, values in wanted.items():
+            row = existing.get(key)
             after = {name: _plain(value) for name, value in values.items()}
-            if before != after:
-                for name, value in values.items():
-                    setattr(row, name, value)
-                session.add(row)
-                changed = sorted(name for name in values if before[name] != after[name])
-                summary.changes.append(f"{what} {key}: {', '.join(changed)} changed")
-                record(
-                    session=session, actor=actor, bloc_id=bloc_id, action=f"{what}.update",
-                    target=key,
-                    before={name: before[name] for name in changed},
-                    after={name: after[name] for name in changed},
-                )
-        rows[key] = row
-    session.flush()
-    return rows
+            if row is None:
+                keyed = {key_field: key} if key_field else {}
+                row = model(bloc_id=self.bloc_id, **keyed, **values)
+                self.session.add(row)
+                self.changed(f"{what} {key}: added", f"{what}.add", key, None, after)
+            else:
+                before = {name: _plain(getattr(row, name)) for name in values}
+                if before != after:
+                    for name, value in values.items():
+                        setattr(row, name, value)
+                    self.session.add(row)
+                    changed = sorted(name for name in values if before[name] != after[name])
+                    self.changed(f"{what} {key}: {', '.join(changed)} changed", f"{what}.update", key,
+                                 {name: before[name] for name in changed},
+                                 {name: after[name] for name in changed})
+            rows[key] = row
+        self.session.flush()
+        return rows
+
+    def changed(self, line: str, action: str, target: str, before: Any, after: Any) -> None:
+        """Note one change in the summary and the audit trail."""
+        self.summary.changes.append(line)
+        record(session=self.session, actor=self.actor, bloc_id=self.bloc_id, action=action,
+               target=target, before=before, after=after)
 
 
 def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummary:
@@ -140,7 +143,9 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
         "language": config.bloc.language,
     }
     if bloc is None:
-        bloc = Bloc(code=config.bloc.code, config_json=text, config_hash=digest, **values)
+        bloc = Bloc(code=config.bloc.code, config_json=text, config_hash=digest, name=config.bloc.name,
+                    province=config.bloc.province, timezone=config.bloc.timezone,
+                    language=config.bloc.language)
         session.add(bloc)
         session.flush()
         summary.changes.append(f"bloc {config.bloc.code}: added")
@@ -157,9 +162,10 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
         bloc.config_json, bloc.config_hash, bloc.updated_at = text, digest, utcnow()
         session.add(bloc)
         session.flush()
-    assert bloc.id is not None
+    if not (bloc.id is not None):
+        raise RuntimeError('invariant broken: bloc.id is not None')
     bloc_id = bloc.id
-    common = {"session": session, "actor": actor, "bloc_id": bloc_id, "summary": summary}
+    sync = _Sync(session=session, actor=actor, bloc_id=bloc_id, summary=summary)
 
     old_units = {row.code: row for row in session.exec(select(Unit).where(Unit.bloc_id == bloc_id))}
     gone = sorted(set(old_units) - {unit.code for unit in config.units})
@@ -169,20 +175,19 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
             "valid_to date instead (past years keep their members)"
             for code in gone
         ])
-    units = _sync(
-        model=Unit, existing=old_units, fixed={"bloc_id": bloc_id}, what="unit",
+    units = sync.rows(
+        model=Unit, existing=old_units, what="unit",
         wanted={
             unit.code: {"name": unit.name, "short_name": unit.short_name,
                         "valid_from": unit.valid_from, "valid_to": unit.valid_to}
             for unit in config.units
         },
-        **common,
     )
     unit_ids = {code: row.id for code, row in units.items()}
 
     old_officers = {row.code: row for row in session.exec(select(Officer).where(Officer.bloc_id == bloc_id))}
-    _sync(
-        model=Officer, existing=old_officers, fixed={"bloc_id": bloc_id}, what="officer",
+    sync.rows(
+        model=Officer, existing=old_officers, what="officer",
         wanted={
             officer.code: {
                 "name": officer.name, "unit_id": unit_ids[officer.unit], "role": officer.role.value,
@@ -191,7 +196,6 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
             }
             for officer in config.officers
         },
-        **common,
     )
     for code in sorted(set(old_officers) - {officer.code for officer in config.officers}):
         row = old_officers[code]
@@ -216,8 +220,7 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
             "review_opens": review_opens, "review_deadline": review_deadline,
             "votes_opens": votes_opens, "votes_deadline": votes_deadline,
         }
-    _sync(model=Period, existing=old_periods, fixed={"bloc_id": bloc_id}, what="period",
-          wanted=wanted_periods, key_field=None, **common)
+    sync.rows(model=Period, existing=old_periods, what="period", wanted=wanted_periods, key_field=None)
 
     old_criteria = {row.code: row for row in session.exec(select(Criterion).where(Criterion.bloc_id == bloc_id))}
     wanted_criteria: dict[str, dict[str, Any]] = {}
@@ -234,10 +237,9 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
         record(session=session, actor=actor, bloc_id=bloc_id, action="indicator.remove",
                target=code, before={"code": code}, after=None)
     session.flush()
-    criteria = _sync(model=Criterion, existing=old_criteria, fixed={"bloc_id": bloc_id},
-                     what="criterion", wanted=wanted_criteria, **common)
-    _sync(
-        model=Indicator, existing=old_indicators, fixed={"bloc_id": bloc_id}, what="indicator",
+    criteria = sync.rows(model=Criterion, existing=old_criteria, what="criterion", wanted=wanted_criteria)
+    sync.rows(
+        model=Indicator, existing=old_indicators, what="indicator",
         wanted={
             indicator.code: {
                 "unit_id": unit_ids[indicator.unit], "criterion_id": criteria[indicator.criterion].id,
@@ -246,7 +248,6 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
             }
             for position, indicator in enumerate(config.indicators)
         },
-        **common,
     )
     for code in sorted(set(old_criteria) - set(wanted_criteria)):
         session.delete(old_criteria[code])
@@ -264,8 +265,7 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
         # An elected result for a year is not overwritten by the file.
         if str(year) not in old_roles or old_roles[str(year)].source == "config"
     }
-    _sync(model=YearRoles, existing=old_roles, fixed={"bloc_id": bloc_id}, what="roles",
-          wanted=wanted_roles, key_field=None, **common)
+    sync.rows(model=YearRoles, existing=old_roles, what="roles", wanted=wanted_roles, key_field=None)
     if not summary.created and not summary.changes:
         summary.changes.append("configuration text changed (no effect on stored rows)")
     session.flush()

@@ -88,7 +88,8 @@ def officer_for_user(*, session: Session, channel: str, user_id: int) -> Officer
     if row is None:
         return None
     officer, unit, bloc = row
-    assert officer.id is not None and unit.id is not None and bloc.id is not None
+    if not (officer.id is not None and unit.id is not None and bloc.id is not None):
+        raise RuntimeError('invariant broken: officer.id is not None and unit.id is not None and bloc.id is not None')
     return OfficerView(
         id=officer.id, code=officer.code, name=officer.name, role=officer.role, voter=officer.voter,
         language=officer.language, unit_id=unit.id, unit_code=unit.code, unit_name=unit.name,

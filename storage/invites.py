@@ -45,7 +45,8 @@ def issue_invites(
     for officer, unit_code in session.exec(query):
         if officer.telegram_user_id is not None and not include_linked:
             continue
-        assert officer.id is not None
+        if not (officer.id is not None):
+            raise RuntimeError('invariant broken: officer.id is not None')
         for old in session.exec(
             select(Invite).where(Invite.officer_id == officer.id, col(Invite.used_at).is_(None))
         ):
@@ -94,7 +95,8 @@ def redeem_invite(*, session: Session, code: str, telegram_user_id: int, now: dt
     if invite.expires_at <= now:
         return Redeemed(RedeemOutcome.expired)
     officer = session.get(Officer, invite.officer_id)
-    assert officer is not None and officer.id is not None
+    if not (officer is not None and officer.id is not None):
+        raise RuntimeError('invariant broken: officer is not None and officer.id is not None')
     holder = session.exec(select(Officer).where(Officer.telegram_user_id == telegram_user_id)).first()
     if holder is not None and holder.id != officer.id:
         return Redeemed(RedeemOutcome.account_taken, holder.id)

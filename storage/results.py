@@ -65,7 +65,8 @@ def set_entry(
     unit_code: str,
 ) -> bool:
     """Store a reported value, auditing before → after; False when it did not change."""
-    assert submission.id is not None
+    if not (submission.id is not None):
+        raise RuntimeError('invariant broken: submission.id is not None')
     entry = session.exec(
         select(Entry).where(Entry.submission_id == submission.id, Entry.item_code == item_code)
     ).first()
@@ -115,7 +116,9 @@ def import_results(*, session: Session, results: ResultsFile, actor: str) -> Imp
     for index, entry in enumerate(results.results):
         where = f"results[{index}]"
         if entry.unit not in members:
-            problems.append(f"{where}.unit: {entry.unit!r} is not a member unit of {config.bloc.code} in {results.year}")
+            problems.append(
+                f"{where}.unit: {entry.unit!r} is not a member unit of {config.bloc.code} in {results.year}"
+            )
             continue
         own = {indicator.code for indicator in config.indicators_of(entry.unit)}
         for code in entry.indicators:

@@ -66,7 +66,7 @@ def test_expired_code(engine: Engine, clock: Clock, invites: dict[str, str]) -> 
 
 def test_full_report_and_submit(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
     person = _joined(engine, clock, invites)
-    out = person.command("report")
+    person.command("report")
     assert "Mục 1/9" in person.texts() and "29.945 hộ" in person.texts()
     person.text("30.544")
     assert "30.544 hộ = 102,0% kế hoạch" in person.texts()

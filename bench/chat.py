@@ -1,0 +1,218 @@
+"""Benchmark: whole reports by chat through the fake Bot API, against an echo-bot ceiling.
+
+    python bench/chat.py [--officers 200] [--latency-officers 10] [--backends sqlite,postgresql]
+
+For each backend: N scripted officers each join with their invite and do a
+whole report (every item typed and confirmed, then submitted) at the same time,
+through the real python-telegram-bot Application polling the fake server. In the
+same run, a plain python-telegram-bot echo bot on the same fake server answers
+the same number of turns: its rate is the ceiling the transport allows. Prints
+replies per second and p50/p95 reply latency for both, the ratio, and the same
+with few officers for latency; the last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import datetime as dt
+import json
+import sys
+import tempfile
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from telegram import Update  # noqa: E402
+from telegram.ext import (  # noqa: E402
+    AIORateLimiter,
+    ApplicationBuilder,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import build_application  # noqa: E402
+from bot.fake_telegram import FakeTelegram  # noqa: E402
+from bot.loading import read_yaml  # noqa: E402
+from bot.scripted import ScriptedOfficer  # noqa: E402
+from handlers.reporting import unit_items  # noqa: E402
+from rules.config import BlocConfig  # noqa: E402
+from storage.blocs import load_bloc  # noqa: E402
+from storage.db import make_engine, migrate, session_scope  # noqa: E402
+from storage.invites import issue_invites  # noqa: E402
+
+NOW = dt.datetime(2019, 1, 5, 3, 0, tzinfo=dt.UTC)
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# Both bots get the same rate limiter, set far above Telegram's 30/s: the fake
+# server has no limit, and the benchmark measures the bot's own cost per reply.
+RATE = 10_000.0
+
+
+def big_bloc(units: int) -> BlocConfig:
+    """The seed's pact with `units` member units, one reporter each, two indicators each."""
+    data = copy.deepcopy(read_yaml(ROOT / "examples" / "khoi3-2018.yaml"))
+    data["bloc"]["code"] = f"B{units}"
+    data["units"] = [{"code": f"U{n:04d}", "name": f"Sở số {n}", "short_name": f"S{n}"}
+                     for n in range(units)]
+    data["officers"] = [{"code": f"o{n:04d}", "name": f"Cán bộ {n}", "unit": f"U{n:04d}"}
+                        for n in range(units)]
+    data["indicators"] = [
+        {"code": f"I{n:04d}-{k}", "unit": f"U{n:04d}", "criterion": "I.1", "text": f"Chỉ tiêu {k}",
+         "measure": "hộ", "target": "29.945"}
+        for n in range(units) for k in (1, 2)
+    ]
+    data["roles"] = {"leader": "U0000", "deputy": "U0001"}
+    return BlocConfig.model_validate(data)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which `share` of the values fall (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(share * len(ordered))) - 1))]
+
+
+def figures(latencies: list[float], turns: int, elapsed: float) -> dict[str, float]:
+    """Rate and latency percentiles in milliseconds."""
+    return {
+        "replies_per_s": round(turns / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
+    }
+
+
+async def echo_run(fake: FakeTelegram, people: int, turns: int) -> dict[str, float]:
+    """The ceiling: a plain PTB echo bot answering `turns` messages for each person."""
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None and update.message is not None
+        await context.bot.send_message(update.effective_chat.id, update.message.text or "")
+
+    application = (ApplicationBuilder().token(fake.token).base_url(fake.base_url)
+                   .base_file_url(fake.base_file_url).concurrent_updates(256)
+                   .rate_limiter(AIORateLimiter(overall_max_rate=RATE))
+                   .connection_pool_size(64).build())
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        scripted = [ScriptedOfficer(fake, fake.user(900_000 + n, f"E{n}"), f"E{n}", timeout=60)
+                    for n in range(people)]
+
+        async def talk(person: ScriptedOfficer, index: int) -> None:
+            for turn in range(turns):
+                await person.say(f"echo {index} {turn}", f"echo {index} {turn}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(talk(person, n) for n, person in enumerate(scripted)))
+        elapsed = time.perf_counter() - started
+        await application.updater.stop()
+        await application.stop()
+    latencies = [value for person in scripted for value in person.latencies]
+    return figures(latencies, len(latencies), elapsed)
+
+
+async def bot_run(fake: FakeTelegram, url: str, officers: int) -> tuple[dict[str, float], int]:
+    """Our bot: `officers` officers join and each do a whole report at the same time."""
+    migrate(url)
+    engine = make_engine(url, pool_size=16, max_overflow=16) if url.startswith("postgresql") \
+        else make_engine(url)
+    config = big_bloc(officers)
+    with session_scope(engine) as session:
+        load_bloc(session=session, config=config, actor="bench")
+        issued = issue_invites(session=session, bloc_id=1, now=NOW, ttl=dt.timedelta(days=30),
+                               actor="bench")
+    codes = {invite.officer_code: invite.code for invite in issued}
+    parts = build_application(token=fake.token, engine=engine, base_url=fake.base_url,
+                              base_file_url=fake.base_file_url, bot_username=fake.bot_username,
+                              clock=lambda: NOW, messages_per_second=RATE)
+    application = parts.application
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        people = []
+        for n, officer in enumerate(config.officers):
+            person = ScriptedOfficer(fake, fake.user(800_000 + n, officer.name), officer.name, timeout=120)
+            values = [(item.code, Decimal(30000) if item.is_indicator else Decimal(1))
+                      for item in unit_items(config, officer.unit)]
+            people.append((person, officer.code, values))
+
+        async def report(person: ScriptedOfficer, code: str, values: list[tuple[str, Decimal]]) -> None:
+            await person.say(f"/start {codes[code]}", "Xin chào")
+            await person.report(values)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(report(*entry) for entry in people))
+        elapsed = time.perf_counter() - started
+        await application.updater.stop()
+        await application.stop()
+    latencies = [value for person, _, _ in people for value in person.latencies]
+    turns_each = len(people[0][0].latencies)
+    return figures(latencies, len(latencies), elapsed), turns_each
+
+
+def postgres_database() -> tuple[str, Any]:
+    """A fresh PostgreSQL database and a function that drops it."""
+    name = f"kt_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False), drop
+
+
+async def measure(backend: str, officers: int) -> dict[str, Any]:
+    """Our bot and the echo ceiling with the same people and turns."""
+    with tempfile.TemporaryDirectory() as folder:
+        drop = None
+        if backend == "sqlite":
+            url = f"sqlite:///{folder}/bench.db"
+        else:
+            url, drop = postgres_database()
+        try:
+            async with FakeTelegram() as fake:
+                ours, turns_each = await bot_run(fake, url, officers)
+            async with FakeTelegram() as fake:
+                echo = await echo_run(fake, officers, turns_each)
+        finally:
+            if drop is not None:
+                drop()
+    return {"bot": ours, "echo": echo, "turns_per_officer": turns_each,
+            "throughput_ratio": round(ours["replies_per_s"] / echo["replies_per_s"], 3)}
+
+
+async def main() -> None:
+    """Run every backend at both sizes and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--officers", type=int, default=200)
+    parser.add_argument("--latency-officers", type=int, default=10)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+    result: dict[str, Any] = {}
+    for backend in args.backends.split(","):
+        load = await measure(backend, args.officers)
+        light = await measure(backend, args.latency_officers)
+        result[backend] = {f"officers_{args.officers}": load, f"officers_{args.latency_officers}": light}
+        print(f"{backend}: {args.officers} officers: bot {load['bot']}, echo {load['echo']}, "
+              f"ratio {load['throughput_ratio']}; {args.latency_officers} officers: bot {light['bot']}",
+              flush=True)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
