@@ -28,7 +28,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
 
 from handlers.chat import Incoming, InFile, InKind, Reply
-from handlers.dispatch import COMMANDS, Conversation
+from handlers.dispatch import Conversation, menu_commands
 from handlers.i18n import language_of, t
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,8 @@ async def send_reply(application: Application[Any, Any, Any, Any, Any, Any], cha
     target = reply.chat_id if reply.chat_id is not None else chat_id
     markup = keyboard(reply)
     sent: list[Message] = []
-    if reply.edit and edit_message_id is not None and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH:
+    if (reply.edit or reply.edit_key) and edit_message_id is not None \
+            and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH:
         try:
             edited = await bot.edit_message_text(reply.text, chat_id=target, message_id=edit_message_id,
                                                  parse_mode=ParseMode.HTML, reply_markup=markup)
@@ -213,11 +214,28 @@ class TelegramChannel:
         if update.callback_query is not None:
             # Every pressed button is answered, so the phone stops its spinner.
             await update.callback_query.answer(text=outcome.notice)
-        for reply in outcome.replies:
+        await self.deliver(context.application, outcome.replies, incoming.chat_id, incoming.message_id)
+
+    async def deliver(self, application: Application[Any, Any, Any, Any, Any, Any], replies: list[Reply],
+                      chat_id: int | None = None, message_id: int | None = None) -> None:
+        """Send replies (also those of scheduled jobs, which carry their own chat ids)."""
+        for reply in replies:
+            target = reply.chat_id if reply.chat_id is not None else chat_id
+            if target is None:
+                log.error("a reply without a chat was dropped: %.60s", reply.text)
+                continue
+            edit_id = message_id if reply.edit else None
+            if reply.edit_key:
+                kept = await asyncio.to_thread(self.conversation.recall, reply.edit_key)
+                edit_id = kept[1] if kept is not None and kept[0] == target else None
             try:
-                await send_reply(context.application, incoming.chat_id, reply, incoming.message_id)
+                sent = await send_reply(application, target, reply, edit_id)
             except Forbidden:
-                log.warning("chat %s blocked the bot; reply dropped", reply.chat_id or incoming.chat_id)
+                log.warning("chat %s blocked the bot; reply dropped", target)
+                continue
+            key = reply.remember_as or reply.edit_key
+            if key and sent:
+                await asyncio.to_thread(self.conversation.remember, key, target, sent[0].message_id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log with context and tell the person; their place in the conversation is kept."""
@@ -241,5 +259,5 @@ class TelegramChannel:
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """The command menu: Vietnamese by default, English for English-speaking clients."""
     for language, code in (("vi", None), ("vi", "vi"), ("en", "en")):
-        commands = [BotCommand(command, t(language, key)) for command, key in COMMANDS.items()]
+        commands = [BotCommand(command, t(language, key)) for command, key in menu_commands().items()]
         await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)

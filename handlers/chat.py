@@ -81,6 +81,9 @@ class Reply:
     `chat_id` None means the chat the incoming message came from. `edit` asks the
     channel to replace the message that carried the pressed button instead of
     sending a new one (falling back to a new message when it cannot).
+    `remember_as` keeps the sent message's id under a key; `edit_key` edits the
+    message kept under that key instead of sending a new one (a new one is sent,
+    and kept, when there is none or it cannot be edited).
     """
 
     text: str
@@ -88,6 +91,8 @@ class Reply:
     files: tuple[OutFile, ...] = ()
     chat_id: int | None = None
     edit: bool = False
+    remember_as: str | None = None
+    edit_key: str | None = None
 
 
 @dataclass

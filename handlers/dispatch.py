@@ -14,8 +14,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from handlers.chat import Incoming, InKind, Option, Outcome, Reply
+from handlers.context import Context, Feature, stale_elsewhere
 from handlers.i18n import LANGUAGES, Safe, format_moment, language_of, t
-from handlers.reporting import Context, ReportFlow, unit_items
+from handlers.reporting import FEATURE as REPORT
+from handlers.reporting import unit_items
 from storage.blocs import find_bloc
 from storage.chat import (
     OfficerView,
@@ -26,6 +28,8 @@ from storage.chat import (
     officer_for_user,
     open_periods,
     periods_for_reporting,
+    recall_message,
+    remember_message,
     save_state,
     set_officer_language,
 )
@@ -35,14 +39,18 @@ from storage.models import ChatState
 
 Clock = Callable[[], dt.datetime]
 
-# The command menu (setMyCommands), in the order shown: command -> catalog key.
-COMMANDS = {
-    "report": "cmd_report",
-    "status": "cmd_status",
-    "cancel": "cmd_cancel",
-    "lang": "cmd_lang",
-    "help": "cmd_help",
-}
+# Features in the order their commands appear in the menu; each registers itself here.
+FEATURES: list[Feature] = [REPORT]
+CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "help": "cmd_help"}
+
+
+def menu_commands() -> dict[str, str]:
+    """The command menu (setMyCommands): command -> catalog key of its description."""
+    menu: dict[str, str] = {}
+    for feature in FEATURES:
+        menu.update(feature.menu)
+    menu.update(CORE_MENU)
+    return menu
 
 
 def system_clock() -> dt.datetime:
@@ -71,23 +79,31 @@ class Conversation:
             save_state(session=session, state=state)
             return outcome
 
+    def remember(self, key: str, chat_id: int, message_id: int) -> None:
+        """Keep a sent message's id (called by channels after sending a `remember_as` reply)."""
+        with session_scope(self.engine) as session:
+            remember_message(session=session, key=key, chat_id=chat_id, message_id=message_id)
+
+    def recall(self, key: str) -> tuple[int, int] | None:
+        """The chat and message id kept under a key."""
+        with session_scope(self.engine) as session:
+            return recall_message(session=session, key=key)
+
     def _route(
         self, session: Session, state: ChatState, officer: OfficerView | None, incoming: Incoming,
         language: str,
     ) -> Outcome:
         now = self.clock()
+        command = incoming.command if incoming.kind is InKind.command else None
         if not incoming.is_private:
-            # Nothing private is answered in a group; members are pointed to the private chat.
-            if incoming.kind is InKind.command and incoming.command in (*COMMANDS, "start"):
-                return Outcome([Reply(t(language, "group_use_private"))])
-            return Outcome()
-        if incoming.kind is InKind.command and incoming.command == "start":
+            return self._group(session, state, officer, incoming, language, now)
+        if command == "start":
             return self._start(session, state, officer, incoming, language, now)
         if incoming.kind is InKind.option and incoming.data.startswith("lang:"):
             return self._set_language(session, state, officer, incoming.data)
-        if incoming.kind is InKind.command and incoming.command == "lang":
+        if command == "lang":
             return self._ask_language(language)
-        if incoming.kind is InKind.command and incoming.command == "help":
+        if command == "help":
             return Outcome([Reply(t(language, "help" if officer else "help_guest"))])
         if officer is None:
             outcome = Outcome([Reply(t(language, "not_linked"))])
@@ -96,40 +112,49 @@ class Conversation:
             return outcome
         ctx = Context(session=session, state=state, incoming=incoming, officer=officer, now=now,
                       language=language)
-        if incoming.kind is InKind.command:
-            return self._command(ctx)
+        if command is not None:
+            return self._command(ctx, command)
         if incoming.kind is InKind.option:
-            return self._option(ctx)
-        if state.flow == "report":
-            return ReportFlow(ctx).on_message()
+            parts = incoming.data.split(":")
+            for feature in FEATURES:
+                if feature.option_prefix == parts[0] and feature.on_option is not None:
+                    return feature.on_option(ctx, parts)
+            return stale_elsewhere(ctx)
+        for feature in FEATURES:
+            if feature.name == state.flow and feature.on_message is not None:
+                return feature.on_message(ctx)
         return Outcome([Reply(t(language, "idle_hint", name=officer.name))])
 
-    def _command(self, ctx: Context) -> Outcome:
-        command = ctx.incoming.command
-        if command == "report":
-            return ReportFlow(ctx).start()
+    def _group(
+        self, session: Session, state: ChatState, officer: OfficerView | None, incoming: Incoming,
+        language: str, now: dt.datetime,
+    ) -> Outcome:
+        """In a group only group commands are answered; private ones point to the private chat."""
+        command = incoming.command if incoming.kind is InKind.command else None
+        handler = next((feature.group_commands[command] for feature in FEATURES
+                        if command is not None and command in feature.group_commands), None)
+        if handler is not None:
+            if officer is None:
+                return Outcome([Reply(t(language, "not_linked"))])
+            return handler(Context(session=session, state=state, incoming=incoming, officer=officer,
+                                   now=now, language=language))
+        if incoming.kind is InKind.option:
+            return Outcome(notice=t(language, "group_use_private"))
+        if command is not None and (command in menu_commands() or command == "start"):
+            return Outcome([Reply(t(language, "group_use_private"))])
+        return Outcome()
+
+    def _command(self, ctx: Context, command: str) -> Outcome:
         if command == "status":
             return Outcome([self._status(ctx)])
         if command == "cancel":
-            was_reporting = ctx.state.flow == "report"
-            ctx.state.flow = ctx.state.step = ctx.state.item_code = ctx.state.pending = None
-            ctx.state.return_to, ctx.state.nonce = None, ""
-            return Outcome([Reply(t(ctx.language, "cancelled" if was_reporting else "nothing_to_cancel"))])
+            was_busy = ctx.state.flow is not None
+            ctx.leave_flow()
+            return Outcome([Reply(t(ctx.language, "cancelled" if was_busy else "nothing_to_cancel"))])
+        for feature in FEATURES:
+            if command in feature.commands:
+                return feature.commands[command](ctx)
         return Outcome([Reply(t(ctx.language, "unknown_command", command=command[:40]))])
-
-    def _option(self, ctx: Context) -> Outcome:
-        parts = ctx.incoming.data.split(":", 3)
-        if len(parts) >= 3 and parts[0] == "r" and ctx.state.flow == "report":
-            _, nonce, action, *rest = parts
-            flow = ReportFlow(ctx)
-            if not ctx.state.nonce or nonce != ctx.state.nonce:
-                return flow.stale()
-            return flow.on_option(action, rest[0] if rest else "")
-        if len(parts) >= 2 and parts[0] == "r" and parts[1] == "start":
-            return ReportFlow(ctx).start()
-        outcome = Outcome([Reply(t(ctx.language, "stale_button_idle"))])
-        outcome.notice = t(ctx.language, "stale_notice")
-        return outcome
 
     def _start(
         self, session: Session, state: ChatState, officer: OfficerView | None, incoming: Incoming,

@@ -30,10 +30,20 @@ class Safe(str):
 
 @cache
 def catalog(language: str) -> dict[str, str]:
-    """The messages of one language, read once."""
-    with (_LOCALES / f"{language}.yaml").open(encoding="utf-8") as handle:
-        loaded: dict[str, str] = yaml.safe_load(handle)
-    return loaded
+    """The messages of one language, read once: every `locales/<language>/*.yaml`, merged.
+
+    Each feature keeps its own file (report.yaml, review.yaml, ...); a key defined
+    twice is an error, so that one feature cannot silently change another's text.
+    """
+    merged: dict[str, str] = {}
+    for path in sorted((_LOCALES / language).glob("*.yaml")):
+        with path.open(encoding="utf-8") as handle:
+            loaded: dict[str, str] = yaml.safe_load(handle) or {}
+        clash = set(loaded) & set(merged)
+        if clash:
+            raise ValueError(f"{path}: keys already defined in another catalog: {sorted(clash)}")
+        merged.update(loaded)
+    return merged
 
 
 def language_of(code: str | None) -> str:

@@ -111,14 +111,18 @@ def rank_figures(
     members = config.members_in(year)
     scores = []
     statuses: dict[str, str] = {}
+    # Figures of items the pact no longer has (an indicator removed after reporting)
+    # are kept in the database but do not count.
+    given = {criterion.code for criterion in config.pact.criteria()}
     for unit in members:
         found = figures.get(unit.code)
         statuses[unit.code] = found.status if found else "not_started"
+        own = {indicator.code for indicator in config.indicators_of(unit.code)}
         results = UnitResults(
             unit_code=unit.code,
-            actuals=found.actuals if found else {},
-            self_scores=found.scores if found else {},
-            reviewed=found.reviewed if found else {},
+            actuals={code: value for code, value in found.actuals.items() if code in own} if found else {},
+            self_scores={code: value for code, value in found.scores.items() if code in given} if found else {},
+            reviewed={code: value for code, value in found.reviewed.items() if code in given} if found else {},
         )
         scores.append(sheet.score(results))
     ranked = rank(scores, config.tie_breaks)

@@ -8,20 +8,17 @@ step the officer was on with every confirmed value kept.
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlmodel import Session
-
-from handlers.chat import Incoming, InKind, Option, Outcome, Reply
+from handlers.chat import InKind, Option, Outcome, Reply
+from handlers.context import Context, Feature, stale_elsewhere
 from handlers.i18n import Safe, format_moment, points, t
 from rules.config import BlocConfig, CriterionKind, Direction
 from rules.numbers import NumberError, format_number, format_percent, parse_number
 from rules.scoring import ScoreSheet, UnitResults, achievement
 from storage.blocs import find_bloc
 from storage.chat import (
-    OfficerView,
     add_evidence,
     entries_of,
     evidence_counts,
@@ -29,7 +26,7 @@ from storage.chat import (
     open_periods,
     periods_for_reporting,
 )
-from storage.models import ChatState, Period, Submission, SubmissionStatus
+from storage.models import Period, Submission, SubmissionStatus
 from storage.results import get_or_create_submission, set_entry, set_status
 
 ABSURD_PERCENT = Decimal(1000)
@@ -65,27 +62,6 @@ def unit_items(config: BlocConfig, unit_code: str) -> list[Item]:
     return items
 
 
-@dataclass
-class Context:
-    """What one step needs: the session, the person's state, who they are, the time."""
-
-    session: Session
-    state: ChatState
-    incoming: Incoming
-    officer: OfficerView
-    now: object
-    language: str
-
-    def new_nonce(self) -> str:
-        """A fresh token for the buttons of the prompt being sent; older buttons go stale."""
-        self.state.nonce = secrets.token_hex(3)
-        return self.state.nonce
-
-    def option(self, label_key: str, action: str, **params: object) -> Option:
-        """A button whose data carries the current nonce."""
-        return Option(t(self.language, label_key, **params), f"r:{self.state.nonce}:{action}")
-
-
 class ReportFlow:
     """The steps of the report for one officer's unit."""
 
@@ -109,7 +85,7 @@ class ReportFlow:
             period = ctx.session.get(Period, state.period_id)
             if period is not None and self._is_open(period):
                 return Outcome([Reply(t(ctx.language, "report_resume")), *self.prompt()])
-        periods = open_periods(session=ctx.session, bloc_id=ctx.officer.bloc_id, now=ctx.now)  # type: ignore[arg-type]
+        periods = open_periods(session=ctx.session, bloc_id=ctx.officer.bloc_id, now=ctx.now)
         if not periods:
             return Outcome([self._closed_reply()])
         if len(periods) > 1:
@@ -521,7 +497,7 @@ class ReportFlow:
         return period
 
     def _is_open(self, period: Period) -> bool:
-        return bool(period.reporting_opens <= self.ctx.now < period.reporting_deadline)  # type: ignore[operator]
+        return period.reporting_opens <= self.ctx.now < period.reporting_deadline
 
     def _period_usable(self) -> bool:
         state = self.ctx.state
@@ -566,7 +542,7 @@ class ReportFlow:
         ctx = self.ctx
         periods = periods_for_reporting(session=ctx.session, bloc_id=ctx.officer.bloc_id)
         zone = self.config.bloc.timezone
-        upcoming = [p for p in periods if p.reporting_opens > ctx.now]  # type: ignore[operator]
+        upcoming = [p for p in periods if p.reporting_opens > ctx.now]
         if upcoming:
             first = min(upcoming, key=lambda p: p.reporting_opens)
             return Reply(t(ctx.language, "report_not_yet",
@@ -579,3 +555,23 @@ class ReportFlow:
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _report_option(ctx: Context, parts: list[str]) -> Outcome:
+    """Buttons `r:<nonce>:<action>[:<arg>]` of the report, and `r:start` from other messages."""
+    flow = ReportFlow(ctx)
+    if parts[1:2] == ["start"]:
+        return flow.start()
+    if ctx.state.flow != "report" or len(parts) < 3 or not ctx.state.nonce or parts[1] != ctx.state.nonce:
+        return flow.stale() if ctx.state.flow == "report" else stale_elsewhere(ctx)
+    return flow.on_option(parts[2], parts[3] if len(parts) > 3 else "")
+
+
+FEATURE = Feature(
+    name="report",
+    commands={"report": lambda ctx: ReportFlow(ctx).start()},
+    option_prefix="r",
+    on_option=_report_option,
+    on_message=lambda ctx: ReportFlow(ctx).on_message(),
+    menu={"report": "cmd_report"},
+)

@@ -3,7 +3,7 @@
 Everything a province may decide differently is here, as data (DOMAIN.md, "Rules
 are data, not code"). Numbers in the file may be written the Vietnamese way
 (`29.945`, `96,5`); they are read by :func:`rules.numbers.parse_number`, which
-is why the YAML loader in :mod:`rules.loading` leaves floats as strings.
+is why the YAML loader in `bot/loading.py` leaves floats as strings.
 """
 
 from __future__ import annotations

@@ -501,7 +501,7 @@ class ScoreSheet:
         for section_code, section_max, section_total in zip(
             self.section_codes, self.section_maxima, section_sums, strict=True
         ):
-            if False:
+            if section_total > section_max:
                 section_total = section_max
             sections[section_code] = section_total
             sections_total += section_total

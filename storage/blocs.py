@@ -135,6 +135,7 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
     summary = LoadSummary(bloc_code=config.bloc.code, created=bloc is None)
     if bloc is not None and bloc.config_hash == digest:
         return summary
+    previous = bloc.config_json if bloc is not None else None
     zone = config.zone()
     values = {
         "name": config.bloc.name,
@@ -266,8 +267,14 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
         if str(year) not in old_roles or old_roles[str(year)].source == "config"
     }
     sync.rows(model=YearRoles, existing=old_roles, what="roles", wanted=wanted_roles, key_field=None)
-    if not summary.created and not summary.changes:
-        summary.changes.append("configuration text changed (no effect on stored rows)")
+    if previous is not None:
+        # Rules kept only in the configuration (scoring rules, caps, awards, votes,
+        # tie-breaks, bands...) are audited per top-level part that changed.
+        old_parts, new_parts = json.loads(previous), json.loads(text)
+        for part in sorted(set(old_parts) | set(new_parts)):
+            if old_parts.get(part) != new_parts.get(part) and part not in ("bloc", "units", "officers", "periods", "indicators"):
+                sync.changed(f"configuration {part}: changed", "config.update", part,
+                             old_parts.get(part), new_parts.get(part))
     session.flush()
     return summary
 

@@ -17,6 +17,7 @@ from storage.models import (
     Officer,
     Period,
     ProcessedUpdate,
+    SentRef,
     Submission,
     Unit,
     utcnow,
@@ -169,3 +170,18 @@ def entry_value(entries: dict[str, Entry], code: str) -> Decimal | None:
     """The stored value of an item, if any."""
     entry = entries.get(code)
     return entry.value if entry is not None else None
+
+
+def remember_message(*, session: Session, key: str, chat_id: int, message_id: int) -> None:
+    """Keep the id of a sent message under a key, replacing an older one."""
+    ref = session.exec(select(SentRef).where(SentRef.key == key)).first()
+    if ref is None:
+        ref = SentRef(key=key, chat_id=chat_id, message_id=message_id)
+    ref.chat_id, ref.message_id, ref.updated_at = chat_id, message_id, utcnow()
+    session.add(ref)
+
+
+def recall_message(*, session: Session, key: str) -> tuple[int, int] | None:
+    """The chat and message id kept under a key."""
+    ref = session.exec(select(SentRef).where(SentRef.key == key)).first()
+    return (ref.chat_id, ref.message_id) if ref is not None else None

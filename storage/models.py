@@ -239,3 +239,13 @@ class ProcessedUpdate(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     update_key: str = Field(max_length=64, unique=True)
     processed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SentRef(SQLModel, table=True):
+    """A message the bot sent and will edit later (e.g. a ballot's turnout in the group)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=96, unique=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    message_id: int = Field(sa_type=BigInteger)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from rules.config import (
     BlocConfig,
@@ -22,6 +23,7 @@ from rules.config import (
 from rules.scoring import UnitResults, UnitScore
 
 D = Decimal
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def rule(
@@ -193,8 +195,8 @@ def seed_config() -> BlocConfig:
                 {
                     "year": 2018,
                     "reporting": {
-                        "opens": dt.datetime(2018, 12, 1, 8, 0),
-                        "deadline": dt.datetime(2019, 1, 15, 17, 0),
+                        "opens": dt.datetime(2018, 12, 1, 8, 0, tzinfo=VIETNAM),
+                        "deadline": dt.datetime(2019, 1, 15, 17, 0, tzinfo=VIETNAM),
                     },
                 }
             ],

@@ -159,12 +159,13 @@ def one_section_pact(
 
 
 def test_criterion_points_are_rounded_half_up_to_a_hundredth() -> None:
-    sheet_pact = one_section_pact(indicator_criterion("C", "3"))
+    sheet_pact = one_section_pact(indicator_criterion("C", "1"), self_criterion("S", "1"))
     score = score_unit(
-        sheet_pact, [indicator("X", "U", "C", "8")], results("U", {"X": "1"})
+        sheet_pact, [indicator("X", "U", "C", "8")], results("U", {"X": "1"}, {"S": "0.845"})
     )
-    # 1/8 = 12.5 % of 3 points = 0.375 -> 0.38 (half up, not half even)
-    assert score.criteria["C"] == D("0.38")
+    # 1/8 = 12.5 % of 1 point = 0.125 -> 0.13 (half up; half even would give 0.12)
+    assert score.criteria["C"] == D("0.13")
+    assert score.criteria["S"] == D("0.85")
     assert score.achievements["X"] == D("12.5")
 
 

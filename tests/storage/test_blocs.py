@@ -144,3 +144,33 @@ def test_results_for_a_missing_period_are_refused(engine: Engine) -> None:
     results = seed_results(period=PeriodKind.mid_year.value)
     with pytest.raises(ResultsError, match="no mid-year period in 2018"), session_scope(engine) as session:
         import_results(session=session, results=results, actor="test")
+
+
+def test_a_rule_change_is_audited(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        load_bloc(session=session, config=seed_bloc(), actor="test")
+    data = seed_bloc_data()
+    data["awards"] = {**data["awards"], "certificates": 3}
+    with session_scope(engine) as session:
+        summary = load_bloc(session=session, config=seed_bloc(**data), actor="board")
+        entries = [entry for entry in list_audit(session=session) if entry.action == "config.update"]
+    assert summary.changes == ["configuration awards: changed"]
+    assert len(entries) == 1 and entries[0].actor == "board"
+    assert '"certificates": 1' in (entries[0].before or "") and '"certificates": 3' in (entries[0].after or "")
+
+
+def test_removing_an_indicator_after_results_still_ranks(engine: Engine) -> None:
+    from handlers.ranking import compute_ranking
+
+    with session_scope(engine) as session:
+        load_bloc(session=session, config=seed_bloc(), actor="test")
+        import_results(session=session, results=seed_results(), actor="leader")
+    data = seed_bloc_data()
+    data["indicators"] = [ind for ind in data["indicators"] if ind["code"] != "TT-2"]
+    with session_scope(engine) as session:
+        load_bloc(session=session, config=seed_bloc(**data), actor="board")
+        report = compute_ranking(session=session, bloc_code="K3", year=2018)
+    assert len(report.rows) == 7
+    with session_scope(engine) as session:
+        kept = session.exec(select(Entry.value).where(Entry.item_code == "TT-2")).one()
+    assert kept == Decimal("31.5")
