@@ -205,7 +205,8 @@ def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) ->
     import secrets
 
     from bot.console_channel import ConsoleChannel
-    from handlers.dispatch import Conversation
+    from bot.demo import RunningClock
+    from handlers.dispatch import Conversation, system_clock
     from storage.chat import officer_by_code
 
     migrate(settings.database_url)
@@ -220,7 +221,13 @@ def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) ->
                 codes = ", ".join(o.code for o in bloc.config.officers)
                 return _fail(console, [f"no officer {args.officer!r} in {bloc.code}; one of: {codes}"])
             officer_id = officer.id
-        channel = ConsoleChannel(Conversation(engine), officer_id, sys.stdout, secrets.token_hex(4))
+        clock = system_clock
+        if args.now:
+            moment = dt.datetime.fromisoformat(args.now)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=bloc.config.zone())
+            clock = RunningClock(moment.astimezone(dt.UTC))
+        channel = ConsoleChannel(Conversation(engine, clock=clock), officer_id, sys.stdout, secrets.token_hex(4))
 
         def read_line() -> str | None:
             try:
@@ -281,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     shell = commands.add_parser("shell", help="chat with the bot in the terminal as an officer")
     shell.add_argument("--officer", required=True, help="the officer's code in the bloc file")
     shell.add_argument("--bloc")
+    shell.add_argument("--now", help="pretend the time is this local moment, e.g. 2019-01-05T10:00 (to try the seed)")
     shell.set_defaults(handler=cmd_shell)
 
     run = commands.add_parser("run", help="run the real bot (TELEGRAM_BOT_TOKEN required)")

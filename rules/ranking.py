@@ -30,19 +30,19 @@ class RankedUnit:
 
 
 def _column(scores: Sequence[UnitScore], key: str) -> list[Any]:
-    """One tie-break for every unit, as a value where higher is better."""
+    """One tie-break for every unit, as a value where lower sorts first (better)."""
     if key.startswith(_SECTION_PREFIX):
         section = key.removeprefix(_SECTION_PREFIX)
         try:
-            return [score.sections[section] for score in scores]
+            return [-score.sections[section] for score in scores]
         except KeyError:
             raise ValueError(f"tie-break {key!r}: no such section in the scores") from None
     if key == TieBreak.indicators_met:
-        return [score.indicators_met for score in scores]
+        return [-score.indicators_met for score in scores]
     if key == TieBreak.bonus:
-        return [score.bonus for score in scores]
+        return [-score.bonus for score in scores]
     if key == TieBreak.fewer_deductions:
-        return [-score.deductions for score in scores]
+        return [score.deductions for score in scores]
     raise ValueError(f"unknown tie-break {key!r}")
 
 
@@ -57,27 +57,28 @@ def rank(scores: Sequence[UnitScore], tie_breaks: Sequence[str]) -> list[RankedU
     codes = [score.unit_code for score in scores]
     if len(set(codes)) != len(codes):
         raise ValueError("a unit appears twice in the scores")
-    # One key per unit, built column by column (cheaper than a key function per unit).
-    columns = [[score.total for score in scores]]
+    # One key per unit, built column by column (cheaper than a key function per
+    # unit), negated where higher is better so that one ascending sort does it.
+    columns = [[-score.total for score in scores]]
     columns.extend(_column(scores, key) for key in tie_breaks)
     keys = list(zip(*columns, strict=True))
-    # Sort by code, then stably by key, best first: equal units stay in code order.
-    order = sorted(range(len(scores)), key=codes.__getitem__)
-    order.sort(key=keys.__getitem__, reverse=True)
+    # Codes are distinct, so the index after them is never compared.
+    order = sorted(zip(keys, codes, range(len(keys)), strict=True))
     ranked: list[RankedUnit] = []
-    position = 0
-    for start, index in enumerate(order):
-        if start < position:
-            continue
+    start = 0
+    count = len(order)
+    while start < count:
+        key = order[start][0]
+        end = start + 1
+        while end < count and order[end][0] == key:
+            end += 1
         # A run of equal keys shares the rank of its first place.
-        position = start + 1
-        while position < len(order) and keys[order[position]] == keys[index]:
-            position += 1
-        shared = position - start > 1
+        shared = end - start > 1
         ranked.extend(
-            RankedUnit(rank=start + 1, score=scores[member], shared=shared)
-            for member in order[start:position]
+            RankedUnit(rank=start + 1, score=scores[index], shared=shared)
+            for _, _, index in order[start:end]
         )
+        start = end
     return ranked
 
 

@@ -163,3 +163,75 @@ def test_same_update_twice_is_processed_once(engine: Engine, clock: Clock, invit
     second = person.conversation.handle(incoming)
     assert not first.duplicate and second.duplicate and not second.replies
     assert _count(engine, Entry) == 1
+
+
+def test_status_cancel_and_resume(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites)
+    person.command("status")
+    assert "chưa bắt đầu" in person.texts() and "0/9" in person.texts()
+    person.command("report")
+    person.text("30.544")
+    person.press("Đúng, lưu")
+    person.command("cancel")
+    assert "vẫn được lưu" in person.texts()
+    person.command("status")
+    assert "đang nhập" in person.texts() and "1/9" in person.texts() and "TT-2" in person.texts()
+    person.command("report")
+    assert "Mục 2/9" in person.texts()
+
+
+def test_language_switch(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites)
+    person.command("lang")
+    person.press("English")
+    assert "Switched to English" in person.texts()
+    person.command("report")
+    assert "Item 1/9" in person.texts() and "Plan: <b>29,945 hộ</b>" in person.texts()
+    person.text("30544")
+    assert "30,544 hộ = 102.0% of plan" in person.texts()
+
+
+def test_reopen_after_submit_until_the_deadline(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites)
+    person.command("report")
+    for value in ["30.544", "31,5", "9,8", "9,8", "9,8", "10", "9,8", "9,5", "0"]:
+        person.text(value)
+        person.press("Đúng, lưu")
+    person.press("Nộp báo cáo")
+    person.command("report")
+    assert "đã nộp" in person.texts()
+    person.press("Mở lại")
+    assert "Đã mở lại" in person.texts()
+    person.press("Sửa một mục")
+    person.press("I.2")
+    person.text("9")
+    person.press("Đúng, lưu")
+    assert "Tổng hợp" in person.texts() and "I.2: 9/10 điểm" in person.texts()
+    person.press("Nộp báo cáo")
+    with session_scope(engine) as session:
+        submission = session.exec(select(Submission)).one()
+        assert submission.status == "submitted" and submission.version == 2
+        value = session.exec(select(Entry.value).where(Entry.item_code == "I.2")).one()
+    assert value == Decimal(9)
+    with session_scope(engine) as session:
+        changes = list(session.exec(select(AuditLog).where(AuditLog.target == "I.2", AuditLog.action == "criterion.set")))
+    assert [(c.before, c.after) for c in changes] == [(None, '"9.8"'), ('"9.8"', '"9"')]
+
+
+def test_choosing_among_open_periods(engine: Engine, clock: Clock) -> None:
+    from tests.factories import seed_bloc_data
+
+    data = seed_bloc_data()
+    data["periods"] = [*data["periods"], {
+        "year": 2019, "kind": "mid-year",
+        "reporting": {"opens": "2018-12-15T08:00:00", "deadline": "2019-07-10T17:00:00"}}]
+    with session_scope(engine) as session:
+        load_bloc(session=session, config=seed_bloc(**data), actor="test")
+        codes = {i.officer_code: i.code for i in issue_invites(
+            session=session, bloc_id=1, now=DURING, ttl=dt.timedelta(days=3), actor="test")}
+    person = make_person(engine, 77, clock)
+    person.command("start", codes["ct-tdkt"])
+    person.command("report")
+    assert "nhiều kỳ báo cáo" in person.texts()
+    person.press("2019 – sơ kết")
+    assert "Báo cáo sơ kết 6 tháng đầu năm 2019" in person.texts() and "Mục 1/9" in person.texts()
