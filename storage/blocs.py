@@ -28,6 +28,8 @@ from storage.models import (
 )
 
 RowT = TypeVar("RowT", bound=SQLModel)
+# Parts of the configuration kept as rows, audited row by row.
+ROW_PARTS = frozenset({"bloc", "units", "officers", "periods", "indicators"})
 
 
 class LoadError(Exception):
@@ -272,7 +274,7 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
         # tie-breaks, bands...) are audited per top-level part that changed.
         old_parts, new_parts = json.loads(previous), json.loads(text)
         for part in sorted(set(old_parts) | set(new_parts)):
-            if old_parts.get(part) != new_parts.get(part) and part not in ("bloc", "units", "officers", "periods", "indicators"):
+            if old_parts.get(part) != new_parts.get(part) and part not in ROW_PARTS:
                 sync.changed(f"configuration {part}: changed", "config.update", part,
                              old_parts.get(part), new_parts.get(part))
     session.flush()

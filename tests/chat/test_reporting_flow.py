@@ -214,7 +214,8 @@ def test_reopen_after_submit_until_the_deadline(engine: Engine, clock: Clock, in
         value = session.exec(select(Entry.value).where(Entry.item_code == "I.2")).one()
     assert value == Decimal(9)
     with session_scope(engine) as session:
-        changes = list(session.exec(select(AuditLog).where(AuditLog.target == "I.2", AuditLog.action == "criterion.set")))
+        changes = list(session.exec(
+            select(AuditLog).where(AuditLog.target == "I.2", AuditLog.action == "criterion.set")))
     assert [(c.before, c.after) for c in changes] == [(None, '"9.8"'), ('"9.8"', '"9"')]
 
 
