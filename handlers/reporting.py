@@ -26,7 +26,7 @@ from storage.chat import (
     open_periods,
     periods_for_reporting,
 )
-from storage.models import Period, Submission, SubmissionStatus
+from storage.models import Entry, Period, Submission, SubmissionStatus
 from storage.results import get_or_create_submission, set_entry, set_status
 
 ABSURD_PERCENT = Decimal(1000)
@@ -74,6 +74,8 @@ class ReportFlow:
         self.config = bloc.config
         self.items = unit_items(self.config, ctx.officer.unit_code)
         self.by_code = {item.code: item for item in self.items}
+        self._cached_submission: Submission | None = None
+        self._cached_entries: dict[str, Entry] | None = None
 
     # -- entry points ------------------------------------------------------
 
@@ -311,6 +313,7 @@ class ReportFlow:
                   item_type="indicator" if item.is_indicator else "criterion", item_code=item.code,
                   value=value, actor=self._actor(), bloc_id=ctx.officer.bloc_id,
                   unit_code=ctx.officer.unit_code)
+        self._cached_entries = None
         if submission.status == SubmissionStatus.not_started.value:
             set_status(session=ctx.session, submission=submission, status=SubmissionStatus.in_progress,
                        actor=self._actor(), bloc_id=ctx.officer.bloc_id, unit_code=ctx.officer.unit_code)
@@ -327,9 +330,7 @@ class ReportFlow:
         ctx = self.ctx
         incoming = ctx.incoming
         item = self.by_code[ctx.state.item_code or ""]
-        submission = self._submission(create=False)
-        entry = entries_of(session=ctx.session, submission_id=submission.id).get(item.code) \
-            if submission is not None and submission.id is not None else None
+        entry = self._entries().get(item.code)
         if entry is None or entry.id is None:
             ctx.state.step = "value"
             return Outcome(self.prompt())
@@ -378,9 +379,7 @@ class ReportFlow:
         """Every item with its value and points, the total, and what is missing."""
         ctx = self.ctx
         ctx.state.step, ctx.state.item_code = "summary", None
-        submission = self._submission(create=False)
-        entries = entries_of(session=ctx.session, submission_id=submission.id) \
-            if submission is not None and submission.id is not None else {}
+        entries = self._entries()
         values = {code: entry.value for code, entry in entries.items() if entry.value is not None}
         sheet = ScoreSheet.build(self.config.pact, self.config.indicators_of(ctx.officer.unit_code))
         score = sheet.score(UnitResults(
@@ -510,19 +509,28 @@ class ReportFlow:
         return True
 
     def _submission(self, *, create: bool) -> Submission | None:
+        """The unit's submission for the period in the state, looked up once per message."""
         ctx = self.ctx
-        if not (ctx.state.period_id is not None):
-            raise RuntimeError('invariant broken: ctx.state.period_id is not None')
-        if create:
-            return get_or_create_submission(session=ctx.session, period_id=ctx.state.period_id,
-                                            unit_id=ctx.officer.unit_id)
-        return find_submission(session=ctx.session, period_id=ctx.state.period_id,
-                               unit_id=ctx.officer.unit_id)
+        if ctx.state.period_id is None:
+            raise RuntimeError("no period chosen")
+        if self._cached_submission is None or self._cached_submission.period_id != ctx.state.period_id:
+            self._cached_submission = find_submission(session=ctx.session, period_id=ctx.state.period_id,
+                                                      unit_id=ctx.officer.unit_id)
+        if self._cached_submission is None and create:
+            self._cached_submission = get_or_create_submission(
+                session=ctx.session, period_id=ctx.state.period_id, unit_id=ctx.officer.unit_id)
+        return self._cached_submission
+
+    def _entries(self) -> dict[str, Entry]:
+        """The submission's entries, looked up once per message (refreshed after a save)."""
+        if self._cached_entries is None:
+            submission = self._submission(create=False)
+            self._cached_entries = entries_of(session=self.ctx.session, submission_id=submission.id) \
+                if submission is not None and submission.id is not None else {}
+        return self._cached_entries
 
     def _first_missing(self, after: str | None = None) -> Item | None:
-        submission = self._submission(create=False)
-        entries = entries_of(session=self.ctx.session, submission_id=submission.id) \
-            if submission is not None and submission.id is not None else {}
+        entries = self._entries()
         start = 0
         if after is not None and after in self.by_code:
             start = self.items.index(self.by_code[after]) + 1

@@ -243,8 +243,8 @@ class _Shape:
     higher-is-better with a target, then lower-is-better with a target, then
     those with a zero target. ``item_rules`` holds each item's rule,
     ``item_runs`` which items fall in which section, and ``over_plan`` the
-    positions, criterion codes, points per percent and caps of the items that
-    earn over-plan bonus.
+    positions, criterion codes, points per percent, caps and rounded caps of
+    the items that earn over-plan bonus.
     """
 
     higher: int
@@ -253,7 +253,10 @@ class _Shape:
     item_criteria: tuple[str, ...]
     item_rules: tuple[_ItemRule, ...]
     item_runs: _Runs
-    over_plan: tuple[tuple[int, ...], tuple[str, ...], tuple[Decimal, ...], tuple[Decimal, ...]]
+    over_plan: tuple[
+        tuple[int, ...], tuple[str, ...], tuple[Decimal, ...], tuple[Decimal, ...],
+        tuple[Decimal, ...],
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,12 +451,15 @@ class ScoreSheet:
         over_plan: dict[str, Decimal] = {}
         over_total = zero
         point = achieved.__getitem__
-        positions, over_codes, per_percent, caps = shape.over_plan
+        positions, over_codes, per_percent, caps, capped_points = shape.over_plan
         if positions:
+            # min(extra, cap) rounded; the cap comes rounded already.
             over_plan = {
-                code: min((value - hundred) * per, cap).quantize(cent, half_up)
-                for code, value, per, cap in zip(
-                    over_codes, map(point, positions), per_percent, caps, strict=True
+                code: capped if (extra := (value - hundred) * per) >= cap
+                else extra.quantize(cent, half_up)
+                for code, value, per, cap, capped in zip(
+                    over_codes, map(point, positions), per_percent, caps, capped_points,
+                    strict=True,
                 )
                 if value > hundred
             }
@@ -632,7 +638,13 @@ def _make_shape(
         item_criteria=tuple(code for code, _, _ in items),
         item_rules=tuple((rule[2], rule[1], _full_points(rule[0]), rule) for _, rule, _ in items),
         item_runs=_runs([section for _, _, section in items]),
-        over_plan=(tuple(over[0]), tuple(over[1]), tuple(over[2]), tuple(over[3])),
+        over_plan=(
+            tuple(over[0]),
+            tuple(over[1]),
+            tuple(over[2]),
+            tuple(over[3]),
+            tuple(_full_points(cap) for cap in over[3]),
+        ),
     )
 
 

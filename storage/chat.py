@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -25,17 +26,20 @@ from storage.models import (
 
 
 def claim_update(*, session: Session, update_key: str) -> bool:
-    """Record an update as processed in this transaction; False if it already was."""
-    if session.exec(select(ProcessedUpdate.id).where(ProcessedUpdate.update_key == update_key)).first():
-        return False
-    try:
-        with session.begin_nested():
-            session.add(ProcessedUpdate(update_key=update_key))
-            session.flush()
-    except IntegrityError:
-        # Another worker processed the same delivery at the same moment.
-        return False
-    return True
+    """Record an update as processed in this transaction; False if it already was.
+
+    One `INSERT … ON CONFLICT DO NOTHING` on both SQLite and PostgreSQL: of two
+    workers handling the same delivery at once, the database lets exactly one in.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(ProcessedUpdate)
+        .values(update_key=update_key, processed_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["update_key"])
+        .returning(col(ProcessedUpdate.id))
+    )
+    return session.execute(statement).first() is not None
 
 
 def get_state(*, session: Session, channel: str, user_id: int, language: str) -> ChatState:

@@ -91,9 +91,7 @@ def _parse_attributes(text: str, pos: int, tag: str, tag_start: int) -> tuple[di
         while pos < n and text[pos].isspace():
             pos += 1
         if pos >= n:
-            raise EntityParseError(
-                f"Unclosed start tag at byte offset {_byte_offset(text, tag_start)}"
-            )
+            raise EntityParseError(f"Unclosed start tag at byte offset {_byte_offset(text, tag_start)}")
         if text[pos] == ">":
             return attrs, pos + 1
         name_start = pos
@@ -101,8 +99,7 @@ def _parse_attributes(text: str, pos: int, tag: str, tag_start: int) -> tuple[di
             pos += 1
         if pos == name_start:
             raise EntityParseError(
-                f'Empty attribute name in the tag "{tag}" at byte offset '
-                f"{_byte_offset(text, tag_start)}"
+                f'Empty attribute name in the tag "{tag}" at byte offset {_byte_offset(text, tag_start)}'
             )
         name = text[name_start:pos].lower()
         while pos < n and text[pos].isspace():
@@ -112,16 +109,12 @@ def _parse_attributes(text: str, pos: int, tag: str, tag_start: int) -> tuple[di
             while pos < n and text[pos].isspace():
                 pos += 1
             if pos >= n:
-                raise EntityParseError(
-                    f"Unclosed start tag at byte offset {_byte_offset(text, tag_start)}"
-                )
+                raise EntityParseError(f"Unclosed start tag at byte offset {_byte_offset(text, tag_start)}")
             if text[pos] in "\"'":
                 quote = text[pos]
                 end = text.find(quote, pos + 1)
                 if end < 0:
-                    raise EntityParseError(
-                        f"Unclosed start tag at byte offset {_byte_offset(text, tag_start)}"
-                    )
+                    raise EntityParseError(f"Unclosed start tag at byte offset {_byte_offset(text, tag_start)}")
                 raw = text[pos + 1 : end]
                 pos = end + 1
             else:
@@ -172,14 +165,10 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
             # End tag.
             end = text.find(">", i + 2)
             if end < 0:
-                raise EntityParseError(
-                    f"Unclosed end tag at byte offset {_byte_offset(text, tag_start)}"
-                )
+                raise EntityParseError(f"Unclosed end tag at byte offset {_byte_offset(text, tag_start)}")
             name = text[i + 2 : end].strip().lower()
             if not stack:
-                raise EntityParseError(
-                    f"Unexpected end tag at byte offset {_byte_offset(text, tag_start)}"
-                )
+                raise EntityParseError(f"Unexpected end tag at byte offset {_byte_offset(text, tag_start)}")
             open_name, start, extras = stack.pop()
             if name != open_name:
                 raise EntityParseError(
@@ -195,9 +184,7 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
             pos += 1
         name = text[i + 1 : pos].lower()
         if name not in _TAGS or (pos < n and not (text[pos].isspace() or text[pos] == ">")):
-            raise EntityParseError(
-                f'Unsupported start tag "{name}" at byte offset {_byte_offset(text, tag_start)}'
-            )
+            raise EntityParseError(f'Unsupported start tag "{name}" at byte offset {_byte_offset(text, tag_start)}')
         attrs, i = _parse_attributes(text, pos, name, tag_start)
         stack.append((name, offset, _tag_extras(name, attrs, text, tag_start)))
     if stack:

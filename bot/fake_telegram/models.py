@@ -112,11 +112,7 @@ class SentMessage:
         if not self.reply_markup:
             return []
         rows = self.reply_markup.get("inline_keyboard") or []
-        return [
-            (str(button.get("text", "")), button.get("callback_data"))
-            for row in rows
-            for button in row
-        ]
+        return [(str(button.get("text", "")), button.get("callback_data")) for row in rows for button in row]
 
     @property
     def button_rows(self) -> list[list[tuple[str, str | None]]]:

@@ -399,9 +399,7 @@ class FakeTelegram:
             raise ValueError("group chat ids are negative")
         if supergroup is None:
             supergroup = str(chat_id).startswith("-100")
-        chat = FakeChat(
-            id=chat_id, type="supergroup" if supergroup else "group", title=title, username=username
-        )
+        chat = FakeChat(id=chat_id, type="supergroup" if supergroup else "group", title=title, username=username)
         self._chats[chat_id] = chat
         return chat
 
@@ -448,9 +446,7 @@ class FakeTelegram:
         headers = {"Content-Type": "application/json"}
         if secret_token is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret_token
-        async with self._session.post(
-            self._webhook_url, data=json.dumps(update).encode(), headers=headers
-        ) as response:
+        async with self._session.post(self._webhook_url, data=json.dumps(update).encode(), headers=headers) as response:
             return response.status
 
     # ------------------------------------------------------------------ inspection API
@@ -469,9 +465,7 @@ class FakeTelegram:
         """Return a marker (index into :attr:`sent`) for ``wait_for(..., after=marker)``."""
         return len(self.sent)
 
-    def messages_to(
-        self, chat: int | FakeChat | FakeUser, *, include_edits: bool = False
-    ) -> list[SentMessage]:
+    def messages_to(self, chat: int | FakeChat | FakeUser, *, include_edits: bool = False) -> list[SentMessage]:
         """Messages the bot sent to a chat, in order (edit snapshots only if asked)."""
         items = self._by_chat.get(_chat_key(chat), [])
         return list(items) if include_edits else [m for m in items if not m.is_edit]
@@ -480,9 +474,7 @@ class FakeTelegram:
         """The current state (after edits/deletion) of a bot message; KeyError if unknown."""
         return self._current[(_chat_key(chat), message_id)]
 
-    def commands_for(
-        self, language_code: str = "", scope: str = "default"
-    ) -> list[tuple[str, str]]:
+    def commands_for(self, language_code: str = "", scope: str = "default") -> list[tuple[str, str]]:
         """Commands set with setMyCommands for a language ("" = default) and scope key."""
         return self.commands.get((scope, language_code), [])
 
@@ -505,9 +497,7 @@ class FakeTelegram:
                     return item
             remaining = deadline - loop.time()
             if remaining <= 0 or self._closing:
-                raise TimeoutError(
-                    f"no matching message within {timeout}s; last sent: {self.sent[-5:]}"
-                )
+                raise TimeoutError(f"no matching message within {timeout}s; last sent: {self.sent[-5:]}")
             await self._sent_signal.wait(remaining)
 
     async def next_reply(
@@ -532,10 +522,7 @@ class FakeTelegram:
                     return item
             remaining = deadline - loop.time()
             if remaining <= 0 or self._closing:
-                raise TimeoutError(
-                    f"no new message to chat {chat_id} within {timeout}s; "
-                    f"last sent there: {items[-3:]}"
-                )
+                raise TimeoutError(f"no new message to chat {chat_id} within {timeout}s; last sent there: {items[-3:]}")
             await self._sent_signal.wait(remaining)
 
     async def settle(self, quiet: float = 0.2, timeout: float = 10.0) -> None:
@@ -642,8 +629,7 @@ class FakeTelegram:
             if generation != self._poll_generation:
                 raise _ApiError(
                     409,
-                    "Conflict: terminated by other getUpdates request; "
-                    "make sure that only one bot instance is running",
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
                 )
             if self._webhook_url is not None:
                 raise _ApiError(409, "Conflict: webhook was set while polling")
@@ -657,9 +643,7 @@ class FakeTelegram:
 
     def _ensure_webhook_task(self) -> None:
         if self._webhook_task is None or self._webhook_task.done():
-            self._webhook_task = asyncio.create_task(
-                self._webhook_loop(), name="FakeTelegram:webhook"
-            )
+            self._webhook_task = asyncio.create_task(self._webhook_loop(), name="FakeTelegram:webhook")
 
     async def _webhook_loop(self) -> None:
         while self._webhook_url is not None and not self._closing:
@@ -763,9 +747,7 @@ class FakeTelegram:
         except ValueError:
             return raw
 
-    def _error_response(
-        self, status: int, description: str, parameters: JSONDict | None = None
-    ) -> web.Response:
+    def _error_response(self, status: int, description: str, parameters: JSONDict | None = None) -> web.Response:
         if status == 429:
             self.too_many_requests += 1
         body: JSONDict = {"ok": False, "error_code": status, "description": description}
@@ -989,9 +971,7 @@ class FakeTelegram:
             "chat": chat.to_dict(),
             "date": sm.date,
         }
-        text_key, entities_key = (
-            ("text", "entities") if sm.kind == "text" else ("caption", "caption_entities")
-        )
+        text_key, entities_key = ("text", "entities") if sm.kind == "text" else ("caption", "caption_entities")
         if sm.plain_text is not None:
             data[text_key] = sm.plain_text
             if sm.entities:
@@ -1027,9 +1007,7 @@ class FakeTelegram:
                 data["reply_to_message"] = replied
         return data
 
-    def _store_file(
-        self, kind: str, content: bytes, mime_type: str, file_name: str | None
-    ) -> StoredFile:
+    def _store_file(self, kind: str, content: bytes, mime_type: str, file_name: str | None) -> StoredFile:
         self._file_counter += 1
         n = self._file_counter
         prefix, folder, default_ext = _FILE_KINDS.get(kind, ("BQAC", "documents", "bin"))
@@ -1067,9 +1045,7 @@ class FakeTelegram:
         raise _ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode!r}")
 
     def _render_text(self, params: JSONDict) -> tuple[str, list[JSONDict]]:
-        plain, entities = self._render(
-            params.get("text"), params.get("parse_mode"), params.get("entities")
-        )
+        plain, entities = self._render(params.get("text"), params.get("parse_mode"), params.get("entities"))
         if not plain.strip():
             raise _ApiError(400, "Bad Request: message text is empty")
         if len(plain) > MAX_TEXT_LENGTH:
@@ -1079,9 +1055,7 @@ class FakeTelegram:
     def _render_caption(self, params: JSONDict) -> tuple[str | None, list[JSONDict]]:
         if params.get("caption") is None:
             return None, []
-        plain, entities = self._render(
-            params.get("caption"), params.get("parse_mode"), params.get("caption_entities")
-        )
+        plain, entities = self._render(params.get("caption"), params.get("parse_mode"), params.get("caption_entities"))
         if len(plain) > MAX_CAPTION_LENGTH:
             raise _ApiError(400, "Bad Request: message caption is too long")
         return plain, entities

@@ -125,23 +125,19 @@ class FakeUser:
             matches = [b for b in buttons if b[1] is not None]
             if len(matches) != 1:
                 raise AssertionError(
-                    f"message {message_id} has {len(matches)} callback buttons, "
-                    f"say which one to press: {buttons}"
+                    f"message {message_id} has {len(matches)} callback buttons, say which one to press: {buttons}"
                 )
         if not matches:
             wanted = f"text={text!r}" if text is not None else f"data={data!r}"
             raise AssertionError(
-                f"message {message_id} in chat {chat_id} has no button with {wanted}; "
-                f"buttons: {buttons}"
+                f"message {message_id} in chat {chat_id} has no button with {wanted}; buttons: {buttons}"
             )
         label, callback_data = matches[0]
         if callback_data is None:
             raise AssertionError(f"button {label!r} has no callback_data (URL/other button)")
         return self.fake._callback_update(self, current, chat_id, message_id, callback_data)
 
-    async def press_raw(
-        self, message_id: int, data: str, *, chat: FakeChat | None = None
-    ) -> JSONDict:
+    async def press_raw(self, message_id: int, data: str, *, chat: FakeChat | None = None) -> JSONDict:
         """Send a callback_query with arbitrary (possibly forged) data for ``message_id``."""
         chat_id = self._chat(chat).id
         current = self.fake._current_message(chat_id, message_id)

@@ -42,12 +42,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 def build_app(fake: FakeTelegram, builder: ApplicationBuilder | None = None) -> Application:  # type: ignore[type-arg]
     builder = builder or ApplicationBuilder()
-    return (
-        builder.token(fake.token)
-        .base_url(fake.base_url)
-        .base_file_url(fake.base_file_url)
-        .build()
-    )
+    return builder.token(fake.token).base_url(fake.base_url).base_file_url(fake.base_file_url).build()
 
 
 @contextlib.asynccontextmanager
@@ -169,9 +164,7 @@ async def test_set_my_commands_per_language(fake: FakeTelegram) -> None:
     async with app:
         await app.bot.set_my_commands([("start", "Bắt đầu"), ("report", "Báo cáo")])
         await app.bot.set_my_commands([("start", "Start")], language_code="en")
-        await app.bot.set_my_commands(
-            [("admin", "Quản trị")], scope={"type": "chat", "chat_id": -100555}
-        )
+        await app.bot.set_my_commands([("admin", "Quản trị")], scope={"type": "chat", "chat_id": -100555})
         commands = await app.bot.get_my_commands(language_code="en")
         with pytest.raises(BadRequest, match="(?i)bot_command_invalid"):
             await app.bot.set_my_commands([("Bad-Name", "x")])
