@@ -249,3 +249,23 @@ class SentRef(SQLModel, table=True):
     chat_id: int = Field(sa_type=BigInteger)
     message_id: int = Field(sa_type=BigInteger)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PublishedRanking(SQLModel, table=True):
+    """A ranking as posted to the bloc's group: one row per publication of a period.
+
+    `ranking_json` keeps what was published, so that publishing again can say
+    what changed; `reopened_*` record why the leader reopened it.
+    """
+
+    __table_args__ = (UniqueConstraint("period_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    period_id: int = Field(foreign_key="period.id", index=True)
+    version: int
+    published_at: dt.datetime = Field(sa_type=UTCDateTime)
+    published_by: str = Field(max_length=64)
+    ranking_json: str = Field(sa_column=Column(Text, nullable=False))
+    reopened_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reopened_by: str | None = Field(default=None, max_length=64)
+    reopen_reason: str | None = Field(default=None, sa_column=Column(Text))
