@@ -102,6 +102,29 @@ def compute_ranking(
                         acclaim_passed=acclaim_passed)
 
 
+def unit_results(config: BlocConfig, unit_code: str, found: Any, *, reviewed: bool = True) -> UnitResults:
+    """A unit's stored figures as the rules score them; `reviewed=False` gives its own figures only.
+
+    The review wins: a reviewed criterion's points override the self score, and a
+    reviewed indicator's actual replaces the actual the unit reported. Figures of
+    items the pact no longer has (an indicator removed after reporting) are kept
+    in the database but do not count.
+    """
+    if found is None:
+        return UnitResults(unit_code=unit_code)
+    given = {criterion.code for criterion in config.pact.criteria()}
+    own = {indicator.code for indicator in config.indicators_of(unit_code)}
+    actuals = {code: value for code, value in found.actuals.items() if code in own}
+    if reviewed:
+        actuals.update({code: value for code, value in found.reviewed.items() if code in own})
+    return UnitResults(
+        unit_code=unit_code,
+        actuals=actuals,
+        self_scores={code: value for code, value in found.scores.items() if code in given},
+        reviewed={code: value for code, value in found.reviewed.items() if code in given} if reviewed else {},
+    )
+
+
 def rank_figures(
     *, config: BlocConfig, year: int, period: PeriodKind, figures: dict[str, Any],
     acclaim_passed: bool | None,
@@ -111,20 +134,10 @@ def rank_figures(
     members = config.members_in(year)
     scores = []
     statuses: dict[str, str] = {}
-    # Figures of items the pact no longer has (an indicator removed after reporting)
-    # are kept in the database but do not count.
-    given = {criterion.code for criterion in config.pact.criteria()}
     for unit in members:
         found = figures.get(unit.code)
         statuses[unit.code] = found.status if found else "not_started"
-        own = {indicator.code for indicator in config.indicators_of(unit.code)}
-        results = UnitResults(
-            unit_code=unit.code,
-            actuals={code: value for code, value in found.actuals.items() if code in own} if found else {},
-            self_scores={code: value for code, value in found.scores.items() if code in given} if found else {},
-            reviewed={code: value for code, value in found.reviewed.items() if code in given} if found else {},
-        )
-        scores.append(sheet.score(results))
+        scores.append(sheet.score(unit_results(config, unit.code, found)))
     ranked = rank(scores, config.tie_breaks)
     awards = propose_awards(ranked, config.awards, acclaim_passed)
     names = {unit.code: unit.name for unit in members}

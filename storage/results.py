@@ -38,7 +38,7 @@ class ReportedFigures:
     status: str
     actuals: dict[str, Decimal]
     scores: dict[str, Decimal]
-    reviewed: dict[str, Decimal]
+    reviewed: dict[str, Decimal]  # reviewed points of criteria, reviewed actuals of indicators
 
 
 def get_or_create_submission(*, session: Session, period_id: int, unit_id: int) -> Submission:
@@ -173,10 +173,12 @@ def reported_figures(*, session: Session, period_id: int) -> list[ReportedFigure
         found = figures.setdefault(
             unit_code, ReportedFigures(unit_code=unit_code, status=status, actuals={}, scores={}, reviewed={})
         )
-        if entry is None or entry.value is None:
+        if entry is None:
             continue
-        target = found.actuals if entry.item_type == "indicator" else found.scores
-        target[entry.item_code] = entry.value
+        if entry.value is not None:
+            target = found.actuals if entry.item_type == "indicator" else found.scores
+            target[entry.item_code] = entry.value
+        # A reviewed value counts even where the unit gave none (a deduction the reviewer set).
         if entry.reviewed_value is not None:
             found.reviewed[entry.item_code] = entry.reviewed_value
     return list(figures.values())

@@ -127,6 +127,7 @@ class _Signal:
         self._waiters: list[asyncio.Future[None]] = []
 
     def notify_all(self) -> None:
+        """Wake every current waiter."""
         waiters, self._waiters = self._waiters, []
         for fut in waiters:
             if not fut.done():
@@ -669,12 +670,16 @@ class FakeTelegram:
             self._touch()
 
     def _drop_delivered(self, update: JSONDict, from_pending: bool) -> None:
-        queue: Any = self._pending if from_pending else self._redeliver
-        if queue and queue[0] is update:
-            if from_pending:
-                self._pending.popleft()
-            else:
-                self._redeliver.pop(0)
+        if from_pending:
+            for index, item in enumerate(self._pending):
+                if item is update:
+                    del self._pending[index]
+                    return
+        else:
+            for index, item in enumerate(self._redeliver):
+                if item is update:
+                    del self._redeliver[index]
+                    return
 
     async def _deliver(self, update: JSONDict) -> bool | None:
         """POST one update, retrying; True when accepted, False when given up, None if reset."""
@@ -810,6 +815,9 @@ class FakeTelegram:
             return web.json_response({"ok": True, "result": result})
         except _ApiError as exc:
             return self._error_response(exc.status, exc.description, exc.parameters)
+        except (TypeError, ValueError, KeyError) as exc:
+            # Malformed parameter values (e.g. a non-numeric message_id).
+            return self._error_response(400, f"Bad Request: invalid parameters: {exc}")
         finally:
             if not polling:
                 self._inflight -= 1

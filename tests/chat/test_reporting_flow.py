@@ -236,3 +236,26 @@ def test_choosing_among_open_periods(engine: Engine, clock: Clock) -> None:
     assert "nhiều kỳ báo cáo" in person.texts()
     person.press("2019 – sơ kết")
     assert "Báo cáo sơ kết 6 tháng đầu năm 2019" in person.texts() and "Mục 1/9" in person.texts()
+
+
+def test_a_forged_item_of_another_unit_is_refused(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites, officer="xd-head", user_id=88)
+    person.command("report")
+    person.text("1")
+    person.press("Đúng, lưu")
+    person.command("cancel")
+    person.command("report")
+    nonce = person.buttons()[0].split(":")[1] if person.buttons() else ""
+    # Jump to the summary and ask to edit STTTT's indicator with a well-formed, current nonce.
+    for value in ["39,2", "9,6", "9,7", "9,6", "9,7", "9,6", "9,6", "0"]:
+        person.text(value)
+        person.press("Đúng, lưu")
+    person.press("Sửa một mục")
+    nonce = person.buttons()[0].split(":")[1]
+    entries = _count(engine, Entry)
+    out = person.press_data(f"r:{nonce}:edit:TT-1")
+    assert out.notice and "cũ" in out.notice
+    assert _count(engine, Entry) == entries
+    with session_scope(engine) as session:
+        codes = set(session.exec(select(Entry.item_code)))
+    assert "TT-1" not in codes and "XD-1" in codes

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
+from telegram.constants import ChatAction
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -187,18 +190,18 @@ async def test_retry_after_with_aio_rate_limiter(fake: FakeTelegram) -> None:
     assert [m for m, _ in fake.calls].count("sendMessage") == 2
 
 
-async def test_rate_limit_window(fake: FakeTelegram) -> None:
+async def test_rate_limit_window() -> None:
     async with FakeTelegram(rate_limit=3) as limited:
         limited.user(7, "Gina")
         app = build_app(limited)
         async with app:
             for _ in range(3):
                 await app.bot.send_message(7, "ok")
-            with pytest.raises(Exception, match="Flood control") as info:
+            with pytest.raises(RetryAfter) as info:
                 await app.bot.send_message(7, "too many")
+        assert info.value.retry_after == dt.timedelta(seconds=1)
         assert limited.too_many_requests == 1
         assert len(limited.sent) == 3
-        assert "RetryAfter" in type(info.value).__name__
 
 
 async def test_server_error_reaches_error_handler(fake: FakeTelegram) -> None:
@@ -365,3 +368,131 @@ async def test_unknown_method_and_raw_json(fake: FakeTelegram) -> None:
             body = await response.json()
     assert body["ok"] is True and body["result"]["text"] == "hi"
     assert fake.sent[-1].text == "hi"
+
+
+PNG_10x20 = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (10).to_bytes(4, "big") + (20).to_bytes(4, "big") + b"\x08\x02"
+
+
+async def test_user_media_and_block_updates(fake: FakeTelegram) -> None:
+    statuses: list[str] = []
+
+    async def on_media(update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None
+        if message.photo:
+            data = await (await message.photo[-1].get_file()).download_as_bytearray()
+            await message.reply_text(f"photo {len(data)} bytes")
+        elif message.sticker:
+            await message.reply_text(f"sticker {message.sticker.emoji}")
+        elif message.voice:
+            duration = message.voice.duration
+            seconds = duration.total_seconds() if isinstance(duration, dt.timedelta) else duration
+            await message.reply_text(f"voice {seconds:.0f}s")
+
+    async def on_member(update: Update, context: Context) -> None:
+        assert update.my_chat_member is not None
+        statuses.append(update.my_chat_member.new_chat_member.status)
+
+    app = build_app(fake)
+    app.add_handler(MessageHandler(filters.PHOTO | filters.Sticker.ALL | filters.VOICE, on_media))
+    app.add_handler(ChatMemberHandler(on_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    mai = fake.user(1011, "Mai")
+    async with polling(app):
+        await mai.send_photo(PNG_10x20)
+        assert (await fake.next_reply(mai)).text == f"photo {len(PNG_10x20)} bytes"
+        await mai.send_sticker(emoji="🎉")
+        assert (await fake.next_reply(mai)).text == "sticker 🎉"
+        await mai.send_voice(duration=3)
+        assert (await fake.next_reply(mai)).text == "voice 3s"
+        await mai.block_bot()
+        await mai.unblock_bot()
+        await fake.settle(quiet=0.05)
+    assert statuses == ["kicked", "member"]
+
+
+async def test_bot_photo_reply_parameters_and_chat_action(fake: FakeTelegram) -> None:
+    nam = fake.user(1012, "Nam")
+    question = await nam.send_text("gửi ảnh đi")
+    app = build_app(fake)
+    async with app:
+        bot = app.bot
+        await bot.send_chat_action(nam.id, ChatAction.UPLOAD_PHOTO)
+        photo = await bot.send_photo(
+            nam.id, PNG_10x20, caption="Biểu đồ", reply_parameters=ReplyParameters(question["message"]["message_id"])
+        )
+        assert photo.photo[-1].width == 10 and photo.reply_to_message is not None
+        assert photo.reply_to_message.text == "gửi ảnh đi"
+        with pytest.raises(BadRequest, match="(?i)image_process_failed"):
+            await bot.send_photo(nam.id, b"not an image")
+        with pytest.raises(BadRequest, match="(?i)message to be replied not found"):
+            await bot.send_message(nam.id, "x", reply_parameters=ReplyParameters(999))
+        assert await bot.delete_message(nam.id, photo.message_id)
+        with pytest.raises(BadRequest, match="(?i)message to delete not found"):
+            await bot.delete_message(nam.id, photo.message_id)
+    sent = fake.messages_to(nam)[0]
+    assert (sent.kind, sent.file_bytes, sent.text, sent.reply_to_message_id) == (
+        "photo",
+        PNG_10x20,
+        "Biểu đồ",
+        question["message"]["message_id"],
+    )
+    assert fake.message(nam, sent.message_id).deleted
+    assert fake.chat_actions == [(nam.id, "upload_photo")]
+
+
+async def test_long_poll_wakes_promptly_and_stops_fast(fake: FakeTelegram) -> None:
+    app = build_app(fake)
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    oanh = fake.user(1013, "Oanh")
+    loop = asyncio.get_running_loop()
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=30)
+        await asyncio.sleep(0.2)  # the bot is now inside a long poll
+        started = loop.time()
+        await oanh.send_text("nhanh")
+        await fake.next_reply(oanh)
+        assert loop.time() - started < 0.5
+        started = loop.time()
+        await app.updater.stop()
+        await app.stop()
+    assert loop.time() - started < 2
+
+
+async def test_second_poller_terminates_first(fake: FakeTelegram) -> None:
+    url = f"{fake.base_url}{fake.token}/getUpdates"
+    async with aiohttp.ClientSession() as session:
+
+        async def poll(timeout: int) -> tuple[int, dict[str, object]]:
+            async with session.post(url, data={"timeout": str(timeout)}) as response:
+                return response.status, await response.json()
+
+        first = asyncio.create_task(poll(5))
+        await asyncio.sleep(0.1)
+        assert await poll(0) == (200, {"ok": True, "result": []})
+        status, body = await asyncio.wait_for(first, 1)
+    assert status == 409 and "terminated by other getUpdates request" in str(body["description"])
+
+
+async def test_per_chat_rate_limit_delay_and_wildcard_faults() -> None:
+    async with FakeTelegram(per_chat_rate_limit=1) as fake:
+        fake.user(1, "A")
+        fake.user(2, "B")
+        app = build_app(fake)
+        async with app:
+            await app.bot.send_message(1, "a1")
+            with pytest.raises(RetryAfter):
+                await app.bot.send_message(1, "a2")
+            await app.bot.send_message(2, "b1")  # other chats are not limited
+            fake.set_delay("sendMessage", 0.3)
+            fake.fail_next("*", status=502, count=2)
+            with pytest.raises(NetworkError, match="Bad Gateway"):
+                await app.bot.get_me()
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            with pytest.raises(NetworkError):
+                await app.bot.send_message(2, "b2")
+            assert loop.time() - started >= 0.3
+        assert fake.too_many_requests == 1
+        assert [m.text for m in fake.sent] == ["a1", "b1"]
