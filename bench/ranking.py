@@ -1,11 +1,20 @@
 """Benchmark: score, rank and band 10,000 and 100,000 units against a 50-indicator pact.
 
-Run from the project root with ``python bench/ranking.py``. Inputs are random
-but seeded; building them is not timed. What is timed, per run, is what the
-bot does when it ranks a bloc: :meth:`ScoreSheet.score` for every unit, then
-:func:`rank`, then :func:`band` for every unit. Preparing the score sheet
-(:meth:`ScoreSheet.build`, once per pact and set of indicators) is timed
-apart. The last line of output is one JSON object with the medians.
+Run from the project root with ``python bench/ranking.py``. The pact has three
+sections: 50 indicator criteria (proportional, threshold and stepped; one in
+three with over-plan bonus; one in seven lower-is-better) and 10 self-scored
+criteria, plus bonus and deduction criteria. Results are random but seeded:
+actuals from 75 % to 125 % of plan, 2 % of them not reported, a fifth of the
+units with a reviewed score. Every unit's values are Decimal objects of its
+own, made unit after unit as loading them would make them.
+
+Building the inputs is not timed. What is timed, per run, is what the bot does
+when it ranks a bloc: :meth:`ScoreSheet.score` for every unit, then
+:func:`rank`, then :func:`band` for every unit, with the cycle collector on.
+Preparing the score sheet (:meth:`ScoreSheet.build`, once per pact and set of
+indicators) is timed apart. Wall-clock medians are the targets; CPU medians are
+printed too because other work on the machine stretches the wall clock. The
+last line of output is one JSON object.
 """
 
 from __future__ import annotations
@@ -43,7 +52,6 @@ from rules.scoring import ScoreSheet, UnitResults  # noqa: E402
 SEED = 20190124
 INDICATOR_CRITERIA = 50
 SELF_CRITERIA = 10
-POOL = 64  # distinct targets per indicator, and distinct actuals per target
 TIE_BREAKS = ("section:I", "indicators_met", "bonus", "fewer_deductions")
 BANDS = [
     Band(name="Xuất sắc", min_percent=Decimal(96)),
@@ -118,68 +126,55 @@ class Inputs:
     def __init__(self, pact: Pact, units: int, rng: random.Random) -> None:
         self.pact = pact
         self.unit_codes = [f"U{number:06d}" for number in range(units)]
-        # Pools of Decimal values shared between units keep memory small; every
-        # unit still gets its own random pick, and the scoring does all its work.
         self.directions = [
             Direction.lower if index % 7 == 3 else Direction.higher
             for index in range(INDICATOR_CRITERIA)
         ]
-        self.targets = [
-            [Decimal(rng.randint(1, 50_000)) for _ in range(POOL)]
-            for _ in range(INDICATOR_CRITERIA)
-        ]
-        for index, direction in enumerate(self.directions):
-            if direction is Direction.lower:
-                self.targets[index][0] = Decimal(0)  # "no accidents" plans
-        self.actuals = [
-            [
-                [
-                    (target * Decimal(rng.randint(75, 125)) / 100).quantize(Decimal("0.1"))
-                    if target
-                    else Decimal(rng.choice([0, 0, 1]))
-                    for _ in range(POOL)
-                ]
-                for target in targets
-            ]
-            for targets in self.targets
-        ]
-        self.picks = [
-            [rng.randrange(POOL) for _ in range(INDICATOR_CRITERIA)] for _ in range(units)
-        ]
-        codes = [f"CT{index + 1:02d}" for index in range(INDICATOR_CRITERIA)]
-        self.indicator_codes = codes
+        self.indicator_codes = [f"CT{index + 1:02d}" for index in range(INDICATOR_CRITERIA)]
         self.criterion_codes = [f"I.{index + 1}" for index in range(INDICATOR_CRITERIA)]
-        scores = [Decimal(value) / 4 for value in range(21)]
-        self.results = [
-            self._results(unit, self.picks[number], rng, scores)
-            for number, unit in enumerate(self.unit_codes)
-        ]
+        # Every unit gets Decimal objects of its own, made one unit after the
+        # other, as loading results from the database or a file would make them.
+        self.targets: list[list[Decimal]] = []
+        self.results: list[UnitResults] = []
+        for unit in self.unit_codes:
+            targets = [self._target(rng, direction) for direction in self.directions]
+            self.targets.append(targets)
+            self.results.append(self._results(unit, targets, rng))
 
-    def _results(
-        self, unit: str, picks: list[int], rng: random.Random, scores: list[Decimal]
-    ) -> UnitResults:
-        actuals = {
-            code: self.actuals[index][picks[index]][rng.randrange(POOL)]
-            for index, code in enumerate(self.indicator_codes)
-            if rng.random() > 0.02  # a few indicators not reported
-        }
+    @staticmethod
+    def _target(rng: random.Random, direction: Direction) -> Decimal:
+        if direction is Direction.lower and rng.random() < 0.02:
+            return Decimal(0)  # a "no accidents" plan
+        return Decimal(rng.randint(1, 50_000))
+
+    def _results(self, unit: str, targets: list[Decimal], rng: random.Random) -> UnitResults:
+        actuals = {}
+        for code, target in zip(self.indicator_codes, targets, strict=True):
+            if rng.random() < 0.02:
+                continue  # a few indicators not reported
+            if target:
+                # 75 % to 125 % of the target, to one decimal place
+                tenths = rng.randint(int(target) * 750, int(target) * 1250) // 100
+                actuals[code] = Decimal(tenths).scaleb(-1)
+            else:
+                actuals[code] = Decimal(rng.choice([0, 0, 1]))
         self_scores = {
-            f"{section}.{index + 1}": rng.choice(scores[12:])
+            f"{section}.{index + 1}": Decimal(rng.randint(12, 20)) / 4
             for section in ("II", "III")
             for index in range(SELF_CRITERIA // 2)
         }
         if rng.random() < 0.3:
-            self_scores["B.1"] = rng.choice(scores[:13])
+            self_scores["B.1"] = Decimal(rng.randint(0, 12)) / 4
         if rng.random() < 0.1:
-            self_scores["D.1"] = rng.choice(scores[:9])
-        reviewed = {"II.1": rng.choice(scores)} if rng.random() < 0.2 else {}
+            self_scores["D.1"] = Decimal(rng.randint(0, 8)) / 4
+        reviewed = {"II.1": Decimal(rng.randint(0, 20)) / 4} if rng.random() < 0.2 else {}
         return UnitResults(unit, actuals, self_scores, reviewed)
 
     def indicators(self) -> Iterator[Indicator]:
         """Every unit's indicators, made on the fly (millions of models would not fit well)."""
         construct = Indicator.model_construct
-        for number, unit in enumerate(self.unit_codes):
-            picks = self.picks[number]
+        weight = Decimal(1)
+        for unit, targets in zip(self.unit_codes, self.targets, strict=True):
             for index, code in enumerate(self.indicator_codes):
                 yield construct(
                     code=code,
@@ -187,9 +182,9 @@ class Inputs:
                     criterion=self.criterion_codes[index],
                     text=code,
                     measure="hộ",
-                    target=self.targets[index][picks[index]],
+                    target=targets[index],
                     direction=self.directions[index],
-                    weight=Decimal(1),
+                    weight=weight,
                 )
 
 

@@ -411,6 +411,7 @@ class BlocConfig(Frozen):
     votes: Votes = Votes()
     tie_breaks: list[TieBreakKey] = Field(default_factory=lambda: ["section:I", "indicators_met"])
     bands: list[Band] = Field(default_factory=_default_bands)
+    reminders: Reminders = Field(default_factory=lambda: Reminders())
 
     @model_validator(mode="after")
     def _references(self) -> BlocConfig:
@@ -515,3 +516,56 @@ class ResultsFile(Frozen):
     def _units_once(self) -> ResultsFile:
         _unique("results", [entry.unit for entry in self.results])
         return self
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _clock_time(value: Any) -> Any:
+    """A time of day written `"17:30"`; unquoted, YAML 1.1 reads 17:30 as the number 1050."""
+    if isinstance(value, bool | int | float):
+        raise ValueError(f'write a time of day in quotes, e.g. "17:30" (got the number {value})')
+    return value
+
+
+ClockTime = Annotated[dt.time, BeforeValidator(_clock_time)]
+
+
+class WorkingHours(Frozen):
+    """When the bot may write to people on its own: working days and hours, local time."""
+
+    start: ClockTime = dt.time(7, 30)
+    end: ClockTime = dt.time(17, 30)
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
+    holidays: list[dt.date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> WorkingHours:
+        if self.end <= self.start:
+            raise ValueError("working_hours: end must be after start")
+        return self
+
+
+class Reminders(Frozen):
+    """Reminders before each reporting deadline, the leader's digest and the missed-deadline notice."""
+
+    enabled: bool = True
+    days_before: list[int] = Field(default_factory=lambda: [7, 3, 1, 0])
+    at: ClockTime = dt.time(8, 0)
+    digest_days_before: int | None = Field(default=1, ge=0, le=60)
+    report_missed: bool = True
+    working_hours: WorkingHours = Field(default_factory=lambda: WorkingHours())
+
+    @field_validator("days_before")
+    @classmethod
+    def _sensible_days(cls, days: list[int]) -> list[int]:
+        for index, value in enumerate(days):
+            if not 0 <= value <= 60:
+                raise ValueError(f"days_before[{index}]: {value} is not between 0 and 60")
+        if len(set(days)) != len(days):
+            raise ValueError("days_before: a number of days is given twice")
+        return days
+
+
+BlocConfig.model_rebuild()

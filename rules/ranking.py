@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from rules.config import Band, TieBreak
@@ -65,26 +67,26 @@ def rank(scores: Sequence[UnitScore], tie_breaks: Sequence[str]) -> list[RankedU
     # Codes are distinct, so the index after them is never compared.
     order = sorted(zip(keys, codes, range(len(keys)), strict=True))
     ranked: list[RankedUnit] = []
-    start = 0
-    count = len(order)
-    while start < count:
-        key = order[start][0]
-        end = start + 1
-        while end < count and order[end][0] == key:
-            end += 1
-        # A run of equal keys shares the rank of its first place.
-        shared = end - start > 1
+    # A run of equal keys shares the rank of its first place.
+    for _, run in groupby(order, key=itemgetter(0)):
+        members = list(run)
+        place = len(ranked) + 1
+        shared = len(members) > 1
         ranked.extend(
-            RankedUnit(rank=start + 1, score=scores[index], shared=shared)
-            for _, _, index in order[start:end]
+            [RankedUnit(rank=place, score=scores[index], shared=shared) for _, _, index in members]
         )
-        start = end
     return ranked
 
 
 def band(percent: Decimal, bands: Sequence[Band]) -> str | None:
-    """The name of the highest band whose minimum the percent of the standard score reaches."""
-    for candidate in sorted(bands, key=lambda item: item.min_percent, reverse=True):
-        if candidate.min_percent <= percent:
-            return candidate.name
-    return None
+    """The name of the highest band whose minimum the percent of the standard score reaches.
+
+    That is the first band, in order of minimum from the highest, whose minimum is
+    at most ``percent``; of bands with the same minimum, the first listed.
+    """
+    best: Band | None = None
+    for candidate in bands:
+        minimum = candidate.min_percent
+        if minimum <= percent and (best is None or minimum > best.min_percent):
+            best = candidate
+    return None if best is None else best.name

@@ -21,22 +21,24 @@ How points are made (DOMAIN.md, "Rules are data, not code"):
 A value that was not reported scores 0, and an indicator criterion for which a
 unit registered no indicator scores 0.
 
-Speed: :meth:`ScoreSheet.build` does the per-pact work once. Units whose
-indicators are alike (same criteria, directions, zero targets) share one
-``_Shape``, and :meth:`ScoreSheet.score` runs each rule over all of a unit's
-indicators at once with ``map`` over C functions: no Python-level loop per
-indicator, no pydantic access. The public single-value functions above are the
-reference the tests hold the sheet to.
+Speed (``bench/ranking.py``): :meth:`ScoreSheet.build` does the per-pact work
+once, and units whose indicators are alike (same criteria, directions, zero
+targets) share one ``_Shape``: the rules, positions and keys laid out as tuples.
+:meth:`ScoreSheet.score` then reads no pydantic model; it computes a unit's
+achievements with ``map`` over C functions and its points in one comprehension
+where a criterion met takes its full points without arithmetic, and it returns
+read-only mappings over shared keys rather than building dicts. The public
+single-value functions above are the reference the tests hold the sheet to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal
 from itertools import compress, count, repeat
-from operator import ge, is_, sub, truediv
-from typing import Final, NoReturn
+from operator import is_, sub, truediv
+from typing import Final, NoReturn, cast
 
 from rules.config import Criterion, CriterionKind, Direction, Indicator, Pact, RuleKind, ScoringRule
 
@@ -68,14 +70,12 @@ _RULE_CODES: Final = {
 
 # Endless constant streams for map(); map stops at its shortest input, and an
 # endless repeat() hands out the same object forever, so sharing them is safe.
-_HUNDREDS: Final = repeat(HUNDRED)
-_ZEROS: Final = repeat(ZERO)
-# A zero of its own, told apart by identity: what a missing actual reads as.
+# A missing actual reads as a zero of its own, told apart by identity.
 _MISSING_ZERO: Final = Decimal(0)
 _MISSING: Final = repeat(_MISSING_ZERO)
-_CENTS: Final = repeat(CENT)
-_HALF_UPS: Final = repeat(ROUND_HALF_UP)
-_quantize: Final = Decimal.quantize
+_NONES: Final = repeat(None)
+# Quantizing through a context takes positional arguments only (cheaper to call).
+_HALF_UP: Final = Context(prec=28, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +113,52 @@ class UnitResults:
             object.__setattr__(self, name, values)
 
 
+class _Row(Mapping[str, Decimal]):
+    """A read-only mapping: keys and their positions shared by many units, values of one.
+
+    Cheaper to make than a dict for every unit. A None value is an absent key
+    (an indicator that was not reported).
+    """
+
+    __slots__ = ("_index", "_keys", "_size", "_values")
+
+    def __init__(
+        self,
+        keys: tuple[str, ...],
+        index: Mapping[str, int],
+        values: Sequence[Decimal | None],
+        size: int,
+    ) -> None:
+        self._keys = keys
+        self._index = index
+        self._values = values
+        self._size = size
+
+    def __getitem__(self, key: str) -> Decimal:
+        value = self._values[self._index[key]]
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        if self._size == len(self._keys):
+            return iter(self._keys)
+        values, index = self._values, self._index
+        return (key for key in self._keys if values[index[key]] is not None)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
 @dataclass(frozen=True, slots=True)
 class UnitScore:
     """A unit's points, criterion by criterion, and its total.
 
-    ``criteria`` holds every criterion of the pact in pact order (sections,
-    bonus, deductions), clamped and rounded. ``over_plan`` holds the over-plan
+    The mappings are read-only. ``criteria`` holds every criterion of the pact
+    in pact order (sections, bonus, deductions), clamped and rounded. ``over_plan`` holds the over-plan
     bonus earned by indicator criteria (only those that earned some), before the
     pact's bonus cap; ``bonus`` is the capped sum of bonus criteria and
     over-plan bonus. ``percent_of_standard`` is the total as a percent of the
@@ -252,7 +292,10 @@ class _Shape:
     zero_lower: tuple[bool, ...]
     item_criteria: tuple[str, ...]
     item_rules: tuple[_ItemRule, ...]
+    item_fulls: tuple[Decimal, ...]
     item_runs: _Runs
+    criteria_index: Mapping[str, int]
+    absent_points: tuple[Decimal, ...]
     over_plan: tuple[
         tuple[int, ...], tuple[str, ...], tuple[Decimal, ...], tuple[Decimal, ...],
         tuple[Decimal, ...],
@@ -265,12 +308,14 @@ class _UnitPlan:
 
     shape: _Shape
     codes: tuple[str, ...]
-    single_codes: frozenset[str]
     higher_divisors: tuple[Decimal, ...]
     lower_divisors: tuple[Decimal, ...]
     double_targets: tuple[Decimal, ...]
     multi: tuple[_Multi, ...]
+    multi_codes: tuple[str, ...]
     all_codes: frozenset[str]
+    achievement_keys: tuple[str, ...]
+    achievement_index: Mapping[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +328,7 @@ class ScoreSheet:
     """
 
     standard_percent: Decimal
-    template: dict[str, Decimal]
+    criteria_order: tuple[str, ...]
     section_codes: tuple[str, ...]
     section_maxima: tuple[Decimal, ...]
     self_runs: _Runs
@@ -337,11 +382,6 @@ class ScoreSheet:
                 by_criterion[indicator.criterion] = [part]
             else:
                 parts.append(part)
-        shapes: dict[tuple[object, ...], _Shape] = {}
-        units = {
-            unit: _unit_plan(unit, rules, by_criterion, shapes)
-            for unit, by_criterion in grouped.items()
-        }
         self_criteria = [
             (section_index, criterion)
             for section_index, section in enumerate(pact.sections)
@@ -353,13 +393,17 @@ class ScoreSheet:
             + pact.bonus.criteria
             + pact.deductions.criteria
         )
+        layouts = _Layouts(rules=rules, given_order=tuple(c.code for c in given_criteria))
+        units = {
+            unit: _unit_plan(unit, by_criterion, layouts) for unit, by_criterion in grouped.items()
+        }
         return cls(
             standard_percent=pact.standard_score.scaleb(-2),
-            template=dict.fromkeys(criteria, POINTS_ZERO),
+            criteria_order=tuple(criteria),
             section_codes=tuple(section.code for section in pact.sections),
             section_maxima=tuple(section.max for section in pact.sections),
             self_runs=_runs([section_index for section_index, _ in self_criteria]),
-            given_order=tuple(c.code for c in given_criteria),
+            given_order=layouts.given_order,
             given_maxima=tuple(c.max for c in given_criteria),
             given_full_points=tuple(_full_points(c.max) for c in given_criteria),
             self_count=len(self_criteria),
@@ -368,7 +412,7 @@ class ScoreSheet:
             deductions_max=pact.deductions.max,
             given_codes=frozenset(code for code in criteria if code not in indicator_criteria),
             units=units,
-            no_indicators=_unit_plan("", rules, {}, shapes),
+            no_indicators=_unit_plan("", {}, layouts),
         )
 
     def score(self, results: UnitResults) -> UnitScore:
@@ -378,27 +422,27 @@ class ScoreSheet:
         actuals = results.actuals
         given = results.self_scores
         reviewed = results.reviewed
-        given_codes = self.given_codes
-        if not (
-            actuals.keys() <= plan.all_codes
-            and given.keys() <= given_codes
-            and reviewed.keys() <= given_codes
-        ):
-            _refuse_codes(results, plan.all_codes, given_codes)
         shape = plan.shape
         codes = plan.codes
         hundred = HUNDRED
         zero = ZERO
         cent = CENT
-        half_up = ROUND_HALF_UP
+        quantize = _HALF_UP.quantize  # positional arguments: cheaper than Decimal.quantize
         unreported: list[str] = []
 
         # Achievements of the single-indicator criteria, all at once; a missing
         # actual is read as 0 here and its achievement and points undone below.
         values: list[Decimal] = list(map(actuals.get, codes, _MISSING))
         missing: list[int] = []
-        if len(actuals) < len(plan.all_codes) and any(map(is_, values, _MISSING)):
+        if any(map(is_, values, _MISSING)):
             missing = list(compress(count(), map(is_, values, _MISSING)))
+        # Every actual must be one of the unit's indicators: counting what the
+        # lookups found is cheaper than a subset test of the keys.
+        found = len(codes) - len(missing)
+        if plan.multi_codes:
+            found += sum(map(actuals.__contains__, plan.multi_codes))
+        if found != len(actuals):
+            _refuse_codes(results, plan.all_codes, self.given_codes)
         higher, lower_end = shape.higher, shape.lower_end
         achieved: list[Decimal] = list(map(truediv, values, plan.higher_divisors))
         if lower_end > higher:
@@ -421,18 +465,14 @@ class ScoreSheet:
             )
         for index in missing:
             achieved[index] = zero
-        achievements = dict(zip(codes, achieved, strict=True))
-        for index in missing:
-            del achievements[codes[index]]
             unreported.append(codes[index])
-        met: int = sum(map(ge, achieved, _HUNDREDS))
 
         # Points, in one pass: at or above plan an item takes its full points
         # without arithmetic; below plan, by its rule.
         points = [
             full
             if value >= hundred
-            else (value * factor).quantize(cent, half_up)
+            else quantize(value * factor, cent)
             if kind == _PROPORTIONAL
             else POINTS_ZERO
             if kind == _THRESHOLD
@@ -441,8 +481,10 @@ class ScoreSheet:
         ]
         for index in missing:
             points[index] = POINTS_ZERO
-        criteria = self.template.copy()
-        criteria.update(zip(shape.item_criteria, points, strict=True))
+        # At or above plan an item got its criterion's full-points object, and
+        # only then (every other value is a new object or POINTS_ZERO): count by
+        # identity, cheaper than comparing Decimals again.
+        met: int = sum(map(is_, points, shape.item_fulls))
         section_sums = [zero] * len(self.section_codes)
         for section, start, end in shape.item_runs:
             section_sums[section] += sum(points[start:end], zero)
@@ -456,7 +498,7 @@ class ScoreSheet:
             # min(extra, cap) rounded; the cap comes rounded already.
             over_plan = {
                 code: capped if (extra := (value - hundred) * per) >= cap
-                else extra.quantize(cent, half_up)
+                else quantize(extra, cent)
                 for code, value, per, cap, capped in zip(
                     over_codes, map(point, positions), per_percent, caps, capped_points,
                     strict=True,
@@ -467,22 +509,32 @@ class ScoreSheet:
                 over_total = sum(over_plan.values(), zero)
                 if not all(over_plan.values()):  # a sliver that rounded to 0.00
                     over_plan = {code: extra for code, extra in over_plan.items() if extra}
+        # The achievements: undo the missing ones, add those of several-indicator criteria.
+        found_achievements = cast(list[Decimal | None], achieved)
+        for index in missing:
+            found_achievements[index] = None
+        multi_points: list[Decimal] = []
         for code, rule, parts, total_weight, section in plan.multi:
             mean_points, extra, reached = _multi_points(
-                rule, parts, total_weight, actuals, achievements, unreported
+                rule, parts, total_weight, actuals, found_achievements, unreported
             )
-            criteria[code] = mean_points
+            multi_points.append(mean_points)
             section_sums[section] += mean_points
             met += reached
             if extra:
                 over_plan[code] = extra
                 over_total += extra
+        # So far only indicators were listed as unreported: the rest were found.
+        achievements_found = len(plan.achievement_keys) - len(unreported)
 
         # Criteria scored by the unit (or its reviewers): self, then bonus, then deductions.
         scores = {**given, **reviewed} if reviewed else given
         given_values = list(map(scores.get, self.given_order))
         self_count = self.self_count
-        if None in given_values[:self_count]:
+        missing_given = sum(map(is_, given_values, _NONES))
+        if len(scores) != len(given_values) - missing_given:
+            _refuse_codes(results, plan.all_codes, self.given_codes)
+        if missing_given and None in given_values[:self_count]:
             unreported.extend(
                 code
                 for code, value in zip(self.given_order, given_values[:self_count], strict=False)
@@ -493,12 +545,11 @@ class ScoreSheet:
             if value is None or value <= zero
             else full
             if value >= maximum
-            else value.quantize(cent, half_up)
+            else quantize(value, cent)
             for value, maximum, full in zip(
                 given_values, self.given_maxima, self.given_full_points, strict=True
             )
         ]
-        criteria.update(zip(self.given_order, given_points, strict=True))
         for section, start, end in self.self_runs:
             section_sums[section] += sum(given_points[start:end], zero)
 
@@ -523,7 +574,13 @@ class ScoreSheet:
             total = POINTS_ZERO
         return UnitScore(
             unit_code=unit,
-            criteria=criteria,
+            criteria=_Row(
+                self.criteria_order,
+                shape.criteria_index,
+                # Tuples of Decimals: the cycle collector stops tracking them.
+                (*points, *multi_points, *given_points, *shape.absent_points),
+                len(self.criteria_order),
+            ),
             sections=sections,
             over_plan=over_plan,
             bonus=bonus,
@@ -531,7 +588,12 @@ class ScoreSheet:
             total=total,
             percent_of_standard=total / self.standard_percent,
             indicators_met=met,
-            achievements=achievements,
+            achievements=_Row(
+                plan.achievement_keys,
+                plan.achievement_index,
+                tuple(found_achievements),
+                achievements_found,
+            ),
             unreported=tuple(unreported),
         )
 
@@ -569,13 +631,28 @@ _Rules = tuple[tuple[str, _Rule, int], ...]
 _Item = tuple[int, _Part]
 
 
+@dataclass
+class _Layouts:
+    """What building unit plans shares: the pact's rules, and shapes and indexes made so far."""
+
+    rules: _Rules
+    given_order: tuple[str, ...]
+    shapes: dict[tuple[object, ...], _Shape] = field(default_factory=dict)
+    indexes: dict[tuple[str, ...], Mapping[str, int]] = field(default_factory=dict)
+
+    def index(self, keys: tuple[str, ...]) -> Mapping[str, int]:
+        """Positions of keys, shared by every unit with the same keys."""
+        found = self.indexes.get(keys)
+        if found is None:
+            found = self.indexes[keys] = {key: position for position, key in enumerate(keys)}
+        return found
+
+
 def _unit_plan(
-    unit: str,
-    rules: _Rules,
-    by_criterion: dict[str, list[_Part]],
-    shapes: dict[tuple[object, ...], _Shape],
+    unit: str, by_criterion: dict[str, list[_Part]], layouts: _Layouts
 ) -> _UnitPlan:
     """Lay a unit's indicators out by shape, reusing a shape another unit already has."""
+    rules = layouts.rules
     codes = [part[0] for parts in by_criterion.values() for part in parts]
     if len(set(codes)) != len(codes):
         raise ValueError(f"unit {unit} has an indicator code twice")
@@ -583,6 +660,7 @@ def _unit_plan(
     lower: list[_Item] = []
     zero: list[_Item] = []
     multi: list[_Multi] = []
+    multi_indices: list[int] = []
     for index, (code, rule, section) in enumerate(rules):
         parts = by_criterion.get(code)
         if not parts:
@@ -590,6 +668,7 @@ def _unit_plan(
         if len(parts) > 1:
             total_weight = sum((part[4] for part in parts), ZERO)
             multi.append((code, rule, tuple(parts), total_weight, section))
+            multi_indices.append(index)
             continue
         part = parts[0]
         if not part[1]:
@@ -602,27 +681,45 @@ def _unit_plan(
         tuple(index for index, _ in higher),
         tuple(index for index, _ in lower),
         tuple((index, part[3]) for index, part in zero),
+        tuple(multi_indices),
     )
-    shape = shapes.get(key)
+    shape = layouts.shapes.get(key)
     if shape is None:
-        shape = shapes[key] = _make_shape(rules, higher, lower, zero)
+        shape = layouts.shapes[key] = _make_shape(
+            layouts, higher, lower, zero, [code for code, *_ in multi]
+        )
     items = higher + lower + zero
+    single_codes = tuple(part[0] for _, part in items)
+    multi_codes = tuple(part[0] for _, _, parts, _, _ in multi for part in parts)
     return _UnitPlan(
         shape=shape,
-        codes=tuple(part[0] for _, part in items),
-        single_codes=frozenset(part[0] for _, part in items),
+        codes=single_codes,
         higher_divisors=tuple(part[1] for _, part in higher),
         lower_divisors=tuple(part[1] for _, part in lower),
         double_targets=tuple(part[2] for _, part in lower),
         multi=tuple(multi),
+        multi_codes=multi_codes,
         all_codes=frozenset(codes),
+        achievement_keys=single_codes + multi_codes,
+        achievement_index=layouts.index(single_codes + multi_codes),
     )
 
 
 def _make_shape(
-    rules: _Rules, higher: list[_Item], lower: list[_Item], zero: list[_Item]
+    layouts: _Layouts,
+    higher: list[_Item],
+    lower: list[_Item],
+    zero: list[_Item],
+    multi_criteria: list[str],
 ) -> _Shape:
-    items = [rules[index] for index, _ in higher + lower + zero]
+    items = [layouts.rules[index] for index, _ in higher + lower + zero]
+    item_criteria = tuple(code for code, _, _ in items)
+    laid_out = {*item_criteria, *multi_criteria}
+    absent = tuple(code for code, _, _ in layouts.rules if code not in laid_out)
+    # A unit's criteria values are laid out as: items, several-indicator
+    # criteria, criteria given by the unit, then those it has no indicator for.
+    criteria_layout = item_criteria + tuple(multi_criteria) + layouts.given_order + absent
+    item_rules = tuple((rule[2], rule[1], _full_points(rule[0]), rule) for _, rule, _ in items)
     over: tuple[list[int], list[str], list[Decimal], list[Decimal]] = ([], [], [], [])
     for position, (code, rule, _) in enumerate(items):
         per_over, cap = rule[5], rule[6]
@@ -635,9 +732,12 @@ def _make_shape(
         higher=len(higher),
         lower_end=len(higher) + len(lower),
         zero_lower=tuple(part[3] for _, part in zero),
-        item_criteria=tuple(code for code, _, _ in items),
-        item_rules=tuple((rule[2], rule[1], _full_points(rule[0]), rule) for _, rule, _ in items),
+        item_criteria=item_criteria,
+        item_rules=item_rules,
+        item_fulls=tuple(full for _, _, full, _ in item_rules),
         item_runs=_runs([section for _, _, section in items]),
+        criteria_index=layouts.index(criteria_layout),
+        absent_points=(POINTS_ZERO,) * len(absent),
         over_plan=(
             tuple(over[0]),
             tuple(over[1]),
@@ -653,10 +753,13 @@ def _multi_points(
     parts: tuple[_Part, ...],
     total_weight: Decimal,
     actuals: Mapping[str, Decimal],
-    achievements: dict[str, Decimal],
+    achievements: list[Decimal | None],
     unreported: list[str],
 ) -> tuple[Decimal, Decimal, int]:
-    """A criterion fed by several indicators: weighted means of points and over-plan bonus."""
+    """A criterion fed by several indicators: weighted means of points and over-plan bonus.
+
+    Appends each indicator's achievement (None when not reported) to ``achievements``.
+    """
     maximum, per_percent, kind, step_percent, step_points, per_over, cap = rule
     points = ZERO
     bonus = ZERO
@@ -664,6 +767,7 @@ def _multi_points(
     for code, target_percent, double_target, lower, weight in parts:
         actual = actuals.get(code)
         if actual is None:
+            achievements.append(None)
             unreported.append(code)
             continue
         if lower:
@@ -673,7 +777,7 @@ def _multi_points(
                 achieved = ZERO if actual else HUNDRED
         else:
             achieved = actual / target_percent if target_percent else HUNDRED
-        achievements[code] = achieved
+        achievements.append(achieved)
         if achieved >= HUNDRED:
             met += 1
         points += weight * _rule_points(

@@ -11,7 +11,7 @@ import pytest
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 FORBIDDEN_MODULES = ("telegram", "sqlmodel", "sqlalchemy", "time", "asyncio", "random")
-CLOCK_CALLS = ("now", "utcnow", "today", "time", "monotonic", "perf_counter")
+CLOCK_CALLS = ("now", "utcnow", "today")  # the time module itself may not be imported
 
 
 @pytest.mark.parametrize("path", sorted(RULES.glob("*.py")), ids=lambda path: path.name)

@@ -146,3 +146,10 @@ def test_band_is_the_highest_reached(percent: str, name: str | None) -> None:
 
 def test_no_bands_no_band() -> None:
     assert band(D(100), []) is None
+
+
+def test_of_bands_with_the_same_minimum_the_first_listed_wins() -> None:
+    bands = [Band(name="Đạt", min_percent=D(50)), Band(name="Trung bình", min_percent=D(50)),
+             Band(name="Tốt", min_percent=D(90))]
+    assert band(D(60), bands) == "Đạt"
+    assert band(D(95), bands) == "Tốt"

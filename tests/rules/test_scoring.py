@@ -429,7 +429,7 @@ def test_score_units_scores_in_order() -> None:
     sheet_pact = one_section_pact(self_criterion("S", "100"))
     scores = score_units(sheet_pact, [], [results("A", {}, {"S": "1"}),
                                           results("B", {}, {"S": "2"})])
-    assert [(s.unit_code, s.total) for s in scores] == [("A", 1), ("B", 2)]
+    assert [(s.unit_code, s.total) for s in scores] == [("A", D(1)), ("B", D(2))]
 
 
 # --- the sheet against a plain reference -------------------------------------------------
@@ -615,3 +615,23 @@ def test_scores_stay_within_the_caps(
         assert 0 <= score.deductions <= the_pact.deductions.max
         assert 0 <= score.total <= the_pact.standard_score + score.bonus
         assert score.indicators_met <= len(score.achievements)
+
+
+def test_score_mappings_read_like_dicts() -> None:
+    sheet_pact = one_section_pact(
+        indicator_criterion("C", "50"), indicator_criterion("E", "20"), self_criterion("S", "30")
+    )
+    inds = [indicator("X", "U", "C", "10"), indicator("Y", "U", "C", "10", weight="3"),
+            indicator("Z", "U", "E", "4")]
+    score = score_unit(sheet_pact, inds, results("U", {"X": "5", "Z": "4"}, {"S": "30"}))
+    assert score.achievements == {"X": D(50), "Z": D(100)}
+    assert len(score.achievements) == 2
+    assert "Y" not in score.achievements
+    assert score.achievements.get("Y") is None
+    with pytest.raises(KeyError):
+        score.achievements["Y"]
+    with pytest.raises(KeyError):
+        score.criteria["NOPE"]
+    assert dict(score.criteria) == {"C": D("6.25"), "E": D(20), "S": D(30)}
+    assert repr(score.criteria) == repr(dict(score.criteria))
+    assert score.unreported == ("Y",)
