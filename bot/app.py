@@ -3,19 +3,26 @@
 Order of the pieces: the database engine (migrated by the caller), the
 channel-neutral conversation on it, the Telegram adapter with its single update
 handler and its error handler, the per-chat update processor and the rate
-limiter; `post_init` sets the command menu, `post_shutdown` closes the engine.
+limiter; the reminder scheduler (started in `post_init` when `reminders=True`,
+or by the caller with `parts.reminders.start()`; stopped in `post_stop`; each
+pass also closes the ballots whose time is up and sends their one reminder);
+`post_init` sets the command menu, `post_shutdown` closes the engine.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot.scheduler import PACE_SHARE, ReminderScheduler
 from bot.telegram_channel import PerChatUpdateProcessor, TelegramChannel, set_commands
 from handlers.dispatch import Clock, Conversation, system_clock
+from handlers.votes import due_ballot_replies
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
@@ -27,6 +34,7 @@ class BotParts:
     application: TelegramApp
     conversation: Conversation
     channel: TelegramChannel
+    reminders: ReminderScheduler
 
 
 def build_application(
@@ -40,17 +48,24 @@ def build_application(
     rate_limit_retries: int = 5,
     messages_per_second: float = 30.0,
     dispose_engine: bool = True,
+    reminders: bool = False,
 ) -> BotParts:
     """Build the real python-telegram-bot Application around the conversation.
 
     `messages_per_second` is the bot-wide send rate (Telegram allows about 30);
     python-telegram-bot's AIORateLimiter holds requests above it and retries 429s.
+    `reminders=True` starts the reminder scheduler with the application (`run`).
     """
     conversation = Conversation(engine, clock=clock)
     channel = TelegramChannel(conversation, bot_username=bot_username)
 
     async def post_init(application: TelegramApp) -> None:
         await set_commands(application)
+        if reminders:
+            await scheduler.start()
+
+    async def post_stop(_application: TelegramApp) -> None:
+        await scheduler.stop()
 
     async def post_shutdown(_application: TelegramApp) -> None:
         if dispose_engine:
@@ -66,8 +81,18 @@ def build_application(
                                      max_retries=rate_limit_retries))
         .connection_pool_size(64)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )
     channel.install(application)
-    return BotParts(application=application, conversation=conversation, channel=channel)
+    scheduler = ReminderScheduler(application=application, engine=engine, clock=clock,
+                                  messages_per_second=messages_per_second * PACE_SHARE)
+
+    async def close_due_ballots(now: dt.datetime) -> None:
+        """Ballots whose closing time has come are counted and announced (handlers/votes.py)."""
+        await channel.deliver(application, await asyncio.to_thread(due_ballot_replies, engine, now))
+
+    scheduler.tasks.append(close_due_ballots)
+    return BotParts(application=application, conversation=conversation, channel=channel,
+                    reminders=scheduler)

@@ -193,6 +193,85 @@ def cmd_audit(args: argparse.Namespace, settings: Settings, console: Console) ->
     return 0
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Write the score sheet (.xlsx) and the minutes (.docx) of a period; audited."""
+    from handlers.review import build_paperwork, paperwork_files
+    from storage.review import record_export
+
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    out = Path(args.out)
+    try:
+        with session_scope(engine) as session:
+            try:
+                score_sheet, minutes = build_paperwork(
+                    session=session, bloc_code=args.bloc, year=args.year, period_kind=PeriodKind(args.period),
+                    place=args.place, now=dt.datetime.now(dt.UTC))
+            except (LookupError, RankingError) as exc:
+                return _fail(console, [str(exc)])
+            files = paperwork_files(score_sheet, minutes)
+            out.mkdir(parents=True, exist_ok=True)
+            for file in files:
+                (out / file.name).write_bytes(file.content)
+            bloc = find_bloc(session=session, bloc_code=score_sheet.bloc_code)
+            if bloc is not None:
+                record_export(session=session, bloc_id=bloc.id, actor="cli:export",
+                              target=f"period {score_sheet.year} {score_sheet.period_kind}",
+                              files=[file.name for file in files])
+    finally:
+        engine.dispose()
+    for file in files:
+        console.print(f"Wrote {out / file.name}", highlight=False, soft_wrap=True)
+    return 0
+
+
+def cmd_votes(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Print every ballot of a year with its rules, turnout and result (counts only once closed)."""
+    from handlers.votes import vote_results
+    from storage.blocs import latest_year
+    from storage.votes import ballot_years, next_roles, unit_id_map, voting_year
+
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            bloc = find_bloc(session=session, bloc_code=args.bloc)
+            if bloc is None:
+                return _fail(console, ["no such bloc; give --bloc CODE (see `init`)"])
+            year = args.year or next(iter(ballot_years(session=session, bloc_id=bloc.id)), None) \
+                or voting_year(session=session, bloc_id=bloc.id) or latest_year(session=session, bloc_id=bloc.id)
+            if year is None:
+                return _fail(console, [f"bloc {bloc.code} has no period yet"])
+            results = vote_results(session=session, bloc_id=bloc.id, year=year)
+            roles = next_roles(session=session, bloc_id=bloc.id, year=year + 1)
+            codes = {unit_id: code for code, unit_id in unit_id_map(session=session, bloc_id=bloc.id).items()}
+    finally:
+        engine.dispose()
+    next_year = {"year": year + 1, "leader": codes.get(roles.leader_unit_id), "deputy": codes.get(roles.deputy_unit_id),
+                 "source": roles.source} if roles is not None else None
+    if args.format == "json":
+        document = {"bloc": bloc.code, "year": year, "next_year_roles": next_year,
+                    "ballots": [result.as_json() for result in results]}
+        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+        return 0
+    table = Table(title=f"{bloc.config.bloc.name} — bỏ phiếu năm {year}")
+    for column in ("Phiếu", "Quy tắc", "Tham gia", "Mở — đóng (UTC)", "Kết quả"):
+        table.add_column(column, overflow="fold")
+    for result in results:
+        closed = result.closed_at or result.closes_at
+        tallies = "\n".join(f"{option}: {count}" for option, count in result.tallies)
+        table.add_row(result.question, result.rules_text, f"{result.votes_cast}/{result.members}",
+                      f"{result.opened_at:%Y-%m-%d %H:%M} — {closed:%Y-%m-%d %H:%M}",
+                      (tallies + "\n" if tallies else "") + result.outcome)
+    console.print(table)
+    if not results:
+        console.print(f"No ballot in {year}.")
+    if next_year is not None:
+        console.print(f"{year + 1}: leader {next_year['leader']}, deputy {next_year['deputy']} "
+                      f"({next_year['source']})", highlight=False)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Offline demo: the seed year played through the real bot against a fake Bot API."""
     from bot.demo import play_seed_year
@@ -257,7 +336,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     parts = build_application(
         token=settings.telegram_bot_token.get_secret_value(), engine=engine,
         base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_file_base_url,
-        bot_username=settings.bot_username,
+        bot_username=settings.bot_username, reminders=True,
     )
     try:
         if args.webhook:
@@ -322,6 +401,20 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--unit")
     audit.add_argument("--limit", type=int, default=1000)
     audit.set_defaults(handler=cmd_audit)
+
+    export = commands.add_parser("export", help="write the score sheet (.xlsx) and the minutes (.docx)")
+    export.add_argument("--bloc")
+    export.add_argument("--year", type=int)
+    export.add_argument("--period", choices=[kind.value for kind in PeriodKind], default="year-end")
+    export.add_argument("--out", default=".", help="the folder to write the files to")
+    export.add_argument("--place", help="where the meeting is held, for the minutes")
+    export.set_defaults(handler=cmd_export)
+
+    votes = commands.add_parser("votes", help="print the ballots of a year: rules, turnout, results")
+    votes.add_argument("--bloc")
+    votes.add_argument("--year", type=int, help="the year voted on (default: the newest with ballots)")
+    votes.add_argument("--format", choices=["table", "json"], default="table")
+    votes.set_defaults(handler=cmd_votes)
     return parser
 
 

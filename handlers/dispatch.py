@@ -15,9 +15,12 @@ from sqlmodel import Session
 
 from handlers.chat import Incoming, InKind, Option, Outcome, Reply
 from handlers.context import Context, Feature, stale_elsewhere
+from handlers.deadlines import FEATURE as DEADLINES
 from handlers.i18n import LANGUAGES, Safe, format_moment, language_of, t
 from handlers.reporting import FEATURE as REPORT
 from handlers.reporting import unit_items
+from handlers.review import FEATURE as REVIEW
+from handlers.votes import FEATURE as VOTES
 from storage.blocs import find_bloc
 from storage.chat import (
     OfficerView,
@@ -40,7 +43,7 @@ from storage.models import ChatState
 Clock = Callable[[], dt.datetime]
 
 # Features in the order their commands appear in the menu; each registers itself here.
-FEATURES: list[Feature] = [REPORT]
+FEATURES: list[Feature] = [REPORT, REVIEW, DEADLINES, VOTES]
 CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "help": "cmd_help"}
 
 

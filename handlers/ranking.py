@@ -18,6 +18,7 @@ from rules.ranking import band, rank
 from rules.scoring import ScoreSheet, UnitResults
 from storage.blocs import find_bloc, latest_year, period_row
 from storage.results import reported_figures
+from storage.votes import acclaim_outcome
 
 
 class RankingError(Exception):
@@ -87,7 +88,11 @@ def compute_ranking(
     period: PeriodKind = PeriodKind.year_end,
     acclaim_passed: bool | None = None,
 ) -> RankingReport:
-    """Score every member unit of the period and rank them with awards and bands."""
+    """Score every member unit of the period and rank them with awards and bands.
+
+    `acclaim_passed` None reads the stored acclaim of a year-end period (the votes
+    feature): a passed acclaim turns `flag-pending-acclaim` into `flag`.
+    """
     bloc = find_bloc(session=session, bloc_code=bloc_code)
     if bloc is None:
         raise RankingError(
@@ -98,6 +103,8 @@ def compute_ranking(
     if year is None or stored is None or stored.id is None:
         raise RankingError(f"bloc {bloc.code} has no {period.value} period in {year}")
     figures = {found.unit_code: found for found in reported_figures(session=session, period_id=stored.id)}
+    if acclaim_passed is None and period is PeriodKind.year_end:
+        acclaim_passed = acclaim_outcome(session=session, bloc_id=bloc.id, year=year)
     return rank_figures(config=bloc.config, year=year, period=period, figures=figures,
                         acclaim_passed=acclaim_passed)
 

@@ -87,7 +87,8 @@ class ReportFlow:
             period = ctx.session.get(Period, state.period_id)
             if period is not None and self._is_open(period):
                 return Outcome([Reply(t(ctx.language, "report_resume")), *self.prompt()])
-        periods = open_periods(session=ctx.session, bloc_id=ctx.officer.bloc_id, now=ctx.now)
+        periods = [period for period in open_periods(session=ctx.session, bloc_id=ctx.officer.bloc_id, now=ctx.now)
+                   if period.published_at is None]
         if not periods:
             return Outcome([self._closed_reply()])
         if len(periods) > 1:
@@ -496,7 +497,8 @@ class ReportFlow:
         return period
 
     def _is_open(self, period: Period) -> bool:
-        return period.reporting_opens <= self.ctx.now < period.reporting_deadline
+        # A published ranking locks its period until the leader reopens it.
+        return period.published_at is None and period.reporting_opens <= self.ctx.now < period.reporting_deadline
 
     def _period_usable(self) -> bool:
         state = self.ctx.state
@@ -549,6 +551,8 @@ class ReportFlow:
     def _closed_reply(self) -> Reply:
         ctx = self.ctx
         periods = periods_for_reporting(session=ctx.session, bloc_id=ctx.officer.bloc_id)
+        if any(p.published_at is not None and p.reporting_opens <= ctx.now < p.reporting_deadline for p in periods):
+            return Reply(t(ctx.language, "publish_report_locked"))
         zone = self.config.bloc.timezone
         upcoming = [p for p in periods if p.reporting_opens > ctx.now]
         if upcoming:

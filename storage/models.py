@@ -269,3 +269,135 @@ class PublishedRanking(SQLModel, table=True):
     reopened_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     reopened_by: str | None = Field(default=None, max_length=64)
     reopen_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class ReminderLog(SQLModel, table=True):
+    """The sent-log of the scheduler: one row per message, written before it goes out.
+
+    The key (period, unit, kind, days before, deadline, recipient) is unique, so a
+    message is claimed by one process once; `status` goes from `sending` to
+    `delivered`, `blocked` (403: the officer blocked the bot) or `failed`. A row left
+    at `sending` by a crash is never sent again (at-most-once).
+    """
+
+    __table_args__ = (
+        UniqueConstraint("period_id", "unit_id", "kind", "days_before", "deadline", "officer_id",
+                         name="uq_reminderlog_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    bloc_id: int = Field(foreign_key="bloc.id", index=True)
+    period_id: int = Field(foreign_key="period.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    kind: str = Field(max_length=16)
+    days_before: int
+    deadline: dt.datetime = Field(sa_type=UTCDateTime)
+    officer_id: int = Field(foreign_key="officer.id")
+    chat_id: int = Field(sa_type=BigInteger)
+    status: str = Field(default="sending", max_length=16)
+    slot_at: dt.datetime = Field(sa_type=UTCDateTime)
+    claimed_at: dt.datetime = Field(sa_type=UTCDateTime)
+    claimed_by: str = Field(max_length=64)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str | None = Field(default=None, max_length=200)
+
+
+class Ballot(SQLModel, table=True):
+    """A ballot of a bloc's year: the acclaim of the leading unit, or next year's leader or deputy.
+
+    A runoff or a repeated ballot is a new row with the next `round`; the UNIQUE
+    (bloc, year, kind, round) lets only one of two leaders opening it at once in.
+    `candidates` and `members` (JSON lists of unit codes) and `rules_json` are
+    frozen when the ballot opens, so a configuration changed meanwhile does not
+    change a running ballot. `token` goes into the voters' buttons, which are sent
+    to chats that may be in the middle of another step and so cannot use the chat
+    state's nonce: a forged button, or one of another ballot, lacks it.
+    """
+
+    __tablename__ = "ballot"
+    __table_args__ = (UniqueConstraint("bloc_id", "year", "kind", "round", name="uq_ballot_round"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bloc_id: int = Field(foreign_key="bloc.id", index=True)
+    year: int
+    kind: str = Field(max_length=16)
+    round: int = 1
+    secret: bool = True
+    token: str = Field(max_length=16)
+    subject_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    candidates: str = Field(sa_column=Column(Text, nullable=False))
+    members: str = Field(sa_column=Column(Text, nullable=False))
+    rules_json: str = Field(sa_column=Column(Text, nullable=False))
+    opened_at: dt.datetime = Field(sa_type=UTCDateTime)
+    opened_by: str = Field(max_length=64)
+    closes_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+    remind_at: dt.datetime = Field(sa_type=UTCDateTime)
+    reminded_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by: str | None = Field(default=None, max_length=64)
+    outcome: str | None = Field(default=None, max_length=24)
+    result_json: str | None = Field(default=None, sa_column=Column(Text))
+    winner_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+
+
+class BallotVoter(SQLModel, table=True):
+    """That a unit has voted in a ballot, and nothing about how.
+
+    The UNIQUE (ballot_id, unit_id) is what makes it one unit, one vote: the
+    database refuses a second row, whichever officer of the unit and however
+    close together the two presses come. Which officer pressed is not kept here.
+    """
+
+    __tablename__ = "ballot_voter"
+    __table_args__ = (UniqueConstraint("ballot_id", "unit_id", name="uq_ballot_voter_unit"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ballot_id: int = Field(foreign_key="ballot.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+
+
+class BallotTally(SQLModel, table=True):
+    """The running count of one option of a secret ballot: the only record of its choices.
+
+    Who voted (`ballot_voter`) and what was chosen (this table) cannot be joined:
+
+    - there is no row per vote, so no key, timestamp or insertion order can pair
+      a choice with a voter. A row per vote with a random UUID key would still
+      leak: SQLite keeps a hidden `rowid` in insertion order, and PostgreSQL marks
+      every row with the id of the transaction that wrote it (`xmin`), the same
+      for the voter row and the choice row written together;
+    - the counters are created, all at zero, when the ballot opens, and every vote
+      rewrites every counter of its ballot in one statement (the chosen one + 1,
+      the others + 0), so on PostgreSQL all of them carry the last vote's
+      transaction id, not only the one that changed; there is no `updated_at`;
+    - the person's chat state never holds a pending choice (the choice rides in the
+      confirm button), and the audit trail records that a unit voted, not how.
+
+    What it does not defend against: someone with access to the database server
+    itself, below SQL, while or soon after votes arrive (its statement log, its
+    write-ahead log, SQLite's `-wal` file, the old row versions PostgreSQL keeps
+    until VACUUM) can see each vote come in; that server must be trusted, as a
+    ballot box's keeper is. The counts are read only once the ballot is closed.
+    """
+
+    __tablename__ = "ballot_tally"
+    __table_args__ = (UniqueConstraint("ballot_id", "choice", name="uq_ballot_tally_choice"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ballot_id: int = Field(foreign_key="ballot.id", index=True)
+    choice: str = Field(max_length=32)
+    votes: int = 0
+
+
+class OpenVote(SQLModel, table=True):
+    """A unit's choice in an open ballot (the bloc's rules made it public); it may change until closing."""
+
+    __tablename__ = "open_vote"
+    __table_args__ = (UniqueConstraint("ballot_id", "unit_id", name="uq_open_vote_unit"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ballot_id: int = Field(foreign_key="ballot.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    officer_id: int = Field(foreign_key="officer.id")
+    choice: str = Field(max_length=32)
+    voted_at: dt.datetime = Field(sa_type=UTCDateTime)

@@ -237,6 +237,8 @@ def review_entry(
 ) -> ScoreChange:
     """Set the reviewed value of an item (its entry is made when the unit gave none). Audited."""
     submission = _submission(session, period_id, unit_id)
+    if submission.id is None:
+        raise RuntimeError("a stored submission has an id")
     entry = session.exec(
         select(Entry).where(Entry.submission_id == submission.id, Entry.item_code == item_code)
     ).first()

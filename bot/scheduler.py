@@ -1,0 +1,324 @@
+"""The reminder scheduler: APScheduler wakes a pass; the database decides what is due.
+
+A pass (at start-up, then every `interval_seconds`) asks, for each bloc, what is
+due at the injected clock's `now` (`handlers.deadlines.due_messages`: deadlines,
+statuses and the sent-log in, pure rules in the middle) and sends it. Nothing
+about reminders lives in the scheduler's memory: a restart, a second process or
+a tick that came late only changes when the question is asked.
+
+Each message is sent at most once: its sent-log row (unique key) is committed
+before the message goes out and marked after. A crash in between leaves the row
+at `sending` and the message is not sent again; the next reminder (3 days, 1
+day, the morning of the deadline) is the retry. We prefer that to a duplicate:
+the Bot API has no idempotency key, so at-least-once would mean officers of a
+provincial department getting the same reminder twice after every crash.
+
+Two processes on one PostgreSQL database: the one holding a bloc's advisory lock
+(`storage.reminders.BlocLock`) sends its messages; the other skips that bloc.
+
+Sends are paced a little under the bot-wide limit (AIORateLimiter is a leaky
+bucket that lets a burst through, which a strict 30-per-second window answers
+with 429 and a pause); they still go through the AIORateLimiter, which retries a
+429 after its retry_after. A 403 (the officer blocked the bot) is recorded, not
+retried, and the leader is told once per unit and period.
+
+We use APScheduler directly, not python-telegram-bot's JobQueue: the job is one
+interval that needs no CallbackContext, the dependency is already there without
+the `job-queue` extra, and starting it is explicit, so tests and other features'
+end-to-end tests that start an Application do not get reminders they did not ask for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.job import Job  # type: ignore[import-untyped]
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+from sqlalchemy import Engine
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import Application
+
+from bot.telegram_channel import send_reply
+from handlers.deadlines import Outgoing, due_messages
+from storage.db import session_scope
+from storage.reminders import BlocLock, LogStatus, bloc_ids, claim_message, finish_message
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+# Share of the bot-wide message rate the reminders use: smooth pacing a little under
+# the limit keeps a strict sliding window from ever answering 429.
+PACE_SHARE = 0.98
+# How many times a pass plans again in a row (after a 403, the leader's notice is due at once).
+MAX_ROUNDS = 3
+
+
+class Pacer:
+    """Spaces sends evenly at `rate` per second, with no burst and no catching up after a pause."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1 / rate
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        """Return when the next send may start."""
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            start = max(loop.time(), self._next)
+            self._next = start + self.interval
+            delay = start - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+
+@dataclass
+class PassReport:
+    """What one pass did."""
+
+    at: dt.datetime
+    planned: int = 0
+    delivered: int = 0
+    blocked: int = 0
+    failed: int = 0
+    taken_elsewhere: int = 0  # already in the sent-log when this process tried to claim it
+    locked_blocs: int = 0  # blocs another process was sending for
+
+    def add(self, other: PassReport) -> None:
+        """Add another round's counts."""
+        self.planned += other.planned
+        self.delivered += other.delivered
+        self.blocked += other.blocked
+        self.failed += other.failed
+        self.taken_elsewhere += other.taken_elsewhere
+
+
+class ReminderScheduler:
+    """Runs reminder passes: at start-up, every `interval_seconds`, and on `tick()`."""
+
+    def __init__(
+        self,
+        *,
+        application: TelegramApp,
+        engine: Engine,
+        clock: Clock,
+        interval_seconds: float = 60.0,
+        messages_per_second: float = 30.0 * PACE_SHARE,
+        concurrency: int = 8,
+    ) -> None:
+        self.application = application
+        self.engine = engine
+        self.clock = clock
+        self.interval_seconds = interval_seconds
+        self.concurrency = concurrency
+        self.pacer = Pacer(messages_per_second)
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.passes = 0
+        self._scheduler: AsyncIOScheduler | None = None
+        self._job: Job | None = None
+        self._waiters: list[asyncio.Future[PassReport]] = []
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopping = False
+        # Other periodic work run after each pass's reminders, with the pass's `now`
+        # (bot/app.py adds the closing of ballots whose time is up, handlers/votes.py).
+        self.tasks: list[Callable[[dt.datetime], Awaitable[None]]] = []
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Whether the scheduler was started and not stopped."""
+        return self._scheduler is not None
+
+    async def start(self) -> None:
+        """Start APScheduler in this event loop; the first pass runs at once (start-up catch-up)."""
+        if self._scheduler is not None:
+            return
+        self._stopping = False
+        scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=dt.UTC)
+        self._job = scheduler.add_job(
+            self._run_job, IntervalTrigger(seconds=self.interval_seconds, timezone=dt.UTC),
+            id="reminders", name="reminders", max_instances=1, coalesce=True, misfire_grace_time=None,
+            next_run_time=dt.datetime.now(dt.UTC),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info("reminder scheduler %s started (every %ss)", self.name, self.interval_seconds)
+
+    async def stop(self, grace_seconds: float = 30.0) -> None:
+        """Stop: no new message is claimed, the ones under way finish, then APScheduler stops."""
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is None:
+            return
+        self._stopping = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), grace_seconds)
+        except TimeoutError:
+            log.warning("a reminder pass did not finish within %ss; cancelling it", grace_seconds)
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)  # the shutdown runs on the loop
+        for waiter in self._waiters:
+            waiter.cancel()
+        self._waiters = []
+
+    async def tick(self) -> PassReport:
+        """Ask APScheduler for a pass now and wait for it (a pass already under way runs again)."""
+        if self._scheduler is None or self._job is None:
+            raise RuntimeError("the reminder scheduler is not started")
+        waiter: asyncio.Future[PassReport] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        if self._idle.is_set():
+            self._job.modify(next_run_time=dt.datetime.now(dt.UTC))
+        return await waiter
+
+    async def _run_job(self) -> None:
+        """The APScheduler job: passes until nobody waits for a newer one."""
+        self._idle.clear()
+        try:
+            while not self._stopping:
+                waiters, self._waiters = self._waiters, []
+                try:
+                    report = await self.run_pass()
+                except Exception as error:
+                    log.exception("reminder pass failed")
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_exception(error)
+                else:
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_result(report)
+                if not self._waiters:
+                    break
+        finally:
+            self._idle.set()
+
+    # -- one pass --------------------------------------------------------------------
+
+    async def run_pass(self) -> PassReport:
+        """Plan and send everything due now, bloc by bloc."""
+        now = self.clock()
+        self.passes += 1
+        report = PassReport(at=now)
+        for bloc_id in await asyncio.to_thread(self._bloc_ids):
+            if self._stopping:
+                break
+            lock = BlocLock(self.engine, bloc_id)
+            if not await asyncio.to_thread(lock.acquire):
+                report.locked_blocs += 1
+                continue
+            try:
+                for _ in range(MAX_ROUNDS):
+                    outgoing = await asyncio.to_thread(self._plan, bloc_id, now)
+                    if not outgoing:
+                        break
+                    round_report = await self._send_all(outgoing, now)
+                    report.add(round_report)
+                    if not round_report.blocked:
+                        break  # only a 403 makes something new due (the leader's notice)
+            finally:
+                await asyncio.to_thread(lock.release)
+        for task in self.tasks:
+            try:
+                await task(now)
+            except Exception:
+                log.exception("periodic task %s failed", getattr(task, "__name__", task))
+        if report.planned:
+            log.info("reminder pass at %s: %s", now.isoformat(), report)
+        return report
+
+    def _bloc_ids(self) -> list[int]:
+        with session_scope(self.engine) as session:
+            return bloc_ids(session=session)
+
+    def _plan(self, bloc_id: int, now: dt.datetime) -> list[Outgoing]:
+        with session_scope(self.engine) as session:
+            return due_messages(session=session, bloc_id=bloc_id, now=now)
+
+    def _claim(self, item: Outgoing, now: dt.datetime) -> int | None:
+        with session_scope(self.engine) as session:
+            return claim_message(session=session, bloc_id=item.bloc_id, key=item.message.key,
+                                 chat_id=item.chat_id, slot_at=item.message.slot_at, now=now,
+                                 claimed_by=self.name)
+
+    def _finish(self, log_id: int, status: LogStatus, error: str | None) -> None:
+        with session_scope(self.engine) as session:
+            finish_message(session=session, log_id=log_id, status=status, now=self.clock(), error=error)
+
+    async def _send_all(self, outgoing: list[Outgoing], now: dt.datetime) -> PassReport:
+        """Claim one message ahead, send at the pacer's beat, finish in the background.
+
+        At most two messages are claimed and not yet handed to the Bot API at any
+        moment (the one due to go and the next), so a crash loses at most those;
+        sends themselves overlap (up to `concurrency`) to hide network latency, and
+        no database work sits between the pacer's beat and the request.
+        """
+        report = PassReport(at=now, planned=len(outgoing))
+        in_flight = asyncio.Semaphore(self.concurrency)
+        sending: set[asyncio.Task[None]] = set()
+
+        async def send_and_finish(item: Outgoing, log_id: int) -> None:
+            try:
+                status, error = await self._send(item)
+                if status is LogStatus.delivered:
+                    report.delivered += 1
+                elif status is LogStatus.blocked:
+                    report.blocked += 1
+                else:
+                    report.failed += 1
+                await asyncio.to_thread(self._finish, log_id, status, error)
+            finally:
+                in_flight.release()
+
+        def claim(index: int) -> asyncio.Task[int | None] | None:
+            if index >= len(outgoing) or self._stopping:
+                return None  # not claimed: still due for the next pass or process
+            return asyncio.create_task(asyncio.to_thread(self._claim, outgoing[index], now))
+
+        claiming = claim(0)
+        try:
+            for index, item in enumerate(outgoing):
+                if claiming is None:
+                    break
+                log_id = await claiming
+                claiming = claim(index + 1)  # a claim made before a stop is still sent
+                if log_id is None:
+                    report.taken_elsewhere += 1
+                    continue
+                await in_flight.acquire()
+                await self.pacer.wait()
+                task = asyncio.create_task(send_and_finish(item, log_id))
+                sending.add(task)
+                task.add_done_callback(sending.discard)
+        finally:
+            if claiming is not None:  # only after an error: the claim stays unsent (at-most-once)
+                await asyncio.gather(claiming, return_exceptions=True)
+            if sending:
+                await asyncio.gather(*sending, return_exceptions=True)
+        return report
+
+    async def _send(self, item: Outgoing) -> tuple[LogStatus, str | None]:
+        """Send one message; never raises (the outcome is logged in the sent-log)."""
+        try:
+            await send_reply(self.application, item.chat_id, item.reply)
+        except Forbidden as error:
+            log.info("officer %s blocked the bot (%s)", item.message.officer_id, error)
+            return LogStatus.blocked, str(error)
+        except TelegramError as error:
+            log.warning("reminder to chat %s failed: %s", item.chat_id, error)
+            return LogStatus.failed, str(error)
+        except Exception as error:
+            log.exception("reminder to chat %s failed", item.chat_id)
+            return LogStatus.failed, repr(error)
+        return LogStatus.delivered, None

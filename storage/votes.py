@@ -1,0 +1,409 @@
+"""Ballots of a bloc's year: opening, one vote per unit, closing, results, next year's roles.
+
+One unit, one vote is kept by the database: `ballot_voter` has a UNIQUE
+(ballot_id, unit_id), and a vote is recorded with `INSERT … ON CONFLICT DO
+NOTHING`, so of two officers of one unit pressing at the same moment exactly one
+gets in, whatever the code around it checked before.
+
+A secret ballot keeps no record that pairs a unit with its choice: see
+:class:`storage.models.BallotTally` for how, and why counters rather than one row
+per vote. Counts are read only once a ballot is closed (:func:`ballot_counts`
+refuses before), so nothing in the bot can show them early.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select, update
+
+from storage.blocs import BlocRef, config_from_json
+from storage.models import (
+    Ballot,
+    BallotTally,
+    BallotVoter,
+    Bloc,
+    Officer,
+    OpenVote,
+    Period,
+    Unit,
+    YearRoles,
+)
+
+
+class BallotKind(StrEnum):
+    """What a ballot decides."""
+
+    acclaim = "acclaim"  # suy tôn: yes/no on the leading unit (the flag)
+    leader = "leader"  # next year's leader (khối trưởng)
+    deputy = "deputy"  # next year's deputy (khối phó)
+
+
+KIND_ORDER = {BallotKind.acclaim: 0, BallotKind.leader: 1, BallotKind.deputy: 2}
+ACCLAIM_CHOICES = ("yes", "no")
+
+
+class BallotStillOpen(Exception):
+    """Counts were asked for before the ballot closed."""
+
+
+@dataclass(frozen=True)
+class BallotView:
+    """A ballot, detached from the session."""
+
+    id: int
+    bloc_id: int
+    year: int
+    kind: BallotKind
+    round: int
+    secret: bool
+    token: str
+    subject_unit_id: int | None
+    candidates: tuple[str, ...]
+    members: tuple[str, ...]
+    rules_json: str
+    opened_at: dt.datetime
+    opened_by: str
+    closes_at: dt.datetime
+    remind_at: dt.datetime
+    reminded_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    closed_by: str | None
+    outcome: str | None
+    result: dict[str, Any] | None
+    winner_unit_id: int | None
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """What a voter may choose: yes/no for an acclaim, the candidates' codes otherwise."""
+        return ACCLAIM_CHOICES if self.kind is BallotKind.acclaim else self.candidates
+
+    def accepts_votes(self, now: dt.datetime) -> bool:
+        """Not closed and its closing time not reached."""
+        return self.closed_at is None and now < self.closes_at
+
+
+@dataclass(frozen=True)
+class VoterChat:
+    """A chat that receives a unit's ballot: the unit's voter officer, linked to the bot."""
+
+    unit_id: int
+    officer_id: int
+    user_id: int
+    language: str
+
+
+@dataclass(frozen=True)
+class NextRoles:
+    """The leader and deputy units recorded for a year, and where they come from."""
+
+    leader_unit_id: int
+    deputy_unit_id: int
+    source: str
+
+
+def _insert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
+
+
+def _view(row: Ballot) -> BallotView:
+    if row.id is None:
+        raise RuntimeError("invariant broken: a stored ballot has an id")
+    return BallotView(
+        id=row.id, bloc_id=row.bloc_id, year=row.year, kind=BallotKind(row.kind), round=row.round,
+        secret=row.secret, token=row.token, subject_unit_id=row.subject_unit_id,
+        candidates=tuple(json.loads(row.candidates)), members=tuple(json.loads(row.members)),
+        rules_json=row.rules_json, opened_at=row.opened_at, opened_by=row.opened_by,
+        closes_at=row.closes_at, remind_at=row.remind_at, reminded_at=row.reminded_at,
+        closed_at=row.closed_at, closed_by=row.closed_by, outcome=row.outcome,
+        result=json.loads(row.result_json) if row.result_json else None,
+        winner_unit_id=row.winner_unit_id,
+    )
+
+
+def bloc_by_id(*, session: Session, bloc_id: int) -> BlocRef | None:
+    """A bloc by id, with its configuration."""
+    bloc = session.get(Bloc, bloc_id)
+    if bloc is None or bloc.id is None:
+        return None
+    return BlocRef(id=bloc.id, code=bloc.code, config=config_from_json(bloc.config_json),
+                   group_chat_id=bloc.group_chat_id)
+
+
+def voting_year(*, session: Session, bloc_id: int) -> int | None:
+    """The newest year whose year-end ranking is published: the year the bloc votes on."""
+    return session.exec(
+        select(Period.year)
+        .where(Period.bloc_id == bloc_id, Period.kind == "year-end", col(Period.published_at).is_not(None))
+        .order_by(col(Period.year).desc())
+    ).first()
+
+
+def is_published(*, session: Session, bloc_id: int, year: int) -> bool:
+    """Whether the year-end ranking of a year is published (not reopened)."""
+    return session.exec(
+        select(Period.id).where(Period.bloc_id == bloc_id, Period.year == year, Period.kind == "year-end",
+                                col(Period.published_at).is_not(None))
+    ).first() is not None
+
+
+def create_ballot(
+    *,
+    session: Session,
+    bloc_id: int,
+    year: int,
+    kind: BallotKind,
+    round: int,
+    secret: bool,
+    subject_unit_id: int | None,
+    candidates: Sequence[str],
+    members: Sequence[str],
+    rules_json: str,
+    opened_at: dt.datetime,
+    opened_by: str,
+    closes_at: dt.datetime,
+    remind_at: dt.datetime,
+) -> BallotView | None:
+    """Open a ballot; None when that round of that ballot exists already (the database decides).
+
+    A secret ballot gets one zeroed counter per option here, so that a vote only
+    ever updates rows (see :class:`storage.models.BallotTally`).
+    """
+    statement = (
+        _insert(session)(Ballot)
+        .values(
+            bloc_id=bloc_id, year=year, kind=kind.value, round=round, secret=secret,
+            token=secrets.token_hex(4), subject_unit_id=subject_unit_id,
+            candidates=json.dumps(list(candidates)), members=json.dumps(list(members)),
+            rules_json=rules_json, opened_at=opened_at, opened_by=opened_by[:64], closes_at=closes_at,
+            remind_at=remind_at,
+        )
+        .on_conflict_do_nothing(index_elements=["bloc_id", "year", "kind", "round"])
+        .returning(col(Ballot.id))
+    )
+    ballot_id = session.exec(statement).scalar()
+    if ballot_id is None:
+        return None
+    created = get_ballot(session=session, ballot_id=ballot_id)
+    if created is None:
+        raise RuntimeError("invariant broken: the ballot just created is found")
+    if secret:
+        for choice in created.options:
+            session.add(BallotTally(ballot_id=ballot_id, choice=choice, votes=0))
+        session.flush()
+    return created
+
+
+def get_ballot(*, session: Session, ballot_id: int, lock: bool = False) -> BallotView | None:
+    """A ballot by id; `lock` holds its row until the transaction ends (PostgreSQL)."""
+    statement = select(Ballot).where(Ballot.id == ballot_id).execution_options(populate_existing=True)
+    if lock:
+        statement = statement.with_for_update()
+    row = session.exec(statement).first()
+    return _view(row) if row is not None else None
+
+
+def ballots_of(*, session: Session, bloc_id: int, year: int | None = None) -> list[BallotView]:
+    """A bloc's ballots (of one year when given): by year, then acclaim, leader, deputy, then round."""
+    statement = select(Ballot).where(Ballot.bloc_id == bloc_id)
+    if year is not None:
+        statement = statement.where(Ballot.year == year)
+    views = [_view(row) for row in session.exec(statement.execution_options(populate_existing=True))]
+    return sorted(views, key=lambda view: (view.year, KIND_ORDER[view.kind], view.round))
+
+
+def ballot_years(*, session: Session, bloc_id: int) -> list[int]:
+    """Years in which the bloc held ballots, newest first."""
+    return list(session.exec(
+        select(Ballot.year).where(Ballot.bloc_id == bloc_id).distinct().order_by(col(Ballot.year).desc())
+    ))
+
+
+def voted_unit_ids(*, session: Session, ballot_id: int) -> set[int]:
+    """Units that have voted in a ballot (turnout is public; choices are not)."""
+    return set(session.exec(select(BallotVoter.unit_id).where(BallotVoter.ballot_id == ballot_id)))
+
+
+def _claim_voter(session: Session, ballot_id: int, unit_id: int) -> bool:
+    statement = (
+        _insert(session)(BallotVoter)
+        .values(ballot_id=ballot_id, unit_id=unit_id)
+        .on_conflict_do_nothing(index_elements=["ballot_id", "unit_id"])
+        .returning(col(BallotVoter.id))
+    )
+    return session.exec(statement).first() is not None
+
+
+def record_secret_vote(*, session: Session, ballot_id: int, unit_id: int, choice: str) -> bool:
+    """Record a unit's vote in a secret ballot; False when the unit has voted already.
+
+    The unit is written to `ballot_voter` and, in the same statement for every
+    option, the counters are rewritten: the chosen one plus one, the others plus
+    zero. Rewriting all of them leaves no trace of which one changed (on
+    PostgreSQL every counter row gets this transaction's id, not only the chosen one).
+    """
+    if not _claim_voter(session, ballot_id, unit_id):
+        return False
+    changed = session.exec(
+        update(BallotTally)
+        .where(col(BallotTally.ballot_id) == ballot_id)
+        .values(votes=BallotTally.votes + case((col(BallotTally.choice) == choice, 1), else_=0))
+    )
+    known = session.exec(
+        select(func.count()).select_from(BallotTally)
+        .where(BallotTally.ballot_id == ballot_id, BallotTally.choice == choice)
+    ).one()
+    if changed.rowcount == 0 or known != 1:
+        raise ValueError(f"{choice!r} is not an option of ballot {ballot_id}")
+    return True
+
+
+def record_open_vote(
+    *, session: Session, ballot_id: int, unit_id: int, officer_id: int, choice: str, now: dt.datetime
+) -> bool:
+    """Record or change a unit's vote in an open ballot; True when it is the unit's first vote."""
+    first = _claim_voter(session, ballot_id, unit_id)
+    statement = (
+        _insert(session)(OpenVote)
+        .values(ballot_id=ballot_id, unit_id=unit_id, officer_id=officer_id, choice=choice, voted_at=now)
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["ballot_id", "unit_id"],
+        set_={"choice": choice, "officer_id": officer_id, "voted_at": now},
+    )
+    session.exec(statement)
+    return first
+
+
+def close_ballot(*, session: Session, ballot_id: int, now: dt.datetime, closed_by: str) -> bool:
+    """Close a ballot; False when it was closed already (one conditional UPDATE decides)."""
+    result = session.exec(
+        update(Ballot)
+        .where(col(Ballot.id) == ballot_id, col(Ballot.closed_at).is_(None))
+        .values(closed_at=now, closed_by=closed_by[:64])
+    )
+    return result.rowcount == 1
+
+
+def store_result(
+    *, session: Session, ballot_id: int, outcome: str, result: dict[str, Any], winner_unit_id: int | None
+) -> None:
+    """Keep a closed ballot's tally."""
+    row = session.get(Ballot, ballot_id)
+    if row is None or row.closed_at is None:
+        raise BallotStillOpen(f"ballot {ballot_id} is not closed")
+    row.outcome, row.result_json, row.winner_unit_id = outcome, json.dumps(result, ensure_ascii=False), \
+        winner_unit_id
+    session.add(row)
+    session.flush()
+
+
+def ballot_counts(*, session: Session, ballot_id: int) -> dict[str, int]:
+    """Votes per option of a closed ballot; refused while it is open."""
+    row = session.get(Ballot, ballot_id)
+    if row is None or row.closed_at is None:
+        raise BallotStillOpen(f"ballot {ballot_id} is open: its counts are not shown before closing")
+    options = ACCLAIM_CHOICES if row.kind == BallotKind.acclaim.value else tuple(json.loads(row.candidates))
+    counts = dict.fromkeys(options, 0)
+    if row.secret:
+        for choice, votes in session.exec(
+            select(BallotTally.choice, BallotTally.votes).where(BallotTally.ballot_id == ballot_id)
+        ):
+            counts[choice] = votes
+    else:
+        for choice in session.exec(select(OpenVote.choice).where(OpenVote.ballot_id == ballot_id)):
+            counts[choice] = counts.get(choice, 0) + 1
+    return counts
+
+
+def open_choices(*, session: Session, ballot_id: int) -> dict[int, str]:
+    """Each unit's choice in an open ballot (unit id -> choice); a secret ballot has none to give."""
+    rows = session.exec(select(OpenVote.unit_id, OpenVote.choice).where(OpenVote.ballot_id == ballot_id))
+    return {unit_id: choice for unit_id, choice in rows}
+
+
+def due_ballot_ids(*, session: Session, now: dt.datetime) -> tuple[list[int], list[int]]:
+    """Open ballots whose closing time has come, and those whose one reminder is due."""
+    to_close = list(session.exec(
+        select(Ballot.id).where(col(Ballot.closed_at).is_(None), col(Ballot.closes_at) <= now)
+    ))
+    to_remind = list(session.exec(
+        select(Ballot.id).where(col(Ballot.closed_at).is_(None), col(Ballot.closes_at) > now,
+                                col(Ballot.reminded_at).is_(None), col(Ballot.remind_at) <= now)
+    ))
+    return [ballot_id for ballot_id in to_close if ballot_id is not None], \
+        [ballot_id for ballot_id in to_remind if ballot_id is not None]
+
+
+def claim_reminder(*, session: Session, ballot_id: int, now: dt.datetime) -> bool:
+    """Mark a ballot's reminder as sent; False when it was already (one reminder per ballot)."""
+    result = session.exec(
+        update(Ballot)
+        .where(col(Ballot.id) == ballot_id, col(Ballot.reminded_at).is_(None), col(Ballot.closed_at).is_(None))
+        .values(reminded_at=now)
+    )
+    return result.rowcount == 1
+
+
+def acclaim_outcome(*, session: Session, bloc_id: int, year: int) -> bool | None:
+    """Whether the year's acclaim passed: None while none has counted (not held, open, or no quorum)."""
+    rows = session.exec(
+        select(Ballot.outcome).where(Ballot.bloc_id == bloc_id, Ballot.year == year,
+                                     Ballot.kind == BallotKind.acclaim.value)
+        .order_by(col(Ballot.round).desc())
+    ).first()
+    if rows == "passed":
+        return True
+    if rows == "rejected":
+        return False
+    return None
+
+
+def voter_chats(*, session: Session, unit_ids: Sequence[int]) -> list[VoterChat]:
+    """The linked, active voter officers of these units."""
+    if not unit_ids:
+        return []
+    rows = session.exec(
+        select(Officer.unit_id, Officer.id, Officer.telegram_user_id, Officer.language)
+        .where(col(Officer.unit_id).in_(list(unit_ids)), col(Officer.voter).is_(True),
+               col(Officer.active).is_(True), col(Officer.telegram_user_id).is_not(None))
+        .order_by(col(Officer.unit_id), col(Officer.id))
+    )
+    return [VoterChat(unit_id=unit_id, officer_id=officer_id, user_id=user_id, language=language)
+            for unit_id, officer_id, user_id, language in rows if officer_id is not None and user_id is not None]
+
+
+def unit_id_map(*, session: Session, bloc_id: int) -> dict[str, int]:
+    """Unit code -> id for a bloc."""
+    rows = session.exec(select(Unit.code, Unit.id).where(Unit.bloc_id == bloc_id))
+    return {code: unit_id for code, unit_id in rows if unit_id is not None}
+
+
+def next_roles(*, session: Session, bloc_id: int, year: int) -> NextRoles | None:
+    """The leader and deputy recorded for a year."""
+    row = session.exec(select(YearRoles).where(YearRoles.bloc_id == bloc_id, YearRoles.year == year)).first()
+    if row is None:
+        return None
+    return NextRoles(leader_unit_id=row.leader_unit_id, deputy_unit_id=row.deputy_unit_id, source=row.source)
+
+
+def set_next_roles(
+    *, session: Session, bloc_id: int, year: int, leader_unit_id: int, deputy_unit_id: int, source: str
+) -> None:
+    """Record a year's leader and deputy (elected, or by rotation or appointment)."""
+    row = session.exec(select(YearRoles).where(YearRoles.bloc_id == bloc_id, YearRoles.year == year)).first()
+    if row is None:
+        row = YearRoles(bloc_id=bloc_id, year=year, leader_unit_id=leader_unit_id, deputy_unit_id=deputy_unit_id)
+    row.leader_unit_id, row.deputy_unit_id, row.source = leader_unit_id, deputy_unit_id, source[:16]
+    session.add(row)
+    session.flush()

@@ -1,0 +1,323 @@
+"""End-to-end: the leader binds the group, reviews, publishes, reopens; members are refused.
+
+Through the real Application and the fake Bot API server, on SQLite and PostgreSQL.
+Submissions are filled by the results import where the chat path is not the point.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from sqlalchemy import Engine, func
+from sqlmodel import select
+
+from bot.fake_telegram import FakeChat, SentMessage
+from bot.scripted import ScriptedOfficer, plain
+from rules.config import ResultsFile
+from storage.db import session_scope
+from storage.models import AuditLog, Bloc, Entry, Period, PublishedRanking, Submission, Unit, YearRoles
+from storage.results import import_results
+from tests.e2e.conftest import BotWorld
+from tests.factories import seed_results_data
+from tests.review.checks import check_minutes, check_score_sheet, png_size, ranking_in_db
+
+GROUP_ID = -1001234567890
+
+
+def _import(engine: Engine, *, without: tuple[str, ...] = ()) -> None:
+    data = seed_results_data()
+    data["results"] = [entry for entry in data["results"] if entry["unit"] not in without]
+    with session_scope(engine) as session:
+        import_results(session=session, results=ResultsFile.model_validate(data), actor="test")
+
+
+def _audit(engine: Engine) -> list[tuple[str, str | None, str | None]]:
+    with session_scope(engine) as session:
+        return [(row.action, row.unit_code, row.after) for row in session.exec(select(AuditLog).order_by(AuditLog.id))]
+
+
+def _statuses(engine: Engine) -> dict[str, str]:
+    with session_scope(engine) as session:
+        query = select(Unit.code, Submission.status).join(Submission, Submission.unit_id == Unit.id)
+        return dict(session.exec(query).all())
+
+
+def _count(engine: Engine, model: type) -> int:
+    with session_scope(engine) as session:
+        return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+def _snapshot(engine: Engine) -> tuple[object, ...]:
+    with session_scope(engine) as session:
+        reviewed = list(session.exec(select(Entry.item_code, Entry.reviewed_value).where(Entry.reviewed_value != None)))  # noqa: E711
+        group = session.exec(select(Bloc.group_chat_id)).one()
+        published = session.exec(select(Period.published_at)).one()
+    return _count(engine, AuditLog), tuple(sorted(_statuses(engine).items())), tuple(reviewed), group, published
+
+
+async def _join(world: BotWorld, user_id: int, officer_code: str, name: str) -> ScriptedOfficer:
+    person = world.officer(user_id, name)
+    await person.say(f"/start {world.codes[officer_code]}", "Xin chào")
+    return person
+
+
+async def _in_group(world: BotWorld, person: ScriptedOfficer, group: FakeChat, text: str, expect: str) -> SentMessage:
+    mark = world.fake.mark()
+    await person.user.send_text(text, chat=group)
+    return await world.fake.wait_for(lambda m: m.chat_id == group.id and expect in plain(m.text), after=mark,
+                                     timeout=10)
+
+
+async def _bound_group(world: BotWorld, leader: ScriptedOfficer) -> FakeChat:
+    group = world.fake.group(GROUP_ID, "Khối thi đua số 3")
+    await _in_group(world, leader, group, "/bind", "Đã gắn nhóm này")
+    return group
+
+
+async def _publish(world: BotWorld, leader: ScriptedOfficer) -> None:
+    await leader.say("/publish", "Công bố kết quả")
+    await leader.press("Công bố", "Đã công bố")
+
+
+async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld) -> None:
+    _import(world.engine)
+    leader = await _join(world, 701, "tttt-head", "Thành")
+    deputy = await _join(world, 702, "gtvt-head", "Long")
+    builder = await _join(world, 703, "xd-tdkt", "Hà")
+    await _bound_group(world, leader)
+
+    await leader.say("/review", "Rà soát báo cáo")
+    for short in ("Sở CT", "Sở XD", "Sở GTVT", "Sở TN&MT", "Sở KH&CN", "Sở NN&PTNT"):
+        await leader.press(short, "Tổng sau rà soát")
+        if short == "Sở XD":
+            await leader.press("Sửa điểm", "Chọn mục")
+            await leader.press("I.2 ·", "điểm thẩm định")
+            await leader.say("9,0", "lý do sửa")
+            await leader.say("Chưa có văn bản tham mưu kèm theo", "Đã sửa I.2")
+        await leader.press("Chấp nhận", "Đã chấp nhận")
+    told = await world.fake.wait_for(lambda m: m.chat_id == 703 and "đã sửa điểm" in plain(m.text))
+    assert "9,6 điểm → 9 điểm" in plain(told.text) and "Chưa có văn bản tham mưu kèm theo" in plain(told.text)
+    # The leader's own unit is the deputy's to review.
+    await leader.say("/review", "Rà soát báo cáo")
+    await leader.press("Sở TT&TT", "khối phó rà soát")
+    await deputy.say("/review", "Rà soát báo cáo")
+    await deputy.press("Sở TT&TT", "Tổng sau rà soát")
+    await deputy.press("Chấp nhận", "Đã chấp nhận")
+    assert set(_statuses(world.engine).values()) == {"accepted"}
+
+    mark = world.fake.mark()
+    await _publish(world, leader)
+    await world.fake.settle(quiet=0.2)
+    posted = [m for m in world.fake.sent[mark:] if m.chat_id == GROUP_ID]
+    table = "\n".join(plain(m.text) for m in posted if m.kind == "text")
+    assert "1. Sở Thông tin và Truyền thông" in table and "2. Sở Công thương" in table
+    first, second = table.split("2. Sở Công thương")[0], table.split("2. Sở Công thương")[1].split("3. ")[0]
+    assert "Cờ thi đua (chờ suy tôn)" in first and "Bằng khen" in second
+    assert "Tổng 96,80" in table  # Sở Xây dựng after the review (97,40 before)
+    assert all(len(m.text or "") <= 4096 for m in posted)
+    photos = [m for m in posted if m.kind == "photo"]
+    assert len(photos) == 1 and photos[0].file_bytes is not None
+    width, height = png_size(photos[0].file_bytes)
+    assert 800 <= width <= 2000 and 400 <= height <= 2000 and len(photos[0].file_bytes) > 10_000
+
+    files = {m.file_name: m.file_bytes for m in world.fake.sent[mark:] if m.chat_id == 701 and m.kind == "document"}
+    report = ranking_in_db(world.engine)
+    assert [row.unit_code for row in report.rows[:2]] == ["STTTT", "SCT"]
+    assert [row.award for row in report.rows[:2]] == ["flag-pending-acclaim", "merit"]
+    sheet = next(content for name, content in files.items() if name and name.endswith(".xlsx"))
+    minutes = next(content for name, content in files.items() if name and name.endswith(".docx"))
+    assert sheet is not None and minutes is not None
+    check_score_sheet(sheet, report)
+    text = check_minutes(minutes, report)
+    assert "Nguyễn Văn Thành" in text  # the leader unit's head chairs
+
+    with session_scope(world.engine) as session:
+        assert session.exec(select(Period.published_at)).one() is not None
+        entry = session.exec(select(Entry).where(Entry.item_code == "I.2", Entry.reviewed_value != None)).one()  # noqa: E711
+        assert entry.reviewed_value == Decimal(9) and entry.review_reason == "Chưa có văn bản tham mưu kèm theo"
+        snapshot = json.loads(session.exec(select(PublishedRanking.ranking_json)).one())
+    assert snapshot["ranking"][0]["unit_code"] == "STTTT" and snapshot["missing"] == []
+    actions = [action for action, _, _ in _audit(world.engine)]
+    assert actions.count("review.accept") == 7 and actions.count("review.score") == 1
+    assert {"bloc.bind_group", "ranking.publish", "paperwork.export"} <= set(actions)
+    # The period is locked: the unit cannot edit its report any more.
+    await builder.say("/report", "đã được công bố")
+
+
+async def test_members_are_refused_and_nothing_changes(world: BotWorld) -> None:
+    _import(world.engine)
+    member = await _join(world, 711, "xd-head", "Huy")
+    deputy = await _join(world, 712, "gtvt-tdkt", "Hồng")
+    group = world.fake.group(GROUP_ID, "Khối thi đua số 3")
+    before = _snapshot(world.engine)
+    await _in_group(world, member, group, "/bind", "Chỉ cán bộ của đơn vị khối trưởng hoặc khối phó")
+    await _in_group(world, member, group, "/review", "tin nhắn riêng")  # nothing private in the group
+    for command in ("/review", "/ranking", "/publish"):
+        refused = await member.say(command, "dành cho cán bộ của đơn vị khối trưởng hoặc khối phó")
+        assert "Sở Xây dựng là đơn vị thành viên" in plain(refused.text)
+    await member.say("/reopen sai số", "Chỉ đơn vị khối trưởng")
+    await member.say("/bind", "dùng trong nhóm")
+    # The member replays the deputy's button: refused, nothing changed.
+    listing = await deputy.say("/review", "Rà soát báo cáo")
+    data = next(d for label, d in listing.buttons if d and "Sở XD" in label)
+    mark = world.fake.mark()
+    await member.user.press_raw(listing.message_id, data)
+    await world.fake.wait_for(lambda m: m.chat_id == 711 and "tin nhắn cũ" in plain(m.text), after=mark)
+    assert _snapshot(world.engine) == before
+    # Authorization is checked again on every press: the deputy loses the role mid-review.
+    await deputy.press("Sở XD", "Tổng sau rà soát")
+    with session_scope(world.engine) as session:
+        roles = session.exec(select(YearRoles)).one()
+        roles.deputy_unit_id = session.exec(select(Unit.id).where(Unit.code == "SKHCN")).one()
+        session.add(roles)
+    await deputy.press("Chấp nhận", "dành cho cán bộ của đơn vị khối trưởng hoặc khối phó")
+    assert _snapshot(world.engine) == before
+
+
+async def test_a_score_change_is_checked_and_needs_a_reason(world: BotWorld) -> None:
+    _import(world.engine)
+    leader = await _join(world, 721, "tttt-tdkt", "Mai")
+    await leader.say("/review", "Rà soát báo cáo")
+    await leader.press("Sở CT", "Tổng sau rà soát")
+    await leader.press("Sửa điểm", "Chọn mục")
+    await leader.press("II.1 ·", "điểm thẩm định")
+    before = _snapshot(world.engine)
+    await leader.say("10,5", "từ 0 đến 10")
+    await leader.say("-1", "từ 0 đến 10")
+    await leader.say("95%", "từ 0 đến 10")
+    await leader.say("mười", "không đọc được số")
+    await leader.say("9,5", "lý do sửa")
+    mark = world.fake.mark()
+    await leader.user.send_sticker()
+    await world.fake.wait_for(lambda m: m.chat_id == 721 and "Cần ghi lý do" in plain(m.text), after=mark)
+    await leader.say("   ", "Cần ghi lý do")
+    assert _snapshot(world.engine) == before
+    await leader.say("Thiếu quyết định công nhận", "Đã sửa II.1")
+    # An indicator takes a new actual; negative is refused.
+    await leader.press("Sửa điểm", "Chọn mục")
+    await leader.press("CT-1 ·", "kết quả được công nhận")
+    await leader.say("-5", "không thể là số âm")
+    await leader.say("24.000", "96,0% kế hoạch")
+    await leader.say("Số liệu Cục Thống kê", "Đã sửa CT-1")
+    with session_scope(world.engine) as session:
+        reviewed = dict(session.exec(select(Entry.item_code, Entry.reviewed_value)
+                                     .where(Entry.reviewed_value != None)).all())  # noqa: E711
+    assert reviewed == {"II.1": Decimal("9.5"), "CT-1": Decimal(24000)}
+    report = ranking_in_db(world.engine)
+    industry = next(row for row in report.rows if row.unit_code == "SCT")
+    # I.1 from the reviewed actual (96% of 25.000 tỷ đồng; CT-2 at 100%), II.1 reviewed.
+    assert industry.sections["II"] == Decimal("19.2")
+    assert industry.sections["I"] < Decimal("49.7")
+
+
+async def test_return_for_correction_and_resubmit(world: BotWorld) -> None:
+    _import(world.engine)
+    leader = await _join(world, 731, "tttt-head", "Thành")
+    builder = await _join(world, 732, "xd-tdkt", "Hà")
+    await leader.say("/review", "Rà soát báo cáo")
+    await leader.press("Sở XD", "Tổng sau rà soát")
+    await leader.press("Trả lại", "lý do")
+    await leader.say("   ", "Cần ghi lý do")
+    assert _statuses(world.engine)["SXD"] == "submitted"
+    await leader.say("Thiếu minh chứng tiêu chí III.3", "Đã trả lại")
+    await world.fake.wait_for(lambda m: m.chat_id == 732 and "trả lại để sửa" in plain(m.text)
+                              and "Thiếu minh chứng tiêu chí III.3" in plain(m.text))
+    with session_scope(world.engine) as session:
+        submission = session.exec(select(Submission).join(Unit).where(Unit.code == "SXD")).one()
+    assert submission.status == "returned" and submission.return_reason == "Thiếu minh chứng tiêu chí III.3"
+    await builder.say("/report", "Mục 9/9")  # the imported results had no bonus self-score (B.1)
+    await builder.say("0", "Đúng chưa?")
+    await builder.press("Đúng, lưu", "Tổng hợp")
+    await builder.press("Nộp báo cáo", "Đã nộp báo cáo")
+    assert _statuses(world.engine)["SXD"] == "submitted"
+    assert ("review.return", "SXD") in [(action, unit) for action, unit, _ in _audit(world.engine)]
+
+
+async def test_publishing_with_a_unit_missing_needs_a_second_confirmation(world: BotWorld) -> None:
+    _import(world.engine, without=("SNNPTNT",))
+    leader = await _join(world, 741, "tttt-head", "Thành")
+    await leader.say("/publish", "Khối chưa gắn nhóm")
+    await _bound_group(world, leader)
+    warning = await leader.say("/publish", "chưa nộp báo cáo")
+    assert "Sở Nông nghiệp và Phát triển nông thôn" in plain(warning.text)
+    await leader.press("Vẫn công bố", "Xác nhận lần cuối")
+    with session_scope(world.engine) as session:
+        assert session.exec(select(Period.published_at)).one() is None
+    mark = world.fake.mark()
+    await leader.press("Xác nhận công bố", "Đã công bố")
+    await world.fake.settle(quiet=0.2)
+    table = "\n".join(plain(m.text) for m in world.fake.sent[mark:] if m.chat_id == GROUP_ID and m.kind == "text")
+    assert "Sở Nông nghiệp và Phát triển nông thôn ⚠ chưa nộp" in table
+    with session_scope(world.engine) as session:
+        snapshot = json.loads(session.exec(select(PublishedRanking.ranking_json)).one())
+    assert snapshot["missing"] == ["SNNPTNT"]
+
+
+async def test_review_buttons_after_publishing_change_nothing(world: BotWorld) -> None:
+    _import(world.engine)
+    leader = await _join(world, 751, "tttt-head", "Thành")
+    deputy = await _join(world, 752, "gtvt-head", "Long")
+    await _bound_group(world, leader)
+    old_leader_list = await leader.say("/review", "Rà soát báo cáo")
+    await deputy.say("/review", "Rà soát báo cáo")
+    await _publish(world, leader)
+    before = _snapshot(world.engine)
+    await deputy.press("Sở XD", "đã công bố")  # the deputy's list was current, but the period is locked
+    leader.last = old_leader_list
+    await leader.press("Sở XD", "tin nhắn cũ")  # the leader's list is an older message
+    await leader.say("/review", "/reopen")
+    assert _snapshot(world.engine) == before
+
+
+async def test_reopen_with_a_reason_and_publish_again_says_what_changed(world: BotWorld) -> None:
+    _import(world.engine)
+    leader = await _join(world, 761, "tttt-head", "Thành")
+    deputy = await _join(world, 762, "gtvt-head", "Long")
+    await _bound_group(world, leader)
+    await _publish(world, leader)
+    await deputy.say("/reopen", "Chỉ đơn vị khối trưởng")
+    await leader.say("/reopen", "lý do mở lại")
+    mark = world.fake.mark()
+    await leader.say("Sở Công thương bổ sung minh chứng", "Đã mở lại")
+    await world.fake.wait_for(lambda m: m.chat_id == GROUP_ID and "mở lại" in plain(m.text), after=mark)
+    await leader.say("/review", "Rà soát báo cáo")
+    await leader.press("Sở CT", "Tổng sau rà soát")
+    await leader.press("Sửa điểm", "Chọn mục")
+    await leader.press("III.3 ·", "điểm thẩm định")
+    await leader.say("10", "lý do sửa")
+    await leader.say("Mô hình được UBND tỉnh công nhận", "Đã sửa III.3")
+    mark = world.fake.mark()
+    await _publish(world, leader)
+    update = await world.fake.wait_for(lambda m: m.chat_id == GROUP_ID and "lần 2" in plain(m.text), after=mark)
+    assert "Sở Công thương: tổng 98,25 → 98,75" in plain(update.text)
+    assert "Sở Công thương bổ sung minh chứng" in plain(update.text)
+    actions = [action for action, _, _ in _audit(world.engine)]
+    assert actions.count("ranking.publish") == 2 and actions.count("ranking.reopen") == 1
+    assert _count(world.engine, PublishedRanking) == 2
+
+
+async def test_moving_the_group_is_confirmed_privately(world: BotWorld) -> None:
+    leader = await _join(world, 771, "tttt-head", "Thành")
+    deputy = await _join(world, 772, "gtvt-head", "Long")
+    await _bound_group(world, leader)
+    await _in_group(world, leader, world.fake.group(GROUP_ID, "Khối thi đua số 3"), "/bind", "đã là nhóm")
+    other = world.fake.group(-1009876543210, "Khối 3 (mới)")
+    mark = world.fake.mark()
+    await _in_group(world, deputy, other, "/bind", "nhắn riêng")
+    question = await world.fake.wait_for(lambda m: m.chat_id == 772 and "Chuyển việc công bố" in plain(m.text),
+                                         after=mark)
+    with session_scope(world.engine) as session:
+        assert session.exec(select(Bloc.group_chat_id)).one() == GROUP_ID
+    deputy.last = question
+    await deputy.press("Giữ nhóm cũ", "Đã giữ nguyên")
+    mark = world.fake.mark()
+    await _in_group(world, deputy, other, "/bind", "nhắn riêng")
+    deputy.last = await world.fake.wait_for(lambda m: m.chat_id == 772 and "Chuyển việc công bố" in plain(m.text),
+                                            after=mark)
+    mark = world.fake.mark()
+    await deputy.press("Chuyển sang nhóm mới", "Đã chuyển")
+    await world.fake.wait_for(lambda m: m.chat_id == other.id and "Đã gắn nhóm này" in plain(m.text), after=mark)
+    with session_scope(world.engine) as session:
+        assert session.exec(select(Bloc.group_chat_id)).one() == other.id
+    assert [action for action, _, _ in _audit(world.engine)].count("bloc.bind_group") == 2

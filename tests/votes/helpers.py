@@ -1,0 +1,49 @@
+"""The seed year continued to its votes: a published ranking, a group chat, linked voters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from storage.blocs import load_bloc
+from storage.db import session_scope
+from storage.models import Bloc, Officer, Period
+from storage.results import import_results
+from tests.factories import seed_bloc, seed_results
+
+GROUP = -1001234567890
+# 10:00 on 24 January 2019 in Vietnam: the seed's votes window (after the ranking is published).
+VOTING = dt.datetime(2019, 1, 24, 3, 0, tzinfo=dt.UTC)
+HEADS = {"STTTT": "tttt-head", "SXD": "xd-head", "SCT": "ct-head", "SGTVT": "gtvt-head",
+         "STNMT": "tnmt-head", "SKHCN": "khcn-head", "SNNPTNT": "nn-head"}
+
+
+def seed_config_data(**changes: Any) -> dict[str, Any]:
+    """Changes to the seed for vote tests: no report reminders (they are another feature's noise)."""
+    return {"reminders": {"enabled": False}, **changes}
+
+
+def publish_seed_year(engine: Engine, *, group: int | None = GROUP, load: bool = True, **changes: Any) -> None:
+    """Load (or update) the seed bloc, import its results, publish the 2018 ranking, bind the group."""
+    with session_scope(engine) as session:
+        if load:
+            load_bloc(session=session, config=seed_bloc(**seed_config_data(**changes)), actor="test")
+        import_results(session=session, results=seed_results(), actor="test")
+        period = session.exec(select(Period).where(Period.year == 2018, Period.kind == "year-end")).one()
+        period.published_at = VOTING - dt.timedelta(days=1)
+        session.add(period)
+        bloc = session.exec(select(Bloc)).one()
+        bloc.group_chat_id = group
+        session.add(bloc)
+
+
+def link_officers(engine: Engine, users: dict[str, int]) -> None:
+    """Link officers (by code) to chat user ids, as redeeming their invites would."""
+    with session_scope(engine) as session:
+        for code, user_id in users.items():
+            officer = session.exec(select(Officer).where(Officer.code == code)).one()
+            officer.telegram_user_id = user_id
+            session.add(officer)

@@ -1,0 +1,161 @@
+"""The votes through the channel-neutral conversation (fast), on SQLite and PostgreSQL.
+
+The end-to-end tests (tests/e2e/test_votes.py) play the seed year through the
+real bot; these cover the bloc rules and inputs around it: open ballots,
+rotation, no group bound, the closing time typed by the leader, English.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from bot.scripted import plain
+from handlers.chat import Outcome
+from handlers.dispatch import Conversation
+from handlers.votes import vote_results
+from storage.db import session_scope
+from storage.models import Ballot, Period, YearRoles
+from storage.votes import BallotKind, ballot_counts
+from tests.chat.driver import Clock, Person
+from tests.factories import seed_bloc_data
+from tests.votes.helpers import GROUP, HEADS, VOTING, link_officers, publish_seed_year
+
+USERS = {code: 900 + index for index, code in enumerate(HEADS.values())}
+
+
+class Bloc:
+    """The seed year published, its seven heads talking to the conversation directly."""
+
+    def __init__(self, engine: Engine, *, group: int | None = GROUP, **changes: Any) -> None:
+        publish_seed_year(engine, group=group, **changes)
+        link_officers(engine, USERS)
+        self.engine = engine
+        self.clock = Clock(VOTING)
+        conversation = Conversation(engine, clock=self.clock)
+        self.people = {unit: Person(conversation, USERS[code]) for unit, code in HEADS.items()}
+        self.lead = self.people["STTTT"]
+        self.opened = Outcome()
+
+    def open(self, button: str, *more: str) -> Outcome:
+        """/vote, the ballot's button, anything typed, open."""
+        self.lead.command("vote")
+        self.lead.press(button)
+        for text in more:
+            self.lead.text(text)
+        self.opened = self.lead.press("Mở phiếu")
+        return self.opened
+
+    def press(self, unit: str, label: str) -> Outcome:
+        """A unit's voter presses a button of the ballot it was sent."""
+        person = self.people[unit]
+        for reply in self.opened.replies:
+            if reply.chat_id == person.user_id:
+                for row in reply.options:
+                    for option in row:
+                        if label in option.label:
+                            return person.press_data(option.data)
+        raise AssertionError(f"no button {label!r} for {unit}")
+
+
+def _texts(outcome: Outcome, chat_id: int | None = None) -> str:
+    return "\n".join(plain(reply.text) for reply in outcome.replies if chat_id is None or reply.chat_id == chat_id)
+
+
+def test_an_open_ballot_may_be_changed_and_publishes_each_choice(engine: Engine) -> None:
+    votes = seed_bloc_data()["votes"]
+    votes["acclaim"]["secret"] = False
+    bloc = Bloc(engine, votes=votes)
+    bloc.open("Mở phiếu suy tôn")
+    first = bloc.press("SXD", "Không đồng ý")
+    assert "Sở Xây dựng chọn Không đồng ý" in _texts(first) and "1/7 đơn vị" in _texts(first, GROUP)
+    changed = bloc.press("SXD", "Đồng ý")
+    assert "Sở Xây dựng chọn Đồng ý" in _texts(changed)
+    assert not any(reply.chat_id == GROUP for reply in changed.replies), "a change is not a new vote"
+    for unit in ("STTTT", "SCT", "SGTVT", "STNMT", "SKHCN"):
+        bloc.press(unit, "Đồng ý")
+    last = bloc.press("SNNPTNT", "Không đồng ý")
+    result = _texts(last, GROUP)
+    assert "Đồng ý: 6 · Không đồng ý: 1" in result and "phiếu công khai" in result
+    assert "• Sở Nông nghiệp và Phát triển nông thôn: Không đồng ý" in result
+    assert "• Sở Xây dựng: Đồng ý" in result
+    with session_scope(engine) as session:
+        ballot = session.exec(select(Ballot)).one()
+        assert ballot_counts(session=session, ballot_id=ballot.id or 0) == {"yes": 6, "no": 1}
+        minutes = vote_results(session=session, bloc_id=1, year=2018)
+    assert minutes[0].tallies == [("Đồng ý", 6), ("Không đồng ý", 1)]
+    assert minutes[0].outcome == "Thông qua (6/7 đơn vị đồng ý)."
+    assert minutes[0].choices["SXD"] == "yes"
+
+
+def test_rotation_announces_next_years_roles_instead_of_an_election(engine: Engine) -> None:
+    votes = seed_bloc_data()["votes"]
+    votes["election"] = {"method": "rotation", "next_leader": "SXD", "next_deputy": "SCT"}
+    bloc = Bloc(engine, votes=votes)
+    bloc.lead.command("vote")
+    menu = bloc.lead.texts()
+    assert "khối không bầu (luân phiên): Khối trưởng Sở Xây dựng, Khối phó Sở Công thương" in plain(menu)
+    assert not any("bầu Khối" in option for option in bloc.lead.buttons())
+    announced = bloc.lead.press("Công bố")
+    assert "Theo quy chế của khối (luân phiên), năm 2019: Khối trưởng Sở Xây dựng" in _texts(announced, GROUP)
+    with session_scope(engine) as session:
+        roles = session.exec(select(YearRoles).where(YearRoles.year == 2019)).one()
+    assert roles.source == "rotation"
+    bloc.lead.command("vote")
+    assert "(đã công bố)" in bloc.lead.texts() and "v:m" not in "".join(
+        data for data in bloc.lead.buttons() if data.endswith("announce"))
+
+
+def test_without_a_group_the_results_go_to_the_leader_unit(engine: Engine) -> None:
+    bloc = Bloc(engine, group=None)
+    opened = bloc.open("Mở phiếu suy tôn")
+    assert "0/7 đơn vị đã bỏ phiếu" in _texts(opened, USERS["tttt-head"])
+    for unit in HEADS:
+        bloc.press(unit, "Đồng ý")
+        outcome = bloc.people[unit].press("Xác nhận")
+    assert "Thông qua" in _texts(outcome, USERS["tttt-head"])
+    assert not any(reply.chat_id == GROUP for reply in outcome.replies)
+
+
+def test_the_leader_types_the_closing_time_within_the_bounds(engine: Engine) -> None:
+    bloc = Bloc(engine)
+    bloc.lead.command("vote")
+    bloc.lead.press("Mở bầu Khối trưởng")
+    for typed in ("abc", "0", "169", "2,5", "/12"):
+        bloc.lead.text(typed)
+        assert "Hãy gõ một số giờ nguyên từ 1 đến 168" in plain(bloc.lead.texts())
+        assert "sau 48 giờ" in plain(bloc.lead.texts())
+    for typed, hours in (("5 giờ", 5), ("12h", 12)):
+        bloc.lead.text(typed)
+        assert f"sau {hours} giờ" in plain(bloc.lead.texts())
+    bloc.lead.press("Mở phiếu")
+    with session_scope(engine) as session:
+        ballot = session.exec(select(Ballot)).one()
+    assert ballot.kind == BallotKind.leader.value
+    assert ballot.closes_at - ballot.opened_at == dt.timedelta(hours=12)
+
+
+def test_nothing_to_vote_on_before_the_ranking_is_published(engine: Engine) -> None:
+    bloc = Bloc(engine)
+    with session_scope(engine) as session:
+        period = session.exec(select(Period).where(Period.year == 2018)).one()
+        period.published_at = None
+        session.add(period)
+    bloc.lead.command("vote")
+    assert "chưa được công bố" in bloc.lead.texts()
+
+
+def test_the_ballot_speaks_english_to_an_english_voter(engine: Engine) -> None:
+    bloc = Bloc(engine)
+    english = bloc.people["SCT"]
+    english.command("lang")
+    english.press("English")
+    bloc.open("Mở phiếu suy tôn")
+    ballot = _texts(bloc.opened, english.user_id)
+    assert "Do you acclaim Sở Thông tin và Truyền thông" in ballot and "Secret ballot" in ballot
+    chose = bloc.press("SCT", "Yes")
+    assert "You chose: Yes" in plain(chose.replies[0].text)
+    assert "vote is recorded" in plain(english.press("Confirm").replies[0].text)
