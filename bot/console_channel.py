@@ -12,6 +12,7 @@ from typing import TextIO
 
 from bot.scripted import plain
 from handlers.chat import Incoming, InKind, Option, Outcome
+from handlers.context import small_number
 from handlers.dispatch import Conversation
 
 CHANNEL = "console"
@@ -34,8 +35,9 @@ class ConsoleChannel:
         common = {"channel": CHANNEL, "update_key": f"console:{self._tag}:{next(self._counter)}",
                   "user_id": self.officer_id, "chat_id": self.officer_id, "is_private": True}
         stripped = line.strip()
-        if stripped.startswith("#") and stripped[1:].isdigit():
-            index = int(stripped[1:]) - 1
+        chosen = small_number(stripped[1:]) if stripped.startswith("#") else None
+        if chosen is not None:
+            index = chosen - 1
             if 0 <= index < len(self.options):
                 return Incoming(kind=InKind.option, data=self.options[index].data, **common)  # type: ignore[arg-type]
         if stripped.startswith("/") and len(stripped) > 1:

@@ -233,6 +233,11 @@ class TelegramChannel:
             except Forbidden:
                 log.warning("chat %s blocked the bot; reply dropped", target)
                 continue
+            except BadRequest as error:
+                # e.g. the bot was removed from the group: the data is committed already,
+                # so the other replies (the person's own confirmation) still go out.
+                log.warning("chat %s refused a reply (%s); the other replies are still sent", target, error)
+                continue
             key = reply.remember_as or reply.edit_key
             if key and sent:
                 await asyncio.to_thread(self.conversation.remember, key, target, sent[0].message_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -63,6 +64,14 @@ class Feature:
     on_option: Callable[[Context, list[str]], Outcome] | None = None
     on_message: Handler | None = None
     menu: Mapping[str, str] = field(default_factory=dict)
+
+
+_SMALL_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def small_number(text: str) -> int | None:
+    """An id or index from button data: ASCII digits only, small enough for any column."""
+    return int(text) if _SMALL_NUMBER.fullmatch(text) else None
 
 
 def stale_elsewhere(ctx: Context) -> Outcome:

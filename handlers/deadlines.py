@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from handlers.chat import InKind, Option, Outcome, Reply
-from handlers.context import Context, Feature, stale_elsewhere
+from handlers.context import Context, Feature, small_number, stale_elsewhere
 from handlers.i18n import Safe, format_moment, t
 from handlers.reporting import unit_items
 from rules.config import BlocConfig
@@ -367,9 +367,10 @@ class DeadlineFlow:
 
     def _picked(self, period_id: str, field_name: str) -> Outcome:
         ctx = self.ctx
-        if not period_id.isdigit() or field_name not in DeadlineField.__members__:
+        number = small_number(period_id)
+        if number is None or field_name not in DeadlineField.__members__:
             return self.stale()
-        period = ctx.session.get(Period, int(period_id))
+        period = ctx.session.get(Period, number)
         if period is None or period.bloc_id != ctx.officer.bloc_id or not self._may_change(period):
             return self._gone()
         _opens, current = deadline_of(period, DeadlineField(field_name))

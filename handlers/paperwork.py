@@ -97,8 +97,8 @@ class ScoreSheetData:
 
 
 @dataclass(frozen=True)
-class VoteResult:
-    """The result of one ballot, as the minutes record it (filled by the votes feature)."""
+class MinutesVote:
+    """The result of one closed ballot, as the minutes record it (from `handlers.votes.vote_results`)."""
 
     question: str
     tallies: Sequence[tuple[str, int]]
@@ -117,6 +117,7 @@ class MinutesData:
     secretary_name: str
     secretary_unit: str
     attending: Sequence[str] = field(default_factory=list)
+    votes: Sequence[MinutesVote] = field(default_factory=list)
 
 
 def period_title(data: ScoreSheetData) -> str:
@@ -297,12 +298,13 @@ def _date_words(moment: dt.datetime) -> str:
     return f"ngày {moment.day:02d} tháng {moment.month:02d} năm {moment.year}"
 
 
-def render_minutes(data: MinutesData, votes: list[VoteResult] | None = None) -> bytes:
+def render_minutes(data: MinutesData, votes: Sequence[MinutesVote] | None = None) -> bytes:
     """The minutes of the meeting as a Vietnamese administrative document (Decree 30/2020).
 
-    `votes` are the ballots' results when the votes feature has them; without
-    them the section is left for the secretary to fill in by hand.
+    `votes` (by default `data.votes`) are the closed ballots' results; without
+    any the section is left for the secretary to fill in by hand.
     """
+    votes = data.votes if votes is None else votes
     sheet = data.sheet
     document = Document()
     _style_document(document)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from handlers.chat import InKind, Option, Outcome, Reply
-from handlers.context import Context, Feature, stale_elsewhere
+from handlers.context import Context, Feature, small_number, stale_elsewhere
 from handlers.i18n import Safe, format_moment, points, t
 from rules.config import BlocConfig, CriterionKind, Direction
 from rules.numbers import NumberError, format_number, format_percent, parse_number
@@ -193,9 +193,10 @@ class ReportFlow:
 
     def _picked_period(self, argument: str) -> Outcome:
         ctx = self.ctx
-        if ctx.state.step != "period" or not argument.isdigit():
+        period_id = small_number(argument)
+        if ctx.state.step != "period" or period_id is None:
             return self.stale()
-        period = ctx.session.get(Period, int(argument))
+        period = ctx.session.get(Period, period_id)
         if period is None or period.bloc_id != ctx.officer.bloc_id or not self._is_open(period):
             return Outcome([self._closed_reply()])
         return self._enter_period(period)
@@ -293,10 +294,11 @@ class ReportFlow:
     def _picked_reading(self, argument: str) -> Outcome:
         ctx = self.ctx
         candidates = json.loads(ctx.state.pending or "{}").get("candidates", [])
-        if ctx.state.step != "pick" or not argument.isdigit() or int(argument) >= len(candidates):
+        index = small_number(argument)
+        if ctx.state.step != "pick" or index is None or index >= len(candidates):
             return self.stale()
         item = self.by_code[ctx.state.item_code or ""]
-        return self._accept_reading(item, Decimal(candidates[int(argument)]), percent=False)
+        return self._accept_reading(item, Decimal(candidates[index]), percent=False)
 
     def _confirm(self, *, with_evidence: bool) -> Outcome:
         ctx = self.ctx

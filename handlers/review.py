@@ -23,10 +23,11 @@ from sqlmodel import Session
 
 from handlers.chart import ChartBar, render_ranking_chart
 from handlers.chat import InKind, Option, Outcome, OutFile, Reply
-from handlers.context import Context, Feature
+from handlers.context import Context, Feature, small_number
 from handlers.i18n import Safe, format_moment, points, t
 from handlers.paperwork import (
     MinutesData,
+    MinutesVote,
     ScoreSheetData,
     SheetCriterion,
     SheetRow,
@@ -35,6 +36,7 @@ from handlers.paperwork import (
     render_score_sheet,
 )
 from handlers.ranking import RankingReport, compute_ranking, unit_results
+from handlers.votes import vote_results
 from rules.config import BlocConfig, CriterionKind, Direction, PeriodKind
 from rules.numbers import NumberError, format_number, format_percent, parse_number
 from rules.scoring import ScoreSheet, UnitScore, achievement
@@ -196,6 +198,9 @@ def build_paperwork(
         sheet=data, held_at=held_at, place=place, chair_name=chair_name, chair_unit=chair_unit,
         secretary_name=secretary_name, secretary_unit=secretary_unit,
         attending=[unit.name for unit in config.members_in(year)],
+        votes=[MinutesVote(question=vote.question, tallies=vote.tallies, outcome=vote.outcome)
+               for vote in vote_results(session=session, bloc_id=bloc.id, year=year)
+               if vote.decision is not None],
     )
     return data, minutes
 
@@ -205,7 +210,7 @@ def paperwork_files(score_sheet: ScoreSheetData, minutes: MinutesData) -> list[O
     stem = f"{score_sheet.bloc_code}-{score_sheet.year}-{score_sheet.period_kind}"
     return [
         OutFile(name=f"{stem}-bang-tong-hop-diem.xlsx", content=render_score_sheet(score_sheet)),
-        OutFile(name=f"{stem}-bien-ban-hop-khoi.docx", content=render_minutes(minutes, votes=None)),
+        OutFile(name=f"{stem}-bien-ban-hop-khoi.docx", content=render_minutes(minutes)),
     ]
 
 
@@ -502,9 +507,10 @@ class ReviewFlow:
     def _open(self, argument: str) -> Outcome:
         self._step("list", "unit", "unit_item")
         period = self._guard(self._period_of_state())
-        if not argument.isdigit():
+        unit_id = small_number(argument)
+        if unit_id is None:
             return self.stale()
-        unit = self._unit(period, int(argument))
+        unit = self._unit(period, unit_id)
         return Outcome([self._unit_reply(period, unit)])
 
     def _back_to_list(self) -> Outcome:

@@ -259,3 +259,13 @@ def test_a_forged_item_of_another_unit_is_refused(engine: Engine, clock: Clock, 
     with session_scope(engine) as session:
         codes = set(session.exec(select(Entry.item_code)))
     assert "TT-1" not in codes and "XD-1" in codes
+
+
+def test_odd_digits_in_button_data_are_stale_not_errors(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites)
+    person.command("report")
+    person.text("30,544")
+    nonce = person.buttons()[0].split(":")[1]
+    for argument in ("²", "9" * 30, "-1", "1.0"):
+        out = person.press_data(f"r:{nonce}:pick:{argument}")
+        assert out.notice and "cũ" in out.notice

@@ -380,3 +380,26 @@ async def test_a_ballot_closes_on_time_across_a_restart_and_a_failed_quorum_says
     assert ranking.rows[0].award == "flag-pending-acclaim", "no quorum: the acclaim is still to be held"
     await votes.lead.say("/vote", "không đủ túc số")
     await votes.lead.press("Mở lại phiếu suy tôn", "vòng 2")
+
+
+async def test_the_minutes_record_the_closed_ballots(votes: Votes) -> None:
+    """After the seed's acclaim, the minutes .docx of the period carries the result."""
+    import datetime as dt
+    import io
+
+    from docx import Document
+
+    from handlers.review import build_paperwork, paperwork_files
+
+    mark = await votes.open("Mở phiếu suy tôn")
+    await votes.cast_all("suy tôn Sở Thông tin và Truyền thông", mark, dict.fromkeys(HEADS, "Đồng ý"))
+    await votes.group_message("Kết quả phiếu suy tôn", mark)
+    with session_scope(votes.world.engine) as session:
+        sheet, minutes = build_paperwork(session=session, bloc_code="K3", year=2018,
+                                         now=dt.datetime(2019, 1, 24, 3, tzinfo=dt.UTC))
+    docx = next(file for file in paperwork_files(sheet, minutes) if file.name.endswith(".docx"))
+    text = "\n".join(paragraph.text for paragraph in Document(io.BytesIO(docx.content)).paragraphs)
+    assert "4. Kết quả biểu quyết" in text
+    assert "Sở Thông tin và Truyền thông" in text[text.index("4. Kết quả biểu quyết"):]
+    assert "7 phiếu" in text
+    assert sheet.rows[0].award == "flag"

@@ -20,11 +20,11 @@ from bot.settings import get_settings
 from handlers.chart import ChartBar, render_ranking_chart
 from handlers.paperwork import (
     MinutesData,
+    MinutesVote,
     ScoreSheetData,
     SheetCriterion,
     SheetRow,
     SheetSection,
-    VoteResult,
     render_minutes,
     render_score_sheet,
 )
@@ -88,7 +88,7 @@ def test_score_sheet_has_numbers_a_frozen_header_and_marks() -> None:
 
 def test_minutes_follow_the_administrative_layout_and_render_votes() -> None:
     sheet = _sheet(3)
-    votes = [VoteResult(question="Suy tôn Sở Thử nghiệm số 0 nhận Cờ thi đua", tallies=[("Đồng ý", 6), ("Không", 1)],
+    votes = [MinutesVote(question="Suy tôn Sở Thử nghiệm số 0 nhận Cờ thi đua", tallies=[("Đồng ý", 6), ("Không", 1)],
                         outcome="Được suy tôn (6/7 phiếu)")]
     document = Document(io.BytesIO(render_minutes(_minutes(sheet), votes=votes)))
     text = "\n".join(paragraph.text for paragraph in document.paragraphs)
