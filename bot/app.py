@@ -47,6 +47,7 @@ def build_application(
     clock: Clock = system_clock,
     rate_limit_retries: int = 5,
     messages_per_second: float = 30.0,
+    group_messages_per_minute: float = 20.0,
     dispose_engine: bool = True,
     reminders: bool = False,
 ) -> BotParts:
@@ -78,6 +79,7 @@ def build_application(
         .base_file_url(base_file_url)
         .concurrent_updates(PerChatUpdateProcessor(256))
         .rate_limiter(AIORateLimiter(overall_max_rate=messages_per_second,
+                                     group_max_rate=group_messages_per_minute,
                                      max_retries=rate_limit_retries))
         .connection_pool_size(64)
         .post_init(post_init)

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from storage.models import Officer, Unit, YearRoles
+from storage.models import Bloc, Officer, Unit, YearRoles
 
 
 class BlocRole(StrEnum):
@@ -58,3 +58,15 @@ def unit_name(*, session: Session, unit_id: int) -> str:
     """A unit's full name."""
     unit = session.get(Unit, unit_id)
     return unit.name if unit is not None else "?"
+
+
+def next_year_roles(*, session: Session, bloc_code: str, year: int) -> tuple[str, str] | None:
+    """The names of the leader and deputy units recorded for a year, if any."""
+
+    bloc = session.exec(select(Bloc).where(Bloc.code == bloc_code)).first()
+    if bloc is None or bloc.id is None:
+        return None
+    ids = leading_unit_ids(session=session, bloc_id=bloc.id, year=year)
+    if ids is None:
+        return None
+    return unit_name(session=session, unit_id=ids[0]), unit_name(session=session, unit_id=ids[1])

@@ -14,7 +14,7 @@ from bot.demo import play_seed_year
 from tests.factories import ROOT, SEED_BLOC
 
 
-async def test_demo_plays_the_seed_year_through_the_bot(tmp_path: Path) -> None:
+async def test_demo_plays_the_whole_seed_year_through_the_bot(tmp_path: Path) -> None:
     output = io.StringIO()
     status = await play_seed_year(tmp_path / "demo.db", Console(file=output, width=160))
     text = output.getvalue()
@@ -26,7 +26,12 @@ async def test_demo_plays_the_seed_year_through_the_bot(tmp_path: Path) -> None:
     ranking = text[text.index("Xếp hạng"):]
     first, second = ranking.index("Sở Thông tin và Truyền thông"), ranking.index("Sở Công thương")
     assert first < second < ranking.index("Sở Xây dựng")
-    assert "Cờ thi đua (chờ suy tôn)" in ranking and "Bằng khen" in ranking
+    assert "Cờ thi đua" in ranking and "chờ suy tôn" not in ranking and "Bằng khen" in ranking
+    assert "Đã sửa I.2" in text and "Chưa có văn bản tham mưu kèm theo" in text
+    assert "Đồng ý: 7 · Không đồng ý: 0" in text
+    assert "Sở Xây dựng trúng cử Khối trưởng năm 2019" in text
+    assert "Sở Công thương trúng cử Khối phó năm 2019" in text
+    assert "Năm 2019: Khối trưởng Sở Xây dựng, Khối phó Sở Công thương" in text
 
 
 def test_shell_reports_in_the_terminal(tmp_path: Path) -> None:
