@@ -22,6 +22,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from bot.scheduler import PACE_SHARE, ReminderScheduler
 from bot.telegram_channel import PerChatUpdateProcessor, TelegramChannel, set_commands
 from handlers.dispatch import Clock, Conversation, system_clock
+from handlers.i18n import warm_up
 from handlers.votes import due_ballot_replies
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
@@ -57,6 +58,7 @@ def build_application(
     python-telegram-bot's AIORateLimiter holds requests above it and retries 429s.
     `reminders=True` starts the reminder scheduler with the application (`run`).
     """
+    warm_up()
     conversation = Conversation(engine, clock=clock)
     channel = TelegramChannel(conversation, bot_username=bot_username)
 

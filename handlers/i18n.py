@@ -81,3 +81,13 @@ def points(value: Decimal, language: str) -> str:
 
     return format_number(value.quantize(Decimal("0.01")).normalize() if value else Decimal(0),
                          locale=language)
+
+
+def warm_up() -> None:
+    """Load the catalogs and Babel's locale data now, not on the first officer's message."""
+    from rules.numbers import format_number
+
+    for language in LANGUAGES:
+        catalog(language)
+        format_number(Decimal("1234.5"), locale=language)
+        format_moment(dt.datetime(2019, 1, 10, 10, 0, tzinfo=dt.UTC), "Asia/Ho_Chi_Minh", language)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, inspect
@@ -90,7 +90,10 @@ def group_limit_lifted(monkeypatch: pytest.MonkeyPatch) -> None:
     python-telegram-bot's limiter holds the rest back (1 every 3 s); these tests
     vote three ballots in seconds, far faster than any meeting.
     """
-    monkeypatch.setattr(bot.app, "AIORateLimiter", functools.partial(AIORateLimiter, group_max_rate=0))
+    def unlimited_groups(**options: Any) -> AIORateLimiter:
+        return AIORateLimiter(**{**options, "group_max_rate": 0})
+
+    monkeypatch.setattr(bot.app, "AIORateLimiter", unlimited_groups)
 
 
 @pytest.fixture
@@ -293,9 +296,9 @@ async def test_nobody_sees_choices_or_counts_of_a_secret_ballot_and_it_closes_on
         shown = vote_results(session=session, bloc_id=1, year=2018)
         assert [(v.status, v.votes_cast, v.counts, v.choices) for v in shown] == [("open", 3, {}, {})]
         # Who voted and what was chosen share no key, no time and no order; no chat state holds a choice.
-        columns = {column["name"] for column in inspect(session.get_bind()).get_columns("ballot_tally")}
+        columns = {column["name"] for column in inspect(session.connection()).get_columns("ballot_tally")}
         assert columns == {"id", "ballot_id", "choice", "votes"}
-        assert {column["name"] for column in inspect(session.get_bind()).get_columns("ballot_voter")} == \
+        assert {column["name"] for column in inspect(session.connection()).get_columns("ballot_voter")} == \
             {"id", "ballot_id", "unit_id"}
         assert all(state.pending is None for state in session.exec(select(ChatState)))
         assert session.exec(select(func.count()).select_from(BallotTally)).one() == 2
