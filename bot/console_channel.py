@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from functools import partial
 from typing import TextIO
 
 from bot.scripted import plain
@@ -32,19 +33,18 @@ class ConsoleChannel:
 
     def to_incoming(self, line: str) -> Incoming:
         """A typed line as a neutral message: `#n` picks an option, `/cmd args` is a command."""
-        common = {"channel": CHANNEL, "update_key": f"console:{self._tag}:{next(self._counter)}",
-                  "user_id": self.officer_id, "chat_id": self.officer_id, "is_private": True}
+        message = partial(Incoming, channel=CHANNEL, update_key=f"console:{self._tag}:{next(self._counter)}",
+                          user_id=self.officer_id, chat_id=self.officer_id, is_private=True)
         stripped = line.strip()
         chosen = small_number(stripped[1:]) if stripped.startswith("#") else None
         if chosen is not None:
             index = chosen - 1
             if 0 <= index < len(self.options):
-                return Incoming(kind=InKind.option, data=self.options[index].data, **common)  # type: ignore[arg-type]
+                return message(kind=InKind.option, data=self.options[index].data)
         if stripped.startswith("/") and len(stripped) > 1:
             head, *args = stripped.split()
-            return Incoming(kind=InKind.command, command=head[1:].lower(), args=tuple(args),  # type: ignore[arg-type]
-                            text=stripped, **common)
-        return Incoming(kind=InKind.text, text=line, **common)  # type: ignore[arg-type]
+            return message(kind=InKind.command, command=head[1:].lower(), args=tuple(args), text=stripped)
+        return message(kind=InKind.text, text=line)
 
     def show(self, outcome: Outcome) -> None:
         """Print replies as plain text with numbered options."""

@@ -201,13 +201,18 @@ async def _votes(fake: FakeTelegram, heads: dict[str, ScriptedOfficer]) -> None:
 
         async def cast(unit: str, choice: str, title: str = title, mark: int = mark) -> None:
             voter = heads[unit]
-            voter.last = await fake.wait_for(
-                lambda m, voter=voter: m.chat_id == voter.user.id and not m.is_edit
-                and f"Phiếu {title}" in plain(m.text) and bool(m.buttons), after=mark, timeout=15)
+
+            def is_ballot(message: SentMessage) -> bool:
+                return message.chat_id == voter.user.id and not message.is_edit \
+                    and f"Phiếu {title}" in plain(message.text) and bool(message.buttons)
+
+            voter.last = await fake.wait_for(is_ballot, after=mark, timeout=15)
             voter.transcript.append(("bot", plain(voter.last.text)))
             await voter.press(choice, "Bạn chọn")
             await voter.press("Xác nhận", "Đã ghi nhận phiếu")
 
         await asyncio.gather(*(cast(unit, choice) for unit, choice in choices.items()))
-        await fake.wait_for(lambda m, result=result: m.chat_id == GROUP_ID and result in plain(m.text),
-                            after=mark, timeout=15)
+        def is_result(message: SentMessage, result: str = result) -> bool:
+            return message.chat_id == GROUP_ID and result in plain(message.text)
+
+        await fake.wait_for(is_result, after=mark, timeout=15)

@@ -8,6 +8,7 @@ step the officer was on with every confirmed value kept.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -105,7 +106,7 @@ class ReportFlow:
 
     def on_option(self, action: str, argument: str) -> Outcome:
         """A pressed button of the report (its nonce already checked)."""
-        handlers = {
+        handlers: dict[str, Callable[[str], Outcome]] = {
             "period": self._picked_period,
             "ok": lambda _: self._confirm(with_evidence=False),
             "okev": lambda _: self._confirm(with_evidence=True),
@@ -393,7 +394,7 @@ class ReportFlow:
         ))
         counts = evidence_counts(session=ctx.session,
                                  entry_ids=[entry.id for entry in entries.values() if entry.id is not None])
-        lines = [t(ctx.language, "summary_title", unit=ctx.officer.unit_name)]
+        lines: list[str] = [t(ctx.language, "summary_title", unit=ctx.officer.unit_name)]
         missing = []
         for item in self.items:
             value = values.get(item.code)
@@ -401,7 +402,8 @@ class ReportFlow:
                 missing.append(item.code)
                 lines.append(t(ctx.language, "summary_missing", code=item.code))
                 continue
-            clip = f" 📎{counts[entries[item.code].id]}" if counts.get(entries[item.code].id or 0) else ""  # type: ignore[arg-type]
+            evidence = counts.get(entries[item.code].id or 0, 0)
+            clip = f" 📎{evidence}" if evidence else ""
             if item.is_indicator:
                 lines.append(t(ctx.language, "summary_indicator", code=item.code,
                                value=format_number(value, locale=ctx.language), measure=item.measure,
