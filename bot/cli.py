@@ -7,12 +7,14 @@ import asyncio
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import Session
 
 from bot.loading import FileError, load_bloc_file, load_results_file
 from bot.settings import Settings, get_settings
@@ -32,6 +34,18 @@ AWARD_LABELS = {
     "flag-pending-acclaim": "Cờ thi đua (chờ suy tôn)",
     "merit": "Bằng khen",
 }
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[Session]:
+    """The configured database, migrated, with one unit of work; the engine is closed after."""
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _fail(console: Console, lines: Sequence[str]) -> int:
@@ -140,20 +154,15 @@ def cmd_ranking(args: argparse.Namespace, settings: Settings, console: Console) 
 
 def cmd_invites(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Issue one personal invite code per officer and print them with deep links."""
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(engine) as session:
-            bloc = find_bloc(session=session, bloc_code=args.bloc)
-            if bloc is None:
-                return _fail(console, ["no such bloc; give --bloc CODE (see `init`)"])
-            issued = issue_invites(
-                session=session, bloc_id=bloc.id, now=dt.datetime.now(dt.UTC),
-                ttl=dt.timedelta(days=settings.invite_ttl_days), actor="cli:invites",
-                include_linked=args.all,
-            )
-    finally:
-        engine.dispose()
+    with database(settings) as session:
+        bloc = find_bloc(session=session, bloc_code=args.bloc)
+        if bloc is None:
+            return _fail(console, ["no such bloc; give --bloc CODE (see `init`)"])
+        issued = issue_invites(
+            session=session, bloc_id=bloc.id, now=dt.datetime.now(dt.UTC),
+            ttl=dt.timedelta(days=settings.invite_ttl_days), actor="cli:invites",
+            include_linked=args.all,
+        )
     table = Table(title="Mã mời cá nhân (dùng một lần)")
     for column in ("Đơn vị", "Cán bộ", "Mã", "Hết hạn", "Liên kết"):
         table.add_column(column)
@@ -169,19 +178,14 @@ def cmd_invites(args: argparse.Namespace, settings: Settings, console: Console) 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Print the audit trail."""
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(engine) as session:
-            bloc_id = None
-            if args.bloc:
-                bloc = find_bloc(session=session, bloc_code=args.bloc)
-                if bloc is None:
-                    return _fail(console, [f"no bloc {args.bloc!r}"])
-                bloc_id = bloc.id
-            entries = list_audit(session=session, bloc_id=bloc_id, unit_code=args.unit, limit=args.limit)
-    finally:
-        engine.dispose()
+    with database(settings) as session:
+        bloc_id = None
+        if args.bloc:
+            bloc = find_bloc(session=session, bloc_code=args.bloc)
+            if bloc is None:
+                return _fail(console, [f"no bloc {args.bloc!r}"])
+            bloc_id = bloc.id
+        entries = list_audit(session=session, bloc_id=bloc_id, unit_code=args.unit, limit=args.limit)
     table = Table(title="Nhật ký thay đổi")
     for column in ("Lúc (UTC)", "Ai", "Khối", "Đơn vị", "Việc", "Đối tượng", "Trước", "Sau"):
         table.add_column(column, overflow="fold")
@@ -231,22 +235,17 @@ def cmd_votes(args: argparse.Namespace, settings: Settings, console: Console) ->
     from storage.blocs import latest_year
     from storage.votes import ballot_years, next_roles, unit_id_map, voting_year
 
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(engine) as session:
-            bloc = find_bloc(session=session, bloc_code=args.bloc)
-            if bloc is None:
-                return _fail(console, ["no such bloc; give --bloc CODE (see `init`)"])
-            year = args.year or next(iter(ballot_years(session=session, bloc_id=bloc.id)), None) \
-                or voting_year(session=session, bloc_id=bloc.id) or latest_year(session=session, bloc_id=bloc.id)
-            if year is None:
-                return _fail(console, [f"bloc {bloc.code} has no period yet"])
-            results = vote_results(session=session, bloc_id=bloc.id, year=year)
-            roles = next_roles(session=session, bloc_id=bloc.id, year=year + 1)
-            codes = {unit_id: code for code, unit_id in unit_id_map(session=session, bloc_id=bloc.id).items()}
-    finally:
-        engine.dispose()
+    with database(settings) as session:
+        bloc = find_bloc(session=session, bloc_code=args.bloc)
+        if bloc is None:
+            return _fail(console, ["no such bloc; give --bloc CODE (see `init`)"])
+        year = args.year or next(iter(ballot_years(session=session, bloc_id=bloc.id)), None) \
+            or voting_year(session=session, bloc_id=bloc.id) or latest_year(session=session, bloc_id=bloc.id)
+        if year is None:
+            return _fail(console, [f"bloc {bloc.code} has no period yet"])
+        results = vote_results(session=session, bloc_id=bloc.id, year=year)
+        roles = next_roles(session=session, bloc_id=bloc.id, year=year + 1)
+        codes = {unit_id: code for code, unit_id in unit_id_map(session=session, bloc_id=bloc.id).items()}
     next_year = {"year": year + 1, "leader": codes.get(roles.leader_unit_id), "deputy": codes.get(roles.deputy_unit_id),
                  "source": roles.source} if roles is not None else None
     if args.format == "json":
