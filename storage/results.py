@@ -110,6 +110,11 @@ def import_results(*, session: Session, results: ResultsFile, actor: str) -> Imp
     period = period_row(session=session, bloc_id=bloc.id, year=results.year, kind=results.period.value)
     if period is None or period.id is None:
         raise ResultsError([f"year/period: the bloc has no {results.period.value} period in {results.year}"])
+    if period.published_at is not None:
+        raise ResultsError([
+            f"year/period: the {results.period.value} {results.year} ranking is published and locked; "
+            "the leader must /reopen it (with a reason) before figures can change"
+        ])
     criteria = {criterion.code: criterion for criterion in config.pact.criteria()}
     members = {unit.code for unit in config.members_in(results.year)}
     problems: list[str] = []

@@ -174,3 +174,18 @@ def test_removing_an_indicator_after_results_still_ranks(engine: Engine) -> None
     with session_scope(engine) as session:
         kept = session.exec(select(Entry.value).where(Entry.item_code == "TT-2")).one()
     assert kept == Decimal("31.5")
+
+
+def test_results_of_a_published_period_are_refused(engine: Engine) -> None:
+    import datetime as dt
+
+    from storage.models import Period
+
+    with session_scope(engine) as session:
+        load_bloc(session=session, config=seed_bloc(), actor="test")
+        period = session.exec(select(Period)).one()
+        period.published_at = dt.datetime(2019, 1, 20, tzinfo=dt.UTC)
+        session.add(period)
+    with pytest.raises(ResultsError, match="published and locked"), session_scope(engine) as session:
+        import_results(session=session, results=seed_results(), actor="test")
+    assert _count(engine, Entry) == 0
