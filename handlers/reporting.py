@@ -24,7 +24,6 @@ from storage.chat import (
     entries_of,
     evidence_counts,
     find_submission,
-    open_periods,
     periods_for_reporting,
 )
 from storage.models import Entry, Period, Submission, SubmissionStatus
@@ -88,8 +87,8 @@ class ReportFlow:
             period = ctx.session.get(Period, state.period_id)
             if period is not None and self._is_open(period):
                 return Outcome([Reply(t(ctx.language, "report_resume")), *self.prompt()])
-        periods = [period for period in open_periods(session=ctx.session, bloc_id=ctx.officer.bloc_id, now=ctx.now)
-                   if period.published_at is None]
+        periods = [period for period in periods_for_reporting(session=ctx.session, bloc_id=ctx.officer.bloc_id)
+                   if self._is_open(period)]
         if not periods:
             return Outcome([self._closed_reply()])
         if len(periods) > 1:
@@ -179,7 +178,10 @@ class ReportFlow:
         if submission is not None and submission.status not in EDITABLE:
             state.step = "submitted"
             return Outcome(self.prompt())
-        deadline = format_moment(period.reporting_deadline, self.config.bloc.timezone, ctx.language)
+        # A report returned after the reporting deadline may be corrected until the review deadline.
+        late = ctx.now >= period.reporting_deadline and period.review_deadline is not None
+        until = period.review_deadline if late and period.review_deadline else period.reporting_deadline
+        deadline = format_moment(until, self.config.bloc.timezone, ctx.language)
         intro = t(ctx.language, "report_intro", unit=ctx.officer.unit_name, count=len(self.items),
                   year=period.year, kind=t(ctx.language, f"kind_{period.kind}"), deadline=deadline)
         if submission is not None and submission.status == SubmissionStatus.returned.value:
@@ -501,8 +503,23 @@ class ReportFlow:
         return period
 
     def _is_open(self, period: Period) -> bool:
-        # A published ranking locks its period until the leader reopens it.
-        return period.published_at is None and period.reporting_opens <= self.ctx.now < period.reporting_deadline
+        """Whether the unit may edit its report for the period now.
+
+        Until the reporting deadline; after it only a report the leader returned for
+        correction, until the review deadline. A published ranking locks its period
+        until the leader reopens it.
+        """
+        now = self.ctx.now
+        if period.published_at is not None or now < period.reporting_opens:
+            return False
+        if now < period.reporting_deadline:
+            return True
+        if period.review_deadline is not None and now >= period.review_deadline:
+            return False
+        if period.id is None:
+            return False
+        submission = find_submission(session=self.ctx.session, period_id=period.id, unit_id=self.ctx.officer.unit_id)
+        return submission is not None and submission.status == SubmissionStatus.returned.value
 
     def _period_usable(self) -> bool:
         state = self.ctx.state

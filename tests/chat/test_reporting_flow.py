@@ -269,3 +269,39 @@ def test_odd_digits_in_button_data_are_stale_not_errors(engine: Engine, clock: C
     for argument in ("²", "9" * 30, "-1", "1.0"):
         out = person.press_data(f"r:{nonce}:pick:{argument}")
         assert out.notice and "cũ" in out.notice
+
+
+def test_a_report_returned_after_the_deadline_can_be_corrected(
+    engine: Engine, clock: Clock, invites: dict[str, str]
+) -> None:
+    from storage.models import Unit
+    from storage.results import import_results
+    from tests.factories import seed_results
+
+    with session_scope(engine) as session:
+        import_results(session=session, results=seed_results(), actor="test")
+        unit_id = session.exec(select(Unit.id).where(Unit.code == "SXD")).one()
+        submission = session.exec(select(Submission).where(Submission.unit_id == unit_id)).one()
+        submission.status, submission.return_reason = "returned", "Thiếu minh chứng mục XD-2"
+        session.add(submission)
+    clock.now = dt.datetime(2019, 1, 12, 3, tzinfo=dt.UTC)  # after the reporting deadline
+    person = _joined(engine, clock, invites, officer="xd-tdkt", user_id=91)
+    other = _joined(engine, clock, invites, officer="ct-tdkt", user_id=92)
+    other.command("report")
+    assert "hết hạn" in other.texts()  # not returned: closed
+    person.command("report")
+    assert "Thiếu minh chứng mục XD-2" in person.texts() and "B.1" in person.texts()
+    assert "Hạn chót: <b>17:00 ngày 20/01/2019</b>" in person.texts()  # the review deadline
+    person.text("0")  # the results file left the bonus criterion empty
+    person.press("Đúng, lưu")
+    assert "Tổng hợp" in person.texts()
+    person.press("Sửa một mục")
+    person.press("XD-2")
+    person.text("40")
+    person.press("Đúng, lưu")
+    person.press("Nộp báo cáo")
+    with session_scope(engine) as session:
+        assert session.get(Submission, submission.id).status == "submitted"  # type: ignore[union-attr]
+    clock.now = dt.datetime(2019, 1, 21, 3, tzinfo=dt.UTC)  # after the review deadline
+    person.command("report")
+    assert "hết hạn" in person.texts()
