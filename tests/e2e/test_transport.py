@@ -75,3 +75,25 @@ async def test_run_with_a_rejected_token_says_so(tmp_path: object) -> None:
             "TELEGRAM_FILE_BASE_URL": fake.base_file_url, "DATABASE_URL": f"sqlite:///{tmp_path}/run.db",
         })
     assert status == 2 and "rejected TELEGRAM_BOT_TOKEN" in output
+
+
+async def test_run_polls_answers_and_stops_cleanly(tmp_path: object) -> None:
+    """`python -m bot run` as an operator starts it: real polling, menu set, a reply, Ctrl-C."""
+    import signal
+
+    async with FakeTelegram() as fake:
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
+               "TELEGRAM_FILE_BASE_URL": fake.base_file_url, "DATABASE_URL": f"sqlite:///{tmp_path}/run.db"}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            person = ScriptedOfficer(fake, fake.user(710, "Lan"), "Lan", timeout=30)
+            reply = await person.say("/start", "mã mời cá nhân")
+            assert reply.chat_id == 710
+            assert dict(fake.commands_for(""))["report"]  # post_init set the menu
+        finally:
+            process.send_signal(signal.SIGINT)
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, output.decode()[-2000:]
