@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import datetime as dt
 import json
 import sys
 import tempfile
 import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,8 +27,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import (  # noqa: E402
     AIORateLimiter,
@@ -40,38 +36,19 @@ from telegram.ext import (  # noqa: E402
     filters,
 )
 
+from bench.common import big_bloc, postgres_database  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.fake_telegram import FakeTelegram  # noqa: E402
-from bot.loading import read_yaml  # noqa: E402
 from bot.scripted import ScriptedOfficer  # noqa: E402
 from handlers.reporting import unit_items  # noqa: E402
-from rules.config import BlocConfig  # noqa: E402
 from storage.blocs import load_bloc  # noqa: E402
 from storage.db import make_engine, migrate, session_scope  # noqa: E402
 from storage.invites import issue_invites  # noqa: E402
 
 NOW = dt.datetime(2019, 1, 5, 3, 0, tzinfo=dt.UTC)
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # Both bots get the same rate limiter, set far above Telegram's 30/s: the fake
 # server has no limit, and the benchmark measures the bot's own cost per reply.
 RATE = 10_000.0
-
-
-def big_bloc(units: int) -> BlocConfig:
-    """The seed's pact with `units` member units, one reporter each, two indicators each."""
-    data = copy.deepcopy(read_yaml(ROOT / "examples" / "khoi3-2018.yaml"))
-    data["bloc"]["code"] = f"B{units}"
-    data["units"] = [{"code": f"U{n:04d}", "name": f"Sở số {n}", "short_name": f"S{n}"}
-                     for n in range(units)]
-    data["officers"] = [{"code": f"o{n:04d}", "name": f"Cán bộ {n}", "unit": f"U{n:04d}"}
-                        for n in range(units)]
-    data["indicators"] = [
-        {"code": f"I{n:04d}-{k}", "unit": f"U{n:04d}", "criterion": "I.1", "text": f"Chỉ tiêu {k}",
-         "measure": "hộ", "target": "29.945"}
-        for n in range(units) for k in (1, 2)
-    ]
-    data["roles"] = {"leader": "U0000", "deputy": "U0001"}
-    return BlocConfig.model_validate(data)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -159,21 +136,6 @@ async def bot_run(fake: FakeTelegram, url: str, officers: int) -> tuple[dict[str
     latencies = [value for person, _, _ in people for value in person.latencies]
     turns_each = len(people[0][0].latencies)
     return figures(latencies, len(latencies), elapsed), turns_each
-
-
-def postgres_database() -> tuple[str, Any]:
-    """A fresh PostgreSQL database and a function that drops it."""
-    name = f"kt_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False), drop
 
 
 async def measure(backend: str, officers: int) -> dict[str, Any]:

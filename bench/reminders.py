@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import datetime as dt
 import json
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -32,14 +30,11 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
+from bench.common import big_bloc, postgres_database  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.fake_telegram import FakeTelegram, SentMessage  # noqa: E402
-from bot.loading import read_yaml  # noqa: E402
-from rules.config import BlocConfig  # noqa: E402
 from storage.blocs import load_bloc  # noqa: E402
 from storage.db import make_engine, migrate, session_scope  # noqa: E402
 from storage.models import Officer, ReminderLog  # noqa: E402
@@ -47,7 +42,6 @@ from storage.models import Officer, ReminderLog  # noqa: E402
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 BEFORE = dt.datetime(2019, 1, 7, 7, 0, tzinfo=VN).astimezone(dt.UTC)
 SLOT = dt.datetime(2019, 1, 7, 8, 0, tzinfo=VN).astimezone(dt.UTC)
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FIRST_CHAT = 500_000
 
 
@@ -59,37 +53,6 @@ class MovableClock:
 
     def __call__(self) -> dt.datetime:
         return self.now
-
-
-def big_bloc(units: int, per_unit: int) -> BlocConfig:
-    """The seed's pact and periods with `units` units of `per_unit` officers, two indicators each."""
-    data = copy.deepcopy(read_yaml(ROOT / "examples" / "khoi3-2018.yaml"))
-    data["bloc"]["code"] = f"R{units}x{per_unit}"
-    data["units"] = [{"code": f"U{n:04d}", "name": f"Sở số {n}", "short_name": f"S{n}"} for n in range(units)]
-    data["officers"] = [{"code": f"o{n:04d}-{k}", "name": f"Cán bộ {n}.{k}", "unit": f"U{n:04d}"}
-                        for n in range(units) for k in range(per_unit)]
-    data["indicators"] = [
-        {"code": f"I{n:04d}-{k}", "unit": f"U{n:04d}", "criterion": "I.1", "text": f"Chỉ tiêu {k}",
-         "measure": "hộ", "target": "29.945"}
-        for n in range(units) for k in (1, 2)
-    ]
-    data["roles"] = {"leader": "U0000", "deputy": "U0001"}
-    return BlocConfig.model_validate(data)
-
-
-def postgres_database() -> tuple[str, Any]:
-    """A fresh PostgreSQL database and a function that drops it."""
-    name = f"kt_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False), drop
 
 
 async def run(url: str, units: int, per_unit: int, rate_limit: float) -> dict[str, Any]:
