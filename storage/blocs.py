@@ -205,9 +205,8 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
         if row.active:
             row.active = False
             session.add(row)
-            summary.changes.append(f"officer {code}: deactivated")
-            record(session=session, actor=actor, bloc_id=bloc_id, action="officer.deactivate",
-                   target=code, before={"active": True}, after={"active": False})
+            sync.changed(f"officer {code}: deactivated", "officer.deactivate", code,
+                         {"active": True}, {"active": False})
 
     old_periods = {
         f"{row.year} {row.kind}": row for row in session.exec(select(Period).where(Period.bloc_id == bloc_id))
@@ -236,9 +235,7 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
     old_indicators = {row.code: row for row in session.exec(select(Indicator).where(Indicator.bloc_id == bloc_id))}
     for code in sorted(set(old_indicators) - {indicator.code for indicator in config.indicators}):
         session.delete(old_indicators.pop(code))
-        summary.changes.append(f"indicator {code}: removed")
-        record(session=session, actor=actor, bloc_id=bloc_id, action="indicator.remove",
-               target=code, before={"code": code}, after=None)
+        sync.changed(f"indicator {code}: removed", "indicator.remove", code, {"code": code}, None)
     session.flush()
     criteria = sync.rows(model=Criterion, existing=old_criteria, what="criterion", wanted=wanted_criteria)
     sync.rows(
@@ -254,9 +251,7 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
     )
     for code in sorted(set(old_criteria) - set(wanted_criteria)):
         session.delete(old_criteria[code])
-        summary.changes.append(f"criterion {code}: removed")
-        record(session=session, actor=actor, bloc_id=bloc_id, action="criterion.remove",
-               target=code, before={"code": code}, after=None)
+        sync.changed(f"criterion {code}: removed", "criterion.remove", code, {"code": code}, None)
 
     old_roles = {
         str(row.year): row for row in session.exec(select(YearRoles).where(YearRoles.bloc_id == bloc_id))
