@@ -129,6 +129,23 @@ class _Sync:
                target=target, before=before, after=after)
 
 
+def _period_values(config: BlocConfig) -> dict[str, dict[str, Any]]:
+    """Each period's row values (deadlines in UTC), keyed by `year kind`."""
+    zone = config.zone()
+    values: dict[str, dict[str, Any]] = {}
+    for period in config.periods:
+        reporting_opens, reporting_deadline = _window(period.reporting, zone)
+        review_opens, review_deadline = _window(period.review, zone)
+        votes_opens, votes_deadline = _window(period.votes, zone)
+        values[f"{period.year} {period.kind.value}"] = {
+            "year": period.year, "kind": period.kind.value,
+            "reporting_opens": reporting_opens, "reporting_deadline": reporting_deadline,
+            "review_opens": review_opens, "review_deadline": review_deadline,
+            "votes_opens": votes_opens, "votes_deadline": votes_deadline,
+        }
+    return values
+
+
 def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummary:
     """Create or update a bloc from its configuration; a same file twice changes nothing."""
     text = config_to_json(config)
@@ -138,7 +155,6 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
     if bloc is not None and bloc.config_hash == digest:
         return summary
     previous = bloc.config_json if bloc is not None else None
-    zone = config.zone()
     values = {
         "name": config.bloc.name,
         "province": config.bloc.province,
@@ -211,17 +227,15 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
     old_periods = {
         f"{row.year} {row.kind}": row for row in session.exec(select(Period).where(Period.bloc_id == bloc_id))
     }
-    wanted_periods: dict[str, dict[str, Any]] = {}
-    for period in config.periods:
-        reporting_opens, reporting_deadline = _window(period.reporting, zone)
-        review_opens, review_deadline = _window(period.review, zone)
-        votes_opens, votes_deadline = _window(period.votes, zone)
-        wanted_periods[f"{period.year} {period.kind.value}"] = {
-            "year": period.year, "kind": period.kind.value,
-            "reporting_opens": reporting_opens, "reporting_deadline": reporting_deadline,
-            "review_opens": review_opens, "review_deadline": review_deadline,
-            "votes_opens": votes_opens, "votes_deadline": votes_deadline,
-        }
+    wanted_periods = _period_values(config)
+    if previous is not None:
+        # A deadline the leader moved in chat stays moved: only what the file itself
+        # changed since it was last loaded is applied to an existing period.
+        loaded_before = _period_values(config_from_json(previous))
+        for key, values in wanted_periods.items():
+            if key in old_periods and key in loaded_before:
+                wanted_periods[key] = {name: value for name, value in values.items()
+                                       if loaded_before[key].get(name) != value}
     sync.rows(model=Period, existing=old_periods, what="period", wanted=wanted_periods, key_field=None)
 
     old_criteria = {row.code: row for row in session.exec(select(Criterion).where(Criterion.bloc_id == bloc_id))}

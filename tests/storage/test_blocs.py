@@ -189,3 +189,26 @@ def test_results_of_a_published_period_are_refused(engine: Engine) -> None:
     with pytest.raises(ResultsError, match="published and locked"), session_scope(engine) as session:
         import_results(session=session, results=seed_results(), actor="test")
     assert _count(engine, Entry) == 0
+
+
+def test_a_deadline_moved_in_chat_survives_loading_a_changed_file(engine: Engine) -> None:
+    import datetime as dt
+
+    from storage.models import Period
+
+    moved = dt.datetime(2019, 1, 15, 10, tzinfo=dt.UTC)
+    with session_scope(engine) as session:
+        load_bloc(session=session, config=seed_bloc(), actor="test")
+        period = session.exec(select(Period)).one()
+        period.reporting_deadline = moved  # what /deadline does
+        session.add(period)
+    data = seed_bloc_data()
+    data["units"][1]["name"] = "Sở Xây dựng tỉnh"
+    with session_scope(engine) as session:
+        load_bloc(session=session, config=seed_bloc(**data), actor="operator")
+        assert session.exec(select(Period.reporting_deadline)).one() == moved
+    data["periods"][0]["reporting"] = {**data["periods"][0]["reporting"], "deadline": "2019-01-12T17:00:00"}
+    with session_scope(engine) as session:
+        summary = load_bloc(session=session, config=seed_bloc(**data), actor="operator")
+        assert session.exec(select(Period.reporting_deadline)).one() == dt.datetime(2019, 1, 12, 10, tzinfo=dt.UTC)
+    assert "period 2018 year-end: reporting_deadline changed" in summary.changes
