@@ -9,6 +9,7 @@ database work is synchronous.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable
 from typing import Any
@@ -197,6 +198,12 @@ class TelegramChannel:
     def __init__(self, conversation: Conversation, bot_username: str | None = None) -> None:
         self.conversation = conversation
         self.bot_username = bot_username
+        # Edits of one kept message (a ballot's turnout) come from updates of different
+        # chats, processed concurrently: each outcome gets a stamp in the order its
+        # transaction finished, and an edit older than one already sent is skipped.
+        self._stamps = itertools.count(1)
+        self._latest_edit: dict[str, int] = {}
+        self._edit_locks: dict[str, asyncio.Lock] = {}
 
     def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Register the one update handler and the error handler."""
@@ -211,23 +218,26 @@ class TelegramChannel:
                 await update.callback_query.answer()
             return
         outcome = await asyncio.to_thread(self.conversation.handle, incoming)
+        stamp = next(self._stamps)  # no await since the commit: stamps follow commit order
         if update.callback_query is not None:
             # Every pressed button is answered, so the phone stops its spinner.
             await update.callback_query.answer(text=outcome.notice)
-        await self.deliver(context.application, outcome.replies, incoming.chat_id, incoming.message_id)
+        await self.deliver(context.application, outcome.replies, incoming.chat_id, incoming.message_id, stamp)
 
     async def deliver(self, application: Application[Any, Any, Any, Any, Any, Any], replies: list[Reply],
-                      chat_id: int | None = None, message_id: int | None = None) -> None:
+                      chat_id: int | None = None, message_id: int | None = None,
+                      stamp: int | None = None) -> None:
         """Send replies (also those of scheduled jobs, which carry their own chat ids)."""
+        stamp = stamp if stamp is not None else next(self._stamps)
         for reply in replies:
+            if reply.edit_key:
+                await self._deliver_edit(application, reply, chat_id, stamp)
+                continue
             target = reply.chat_id if reply.chat_id is not None else chat_id
             if target is None:
                 log.error("a reply without a chat was dropped: %.60s", reply.text)
                 continue
             edit_id = message_id if reply.edit else None
-            if reply.edit_key:
-                kept = await asyncio.to_thread(self.conversation.recall, reply.edit_key)
-                edit_id = kept[1] if kept is not None and kept[0] == target else None
             try:
                 sent = await send_reply(application, target, reply, edit_id)
             except Forbidden:
@@ -238,8 +248,29 @@ class TelegramChannel:
                 # so the other replies (the person's own confirmation) still go out.
                 log.warning("chat %s refused a reply (%s); the other replies are still sent", target, error)
                 continue
-            key = reply.remember_as or reply.edit_key
-            if key and sent:
+            if reply.remember_as and sent:
+                await asyncio.to_thread(self.conversation.remember, reply.remember_as, target, sent[0].message_id)
+
+    async def _deliver_edit(self, application: Application[Any, Any, Any, Any, Any, Any], reply: Reply,
+                            chat_id: int | None, stamp: int) -> None:
+        """Edit a kept message, unless a newer edit of it was already sent."""
+        key = reply.edit_key or ""
+        lock = self._edit_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            if stamp < self._latest_edit.get(key, 0):
+                return
+            self._latest_edit[key] = stamp
+            target = reply.chat_id if reply.chat_id is not None else chat_id
+            if target is None:
+                return
+            kept = await asyncio.to_thread(self.conversation.recall, key)
+            edit_id = kept[1] if kept is not None and kept[0] == target else None
+            try:
+                sent = await send_reply(application, target, reply, edit_id)
+            except (Forbidden, BadRequest) as error:
+                log.warning("chat %s refused an edit of %s (%s)", target, key, error)
+                return
+            if sent:
                 await asyncio.to_thread(self.conversation.remember, key, target, sent[0].message_id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

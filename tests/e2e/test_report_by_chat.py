@@ -201,3 +201,19 @@ async def test_chats_run_concurrently(world: BotWorld) -> None:
     await asyncio.gather(*(p.say("5", "Đúng chưa?") for p in people))
     await asyncio.gather(*(p.press("Đúng, lưu", "Mục 2/") for p in people))
     assert _count(world.engine, Entry) == 5
+
+
+async def test_an_older_edit_of_a_kept_message_never_overwrites_a_newer_one(world: BotWorld) -> None:
+    """Turnout edits come from updates of different chats: the last committed one wins."""
+    from handlers.chat import Reply
+
+    group = world.fake.group(-1009, "Nhóm")
+    parts = world.parts
+    assert parts is not None
+    app, channel = parts.application, parts.channel
+    await channel.deliver(app, [Reply("🗳 0/7", chat_id=group.id, remember_as="turnout:test")])
+    await channel.deliver(app, [Reply("🗳 2/7", chat_id=group.id, edit_key="turnout:test")], stamp=10_002)
+    await channel.deliver(app, [Reply("🗳 1/7", chat_id=group.id, edit_key="turnout:test")], stamp=10_001)
+    messages = world.fake.messages_to(group)
+    assert len(messages) == 1
+    assert world.fake.message(group, messages[0].message_id).text == "🗳 2/7"

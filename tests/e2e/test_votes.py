@@ -132,6 +132,10 @@ async def test_the_seed_year_acclaims_the_leader_and_elects_sxd_and_sct(
     turnout = [m for m in votes.fake.messages_to(GROUP)
                if "đơn vị đã bỏ phiếu" in plain(m.text) and "Kết quả" not in plain(m.text)]
     assert len(turnout) == 1, "the turnout is one message, edited after each vote"
+    # The closing edit may still be on its way when the result arrives; it must come, and stay last.
+    await votes.fake.wait_for(lambda m: m.chat_id == GROUP and m.message_id == turnout[0].message_id
+                              and "đã đóng; 7/7 đơn vị đã bỏ phiếu" in plain(m.text), after=mark)
+    await votes.fake.settle(quiet=0.3)
     assert "đã đóng; 7/7 đơn vị đã bỏ phiếu" in plain(votes.fake.message(GROUP, turnout[0].message_id).text)
     with session_scope(engine) as session:
         after = compute_ranking(session=session, bloc_code="K3", year=2018)
