@@ -21,6 +21,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.scheduler import PACE_SHARE, ReminderScheduler
 from bot.telegram_channel import PerChatUpdateProcessor, TelegramChannel, set_commands
+from bot.transport import DEFAULT_POOL_SIZE, AiohttpRequest
 from handlers.dispatch import Clock, Conversation, system_clock
 from handlers.i18n import warm_up
 from handlers.votes import due_ballot_replies
@@ -51,12 +52,14 @@ def build_application(
     group_messages_per_minute: float = 20.0,
     dispose_engine: bool = True,
     reminders: bool = False,
+    http_client: str = "aiohttp",
 ) -> BotParts:
     """Build the real python-telegram-bot Application around the conversation.
 
     `messages_per_second` is the bot-wide send rate (Telegram allows about 30);
     python-telegram-bot's AIORateLimiter holds requests above it and retries 429s.
     `reminders=True` starts the reminder scheduler with the application (`run`).
+    `http_client` is "aiohttp" (bot/transport.py) or "httpx" (python-telegram-bot's own).
     """
     warm_up()
     conversation = Conversation(engine, clock=clock)
@@ -74,8 +77,16 @@ def build_application(
         if dispose_engine:
             engine.dispose()
 
+    builder = ApplicationBuilder()
+    if http_client == "aiohttp":
+        builder = builder.request(AiohttpRequest(connection_pool_size=DEFAULT_POOL_SIZE)) \
+            .get_updates_request(AiohttpRequest(connection_pool_size=1))
+    elif http_client == "httpx":
+        builder = builder.connection_pool_size(DEFAULT_POOL_SIZE)
+    else:
+        raise ValueError(f"unknown HTTP client {http_client!r}: aiohttp or httpx")
     application: TelegramApp = (
-        ApplicationBuilder()
+        builder
         .token(token)
         .base_url(base_url)
         .base_file_url(base_file_url)
@@ -83,7 +94,6 @@ def build_application(
         .rate_limiter(AIORateLimiter(overall_max_rate=messages_per_second,
                                      group_max_rate=group_messages_per_minute,
                                      max_retries=rate_limit_retries))
-        .connection_pool_size(64)
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)

@@ -336,6 +336,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
         token=settings.telegram_bot_token.get_secret_value(), engine=engine,
         base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_file_base_url,
         bot_username=settings.bot_username, reminders=True,
+        http_client=settings.telegram_http_client,
     )
     try:
         if args.webhook:

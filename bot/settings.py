@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,9 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_file_base_url: str = "https://api.telegram.org/file/bot"
     bot_username: str | None = None
+    # The HTTP client for Bot API requests: aiohttp (bot/transport.py) or httpx
+    # (python-telegram-bot's default).
+    telegram_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"  # noqa: S104 (a webhook server listens on all interfaces)
     webhook_port: int = 8443

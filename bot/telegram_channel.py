@@ -17,6 +17,7 @@ from typing import Any
 from telegram import (
     BotCommand,
     BotCommandScopeDefault,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -25,7 +26,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
 
 from handlers.chat import Incoming, InFile, InKind, Reply
@@ -219,10 +220,28 @@ class TelegramChannel:
             return
         outcome = await asyncio.to_thread(self.conversation.handle, incoming)
         stamp = next(self._stamps)  # no await since the commit: stamps follow commit order
-        if update.callback_query is not None:
-            # Every pressed button is answered, so the phone stops its spinner.
-            await update.callback_query.answer(text=outcome.notice)
-        await self.deliver(context.application, outcome.replies, incoming.chat_id, incoming.message_id, stamp)
+        if update.callback_query is None:
+            await self.deliver(context.application, outcome.replies, incoming.chat_id, incoming.message_id,
+                               stamp)
+            return
+        # Every pressed button is answered, so the phone stops its spinner; the answer
+        # goes out while the replies are sent, not before them.
+        answering = asyncio.create_task(self._answer(update.callback_query, outcome.notice))
+        try:
+            await self.deliver(context.application, outcome.replies, incoming.chat_id, incoming.message_id,
+                               stamp)
+        finally:
+            await answering
+
+    @staticmethod
+    async def _answer(query: CallbackQuery, notice: str | None) -> None:
+        """Answer a pressed button. A failed answer only leaves the spinner turning a few
+        seconds more (e.g. a press older than Telegram keeps queries for): it is logged
+        and does not stop the replies, which carry what the person needs."""
+        try:
+            await query.answer(text=notice)
+        except TelegramError as error:
+            log.warning("could not answer button press %s (%s)", query.id, error)
 
     async def deliver(self, application: Application[Any, Any, Any, Any, Any, Any], replies: list[Reply],
                       chat_id: int | None = None, message_id: int | None = None,

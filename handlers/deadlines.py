@@ -37,7 +37,7 @@ from rules.reminders import (
     due_reminders,
     parse_local_moment,
 )
-from storage.blocs import find_bloc
+from storage.blocs import bloc_by_id
 from storage.chat import periods_for_reporting
 from storage.models import Period
 from storage.reminders import (
@@ -226,7 +226,7 @@ class DeadlineFlow:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        bloc = find_bloc(session=ctx.session, bloc_code=ctx.officer.bloc_code)
+        bloc = bloc_by_id(session=ctx.session, bloc_id=ctx.officer.bloc_id)
         if not (bloc is not None):
             raise RuntimeError('invariant broken: bloc is not None')
         self.config = bloc.config

@@ -21,7 +21,7 @@ from handlers.reporting import FEATURE as REPORT
 from handlers.reporting import unit_items
 from handlers.review import FEATURE as REVIEW
 from handlers.votes import FEATURE as VOTES
-from storage.blocs import find_bloc
+from storage.blocs import bloc_by_id
 from storage.chat import (
     OfficerView,
     claim_update,
@@ -218,7 +218,7 @@ class Conversation:
             or periods_for_reporting(session=session, bloc_id=officer.bloc_id)[:1]
         if not periods:
             return Reply(t(language, "report_no_period"))
-        bloc = find_bloc(session=session, bloc_code=officer.bloc_code)
+        bloc = bloc_by_id(session=session, bloc_id=officer.bloc_id)
         if not (bloc is not None):
             raise RuntimeError('invariant broken: bloc is not None')
         items = unit_items(bloc.config, officer.unit_code)

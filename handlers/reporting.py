@@ -18,7 +18,7 @@ from handlers.i18n import Safe, format_moment, points, t
 from rules.config import BlocConfig, CriterionKind, Direction
 from rules.numbers import NumberError, format_number, format_percent, parse_number
 from rules.scoring import ScoreSheet, UnitResults, achievement
-from storage.blocs import find_bloc
+from storage.blocs import bloc_by_id
 from storage.chat import (
     add_evidence,
     entries_of,
@@ -67,7 +67,7 @@ class ReportFlow:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        bloc = find_bloc(session=ctx.session, bloc_code=ctx.officer.bloc_code)
+        bloc = bloc_by_id(session=ctx.session, bloc_id=ctx.officer.bloc_id)
         if not (bloc is not None):
             raise RuntimeError('invariant broken: bloc is not None')
         self.bloc = bloc
@@ -318,8 +318,7 @@ class ReportFlow:
         set_entry(session=ctx.session, submission=submission,
                   item_type="indicator" if item.is_indicator else "criterion", item_code=item.code,
                   value=value, actor=self._actor(), bloc_id=ctx.officer.bloc_id,
-                  unit_code=ctx.officer.unit_code)
-        self._cached_entries = None
+                  unit_code=ctx.officer.unit_code, entries=self._entries())
         if submission.status == SubmissionStatus.not_started.value:
             set_status(session=ctx.session, submission=submission, status=SubmissionStatus.in_progress,
                        actor=self._actor(), bloc_id=ctx.officer.bloc_id, unit_code=ctx.officer.unit_code)

@@ -40,7 +40,7 @@ from handlers.votes import vote_results
 from rules.config import BlocConfig, CriterionKind, Direction, PeriodKind
 from rules.numbers import NumberError, format_number, format_percent, parse_number
 from rules.scoring import ScoreSheet, UnitScore, achievement
-from storage.blocs import BlocRef, find_bloc, latest_year, period_row
+from storage.blocs import BlocRef, bloc_by_id, find_bloc, latest_year, period_row
 from storage.results import ReportedFigures, reported_figures
 from storage.review import (
     HANDED_IN,
@@ -316,7 +316,7 @@ class ReviewFlow:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        bloc = find_bloc(session=ctx.session, bloc_code=ctx.officer.bloc_code)
+        bloc = bloc_by_id(session=ctx.session, bloc_id=ctx.officer.bloc_id)
         if bloc is None:
             raise RuntimeError("an officer's bloc exists")
         self.bloc = bloc

@@ -48,7 +48,7 @@ from rules.config import BallotRules, ElectionRules, PeriodKind
 from rules.numbers import format_percent
 from rules.voting import BallotError, check_ballot, tally_acclaim, tally_election
 from storage.audit import record
-from storage.blocs import BlocRef, find_bloc
+from storage.blocs import BlocRef, bloc_by_id
 from storage.db import session_scope
 from storage.roles import BlocRole, leading_unit_ids, linked_officer_chats, unit_role
 from storage.votes import (
@@ -56,7 +56,6 @@ from storage.votes import (
     BallotView,
     ballot_counts,
     ballots_of,
-    bloc_by_id,
     claim_reminder,
     close_ballot,
     create_ballot,
@@ -747,7 +746,7 @@ class VoteDesk:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        bloc = find_bloc(session=ctx.session, bloc_code=ctx.officer.bloc_code)
+        bloc = bloc_by_id(session=ctx.session, bloc_id=ctx.officer.bloc_id)
         if bloc is None:
             raise RuntimeError("invariant broken: an officer's bloc exists")
         self.bloc = bloc

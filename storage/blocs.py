@@ -300,6 +300,19 @@ class BlocRef:
     group_chat_id: int | None
 
 
+def _ref(bloc: Bloc) -> BlocRef | None:
+    if bloc.id is None:
+        return None
+    return BlocRef(id=bloc.id, code=bloc.code, config=config_from_json(bloc.config_json),
+                   group_chat_id=bloc.group_chat_id)
+
+
+def bloc_by_id(*, session: Session, bloc_id: int) -> BlocRef | None:
+    """The bloc with that id; no query when the session holds it already (the officer's bloc)."""
+    bloc = session.get(Bloc, bloc_id)
+    return None if bloc is None else _ref(bloc)
+
+
 def find_bloc(*, session: Session, bloc_code: str | None) -> BlocRef | None:
     """The bloc with that code, or the only bloc when no code is given and there is one."""
     if bloc_code is None:
@@ -307,10 +320,7 @@ def find_bloc(*, session: Session, bloc_code: str | None) -> BlocRef | None:
         bloc = blocs[0] if len(blocs) == 1 else None
     else:
         bloc = session.exec(select(Bloc).where(Bloc.code == bloc_code)).first()
-    if bloc is None or bloc.id is None:
-        return None
-    return BlocRef(id=bloc.id, code=bloc.code, config=config_from_json(bloc.config_json),
-                   group_chat_id=bloc.group_chat_id)
+    return None if bloc is None else _ref(bloc)
 
 
 def list_bloc_codes(*, session: Session) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +15,13 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+# One writer lock per SQLite database file in this process (see `_queue_writers`).
+_SQLITE_WRITERS: dict[str, threading.Lock] = {}
+_SQLITE_WRITERS_GUARD = threading.Lock()
+_HOLDS_WRITER_LOCK = "holds_writer_lock"
+# As long as SQLite's busy_timeout: waiting longer means something is stuck.
+WRITER_WAIT_SECONDS = 30.0
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -34,16 +43,55 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
-        @event.listens_for(engine, "begin")
-        def _begin_immediate(connection: Any) -> None:
-            # Every unit of work here writes (at least the processed-update mark). Taking the
-            # write lock at BEGIN makes concurrent writers queue in SQLite's busy handler
-            # instead of failing or backing off when a read transaction tries to upgrade.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
+        _queue_writers(engine, url)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def _queue_writers(engine: Engine, url: str) -> None:
+    """Every transaction takes SQLite's write lock at BEGIN; this process's writers queue for it.
+
+    Every unit of work here writes (at least the processed-update mark), so each
+    transaction begins with `BEGIN IMMEDIATE`: concurrent writers wait instead of
+    failing when a read transaction tries to upgrade. Left to SQLite, a waiter
+    sleeps in its busy handler (1, 2, 5 ... up to 100 ms between tries) and may
+    sleep on long after the lock was freed. So the transactions of this process
+    first queue on a lock of ours, taken at BEGIN and given back when the
+    connection returns to the pool (after its commit or rollback): the next one
+    starts the moment the last ends. The busy handler still orders this process
+    against others (the command line while the bot runs).
+    """
+    with _SQLITE_WRITERS_GUARD:
+        lock = _SQLITE_WRITERS.setdefault(url, threading.Lock())
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        info = connection.connection.info
+        if not info.get(_HOLDS_WRITER_LOCK):
+            if not lock.acquire(timeout=WRITER_WAIT_SECONDS):
+                raise sqlite3.OperationalError(
+                    f"database is locked: another transaction of this process held it "
+                    f"for over {WRITER_WAIT_SECONDS:.0f} s"
+                )
+            info[_HOLDS_WRITER_LOCK] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _give_back(info)
+            raise
+
+    def _give_back(info: dict[str, Any]) -> None:
+        if info.pop(_HOLDS_WRITER_LOCK, False):
+            lock.release()
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        _give_back(record.info)
+
+    @event.listens_for(engine, "invalidate")
+    def _invalidated(_dbapi_connection: Any, record: Any, _error: Any) -> None:
+        _give_back(record.info)
 
 
 @contextmanager

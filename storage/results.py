@@ -63,19 +63,29 @@ def set_entry(
     actor: str,
     bloc_id: int,
     unit_code: str,
+    entries: dict[str, Entry] | None = None,
 ) -> bool:
-    """Store a reported value, auditing before → after; False when it did not change."""
+    """Store a reported value, auditing before → after; False when it did not change.
+
+    `entries`, when the caller has loaded the submission's entries already (by
+    item code), saves the lookup and is kept up to date with the new entry.
+    """
     if not (submission.id is not None):
         raise RuntimeError('invariant broken: submission.id is not None')
-    entry = session.exec(
-        select(Entry).where(Entry.submission_id == submission.id, Entry.item_code == item_code)
-    ).first()
+    if entries is not None:
+        entry = entries.get(item_code)
+    else:
+        entry = session.exec(
+            select(Entry).where(Entry.submission_id == submission.id, Entry.item_code == item_code)
+        ).first()
     before = entry.value if entry is not None else None
     if before is not None and before == value:
         return False
     if entry is None:
         entry = Entry(submission_id=submission.id, item_type=item_type, item_code=item_code,
                       updated_by=actor[:64])
+        if entries is not None:
+            entries[item_code] = entry
     entry.value, entry.updated_at, entry.updated_by = value, utcnow(), actor[:64]
     session.add(entry)
     record(session=session, actor=actor, bloc_id=bloc_id, unit_code=unit_code,

@@ -26,12 +26,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
-from storage.blocs import BlocRef, config_from_json
 from storage.models import (
     Ballot,
     BallotTally,
     BallotVoter,
-    Bloc,
     Officer,
     OpenVote,
     Period,
@@ -129,15 +127,6 @@ def _view(row: Ballot) -> BallotView:
         result=json.loads(row.result_json) if row.result_json else None,
         winner_unit_id=row.winner_unit_id,
     )
-
-
-def bloc_by_id(*, session: Session, bloc_id: int) -> BlocRef | None:
-    """A bloc by id, with its configuration."""
-    bloc = session.get(Bloc, bloc_id)
-    if bloc is None or bloc.id is None:
-        return None
-    return BlocRef(id=bloc.id, code=bloc.code, config=config_from_json(bloc.config_json),
-                   group_chat_id=bloc.group_chat_id)
 
 
 def voting_year(*, session: Session, bloc_id: int) -> int | None:
