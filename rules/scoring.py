@@ -534,7 +534,8 @@ class ScoreSheet:
         missing_given = sum(map(is_, given_values, _NONES))
         if len(scores) != len(given_values) - missing_given:
             _refuse_codes(results, plan.all_codes, self.given_codes)
-        if missing_given and None in given_values[:self_count]:
+        # By identity: `None in` would compare every Decimal with None.
+        if missing_given and any(map(is_, given_values[:self_count], _NONES)):
             unreported.extend(
                 code
                 for code, value in zip(self.given_order, given_values[:self_count], strict=False)
