@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -25,28 +27,50 @@ from storage.models import (
 )
 
 
+def _claim_statement(dialect: str) -> Any:
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(ProcessedUpdate)
+        .values(update_key=bindparam("update_key"), processed_at=bindparam("processed_at"))
+        .on_conflict_do_nothing(index_elements=["update_key"])
+        .returning(col(ProcessedUpdate.id))
+    )
+
+
+# The statements every message runs are built once, with bound parameters: building
+# a statement and its cache key costs more than running it on SQLite.
+_CLAIM = {dialect: _claim_statement(dialect) for dialect in ("sqlite", "postgresql")}
+_STATE = select(ChatState).where(ChatState.channel == bindparam("channel"),
+                                 ChatState.user_id == bindparam("user_id"))
+_OFFICER_ROWS = (
+    select(Officer, Unit, Bloc)
+    .join(Unit, col(Unit.id) == Officer.unit_id)
+    .join(Bloc, col(Bloc.id) == Officer.bloc_id)
+    .where(col(Officer.active).is_(True))
+)
+_OFFICER_BY_ACCOUNT = {
+    "console": _OFFICER_ROWS.where(Officer.id == bindparam("user_id")),
+    "telegram": _OFFICER_ROWS.where(Officer.telegram_user_id == bindparam("user_id")),
+}
+_ENTRIES = select(Entry).where(Entry.submission_id == bindparam("submission_id"))
+_SUBMISSION = select(Submission).where(Submission.period_id == bindparam("period_id"),
+                                       Submission.unit_id == bindparam("unit_id"))
+
+
 def claim_update(*, session: Session, update_key: str) -> bool:
     """Record an update as processed in this transaction; False if it already was.
 
     One `INSERT … ON CONFLICT DO NOTHING` on both SQLite and PostgreSQL: of two
     workers handling the same delivery at once, the database lets exactly one in.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(ProcessedUpdate)
-        .values(update_key=update_key, processed_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["update_key"])
-        .returning(col(ProcessedUpdate.id))
-    )
-    return session.execute(statement).first() is not None
+    statement = _CLAIM["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
+    found = session.execute(statement, {"update_key": update_key, "processed_at": utcnow()})
+    return found.first() is not None
 
 
 def get_state(*, session: Session, channel: str, user_id: int, language: str) -> ChatState:
     """The person's conversation state, created (not yet flushed) on first contact."""
-    state = session.exec(
-        select(ChatState).where(ChatState.channel == channel, ChatState.user_id == user_id)
-    ).first()
+    state = session.exec(_STATE, params={"channel": channel, "user_id": user_id}).first()
     if state is None:
         state = ChatState(channel=channel, user_id=user_id, language=language)
         session.add(state)
@@ -83,13 +107,8 @@ def officer_for_user(*, session: Session, channel: str, user_id: int) -> Officer
     the operator on the server) names the officer directly, its user id being the
     officer's id.
     """
-    match = Officer.id == user_id if channel == "console" else Officer.telegram_user_id == user_id
-    row = session.exec(
-        select(Officer, Unit, Bloc)
-        .join(Unit, col(Unit.id) == Officer.unit_id)
-        .join(Bloc, col(Bloc.id) == Officer.bloc_id)
-        .where(match, col(Officer.active).is_(True))
-    ).first()
+    statement = _OFFICER_BY_ACCOUNT["console" if channel == "console" else "telegram"]
+    row = session.exec(statement, params={"user_id": user_id}).first()
     if row is None:
         return None
     officer, unit, bloc = row
@@ -143,15 +162,13 @@ def entries_of(*, session: Session, submission_id: int) -> dict[str, Entry]:
     """A submission's entries by item code."""
     return {
         entry.item_code: entry
-        for entry in session.exec(select(Entry).where(Entry.submission_id == submission_id))
+        for entry in session.exec(_ENTRIES, params={"submission_id": submission_id})
     }
 
 
 def find_submission(*, session: Session, period_id: int, unit_id: int) -> Submission | None:
     """A unit's submission for a period, if it exists."""
-    return session.exec(
-        select(Submission).where(Submission.period_id == period_id, Submission.unit_id == unit_id)
-    ).first()
+    return session.exec(_SUBMISSION, params={"period_id": period_id, "unit_id": unit_id}).first()
 
 
 def add_evidence(
