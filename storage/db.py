@@ -43,7 +43,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
-        _queue_writers(engine, url)
+        _queue_writers(engine, str(engine.url))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
@@ -92,6 +92,14 @@ def _queue_writers(engine: Engine, url: str) -> None:
     @event.listens_for(engine, "invalidate")
     def _invalidated(_dbapi_connection: Any, record: Any, _error: Any) -> None:
         _give_back(record.info)
+
+
+def sqlite_writer_free(engine: Engine) -> bool:
+    """True for SQLite when no transaction of this process holds the write lock right now."""
+    if engine.dialect.name != "sqlite":
+        return False
+    lock = _SQLITE_WRITERS.get(str(engine.url))
+    return lock is not None and not lock.locked()
 
 
 @contextmanager
