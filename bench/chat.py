@@ -133,6 +133,8 @@ async def bot_run(fake: FakeTelegram, url: str, officers: int) -> tuple[dict[str
         elapsed = time.perf_counter() - started
         await application.updater.stop()
         await application.stop()
+    await parts.close_async_engine()
+    engine.dispose()
     latencies = [value for person, _, _ in people for value in person.latencies]
     turns_each = len(people[0][0].latencies)
     return figures(latencies, len(latencies), elapsed), turns_each

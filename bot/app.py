@@ -25,6 +25,7 @@ from bot.transport import DEFAULT_POOL_SIZE, AiohttpRequest
 from handlers.dispatch import Clock, Conversation, system_clock
 from handlers.i18n import warm_up
 from handlers.votes import due_ballot_replies
+from storage.db import make_async_engine
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
@@ -37,6 +38,16 @@ class BotParts:
     conversation: Conversation
     channel: TelegramChannel
     reminders: ReminderScheduler
+
+    async def close_async_engine(self) -> None:
+        """Close the PostgreSQL asyncio engine's connections.
+
+        `run` does it when the application shuts down (python-telegram-bot calls
+        `post_shutdown` from run_polling/run_webhook only); whoever drives the
+        application by hand (tests, the benchmarks) calls this after `shutdown()`.
+        """
+        if self.conversation.async_engine is not None:
+            await self.conversation.async_engine.dispose()
 
 
 def build_application(
@@ -62,7 +73,11 @@ def build_application(
     `http_client` is "aiohttp" (bot/transport.py) or "httpx" (python-telegram-bot's own).
     """
     warm_up()
-    conversation = Conversation(engine, clock=clock)
+    async_engine = None
+    if engine.dialect.name == "postgresql":
+        async_engine = make_async_engine(engine.url.render_as_string(hide_password=False),
+                                         pool_size=10, max_overflow=10)
+    conversation = Conversation(engine, clock=clock, async_engine=async_engine)
     channel = TelegramChannel(conversation, bot_username=bot_username)
 
     async def post_init(application: TelegramApp) -> None:
@@ -74,6 +89,7 @@ def build_application(
         await scheduler.stop()
 
     async def post_shutdown(_application: TelegramApp) -> None:
+        await parts.close_async_engine()
         if dispose_engine:
             engine.dispose()
 
@@ -108,5 +124,6 @@ def build_application(
         await channel.deliver(application, await asyncio.to_thread(due_ballot_replies, engine, now))
 
     scheduler.tasks.append(close_due_ballots)
-    return BotParts(application=application, conversation=conversation, channel=channel,
-                    reminders=scheduler)
+    parts = BotParts(application=application, conversation=conversation, channel=channel,
+                     reminders=scheduler)
+    return parts

@@ -29,7 +29,7 @@ from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
 
-from handlers.chat import Incoming, InFile, InKind, Reply
+from handlers.chat import Incoming, InFile, InKind, Outcome, Reply
 from handlers.dispatch import Conversation, menu_commands
 from handlers.i18n import language_of, t
 from storage.db import sqlite_writer_free
@@ -219,14 +219,7 @@ class TelegramChannel:
             if update.callback_query is not None:
                 await update.callback_query.answer()
             return
-        if sqlite_writer_free(self.conversation.engine):
-            # SQLite runs one transaction at a time and its calls drop the GIL at every
-            # statement: in a worker thread each statement then waits for the event loop
-            # to give the GIL back. With the lock free, the message is handled right
-            # here, in a few milliseconds (docs/performance.md: +25 % replies/s).
-            outcome = self.conversation.handle(incoming)
-        else:
-            outcome = await asyncio.to_thread(self.conversation.handle, incoming)
+        outcome = await self._handle(incoming)
         stamp = next(self._stamps)  # no await since the commit: stamps follow commit order
         if update.callback_query is None:
             await self.deliver(context.application, outcome.replies, incoming.chat_id, incoming.message_id,
@@ -250,6 +243,24 @@ class TelegramChannel:
             await query.answer(text=notice)
         except TelegramError as error:
             log.warning("could not answer button press %s (%s)", query.id, error)
+
+    async def _handle(self, incoming: Incoming) -> Outcome:
+        """Run the conversation without handing the GIL back and forth with a worker thread.
+
+        A database driver drops the GIL at every statement; a worker thread then waits
+        for the event loop to give it back, statement after statement (measured in
+        docs/performance.md). So: on PostgreSQL the unit of work runs on the event loop
+        with its database waits awaited (psycopg's asyncio driver); on SQLite, which
+        runs one transaction at a time, it runs right here when no other transaction
+        of this process holds the writer lock, which takes a few milliseconds. Only
+        otherwise does it go to a worker thread.
+        """
+        conversation = self.conversation
+        if conversation.async_engine is not None:
+            return await conversation.handle_async(incoming)
+        if sqlite_writer_free(conversation.engine):
+            return conversation.handle(incoming)
+        return await asyncio.to_thread(conversation.handle, incoming)
 
     async def deliver(self, application: Application[Any, Any, Any, Any, Any, Any], replies: list[Reply],
                       chat_id: int | None = None, message_id: int | None = None,

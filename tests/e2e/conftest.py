@@ -59,6 +59,7 @@ class BotWorld:
         if application.running:
             await application.stop()
         await application.shutdown()
+        await parts.close_async_engine()
         self.parts = None
 
     def officer(self, user_id: int, name: str, language: str = "vi") -> ScriptedOfficer:

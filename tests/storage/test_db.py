@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from storage.db import _SQLITE_WRITERS, make_engine, migrate, session_scope
+from storage.chat import claim_update
+from storage.db import (
+    _SQLITE_WRITERS,
+    async_session_scope,
+    make_async_engine,
+    make_engine,
+    migrate,
+    session_scope,
+)
 
 
 def test_sqlite_units_of_work_in_one_process_run_one_after_the_other(tmp_path: Path) -> None:
@@ -71,3 +79,25 @@ def test_a_failed_unit_of_work_lets_the_next_one_in(tmp_path: Path) -> None:
     assert done.wait(10), "the lock was not given back after the error"
     thread.join()
     engine.dispose()
+
+
+async def test_a_postgresql_unit_of_work_on_the_event_loop_commits_or_rolls_back_whole(
+    database_url: str,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        with pytest.raises(ValueError, match="PostgreSQL only"):
+            make_async_engine(database_url)
+        return
+    engine = make_async_engine(database_url)
+    try:
+        async with async_session_scope(engine) as session:
+            await session.run_sync(lambda sync: claim_update(session=sync, update_key="kept"))
+        with pytest.raises(RuntimeError):
+            async with async_session_scope(engine) as session:
+                await session.run_sync(lambda sync: claim_update(session=sync, update_key="lost"))
+                raise RuntimeError("the unit of work fails after its statement")
+        async with async_session_scope(engine) as session:
+            assert not await session.run_sync(lambda sync: claim_update(session=sync, update_key="kept"))
+            assert await session.run_sync(lambda sync: claim_update(session=sync, update_key="lost"))
+    finally:
+        await engine.dispose()
