@@ -1,6 +1,7 @@
 """Benchmark: whole reports by chat through the fake Bot API, against an echo-bot ceiling.
 
-    python bench/chat.py [--officers 200] [--latency-officers 10] [--backends sqlite,postgresql]
+    python bench/chat.py [--officers 200] [--latency-officers 10] [--think-ms 1000]
+                         [--backends sqlite,postgresql]
 
 For each backend: N scripted officers each join with their invite and do a
 whole report (every item typed and confirmed, then submitted) at the same time,
@@ -8,7 +9,10 @@ through the real python-telegram-bot Application polling the fake server. In the
 same run, a plain python-telegram-bot echo bot on the same fake server answers
 the same number of turns: its rate is the ceiling the transport allows. Prints
 replies per second and p50/p95 reply latency for both, the ratio, and the same
-with few officers for latency; the last line is one JSON object.
+with few officers for latency. Those officers answer at once, so the latency is
+mostly each one waiting for the others' turns; a last run has the same few
+officers pause `--think-ms` before every message, as people on phones do (no
+echo run). The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -98,8 +103,13 @@ async def echo_run(fake: FakeTelegram, people: int, turns: int) -> dict[str, flo
     return figures(latencies, len(latencies), elapsed)
 
 
-async def bot_run(fake: FakeTelegram, url: str, officers: int) -> tuple[dict[str, float], int]:
-    """Our bot: `officers` officers join and each do a whole report at the same time."""
+async def bot_run(fake: FakeTelegram, url: str, officers: int,
+                  think: float = 0.0) -> tuple[dict[str, float], int]:
+    """Our bot: `officers` officers join and each do a whole report at the same time.
+
+    With `think` > 0 each person waits that long before every message or press
+    (starting one after the other over one `think`), as people on phones do.
+    """
     migrate(url)
     engine = make_engine(url, pool_size=16, max_overflow=16) if url.startswith("postgresql") \
         else make_engine(url)
@@ -119,17 +129,21 @@ async def bot_run(fake: FakeTelegram, url: str, officers: int) -> tuple[dict[str
         await application.updater.start_polling(poll_interval=0.0, timeout=1)
         people = []
         for n, officer in enumerate(config.officers):
-            person = ScriptedOfficer(fake, fake.user(800_000 + n, officer.name), officer.name, timeout=120)
+            person = ScriptedOfficer(fake, fake.user(800_000 + n, officer.name), officer.name, timeout=120,
+                                     think=think)
             values = [(item.code, Decimal(30000) if item.is_indicator else Decimal(1))
                       for item in unit_items(config, officer.unit)]
             people.append((person, officer.code, values))
 
-        async def report(person: ScriptedOfficer, code: str, values: list[tuple[str, Decimal]]) -> None:
+        async def report(person: ScriptedOfficer, code: str, values: list[tuple[str, Decimal]],
+                         index: int) -> None:
+            if think:  # the n-th person starts n/N of a pause after the first
+                await asyncio.sleep(think * index / officers)
             await person.say(f"/start {codes[code]}", "Xin chào")
             await person.report(values)
 
         started = time.perf_counter()
-        await asyncio.gather(*(report(*entry) for entry in people))
+        await asyncio.gather(*(report(*entry, index) for index, entry in enumerate(people)))
         elapsed = time.perf_counter() - started
         await application.updater.stop()
         await application.stop()
@@ -140,14 +154,30 @@ async def bot_run(fake: FakeTelegram, url: str, officers: int) -> tuple[dict[str
     return figures(latencies, len(latencies), elapsed), turns_each
 
 
+def database(backend: str, folder: str) -> tuple[str, Callable[[], None] | None]:
+    """A fresh database of the backend, and how to drop it (None for a SQLite file)."""
+    if backend == "sqlite":
+        return f"sqlite:///{folder}/bench.db", None
+    return postgres_database()
+
+
+async def paced(backend: str, officers: int, think: float) -> dict[str, float]:
+    """Our bot with people who take `think` seconds before each message (no echo run)."""
+    with tempfile.TemporaryDirectory() as folder:
+        url, drop = database(backend, folder)
+        try:
+            async with FakeTelegram() as fake:
+                ours, _ = await bot_run(fake, url, officers, think=think)
+        finally:
+            if drop is not None:
+                drop()
+    return ours
+
+
 async def measure(backend: str, officers: int) -> dict[str, Any]:
     """Our bot and the echo ceiling with the same people and turns."""
     with tempfile.TemporaryDirectory() as folder:
-        drop = None
-        if backend == "sqlite":
-            url = f"sqlite:///{folder}/bench.db"
-        else:
-            url, drop = postgres_database()
+        url, drop = database(backend, folder)
         try:
             async with FakeTelegram() as fake:
                 ours, turns_each = await bot_run(fake, url, officers)
@@ -166,15 +196,20 @@ async def main() -> None:
     parser.add_argument("--officers", type=int, default=200)
     parser.add_argument("--latency-officers", type=int, default=10)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--think-ms", type=int, default=1000,
+                        help="for the paced run: each person's pause before every message")
     args = parser.parse_args()
     result: dict[str, Any] = {}
     for backend in args.backends.split(","):
         load = await measure(backend, args.officers)
         light = await measure(backend, args.latency_officers)
-        result[backend] = {f"officers_{args.officers}": load, f"officers_{args.latency_officers}": light}
+        human = await paced(backend, args.latency_officers, args.think_ms / 1000)
+        result[backend] = {f"officers_{args.officers}": load, f"officers_{args.latency_officers}": light,
+                           f"officers_{args.latency_officers}_paced_{args.think_ms}ms": human}
         print(f"{backend}: {args.officers} officers: bot {load['bot']}, echo {load['echo']}, "
-              f"ratio {load['throughput_ratio']}; {args.latency_officers} officers: bot {light['bot']}",
-              flush=True)
+              f"ratio {load['throughput_ratio']}; {args.latency_officers} officers: bot {light['bot']}, "
+              f"echo {light['echo']}; {args.latency_officers} officers pausing {args.think_ms} ms: "
+              f"bot {human}", flush=True)
     print(json.dumps(result))
 
 

@@ -7,6 +7,7 @@ and keeps a readable transcript.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import time
@@ -35,6 +36,8 @@ class ScriptedOfficer:
     latencies: list[float] = field(default_factory=list)
     last: SentMessage | None = None
     timeout: float = 15.0
+    # Seconds the person takes before each message or press (0: answers at once).
+    think: float = 0.0
 
     async def _await(self, mark: int, expect: str, started: float) -> SentMessage:
         chat_id = self.user.id
@@ -53,6 +56,8 @@ class ScriptedOfficer:
 
     async def say(self, text: str, expect: str) -> SentMessage:
         """Type `text` and wait for a reply that contains `expect`."""
+        if self.think:
+            await asyncio.sleep(self.think)
         self.transcript.append((self.name, text))
         mark, started = self.fake.mark(), time.perf_counter()
         await self.user.send_text(text)
@@ -60,6 +65,8 @@ class ScriptedOfficer:
 
     async def press(self, label: str, expect: str) -> SentMessage:
         """Press the button labelled `label` on the last message and wait for `expect`."""
+        if self.think:
+            await asyncio.sleep(self.think)
         if not (self.last is not None):
             raise RuntimeError("nothing to press yet")
         message = self.fake.message(self.user.id, self.last.message_id)
