@@ -244,10 +244,33 @@ def measure(units: int, runs: int, pact: Pact) -> Timing:
     return timing
 
 
+def calibration() -> float:
+    """Seconds this machine takes, now, for a fixed Decimal workload like scoring's (median of 5).
+
+    Shared 2-core VMs vary from day to day by a factor of two or more; dividing a
+    timing by this figure compares runs made on different days.
+    """
+    rng = random.Random(SEED)
+    # Distinct objects, as many as 4.000 units' actuals: memory counts, not just the CPU.
+    actuals = [Decimal(rng.randint(7_500, 12_500)).scaleb(-1) for _ in range(200_000)]
+    divisors = [Decimal(rng.randint(1, 50_000)).scaleb(-2) for _ in range(200_000)]
+    factor, cent = Decimal("0.01"), Decimal("0.01")
+    runs = []
+    for _ in range(5):
+        started = time.perf_counter()
+        for actual, divisor in zip(actuals, divisors, strict=True):
+            (actual / divisor * factor).quantize(cent)
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+
 def main() -> None:
     """Run both sizes and print the medians; the last line is JSON."""
     print(f"python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f} "
           f"on {os.cpu_count()} CPUs (other work on the machine slows the wall clock)")
+    reference = calibration()
+    print(f"calibration: 200,000 Decimal divide-multiply-quantize in {reference:.3f} s "
+          "(the machine's speed now; divide timings by it to compare days)")
     pact = build_pact(random.Random(SEED))
     small = measure(10_000, 5, pact)
     large = measure(100_000, 3, pact)
@@ -261,6 +284,8 @@ def main() -> None:
                 "units_100k_cpu_s": round(large.cpu, 4),
                 "build_10k_s": round(small.build, 4),
                 "build_100k_s": round(large.build, 4),
+                "calibration_s": round(reference, 4),
+                "units_10k_in_calibrations": round(small.wall / reference, 2),
             }
         )
     )
