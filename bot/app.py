@@ -72,6 +72,8 @@ def build_application(
     `reminders=True` starts the reminder scheduler with the application (`run`).
     `http_client` is "aiohttp" (bot/transport.py) or "httpx" (python-telegram-bot's own).
     """
+    if http_client not in ("aiohttp", "httpx"):
+        raise ValueError(f"unknown HTTP client {http_client!r}: aiohttp or httpx")
     warm_up()
     async_engine = None
     if engine.dialect.name == "postgresql":
@@ -97,10 +99,8 @@ def build_application(
     if http_client == "aiohttp":
         builder = builder.request(AiohttpRequest(connection_pool_size=DEFAULT_POOL_SIZE)) \
             .get_updates_request(AiohttpRequest(connection_pool_size=1))
-    elif http_client == "httpx":
-        builder = builder.connection_pool_size(DEFAULT_POOL_SIZE)
     else:
-        raise ValueError(f"unknown HTTP client {http_client!r}: aiohttp or httpx")
+        builder = builder.connection_pool_size(DEFAULT_POOL_SIZE)
     application: TelegramApp = (
         builder
         .token(token)
