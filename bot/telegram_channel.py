@@ -44,7 +44,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int = 256) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
+        # Per chat: its lock and how many of its updates hold or wait for it.
+        self._chats: dict[int, tuple[asyncio.Lock, list[int]]] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Wait for the chat's earlier updates, then process this one."""
@@ -52,13 +53,18 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if key is None:
             await coroutine
             return
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        lock, users = self._chats.setdefault(key, (asyncio.Lock(), [0]))
+        users[0] += 1
         try:
             async with lock:
                 await coroutine
         finally:
-            if not lock.locked() and self._locks.get(key) is lock:
-                del self._locks[key]
+            # Forget the chat only when no update of it waits: a released lock reads as
+            # unlocked until its next waiter runs, and a new lock meanwhile would let
+            # a later update overtake that waiter.
+            users[0] -= 1
+            if not users[0]:
+                del self._chats[key]
 
     async def initialize(self) -> None:
         """Nothing to allocate."""
