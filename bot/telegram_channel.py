@@ -327,9 +327,10 @@ class TelegramChannel:
         log.error("error while handling %s", where or update, exc_info=context.error)
         if isinstance(update, Update) and update.effective_chat is not None:
             language = language_of(update.effective_user.language_code if update.effective_user else None)
+            if update.callback_query is not None:
+                # Most often answered already (the answer goes out with the replies).
+                await self._answer(update.callback_query, None)
             try:
-                if update.callback_query is not None:
-                    await update.callback_query.answer()
                 await context.bot.send_message(update.effective_chat.id, t(language, "error_generic"),
                                                parse_mode=ParseMode.HTML)
             except Exception:  # noqa: BLE001 (the error handler must not raise)

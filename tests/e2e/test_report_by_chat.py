@@ -193,6 +193,26 @@ async def test_a_failed_send_is_reported_and_the_place_kept(world: BotWorld) -> 
     await mai.press("Đúng, lưu", "Mục 2/")
 
 
+async def test_a_failed_send_after_a_pressed_button_is_reported_and_the_value_kept(
+    world: BotWorld,
+) -> None:
+    mai = world.officer(513, "Mai")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    await mai.say("/report", "Mục 1/")
+    await mai.say("30.544", "Đúng chưa?")
+    assert mai.last is not None
+    message = world.fake.message(513, mai.last.message_id)
+    button = next(text for text, _ in message.buttons if "Đúng, lưu" in text)
+    world.fake.fail_next("sendMessage", status=500)
+    mark = world.fake.mark()
+    await mai.user.press(message, text=button)
+    # The button is answered once, and the person is told something went wrong.
+    await world.fake.wait_for(lambda m: m.chat_id == 513 and "gặp lỗi" in plain(m.text), after=mark)
+    assert [a for a in world.fake.callback_answers if a.user_id == 513]
+    assert _count(world.engine, Entry) == 1, "the confirmed value was committed before the send"
+    await mai.say("/report", "Mục 2/")
+
+
 async def test_chats_run_concurrently(world: BotWorld) -> None:
     people = [world.officer(600 + n, f"P{n}") for n in range(5)]
     codes = ["tttt-head", "xd-tdkt", "ct-tdkt", "gtvt-tdkt", "tnmt-tdkt"]
