@@ -11,12 +11,12 @@ from sqlalchemy.exc import OperationalError
 
 from storage.chat import claim_update
 from storage.db import (
-    _SQLITE_WRITERS,
     async_session_scope,
     make_async_engine,
     make_engine,
     migrate,
     session_scope,
+    sqlite_writer_free,
 )
 
 
@@ -49,14 +49,14 @@ def test_sqlite_units_of_work_in_one_process_run_one_after_the_other(tmp_path: P
     for thread in threads:
         thread.start()
     assert inside_first.wait(10)
-    assert _SQLITE_WRITERS[url].locked(), "the first transaction holds this process's writer lock"
+    assert not sqlite_writer_free(second_engine), "the first transaction holds this process's writer lock"
     # The second transaction waits for the first to end.
     assert not second_entered.wait(0.3)
     release_first.set()
     for thread in threads:
         thread.join(10)
     assert order == ["first in", "first out", "second in"]
-    assert not _SQLITE_WRITERS[url].locked(), "given back when the connections returned to the pool"
+    assert sqlite_writer_free(first_engine), "given back when the connections returned to the pool"
     first_engine.dispose()
     second_engine.dispose()
 
