@@ -29,11 +29,13 @@ from storage.models import (
 
 def _claim_statement(dialect: str) -> Any:
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    # On the table, not the ORM class: a Core statement skips the ORM's bulk-insert path.
+    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
     return (
-        insert(ProcessedUpdate)
+        insert(table)
         .values(update_key=bindparam("update_key"), processed_at=bindparam("processed_at"))
         .on_conflict_do_nothing(index_elements=["update_key"])
-        .returning(col(ProcessedUpdate.id))
+        .returning(table.c.id)
     )
 
 
@@ -63,8 +65,9 @@ def claim_update(*, session: Session, update_key: str) -> bool:
     One `INSERT … ON CONFLICT DO NOTHING` on both SQLite and PostgreSQL: of two
     workers handling the same delivery at once, the database lets exactly one in.
     """
-    statement = _CLAIM["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
-    found = session.execute(statement, {"update_key": update_key, "processed_at": utcnow()})
+    connection = session.connection()
+    statement = _CLAIM["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+    found = connection.execute(statement, {"update_key": update_key, "processed_at": utcnow()})
     return found.first() is not None
 
 
