@@ -8,9 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from storage.models import AuditLog, Bloc
+from storage.models import AuditLog, Bloc, utcnow
+
+# A Core insert on the table, run at once: no ORM object to track and flush for a
+# row nothing reads back in the same unit of work (one goes with every saved value).
+_INSERT = insert(AuditLog.__table__)  # type: ignore[attr-defined]
 
 
 def _default(value: Any) -> str:
@@ -39,11 +44,10 @@ def record(
     unit_code: str | None = None,
 ) -> None:
     """Add one audit row in the caller's transaction."""
-    session.add(
-        AuditLog(
-            actor=actor[:64], bloc_id=bloc_id, unit_code=unit_code, action=action,
-            target=target[:128], before=_text(before), after=_text(after),
-        )
+    session.execute(
+        _INSERT,
+        {"at": utcnow(), "actor": actor[:64], "bloc_id": bloc_id, "unit_code": unit_code,
+         "action": action, "target": target[:128], "before": _text(before), "after": _text(after)},
     )
 
 
