@@ -48,6 +48,34 @@ def _column(scores: Sequence[UnitScore], key: str) -> list[Any]:
     raise ValueError(f"unknown tie-break {key!r}")
 
 
+def _check_tie_break(scores: Sequence[UnitScore], key: str) -> None:
+    """Refuse a tie-break that is unknown or names a section some unit lacks, tie or no tie."""
+    if key.startswith(_SECTION_PREFIX):
+        section = key.removeprefix(_SECTION_PREFIX)
+        if any(section not in score.sections for score in scores):
+            raise ValueError(f"tie-break {key!r}: no such section in the scores")
+    elif key not in (TieBreak.indicators_met, TieBreak.bonus, TieBreak.fewer_deductions):
+        raise ValueError(f"unknown tie-break {key!r}")
+
+
+def _place_tied(
+    ranked: list[RankedUnit], tied: list[UnitScore], tie_breaks: Sequence[str]
+) -> None:
+    """Units of equal total, ordered by the tie-breaks; those still equal share a rank."""
+    columns = [_column(tied, key) for key in tie_breaks]
+    keys: list[tuple[Any, ...]] = list(zip(*columns, strict=True)) if columns else [()] * len(tied)
+    # Codes are distinct, so the index after them is never compared.
+    order = sorted(zip(keys, [score.unit_code for score in tied], range(len(tied)), strict=True))
+    # A run of equal keys shares the rank of its first place.
+    for _, run in groupby(order, key=itemgetter(0)):
+        members = list(run)
+        place = len(ranked) + 1
+        shared = len(members) > 1
+        ranked.extend(
+            [RankedUnit(rank=place, score=tied[index], shared=shared) for _, _, index in members]
+        )
+
+
 def rank(scores: Sequence[UnitScore], tie_breaks: Sequence[str]) -> list[RankedUnit]:
     """Order units best first and number them by competition ranking (1, 1, 3).
 
@@ -59,22 +87,20 @@ def rank(scores: Sequence[UnitScore], tie_breaks: Sequence[str]) -> list[RankedU
     codes = [score.unit_code for score in scores]
     if len(set(codes)) != len(codes):
         raise ValueError("a unit appears twice in the scores")
-    # One key per unit, built column by column (cheaper than a key function per
-    # unit), negated where higher is better so that one ascending sort does it.
-    columns = [[-score.total for score in scores]]
-    columns.extend(_column(scores, key) for key in tie_breaks)
-    keys = list(zip(*columns, strict=True))
-    # Codes are distinct, so the index after them is never compared.
-    order = sorted(zip(keys, codes, range(len(keys)), strict=True))
+    for key in tie_breaks:
+        _check_tie_break(scores, key)
+    # Most totals differ: sort by the total alone (one comparison of two numbers
+    # instead of two tuples of keys), then order each run of equal totals by the
+    # tie-breaks. A stable sort in reverse keeps equal totals in their given order.
+    totals = [score.total for score in scores]
+    total_of = totals.__getitem__
     ranked: list[RankedUnit] = []
-    # A run of equal keys shares the rank of its first place.
-    for _, run in groupby(order, key=itemgetter(0)):
+    for _, run in groupby(sorted(range(len(scores)), key=total_of, reverse=True), key=total_of):
         members = list(run)
-        place = len(ranked) + 1
-        shared = len(members) > 1
-        ranked.extend(
-            [RankedUnit(rank=place, score=scores[index], shared=shared) for _, _, index in members]
-        )
+        if len(members) == 1:
+            ranked.append(RankedUnit(rank=len(ranked) + 1, score=scores[members[0]], shared=False))
+        else:
+            _place_tied(ranked, [scores[index] for index in members], tie_breaks)
     return ranked
 
 
