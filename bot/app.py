@@ -54,10 +54,10 @@ class BotParts:
 def settle_heap() -> None:
     """Take what start-up made (modules, catalogs, locale data, mappers) out of the cycle collector's way.
 
-    A full collection walks every tracked object: in the running bot that is about
-    a quarter of a million objects made at start-up and never freed, and each full
-    pass stopped every chat for a tenth of a second or more (measured in
-    docs/performance.md). `gc.freeze()` moves them to a generation that is never
+    A full collection walks every tracked object, nearly all of them made at
+    start-up and kept for good (about a quarter of a million in the chat
+    benchmark's process, where each full pass stopped every chat for a tenth of a
+    second or more; docs/performance.md). `gc.freeze()` moves them to a generation that is never
     walked; what the bot makes later is collected as before. Called once the bot
     has started (`post_init`), and by whoever drives the application by hand.
     """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
@@ -31,21 +31,12 @@ class RankedUnit:
         return self.score.unit_code
 
 
-def _column(scores: Sequence[UnitScore], key: str) -> list[Any]:
-    """One tie-break for every unit, as a value where lower sorts first (better)."""
-    if key.startswith(_SECTION_PREFIX):
-        section = key.removeprefix(_SECTION_PREFIX)
-        try:
-            return [-score.sections[section] for score in scores]
-        except KeyError:
-            raise ValueError(f"tie-break {key!r}: no such section in the scores") from None
-    if key == TieBreak.indicators_met:
-        return [-score.indicators_met for score in scores]
-    if key == TieBreak.bonus:
-        return [-score.bonus for score in scores]
-    if key == TieBreak.fewer_deductions:
-        return [score.deductions for score in scores]
-    raise ValueError(f"unknown tie-break {key!r}")
+# The tie-breaks other than sections: each unit's value, lower sorting first (better).
+_PLAIN_TIE_BREAKS: dict[str, Callable[[UnitScore], Any]] = {
+    TieBreak.indicators_met: lambda score: -score.indicators_met,
+    TieBreak.bonus: lambda score: -score.bonus,
+    TieBreak.fewer_deductions: lambda score: score.deductions,
+}
 
 
 def _check_tie_break(scores: Sequence[UnitScore], key: str) -> None:
@@ -54,8 +45,17 @@ def _check_tie_break(scores: Sequence[UnitScore], key: str) -> None:
         section = key.removeprefix(_SECTION_PREFIX)
         if any(section not in score.sections for score in scores):
             raise ValueError(f"tie-break {key!r}: no such section in the scores")
-    elif key not in (TieBreak.indicators_met, TieBreak.bonus, TieBreak.fewer_deductions):
+    elif key not in _PLAIN_TIE_BREAKS:
         raise ValueError(f"unknown tie-break {key!r}")
+
+
+def _column(scores: Sequence[UnitScore], key: str) -> list[Any]:
+    """One (checked) tie-break for every unit, as a value where lower sorts first (better)."""
+    if key.startswith(_SECTION_PREFIX):
+        section = key.removeprefix(_SECTION_PREFIX)
+        return [-score.sections[section] for score in scores]
+    value = _PLAIN_TIE_BREAKS[key]
+    return [value(score) for score in scores]
 
 
 def _place_tied(
