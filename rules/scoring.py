@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal
 from itertools import compress, count, repeat
 from operator import is_, sub, truediv
-from typing import Final, NoReturn, cast
+from typing import Final, NoReturn
 
 from rules.config import Criterion, CriterionKind, Direction, Indicator, Pact, RuleKind, ScoringRule
 
@@ -153,6 +153,49 @@ class _Row(Mapping[str, Decimal]):
         return repr(dict(self))
 
 
+class _Achievements(Mapping[str, Decimal]):
+    """A unit's achievements, worked out with :func:`achievement` when first read.
+
+    Ranking never reads them, and scoring needs most of them only to compare
+    with 100: keeping 50 new numbers per unit alive costs more than reckoning
+    them again for the few units whose achievements are shown.
+    """
+
+    __slots__ = ("_actuals", "_indicators", "_values")
+
+    def __init__(
+        self,
+        indicators: tuple[tuple[str, Decimal, Direction], ...],
+        actuals: Mapping[str, Decimal],
+    ) -> None:
+        self._indicators = indicators
+        self._actuals = actuals
+        self._values: dict[str, Decimal] | None = None
+
+    def _worked_out(self) -> dict[str, Decimal]:
+        values = self._values
+        if values is None:
+            actuals = self._actuals
+            values = self._values = {
+                code: achievement(actuals[code], target, direction)
+                for code, target, direction in self._indicators
+                if code in actuals
+            }
+        return values
+
+    def __getitem__(self, key: str) -> Decimal:
+        return self._worked_out()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._worked_out())
+
+    def __len__(self) -> int:
+        return len(self._worked_out())
+
+    def __repr__(self) -> str:
+        return repr(self._worked_out())
+
+
 @dataclass(frozen=True, slots=True)
 class UnitScore:
     """A unit's points, criterion by criterion, and its total.
@@ -247,8 +290,8 @@ def _rule_points(
 # (max, max/100, rule code, step_percent, step_points,
 #  over-plan points per percent or None, over-plan cap).
 _Rule = tuple[Decimal, Decimal, int, Decimal | None, Decimal | None, Decimal | None, Decimal]
-# One unit's indicator: (code, target/100, 2*target, lower is better, weight).
-_Part = tuple[str, Decimal, Decimal, bool, Decimal]
+# One unit's indicator: (code, target/100, 2*target, lower is better, weight, target).
+_Part = tuple[str, Decimal, Decimal, bool, Decimal, Decimal]
 # A criterion fed by several of a unit's indicators:
 # (code, rule, parts, total weight, index of its section).
 _Multi = tuple[str, _Rule, tuple[_Part, ...], Decimal, int]
@@ -314,8 +357,8 @@ class _UnitPlan:
     multi: tuple[_Multi, ...]
     multi_codes: tuple[str, ...]
     all_codes: frozenset[str]
-    achievement_keys: tuple[str, ...]
-    achievement_index: Mapping[str, int]
+    # (code, target, direction) of every indicator, single ones first, for achievements.
+    indicators: tuple[tuple[str, Decimal, Direction], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +416,7 @@ class ScoreSheet:
                 target + target,
                 indicator.direction is Direction.lower,
                 indicator.weight,
+                target,
             )
             by_criterion = grouped.get(indicator.unit)
             if by_criterion is None:
@@ -509,14 +553,11 @@ class ScoreSheet:
                 over_total = sum(over_plan.values(), zero)
                 if not all(over_plan.values()):  # a sliver that rounded to 0.00
                     over_plan = {code: extra for code, extra in over_plan.items() if extra}
-        # The achievements: undo the missing ones, add those of several-indicator criteria.
-        found_achievements = cast(list[Decimal | None], achieved)
-        for index in missing:
-            found_achievements[index] = None
+        # Criteria fed by several indicators.
         multi_points: list[Decimal] = []
         for code, rule, parts, total_weight, section in plan.multi:
             mean_points, extra, reached = _multi_points(
-                rule, parts, total_weight, actuals, found_achievements, unreported
+                rule, parts, total_weight, actuals, unreported
             )
             multi_points.append(mean_points)
             section_sums[section] += mean_points
@@ -524,8 +565,6 @@ class ScoreSheet:
             if extra:
                 over_plan[code] = extra
                 over_total += extra
-        # So far only indicators were listed as unreported: the rest were found.
-        achievements_found = len(plan.achievement_keys) - len(unreported)
 
         # Criteria scored by the unit (or its reviewers): self, then bonus, then deductions.
         scores = {**given, **reviewed} if reviewed else given
@@ -589,12 +628,7 @@ class ScoreSheet:
             total=total,
             percent_of_standard=total / self.standard_percent,
             indicators_met=met,
-            achievements=_Row(
-                plan.achievement_keys,
-                plan.achievement_index,
-                tuple(found_achievements),
-                achievements_found,
-            ),
+            achievements=_Achievements(plan.indicators, actuals),
             unreported=tuple(unreported),
         )
 
@@ -701,8 +735,11 @@ def _unit_plan(
         multi=tuple(multi),
         multi_codes=multi_codes,
         all_codes=frozenset(codes),
-        achievement_keys=single_codes + multi_codes,
-        achievement_index=layouts.index(single_codes + multi_codes),
+        indicators=tuple(
+            (part[0], part[5], Direction.lower if part[3] else Direction.higher)
+            for part in [part for _, part in items]
+            + [part for _, _, parts, _, _ in multi for part in parts]
+        ),
     )
 
 
@@ -754,21 +791,16 @@ def _multi_points(
     parts: tuple[_Part, ...],
     total_weight: Decimal,
     actuals: Mapping[str, Decimal],
-    achievements: list[Decimal | None],
     unreported: list[str],
 ) -> tuple[Decimal, Decimal, int]:
-    """A criterion fed by several indicators: weighted means of points and over-plan bonus.
-
-    Appends each indicator's achievement (None when not reported) to ``achievements``.
-    """
+    """A criterion fed by several indicators: weighted means of points and over-plan bonus."""
     maximum, per_percent, kind, step_percent, step_points, per_over, cap = rule
     points = ZERO
     bonus = ZERO
     met = 0
-    for code, target_percent, double_target, lower, weight in parts:
+    for code, target_percent, double_target, lower, weight, _ in parts:
         actual = actuals.get(code)
         if actual is None:
-            achievements.append(None)
             unreported.append(code)
             continue
         if lower:
@@ -778,7 +810,6 @@ def _multi_points(
                 achieved = ZERO if actual else HUNDRED
         else:
             achieved = actual / target_percent if target_percent else HUNDRED
-        achievements.append(achieved)
         if achieved >= HUNDRED:
             met += 1
         points += weight * _rule_points(
