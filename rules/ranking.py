@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from rules.config import Band, TieBreak
 from rules.scoring import UnitScore
@@ -17,9 +16,11 @@ __all__ = ["RankedUnit", "band", "rank"]
 _SECTION_PREFIX = "section:"
 
 
-@dataclass(frozen=True, slots=True)
-class RankedUnit:
-    """A unit's place: ``rank`` is shared by units still equal after every tie-break."""
+class RankedUnit(NamedTuple):
+    """A unit's place: ``rank`` is shared by units still equal after every tie-break.
+
+    A named tuple, like :class:`UnitScore`: immutable and quick to make.
+    """
 
     rank: int
     score: UnitScore

@@ -33,12 +33,13 @@ single-value functions above are the reference the tests hold the sheet to.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, Inexact
 from itertools import compress, count, repeat
 from operator import is_, sub, truediv
-from typing import Final, NoReturn
+from typing import Final, NamedTuple, NoReturn
 
 from rules.config import Criterion, CriterionKind, Direction, Indicator, Pact, RuleKind, ScoringRule
 
@@ -196,9 +197,12 @@ class _Achievements(Mapping[str, Decimal]):
         return repr(self._worked_out())
 
 
-@dataclass(frozen=True, slots=True)
-class UnitScore:
+class UnitScore(NamedTuple):
     """A unit's points, criterion by criterion, and its total.
+
+    A named tuple rather than a frozen dataclass: as immutable, and made in a
+    third of the time (a frozen dataclass sets each field through
+    ``object.__setattr__``), which counts when a bloc of 10.000 units is scored.
 
     The mappings are read-only. ``criteria`` holds every criterion of the pact
     in pact order (sections, bonus, deductions), clamped and rounded. ``over_plan`` holds the over-plan
@@ -299,8 +303,13 @@ _Multi = tuple[str, _Rule, tuple[_Part, ...], Decimal, int]
 _Runs = tuple[tuple[int, int, int], ...]
 
 
-# The rule of an item: (rule code, max/100, max rounded to 0.01, the rule).
-_ItemRule = tuple[int, Decimal, Decimal, _Rule]
+# The rule of an item: (rule code, max/100, max rounded to 0.01, the rule,
+# and for a stepped rule its steps as thresholds and points: see _steps).
+_ItemRule = tuple[int, Decimal, Decimal, _Rule, list[Decimal], tuple[Decimal, ...]]
+# A stepped rule looked up in its table of steps rather than reckoned.
+_STEPPED_TABLE: Final = 3
+# Larger tables of steps (a tiny step) are reckoned instead.
+_MOST_STEPS: Final = 2_000
 
 
 def _stepped_points(achieved: Decimal, rule: _Rule) -> Decimal:
@@ -311,6 +320,40 @@ def _stepped_points(achieved: Decimal, rule: _Rule) -> Decimal:
     steps = ((HUNDRED - achieved) / step_percent).to_integral_value(ROUND_CEILING)
     points = maximum - step_points * steps
     return points.quantize(CENT, ROUND_HALF_UP) if points > ZERO else POINTS_ZERO
+
+
+def _steps(rule: _Rule) -> tuple[list[Decimal], tuple[Decimal, ...]] | None:
+    """A stepped rule below plan as a table: thresholds of achievement, and the points from each.
+
+    Below plan the points only change where the achievement crosses
+    ``100 - k * step_percent``: with ``thresholds`` in ascending order,
+    ``points[bisect_right(thresholds, achieved)]`` equals :func:`_stepped_points`
+    (the points themselves are reckoned by it, once per step). None when the
+    thresholds are not exact Decimals or there are too many of them.
+    """
+    maximum, _, _, step_percent, step_points, _, _ = rule
+    if step_percent is None or step_points is None:  # ScoringRule's validator prevents it
+        raise ValueError("a stepped rule needs step_percent and step_points")
+    # Below plan the steps run from 1 to ceil(100 / step) at most (an achievement
+    # of 0); past the step whose points fall to 0 every achievement scores 0.
+    exact = Context(prec=60, traps=[Inexact])
+    try:
+        most = int(exact.divide(HUNDRED, step_percent).to_integral_value(ROUND_CEILING))
+        thresholds: list[Decimal] = []
+        for step in range(1, min(most, _MOST_STEPS + 1) + 1):
+            if maximum - step_points * step <= ZERO:
+                break
+            thresholds.append(exact.subtract(HUNDRED, exact.multiply(step_percent, step)))
+        else:
+            if most > _MOST_STEPS:
+                return None
+    except Inexact:
+        return None
+    # Ascending, the j-th threshold starts a step: from it up to the next one an
+    # achievement scores what the threshold itself scores. Below the lowest
+    # threshold the points have fallen to 0 (or no achievement is that low).
+    thresholds.reverse()
+    return thresholds, (POINTS_ZERO, *(_stepped_points(t, rule) for t in thresholds))
 
 
 def _full_points(maximum: Decimal) -> Decimal:
@@ -520,8 +563,12 @@ class ScoreSheet:
             if kind == _PROPORTIONAL
             else POINTS_ZERO
             if kind == _THRESHOLD
+            else table[bisect_right(thresholds, value)]
+            if kind == _STEPPED_TABLE
             else _stepped_points(value, rule)
-            for value, (kind, factor, full, rule) in zip(achieved, shape.item_rules, strict=True)
+            for value, (kind, factor, full, rule, thresholds, table) in zip(
+                achieved, shape.item_rules, strict=True
+            )
         ]
         for index in missing:
             points[index] = POINTS_ZERO
@@ -743,6 +790,15 @@ def _unit_plan(
     )
 
 
+def _item_rule(rule: _Rule) -> _ItemRule:
+    """How the points of one item are made by its criterion's rule (see _ItemRule)."""
+    kind = rule[2]
+    steps = _steps(rule) if kind == _STEPPED else None
+    if steps is None:
+        return kind, rule[1], _full_points(rule[0]), rule, [], ()
+    return _STEPPED_TABLE, rule[1], _full_points(rule[0]), rule, *steps
+
+
 def _make_shape(
     layouts: _Layouts,
     higher: list[_Item],
@@ -757,7 +813,7 @@ def _make_shape(
     # A unit's criteria values are laid out as: items, several-indicator
     # criteria, criteria given by the unit, then those it has no indicator for.
     criteria_layout = item_criteria + tuple(multi_criteria) + layouts.given_order + absent
-    item_rules = tuple((rule[2], rule[1], _full_points(rule[0]), rule) for _, rule, _ in items)
+    item_rules = tuple(_item_rule(rule) for _, rule, _ in items)
     over: tuple[list[int], list[str], list[Decimal], list[Decimal]] = ([], [], [], [])
     for position, (code, rule, _) in enumerate(items):
         per_over, cap = rule[5], rule[6]
@@ -772,7 +828,7 @@ def _make_shape(
         zero_lower=tuple(part[3] for _, part in zero),
         item_criteria=item_criteria,
         item_rules=item_rules,
-        item_fulls=tuple(full for _, _, full, _ in item_rules),
+        item_fulls=tuple(item_rule[2] for item_rule in item_rules),
         item_runs=_runs([section for _, _, section in items]),
         criteria_index=layouts.index(criteria_layout),
         absent_points=(POINTS_ZERO,) * len(absent),

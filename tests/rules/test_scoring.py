@@ -184,6 +184,39 @@ def test_threshold_and_stepped_criteria_in_a_unit() -> None:
     assert score.indicators_met == 2
 
 
+@pytest.mark.parametrize(
+    ("maximum", "step_percent", "step_points"),
+    [
+        ("10", "5", "2"),  # 0 points from the fifth step
+        ("10", "5", "2.5"),  # ...from the fourth, exactly
+        ("7", "3", "0.333"),  # thresholds 97, 94, ... below 0 before the points run out
+        ("10", "5", "0"),  # a step costs nothing
+        ("1", "5", "1"),  # 0 points from the first step
+        ("3", "150", "1"),  # one step covers every achievement below plan
+        ("50", "0.013", "0.001"),  # thousands of steps: reckoned, not looked up
+    ],
+)
+def test_stepped_points_of_the_sheet_match_the_rule_at_every_achievement(
+    maximum: str, step_percent: str, step_points: str
+) -> None:
+    stepped = rule(RuleKind.stepped, step_percent=step_percent, step_points=step_points)
+    sheet = ScoreSheet.build(
+        one_section_pact(indicator_criterion("S", maximum, stepped), maximum="1000"),
+        [indicator("X", "U", "S", "100")],
+    )
+    # Every achievement from 0 to 100 in steps of 0.001, thresholds and their neighbours.
+    sweep = [D(n).scaleb(-3) for n in range(0, 100_001, 7)]
+    sweep += [D(100) - D(step_percent) * k + delta for k in range(1, 40)
+              for delta in (D("-0.001"), D(0), D("0.001"))]
+    for achieved in sweep:
+        if achieved < 0:
+            continue
+        score = sheet.score(UnitResults("U", {"X": achieved}))
+        expected = indicator_points(stepped, D(maximum), achieved).quantize(CENT, ROUND_HALF_UP)
+        assert score.criteria["S"] == expected, achieved
+        assert score.criteria["S"].as_tuple().exponent == -2
+
+
 def test_lower_is_better_indicator_in_a_unit() -> None:
     sheet_pact = one_section_pact(indicator_criterion("C", "10"))
     inds = [indicator("ACC", "U", "C", "20", Direction.lower)]
