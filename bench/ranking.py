@@ -33,7 +33,8 @@ from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rules.config import (  # noqa: E402 (the project root is put on the path above)
+import rules  # noqa: E402 (the project root is put on the path above)
+from rules.config import (  # noqa: E402
     Band,
     Criterion,
     CriterionKind,
@@ -268,6 +269,8 @@ def main() -> None:
     """Run both sizes and print the medians; the last line is JSON."""
     print(f"python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f} "
           f"on {os.cpu_count()} CPUs (other work on the machine slows the wall clock)")
+    print("rules: " + ("scoring and ranking compiled (mypyc)" if rules.COMPILED
+                       else "scoring and ranking as Python (not compiled, or older than the source)"))
     reference = calibration()
     print(f"calibration: 200,000 Decimal divide-multiply-quantize in {reference:.3f} s "
           "(the machine's speed now; divide timings by it to compare days)")
@@ -286,6 +289,7 @@ def main() -> None:
                 "build_100k_s": round(large.build, 4),
                 "calibration_s": round(reference, 4),
                 "units_10k_in_calibrations": round(small.wall / reference, 2),
+                "compiled": rules.COMPILED,
             }
         )
     )
