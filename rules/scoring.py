@@ -556,20 +556,21 @@ class ScoreSheet:
 
         # Points, in one pass: at or above plan an item takes its full points
         # without arithmetic; below plan, by its rule.
-        points = [
-            full
-            if value >= hundred
-            else quantize(value * factor, cent)
-            if kind == _PROPORTIONAL
-            else POINTS_ZERO
-            if kind == _THRESHOLD
-            else table[bisect_right(thresholds, value)]
-            if kind == _STEPPED_TABLE
-            else _stepped_points(value, rule)
-            for value, (kind, factor, full, rule, thresholds, table) in zip(
-                achieved, shape.item_rules, strict=True
-            )
-        ]
+        item_rules = shape.item_rules
+        points: list[Decimal] = []
+        for position in range(len(item_rules)):
+            kind, factor, full, rule, thresholds, table = item_rules[position]
+            value = achieved[position]
+            if value >= hundred:
+                points.append(full)
+            elif kind == _PROPORTIONAL:
+                points.append(quantize(value * factor, cent))
+            elif kind == _THRESHOLD:
+                points.append(POINTS_ZERO)
+            elif kind == _STEPPED_TABLE:
+                points.append(table[bisect_right(thresholds, value)])
+            else:
+                points.append(_stepped_points(value, rule))
         for index in missing:
             points[index] = POINTS_ZERO
         # At or above plan an item got its criterion's full-points object, and
