@@ -584,23 +584,16 @@ class ScoreSheet:
         # Over-plan bonus; a missing actual was undone to achievement 0 above.
         over_plan: dict[str, Decimal] = {}
         over_total = zero
-        point = achieved.__getitem__
         positions, over_codes, per_percent, caps, capped_points = shape.over_plan
-        if positions:
-            # min(extra, cap) rounded; the cap comes rounded already.
-            over_plan = {
-                code: capped if (extra := (value - hundred) * per) >= cap
-                else quantize(extra, cent)
-                for code, value, per, cap, capped in zip(
-                    over_codes, map(point, positions), per_percent, caps, capped_points,
-                    strict=True,
-                )
-                if value > hundred
-            }
-            if over_plan:
-                over_total = sum(over_plan.values(), zero)
-                if not all(over_plan.values()):  # a sliver that rounded to 0.00
-                    over_plan = {code: extra for code, extra in over_plan.items() if extra}
+        for index in range(len(positions)):
+            value = achieved[positions[index]]
+            if value > hundred:
+                # min(extra, cap) rounded; the cap comes rounded already.
+                extra = (value - hundred) * per_percent[index]
+                earned = capped_points[index] if extra >= caps[index] else quantize(extra, cent)
+                if earned:  # not a sliver that rounded to 0.00
+                    over_plan[over_codes[index]] = earned
+                    over_total += earned
         # Criteria fed by several indicators.
         multi_points: list[Decimal] = []
         for code, rule, parts, total_weight, section in plan.multi:
@@ -628,16 +621,16 @@ class ScoreSheet:
                 for code, value in zip(self.given_order, given_values[:self_count], strict=False)
                 if value is None
             )
-        given_points = [
-            POINTS_ZERO
-            if value is None or value <= zero
-            else full
-            if value >= maximum
-            else quantize(value, cent)
-            for value, maximum, full in zip(
-                given_values, self.given_maxima, self.given_full_points, strict=True
-            )
-        ]
+        given_maxima, given_full_points = self.given_maxima, self.given_full_points
+        given_points: list[Decimal] = []
+        for index in range(len(given_values)):
+            given_value = given_values[index]
+            if given_value is None or given_value <= zero:
+                given_points.append(POINTS_ZERO)
+            elif given_value >= given_maxima[index]:
+                given_points.append(given_full_points[index])
+            else:
+                given_points.append(quantize(given_value, cent))
         for section, start, end in self.self_runs:
             section_sums[section] += sum(given_points[start:end], zero)
 
