@@ -37,8 +37,8 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, Inexact
-from itertools import compress, count, repeat
-from operator import is_, sub, truediv
+from itertools import repeat
+from operator import is_
 from typing import Final, NamedTuple, NoReturn
 
 from rules.config import Criterion, CriterionKind, Direction, Indicator, Pact, RuleKind, ScoringRule
@@ -69,11 +69,8 @@ _RULE_CODES: Final = {
     RuleKind.stepped: _STEPPED,
 }
 
-# Endless constant streams for map(); map stops at its shortest input, and an
-# endless repeat() hands out the same object forever, so sharing them is safe.
-# A missing actual reads as a zero of its own, told apart by identity.
-_MISSING_ZERO: Final = Decimal(0)
-_MISSING: Final = repeat(_MISSING_ZERO)
+# An endless stream of None for map(); map stops at its shortest input, and an
+# endless repeat() hands out the same object forever, so sharing it is safe.
 _NONES: Final = repeat(None)
 # Quantizing through a context takes positional arguments only (cheaper to call).
 _HALF_UP: Final = Context(prec=28, rounding=ROUND_HALF_UP)
@@ -517,52 +514,37 @@ class ScoreSheet:
         quantize = _HALF_UP.quantize  # positional arguments: cheaper than Decimal.quantize
         unreported: list[str] = []
 
-        # Achievements of the single-indicator criteria, all at once; a missing
-        # actual is read as 0 here and its achievement and points undone below.
-        values: list[Decimal] = list(map(actuals.get, codes, _MISSING))
-        missing: list[int] = []
-        if any(map(is_, values, _MISSING)):
-            missing = list(compress(count(), map(is_, values, _MISSING)))
-        # Every actual must be one of the unit's indicators: counting what the
-        # lookups found is cheaper than a subset test of the keys.
-        found = len(codes) - len(missing)
-        if plan.multi_codes:
-            found += sum(map(actuals.__contains__, plan.multi_codes))
-        if found != len(actuals):
-            _refuse_codes(results, plan.all_codes, self.given_codes)
+        # Each single-indicator criterion in one pass: its achievement (kept for
+        # the over-plan bonus below), then its points: at or above plan its full
+        # points without arithmetic, below plan by its rule. Not reported: 0.
         higher, lower_end = shape.higher, shape.lower_end
-        achieved: list[Decimal] = list(map(truediv, values, plan.higher_divisors))
-        if lower_end > higher:
-            achieved.extend(
-                [
-                    value if value > zero else zero
-                    for value in map(
-                        truediv,
-                        map(sub, plan.double_targets, values[higher:lower_end]),
-                        plan.lower_divisors,
-                    )
-                ]
-            )
-        if shape.zero_lower:
-            achieved.extend(
-                [
-                    zero if lower and value else hundred
-                    for lower, value in zip(shape.zero_lower, values[lower_end:], strict=True)
-                ]
-            )
-        for index in missing:
-            achieved[index] = zero
-            unreported.append(codes[index])
-
-        # Points, in one pass: at or above plan an item takes its full points
-        # without arithmetic; below plan, by its rule.
+        higher_divisors, lower_divisors = plan.higher_divisors, plan.lower_divisors
+        double_targets, zero_lower = plan.double_targets, shape.zero_lower
         item_rules = shape.item_rules
+        achieved: list[Decimal] = []
         points: list[Decimal] = []
-        for position in range(len(item_rules)):
+        met = 0
+        for position in range(len(codes)):
+            actual = actuals.get(codes[position])
+            if actual is None:
+                unreported.append(codes[position])
+                achieved.append(zero)
+                points.append(POINTS_ZERO)
+                continue
+            if position < higher:
+                value = actual / higher_divisors[position]
+            elif position < lower_end:
+                lower = position - higher
+                value = (double_targets[lower] - actual) / lower_divisors[lower]
+                if value <= zero:
+                    value = zero
+            else:
+                value = zero if zero_lower[position - lower_end] and actual else hundred
+            achieved.append(value)
             kind, factor, full, rule, thresholds, table = item_rules[position]
-            value = achieved[position]
             if value >= hundred:
                 points.append(full)
+                met += 1
             elif kind == _PROPORTIONAL:
                 points.append(quantize(value * factor, cent))
             elif kind == _THRESHOLD:
@@ -571,12 +553,13 @@ class ScoreSheet:
                 points.append(table[bisect_right(thresholds, value)])
             else:
                 points.append(_stepped_points(value, rule))
-        for index in missing:
-            points[index] = POINTS_ZERO
-        # At or above plan an item got its criterion's full-points object, and
-        # only then (every other value is a new object or POINTS_ZERO): count by
-        # identity, cheaper than comparing Decimals again.
-        met: int = sum(map(is_, points, shape.item_fulls))
+        # Every actual must be one of the unit's indicators: counting what the
+        # lookups found is cheaper than a subset test of the keys.
+        found = len(codes) - len(unreported)
+        if plan.multi_codes:
+            found += sum(map(actuals.__contains__, plan.multi_codes))
+        if found != len(actuals):
+            _refuse_codes(results, plan.all_codes, self.given_codes)
         section_sums = [zero] * len(self.section_codes)
         for section, start, end in shape.item_runs:
             section_sums[section] += sum(points[start:end], zero)
