@@ -37,8 +37,6 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, Inexact
-from itertools import repeat
-from operator import is_
 from typing import Final, NamedTuple, NoReturn
 
 from rules.config import Criterion, CriterionKind, Direction, Indicator, Pact, RuleKind, ScoringRule
@@ -69,9 +67,6 @@ _RULE_CODES: Final = {
     RuleKind.stepped: _STEPPED,
 }
 
-# An endless stream of None for map(); map stops at its shortest input, and an
-# endless repeat() hands out the same object forever, so sharing it is safe.
-_NONES: Final = repeat(None)
 # Quantizing through a context takes positional arguments only (cheaper to call).
 _HALF_UP: Final = Context(prec=28, rounding=ROUND_HALF_UP)
 
@@ -590,41 +585,43 @@ class ScoreSheet:
                 over_plan[code] = extra
                 over_total += extra
 
-        # Criteria scored by the unit (or its reviewers): self, then bonus, then deductions.
-        scores = {**given, **reviewed} if reviewed else given
-        given_values = list(map(scores.get, self.given_order))
-        self_count = self.self_count
-        missing_given = sum(map(is_, given_values, _NONES))
-        if len(scores) != len(given_values) - missing_given:
-            _refuse_codes(results, plan.all_codes, self.given_codes)
-        # By identity: `None in` would compare every Decimal with None.
-        if missing_given and any(map(is_, given_values[:self_count], _NONES)):
-            unreported.extend(
-                code
-                for code, value in zip(self.given_order, given_values[:self_count], strict=False)
-                if value is None
-            )
-        given_maxima, given_full_points = self.given_maxima, self.given_full_points
+        # Criteria scored by the unit (or its reviewers): self, then bonus, then
+        # deductions; a reviewed score wins. Each is clamped and rounded.
+        given_order, given_maxima = self.given_order, self.given_maxima
+        given_full_points, self_count = self.given_full_points, self.self_count
         given_points: list[Decimal] = []
-        for index in range(len(given_values)):
-            given_value = given_values[index]
-            if given_value is None or given_value <= zero:
+        found = 0
+        for index in range(len(given_order)):
+            code = given_order[index]
+            given_value = reviewed.get(code) if reviewed else None
+            if given_value is None:
+                given_value = given.get(code)
+            if given_value is None:
+                if index < self_count:
+                    unreported.append(code)
+                given_points.append(POINTS_ZERO)
+                continue
+            found += 1
+            if given_value <= zero:
                 given_points.append(POINTS_ZERO)
             elif given_value >= given_maxima[index]:
                 given_points.append(given_full_points[index])
             else:
                 given_points.append(quantize(given_value, cent))
+        # Every score given must be for one of these criteria (a typo, a wrong unit).
+        if found != (len(given.keys() | reviewed.keys()) if reviewed else len(given)):
+            _refuse_codes(results, plan.all_codes, self.given_codes)
         for section, start, end in self.self_runs:
             section_sums[section] += sum(given_points[start:end], zero)
 
         sections: dict[str, Decimal] = {}
         sections_total = zero
-        for section_code, section_max, section_total in zip(
-            self.section_codes, self.section_maxima, section_sums, strict=True
-        ):
-            if section_total > section_max:
-                section_total = section_max
-            sections[section_code] = section_total
+        section_codes, section_maxima = self.section_codes, self.section_maxima
+        for index in range(len(section_codes)):
+            section_total = section_sums[index]
+            if section_total > section_maxima[index]:
+                section_total = section_maxima[index]
+            sections[section_codes[index]] = section_total
             sections_total += section_total
         bonus_end = self_count + self.bonus_count
         bonus = sum(given_points[self_count:bonus_end], over_total)
