@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
-from itertools import groupby
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from rules.config import Band, TieBreak
@@ -32,49 +30,73 @@ class RankedUnit(NamedTuple):
         return self.score.unit_code
 
 
-# The tie-breaks other than sections: each unit's value, lower sorting first (better).
-_PLAIN_TIE_BREAKS: dict[str, Callable[[UnitScore], Any]] = {
-    TieBreak.indicators_met: lambda score: -score.indicators_met,
-    TieBreak.bonus: lambda score: -score.bonus,
-    TieBreak.fewer_deductions: lambda score: score.deductions,
+# How each tie-break is read (small ints: compared without a call per unit).
+_SECTION, _MET, _BONUS, _DEDUCTIONS = 0, 1, 2, 3
+_PLAIN_TIE_BREAKS: dict[str, int] = {
+    TieBreak.indicators_met: _MET,
+    TieBreak.bonus: _BONUS,
+    TieBreak.fewer_deductions: _DEDUCTIONS,
 }
 
 
-def _check_tie_break(scores: Sequence[UnitScore], key: str) -> None:
-    """Refuse a tie-break that is unknown or names a section some unit lacks, tie or no tie."""
-    if key.startswith(_SECTION_PREFIX):
-        section = key.removeprefix(_SECTION_PREFIX)
-        if any(section not in score.sections for score in scores):
-            raise ValueError(f"tie-break {key!r}: no such section in the scores")
-    elif key not in _PLAIN_TIE_BREAKS:
-        raise ValueError(f"unknown tie-break {key!r}")
+def _read_tie_breaks(
+    scores: Sequence[UnitScore], tie_breaks: Sequence[str]
+) -> list[tuple[int, str]]:
+    """Each tie-break as (how to read it, section code); refuse an unknown one, tie or no tie.
+
+    A ``section:<code>`` tie-break must name a section every unit has.
+    """
+    readings: list[tuple[int, str]] = []
+    for key in tie_breaks:
+        if key.startswith(_SECTION_PREFIX):
+            section = key.removeprefix(_SECTION_PREFIX)
+            for score in scores:
+                if section not in score.sections:
+                    raise ValueError(f"tie-break {key!r}: no such section in the scores")
+            readings.append((_SECTION, section))
+        else:
+            reading = _PLAIN_TIE_BREAKS.get(key)
+            if reading is None:
+                raise ValueError(f"unknown tie-break {key!r}")
+            readings.append((reading, ""))
+    return readings
 
 
-def _column(scores: Sequence[UnitScore], key: str) -> list[Any]:
-    """One (checked) tie-break for every unit, as a value where lower sorts first (better)."""
-    if key.startswith(_SECTION_PREFIX):
-        section = key.removeprefix(_SECTION_PREFIX)
-        return [-score.sections[section] for score in scores]
-    value = _PLAIN_TIE_BREAKS[key]
-    return [value(score) for score in scores]
+def _tie_key(score: UnitScore, readings: list[tuple[int, str]]) -> tuple[Any, ...]:
+    """A unit's tie-break values in order, each one where lower sorts first (better)."""
+    values: list[Any] = []
+    for reading, section in readings:
+        if reading == _SECTION:
+            values.append(-score.sections[section])
+        elif reading == _MET:
+            values.append(-score.indicators_met)
+        elif reading == _BONUS:
+            values.append(-score.bonus)
+        else:
+            values.append(score.deductions)
+    return tuple(values)
 
 
 def _place_tied(
-    ranked: list[RankedUnit], tied: list[UnitScore], tie_breaks: Sequence[str]
+    ranked: list[RankedUnit], tied: list[UnitScore], readings: list[tuple[int, str]]
 ) -> None:
     """Units of equal total, ordered by the tie-breaks; those still equal share a rank."""
-    columns = [_column(tied, key) for key in tie_breaks]
-    keys: list[tuple[Any, ...]] = list(zip(*columns, strict=True)) if columns else [()] * len(tied)
     # Codes are distinct, so the index after them is never compared.
-    order = sorted(zip(keys, [score.unit_code for score in tied], range(len(tied)), strict=True))
+    order = sorted(
+        [(_tie_key(score, readings), score.unit_code, index) for index, score in enumerate(tied)]
+    )
     # A run of equal keys shares the rank of its first place.
-    for _, run in groupby(order, key=itemgetter(0)):
-        members = list(run)
+    start = 0
+    while start < len(order):
+        key = order[start][0]
+        end = start + 1
+        while end < len(order) and order[end][0] == key:
+            end += 1
         place = len(ranked) + 1
-        shared = len(members) > 1
-        ranked.extend(
-            [RankedUnit(rank=place, score=tied[index], shared=shared) for _, _, index in members]
-        )
+        shared = end - start > 1
+        for position in range(start, end):
+            ranked.append(RankedUnit(place, tied[order[position][2]], shared))
+        start = end
 
 
 def rank(scores: Sequence[UnitScore], tie_breaks: Sequence[str]) -> list[RankedUnit]:
@@ -88,20 +110,25 @@ def rank(scores: Sequence[UnitScore], tie_breaks: Sequence[str]) -> list[RankedU
     codes = [score.unit_code for score in scores]
     if len(set(codes)) != len(codes):
         raise ValueError("a unit appears twice in the scores")
-    for key in tie_breaks:
-        _check_tie_break(scores, key)
+    readings = _read_tie_breaks(scores, tie_breaks)
     # Most totals differ: sort by the total alone (one comparison of two numbers
     # instead of two tuples of keys), then order each run of equal totals by the
     # tie-breaks. A stable sort in reverse keeps equal totals in their given order.
     totals = [score.total for score in scores]
-    total_of = totals.__getitem__
+    order = sorted(range(len(scores)), key=totals.__getitem__, reverse=True)
     ranked: list[RankedUnit] = []
-    for _, run in groupby(sorted(range(len(scores)), key=total_of, reverse=True), key=total_of):
-        members = list(run)
-        if len(members) == 1:
-            ranked.append(RankedUnit(rank=len(ranked) + 1, score=scores[members[0]], shared=False))
+    start = 0
+    while start < len(order):
+        total = totals[order[start]]
+        end = start + 1
+        while end < len(order) and totals[order[end]] == total:
+            end += 1
+        if end - start == 1:
+            ranked.append(RankedUnit(len(ranked) + 1, scores[order[start]], False))
         else:
-            _place_tied(ranked, [scores[index] for index in members], tie_breaks)
+            tied = [scores[order[position]] for position in range(start, end)]
+            _place_tied(ranked, tied, readings)
+        start = end
     return ranked
 
 
