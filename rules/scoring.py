@@ -24,10 +24,13 @@ unit registered no indicator scores 0.
 Speed (``bench/ranking.py``): :meth:`ScoreSheet.build` does the per-pact work
 once, and units whose indicators are alike (same criteria, directions, zero
 targets) share one ``_Shape``: the rules, positions and keys laid out as tuples.
-:meth:`ScoreSheet.score` then reads no pydantic model; it computes a unit's
-achievements with ``map`` over C functions and its points in one comprehension
-where a criterion met takes its full points without arithmetic, and it returns
-read-only mappings over shared keys rather than building dicts. The public
+:meth:`ScoreSheet.score` then reads no pydantic model; it walks a unit's
+indicators in one index loop where a criterion met takes its full points
+without arithmetic and a stepped rule looks its points up in a table of its
+steps; it returns read-only mappings over shared keys rather than building
+dicts, and works achievements out only when they are read. The module is
+compiled by mypyc when the package is installed (``setup.py``), which turns
+index loops over tuples and lists into C loops: keep it fully typed. The public
 single-value functions above are the reference the tests hold the sheet to.
 """
 
