@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from rules.collector import YOUNG_BATCH, collect_young, collector_paused
 from rules.config import Band, TieBreak
 from rules.scoring import UnitScore
 
@@ -118,17 +119,22 @@ def rank(scores: Sequence[UnitScore], tie_breaks: Sequence[str]) -> list[RankedU
     order = sorted(range(len(scores)), key=totals.__getitem__, reverse=True)
     ranked: list[RankedUnit] = []
     start = 0
-    while start < len(order):
-        total = totals[order[start]]
-        end = start + 1
-        while end < len(order) and totals[order[end]] == total:
-            end += 1
-        if end - start == 1:
-            ranked.append(RankedUnit(len(ranked) + 1, scores[order[start]], False))
-        else:
-            tied = [scores[order[position]] for position in range(start, end)]
-            _place_tied(ranked, tied, readings)
-        start = end
+    collected = 0
+    with collector_paused():  # one place kept per unit, none in a cycle: rules.collector
+        while start < len(order):
+            total = totals[order[start]]
+            end = start + 1
+            while end < len(order) and totals[order[end]] == total:
+                end += 1
+            if end - start == 1:
+                ranked.append(RankedUnit(len(ranked) + 1, scores[order[start]], False))
+            else:
+                tied = [scores[order[position]] for position in range(start, end)]
+                _place_tied(ranked, tied, readings)
+            start = end
+            if len(ranked) - collected >= YOUNG_BATCH:
+                collect_young()
+                collected = len(ranked)
     return ranked
 
 
