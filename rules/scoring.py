@@ -374,7 +374,6 @@ class _Shape:
     zero_lower: tuple[bool, ...]
     item_criteria: tuple[str, ...]
     item_rules: tuple[_ItemRule, ...]
-    item_fulls: tuple[Decimal, ...]
     item_runs: _Runs
     criteria_index: Mapping[str, int]
     absent_points: tuple[Decimal, ...]
@@ -563,7 +562,7 @@ class ScoreSheet:
         for section, start, end in shape.item_runs:
             section_sums[section] += sum(points[start:end], zero)
 
-        # Over-plan bonus; a missing actual was undone to achievement 0 above.
+        # Over-plan bonus; a missing actual's achievement was taken as 0 above.
         over_plan: dict[str, Decimal] = {}
         over_total = zero
         positions, over_codes, per_percent, caps, capped_points = shape.over_plan
@@ -812,7 +811,6 @@ def _make_shape(
         zero_lower=tuple(part[3] for _, part in zero),
         item_criteria=item_criteria,
         item_rules=item_rules,
-        item_fulls=tuple(item_rule[2] for item_rule in item_rules),
         item_runs=_runs([section for _, _, section in items]),
         criteria_index=layouts.index(criteria_layout),
         absent_points=(POINTS_ZERO,) * len(absent),
