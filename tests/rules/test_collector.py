@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from rules.collector import YOUNG_BATCH, collector_paused
+from rules.ranking import rank
 from rules.scoring import ScoreSheet, UnitResults
 from tests.rules.factories import indicator, indicator_criterion, pact, section
 
@@ -67,3 +68,25 @@ def test_the_collector_comes_back_after_an_error(collector_on: None) -> None:
         assert not gc.isenabled()
         raise ValueError("refused")
     assert gc.isenabled()
+
+
+def test_ranking_many_units_collects_only_the_young_by_hand(collector_on: None) -> None:
+    sheet, results = sheet_and_results(YOUNG_BATCH * 3)
+    scores = sheet.score_all(results)
+    collections: list[tuple[int, bool]] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append((info["generation"], gc.isenabled()))
+
+    gc.callbacks.append(count)
+    try:
+        ranked = rank(scores, ["indicators_met"])
+    finally:
+        gc.callbacks.remove(count)
+    assert [place.unit_code for place in ranked][:1] == ["U10"]  # 10 of 8: 125 % of plan
+    assert gc.isenabled()
+    # Places come in runs of equal totals (here 11 runs of about 35 units), so a
+    # collection follows the first run that brings 128 more places.
+    assert collections
+    assert set(collections) == {(0, False)}
