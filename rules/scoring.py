@@ -113,38 +113,26 @@ class UnitResults:
 class _Row(Mapping[str, Decimal]):
     """A read-only mapping: keys and their positions shared by many units, values of one.
 
-    Cheaper to make than a dict for every unit. A None value is an absent key
-    (an indicator that was not reported).
+    Cheaper to make than a dict for every unit. Every key has a value.
     """
 
-    __slots__ = ("_index", "_keys", "_size", "_values")
+    __slots__ = ("_index", "_keys", "_values")
 
     def __init__(
-        self,
-        keys: tuple[str, ...],
-        index: Mapping[str, int],
-        values: Sequence[Decimal | None],
-        size: int,
+        self, keys: tuple[str, ...], index: Mapping[str, int], values: Sequence[Decimal]
     ) -> None:
         self._keys = keys
         self._index = index
         self._values = values
-        self._size = size
 
     def __getitem__(self, key: str) -> Decimal:
-        value = self._values[self._index[key]]
-        if value is None:
-            raise KeyError(key)
-        return value
+        return self._values[self._index[key]]
 
     def __iter__(self) -> Iterator[str]:
-        if self._size == len(self._keys):
-            return iter(self._keys)
-        values, index = self._values, self._index
-        return (key for key in self._keys if values[index[key]] is not None)
+        return iter(self._keys)
 
     def __len__(self) -> int:
-        return self._size
+        return len(self._keys)
 
     def __repr__(self) -> str:
         return repr(dict(self))
@@ -643,7 +631,6 @@ class ScoreSheet:
                 shape.criteria_index,
                 # Tuples of Decimals: the cycle collector stops tracking them.
                 (*points, *multi_points, *given_points, *shape.absent_points),
-                len(self.criteria_order),
             ),
             sections=sections,
             over_plan=over_plan,

@@ -32,11 +32,17 @@ def probe(package_parent: Path) -> list[str]:
     return answer.stdout.split()
 
 
-def test_an_extension_older_than_its_source_is_passed_over(tmp_path: Path) -> None:
+def copy_sources(tmp_path: Path) -> Path:
+    """The rules package's Python files, and nothing else, in a folder of their own."""
     copy = tmp_path / "rules"
     copy.mkdir()
     for source in RULES.glob("*.py"):
         shutil.copy2(source, copy / source.name)
+    return copy
+
+
+def test_an_extension_older_than_its_source_is_passed_over(tmp_path: Path) -> None:
+    copy = copy_sources(tmp_path)
     # Stand-ins for the built extensions, older than the sources: were they
     # loaded, the import would fail (they are not shared libraries).
     for name in ("scoring", "ranking"):
@@ -50,8 +56,5 @@ def test_an_extension_older_than_its_source_is_passed_over(tmp_path: Path) -> No
 
 
 def test_without_extensions_the_sources_run(tmp_path: Path) -> None:
-    copy = tmp_path / "rules"
-    copy.mkdir()
-    for source in RULES.glob("*.py"):
-        shutil.copy2(source, copy / source.name)
+    copy = copy_sources(tmp_path)
     assert probe(tmp_path) == ["False", str(copy / "scoring.py")]
