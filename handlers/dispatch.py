@@ -8,8 +8,13 @@ all or nothing. Channels call it from a worker thread (it is synchronous).
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import logging
+import secrets
 from collections.abc import Callable
 from typing import cast
+
+from pydantic import ValidationError
 
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,6 +23,8 @@ from sqlmodel import Session
 from handlers.chat import Incoming, InKind, Option, Outcome, Reply
 from handlers.context import Context, Feature, stale_elsewhere
 from handlers.deadlines import FEATURE as DEADLINES
+from handlers.flow import AnyFlow, FlowState, Turn
+from handlers.flow import Context as FlowContext
 from handlers.i18n import LANGUAGES, Safe, format_moment, language_of, t
 from handlers.reporting import FEATURE as REPORT
 from handlers.reporting import unit_items
@@ -43,8 +50,13 @@ from storage.invites import RedeemOutcome, redeem_invite
 from storage.models import ChatState
 
 Clock = Callable[[], dt.datetime]
+log = logging.getLogger(__name__)
 
-# Features in the order their commands appear in the menu; each registers itself here.
+# Flows in the order their commands appear in the menu; each registers itself here.
+FLOWS: list[AnyFlow] = []
+FLOWS_BY_NAME = {flow.name: flow for flow in FLOWS}
+FLOWS_BY_PREFIX = {flow.prefix: flow for flow in FLOWS}
+# Features not yet declared as typed flows (handlers.context).
 FEATURES: list[Feature] = [REPORT, REVIEW, DEADLINES, VOTES]
 CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "help": "cmd_help"}
 
@@ -52,6 +64,8 @@ CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang",
 def menu_commands() -> dict[str, str]:
     """The command menu (setMyCommands): command -> catalog key of its description."""
     menu: dict[str, str] = {}
+    for flow in FLOWS:
+        menu.update(flow.menu)
     for feature in FEATURES:
         menu.update(feature.menu)
     menu.update(CORE_MENU)
@@ -128,20 +142,91 @@ class Conversation:
             if incoming.kind is InKind.option:
                 outcome.notice = t(language, "not_linked_notice")
             return outcome
-        ctx = Context(session=session, state=state, incoming=incoming, officer=officer, now=now,
-                      language=language)
         if command is not None:
-            return self._command(ctx, command)
+            return self._command(session, state, officer, incoming, language, now, command)
         if incoming.kind is InKind.option:
-            parts = incoming.data.split(":")
-            for feature in FEATURES:
-                if feature.option_prefix == parts[0] and feature.on_option is not None:
-                    return feature.on_option(ctx, parts)
-            return stale_elsewhere(ctx)
+            return self._option(session, state, officer, incoming, language, now)
+        flow = FLOWS_BY_NAME.get(state.flow or "")
+        if flow is not None:
+            stored = self._stored_state(state, flow)
+            if stored is not None:
+                ctx = self._context(session, officer, incoming, language, now)
+                step = flow.steps.get(stored.step)
+                handler = step.on_message if step is not None else None
+                turn = handler(ctx, stored) if handler is not None else flow.on_stale(ctx, stored)
+                return self._finish(state, flow, ctx, turn)
+        ctx_old = Context(session=session, state=state, incoming=incoming, officer=officer, now=now,
+                          language=language)
         for feature in FEATURES:
             if feature.name == state.flow and feature.on_message is not None:
-                return feature.on_message(ctx)
+                return feature.on_message(ctx_old)
         return Outcome([Reply(t(language, "idle_hint", name=officer.name))])
+
+    # -- typed flows -------------------------------------------------------
+
+    @staticmethod
+    def _context(session: Session, officer: OfficerView, incoming: Incoming, language: str,
+                 now: dt.datetime) -> FlowContext:
+        return FlowContext(session=session, incoming=incoming, officer=officer, now=now, language=language,
+                           nonce=secrets.token_hex(3))
+
+    @staticmethod
+    def _stored_state(state: ChatState, flow: AnyFlow) -> FlowState | None:
+        """The flow's typed state, or None when there is none (or it no longer reads: the flow is left)."""
+        if state.flow != flow.name or not state.flow_state:
+            return None
+        try:
+            loaded: FlowState = flow.load(state.flow_state)
+        except ValidationError:
+            log.warning("chat state of flow %s no longer reads; the person leaves the flow", flow.name)
+            state.flow = state.flow_state = None
+            return None
+        return loaded
+
+    @staticmethod
+    def _finish(state: ChatState, flow: AnyFlow, ctx: FlowContext, turn: Turn) -> Outcome:
+        """Store the state a step returned; keep the turn's nonce once a button of it goes out."""
+        if isinstance(turn.state, FlowState):
+            state.flow, state.flow_state = flow.name, turn.state.model_dump_json()
+        elif turn.state is None:
+            state.flow = state.flow_state = None
+            state.nonce = ""
+        marker = f":{ctx.nonce}:"
+        if any(marker in option.data for reply in turn.replies if reply.chat_id is None
+               for row in reply.options for option in row):
+            state.nonce = ctx.nonce
+        return Outcome(list(turn.replies), notice=turn.notice)
+
+    def _option(
+        self, session: Session, state: ChatState, officer: OfficerView, incoming: Incoming, language: str,
+        now: dt.datetime,
+    ) -> Outcome:
+        """A pressed button: its flow by prefix; the nonce checked here, once, in constant time."""
+        parts = incoming.data.split(":")
+        flow = FLOWS_BY_PREFIX.get(parts[0])
+        if flow is None:
+            ctx_old = Context(session=session, state=state, incoming=incoming, officer=officer, now=now,
+                              language=language)
+            for feature in FEATURES:
+                if feature.option_prefix == parts[0] and feature.on_option is not None:
+                    return feature.on_option(ctx_old, parts)
+            return self._stale_elsewhere(language)
+        ctx = self._context(session, officer, incoming, language, now)
+        if len(parts) >= 2 and parts[1] in flow.open_buttons:
+            return self._finish(state, flow, ctx, flow.open_buttons[parts[1]](ctx, parts[2:]))
+        stored = self._stored_state(state, flow)
+        if stored is None:
+            return self._stale_elsewhere(language)
+        fresh = len(parts) >= 3 and bool(state.nonce) and hmac.compare_digest(parts[1], state.nonce)
+        step = flow.steps.get(stored.step)
+        handler = step.buttons.get(parts[2]) if fresh and step is not None else None
+        if handler is None:
+            return self._finish(state, flow, ctx, flow.on_stale(ctx, stored))
+        return self._finish(state, flow, ctx, handler(ctx, stored, ":".join(parts[3:])))
+
+    @staticmethod
+    def _stale_elsewhere(language: str) -> Outcome:
+        return Outcome([Reply(t(language, "stale_button_idle"))], notice=t(language, "stale_notice"))
 
     def _group(
         self, session: Session, state: ChatState, officer: OfficerView | None, incoming: Incoming,
@@ -149,6 +234,12 @@ class Conversation:
     ) -> Outcome:
         """In a group only group commands are answered; private ones point to the private chat."""
         command = incoming.command if incoming.kind is InKind.command else None
+        flow = next((flow for flow in FLOWS if command is not None and command in flow.group_commands), None)
+        if flow is not None and command is not None:
+            if officer is None:
+                return Outcome([Reply(t(language, "not_linked"))])
+            ctx = self._context(session, officer, incoming, language, now)
+            return self._finish(state, flow, ctx, flow.group_commands[command](ctx))
         handler = next((feature.group_commands[command] for feature in FEATURES
                         if command is not None and command in feature.group_commands), None)
         if handler is not None:
@@ -162,17 +253,27 @@ class Conversation:
             return Outcome([Reply(t(language, "group_use_private"))])
         return Outcome()
 
-    def _command(self, ctx: Context, command: str) -> Outcome:
+    def _command(
+        self, session: Session, state: ChatState, officer: OfficerView, incoming: Incoming, language: str,
+        now: dt.datetime, command: str,
+    ) -> Outcome:
         if command == "status":
-            return Outcome([self._status(ctx)])
+            return Outcome([self._status(session, officer, language, now)])
         if command == "cancel":
-            was_busy = ctx.state.flow is not None
-            ctx.leave_flow()
-            return Outcome([Reply(t(ctx.language, "cancelled" if was_busy else "nothing_to_cancel"))])
+            was_busy = state.flow is not None
+            state.flow = state.step = state.item_code = state.pending = state.return_to = None
+            state.flow_state = state.period_id = None
+            state.nonce = ""
+            return Outcome([Reply(t(language, "cancelled" if was_busy else "nothing_to_cancel"))])
+        for flow in FLOWS:
+            if command in flow.commands:
+                ctx = self._context(session, officer, incoming, language, now)
+                return self._finish(state, flow, ctx, flow.commands[command](ctx, self._stored_state(state, flow)))
         for feature in FEATURES:
             if command in feature.commands:
-                return feature.commands[command](ctx)
-        return Outcome([Reply(t(ctx.language, "unknown_command", command=command[:40]))])
+                return feature.commands[command](Context(session=session, state=state, incoming=incoming,
+                                                         officer=officer, now=now, language=language))
+        return Outcome([Reply(t(language, "unknown_command", command=command[:40]))])
 
     def _start(
         self, session: Session, state: ChatState, officer: OfficerView | None, incoming: Incoming,
@@ -226,10 +327,9 @@ class Conversation:
             set_officer_language(session=session, officer_id=officer.id, language=choice)
         return Outcome([Reply(t(choice, "lang_set"), edit=True)])
 
-    def _status(self, ctx: Context) -> Reply:
+    def _status(self, session: Session, officer: OfficerView, language: str, now: dt.datetime) -> Reply:
         """What is done and missing for the officer's unit in the current period."""
-        session, officer, language = ctx.session, ctx.officer, ctx.language
-        periods = open_periods(session=session, bloc_id=officer.bloc_id, now=ctx.now) \
+        periods = open_periods(session=session, bloc_id=officer.bloc_id, now=now) \
             or periods_for_reporting(session=session, bloc_id=officer.bloc_id)[:1]
         if not periods:
             return Reply(t(language, "report_no_period"))

@@ -230,6 +230,8 @@ class ChatState(SQLModel, table=True):
     pending: str | None = Field(default=None, sa_column=Column(Text))
     return_to: str | None = Field(default=None, max_length=16)
     nonce: str = Field(default="", max_length=12)
+    # The flow's typed state (handlers.flow.FlowState) as JSON; None outside a flow.
+    flow_state: str | None = Field(default=None, sa_column=Column(Text))
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
