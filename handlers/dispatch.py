@@ -15,13 +15,12 @@ from collections.abc import Callable
 from typing import cast
 
 from pydantic import ValidationError
-
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 
 from handlers.chat import Incoming, InKind, Option, Outcome, Reply
-from handlers.context import Context, Feature, stale_elsewhere
+from handlers.context import Context, Feature
 from handlers.deadlines import FEATURE as DEADLINES
 from handlers.flow import AnyFlow, FlowState, Turn
 from handlers.flow import Context as FlowContext
