@@ -24,10 +24,10 @@ from handlers.context import Context, Feature
 from handlers.deadlines import FEATURE as DEADLINES
 from handlers.flow import AnyFlow, FlowState, Turn
 from handlers.flow import Context as FlowContext
+from handlers.flows.review import FLOW as REVIEW
 from handlers.i18n import LANGUAGES, Safe, format_moment, language_of, t
 from handlers.reporting import FEATURE as REPORT
 from handlers.reporting import unit_items
-from handlers.review import FEATURE as REVIEW
 from handlers.votes import FEATURE as VOTES
 from storage.blocs import bloc_by_id
 from storage.chat import (
@@ -52,11 +52,11 @@ Clock = Callable[[], dt.datetime]
 log = logging.getLogger(__name__)
 
 # Flows in the order their commands appear in the menu; each registers itself here.
-FLOWS: list[AnyFlow] = []
+FLOWS: list[AnyFlow] = [REVIEW]
 FLOWS_BY_NAME = {flow.name: flow for flow in FLOWS}
 FLOWS_BY_PREFIX = {flow.prefix: flow for flow in FLOWS}
 # Features not yet declared as typed flows (handlers.context).
-FEATURES: list[Feature] = [REPORT, REVIEW, DEADLINES, VOTES]
+FEATURES: list[Feature] = [REPORT, DEADLINES, VOTES]
 CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "help": "cmd_help"}
 
 
@@ -191,7 +191,9 @@ class Conversation:
             state.flow = state.flow_state = None
             state.nonce = ""
         marker = f":{ctx.nonce}:"
-        if any(marker in option.data for reply in turn.replies if reply.chat_id is None
+        # The person's own chat: the private chat it came from, or named (a group command asking privately).
+        own = (None, ctx.incoming.user_id) if ctx.incoming.is_private else (ctx.incoming.user_id,)
+        if any(marker in option.data for reply in turn.replies if reply.chat_id in own
                for row in reply.options for option in row):
             state.nonce = ctx.nonce
         return Outcome(list(turn.replies), notice=turn.notice)

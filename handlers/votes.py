@@ -43,7 +43,7 @@ from sqlmodel import Session
 from handlers.chat import InKind, Option, Outcome, Reply
 from handlers.context import Context, Feature, stale_elsewhere
 from handlers.i18n import Safe, format_moment, t
-from handlers.ranking import RankingError, compute_ranking
+from handlers.services.ranking import RankingError, compute_ranking
 from rules.config import BallotRules, ElectionRules, PeriodKind
 from rules.numbers import format_percent
 from rules.voting import BallotError, check_ballot, tally_acclaim, tally_election

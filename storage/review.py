@@ -132,6 +132,14 @@ def period_info(*, session: Session, period_id: int) -> PeriodInfo | None:
     return _info(period) if period is not None else None
 
 
+def find_period(*, session: Session, bloc_id: int, year: int, kind: str) -> PeriodInfo | None:
+    """A bloc's period of a year and kind."""
+    period = session.exec(
+        select(Period).where(Period.bloc_id == bloc_id, Period.year == year, Period.kind == kind)
+    ).first()
+    return _info(period) if period is not None else None
+
+
 def bind_group(*, session: Session, bloc_id: int, chat_id: int, actor: str) -> int | None:
     """Make a group chat the bloc's group; returns the group it replaced. Audited."""
     bloc = session.get(Bloc, bloc_id)

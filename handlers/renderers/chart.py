@@ -4,7 +4,8 @@ Matplotlib's object API on the Agg canvas, named explicitly: no pyplot, so no
 global figure registry to leak figures into and no GUI backend chosen by the
 environment, and it is safe to call from the conversation's worker threads.
 The font is DejaVu Sans, bundled with matplotlib, which has every Vietnamese
-diacritic.
+diacritic. Matplotlib is imported inside :func:`render_ranking_chart`, so that
+starting the bot does not load it (about half a second).
 """
 
 from __future__ import annotations
@@ -13,10 +14,6 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 
 from rules.numbers import format_number
 
@@ -43,6 +40,10 @@ def render_ranking_chart(
     deduction_label: str = "−",
 ) -> bytes:
     """A PNG of horizontal bars, best unit on top, each labelled with its total the Vietnamese way."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
     font = FontProperties(family=FONT_FAMILY, size=9)
     title_font = FontProperties(family=FONT_FAMILY, size=11, weight="bold")
     height = 1.4 + 0.45 * max(len(bars), 1)
