@@ -21,6 +21,7 @@ from handlers.services.paperwork import MinutesData, MinutesVote, ScoreSheetData
 from rules.numbers import format_number, format_percent
 
 FONT = "Times New Roman"
+BODY_SIZE = 13  # points, the Normal style's
 AWARDS = {
     "flag": "Cờ thi đua của UBND tỉnh",
     "flag-pending-acclaim": "Cờ thi đua của UBND tỉnh (chờ suy tôn)",
@@ -175,7 +176,7 @@ def _style_document(document: Any) -> None:
 
     normal = document.styles["Normal"]
     normal.font.name = FONT
-    normal.font.size = Pt(13)
+    normal.font.size = Pt(BODY_SIZE)
     # Word picks the East Asian font slot for some Vietnamese letters: name it too.
     normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
     normal.paragraph_format.space_after = Pt(3)
@@ -193,13 +194,21 @@ def _alignment(align: str) -> Any:
     return WD_ALIGN_PARAGRAPH.LEFT if align == "left" else WD_ALIGN_PARAGRAPH.CENTER
 
 
+def _emphasis(run: Any, *, bold: bool, italic: bool) -> None:
+    """Bold and italic where wanted; plain text is left without the elements that say it is not."""
+    if bold:
+        run.bold = True
+    if italic:
+        run.italic = True
+
+
 def _line(container: Any, text: str, *, bold: bool = False, italic: bool = False, size: int = 13,
           align: str | None = None) -> Any:
     from docx.shared import Pt
 
     paragraph = container.add_paragraph()
     run = paragraph.add_run(text)
-    run.bold, run.italic = bold, italic
+    _emphasis(run, bold=bold, italic=italic)
     run.font.size, run.font.name = Pt(size), FONT
     if align is not None:
         paragraph.alignment = _alignment(align)
@@ -215,8 +224,11 @@ def _cell_text(cell: Any, text: str, *, bold: bool = False, italic: bool = False
     if paragraph.text or len(cell.paragraphs) > 1 or paragraph.runs:
         paragraph = cell.add_paragraph()
     run = paragraph.add_run(text)
-    run.bold, run.italic = bold, italic
-    run.font.size, run.font.name = Pt(size), FONT
+    _emphasis(run, bold=bold, italic=italic)
+    # The font and the 13 pt come from the Normal style: a table has hundreds of cells,
+    # and every property set on a run is an XML element more to make (bench/publish.py).
+    if size != BODY_SIZE:
+        run.font.size = Pt(size)
     paragraph.alignment = _alignment(align)
     paragraph.paragraph_format.space_after = Pt(0)
 
