@@ -24,7 +24,7 @@ from sqlmodel import Session
 from handlers.chat import InKind, Option, Outcome, Reply
 from handlers.context import Context, Feature, small_number, stale_elsewhere
 from handlers.i18n import Safe, format_moment, t
-from handlers.reporting import unit_items
+from handlers.services.reporting import unit_items
 from rules.config import BlocConfig
 from rules.reminders import (
     DueMessage,

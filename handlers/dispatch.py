@@ -24,10 +24,10 @@ from handlers.context import Context, Feature
 from handlers.deadlines import FEATURE as DEADLINES
 from handlers.flow import AnyFlow, FlowState, Turn
 from handlers.flow import Context as FlowContext
+from handlers.flows.reporting import FLOW as REPORT
 from handlers.i18n import LANGUAGES, Safe, format_moment, language_of, t
-from handlers.reporting import FEATURE as REPORT
-from handlers.reporting import unit_items
 from handlers.review import FEATURE as REVIEW
+from handlers.services.reporting import unit_items
 from handlers.votes import FEATURE as VOTES
 from storage.blocs import bloc_by_id
 from storage.chat import (
@@ -52,11 +52,11 @@ Clock = Callable[[], dt.datetime]
 log = logging.getLogger(__name__)
 
 # Flows in the order their commands appear in the menu; each registers itself here.
-FLOWS: list[AnyFlow] = []
+FLOWS: list[AnyFlow] = [REPORT]
 FLOWS_BY_NAME = {flow.name: flow for flow in FLOWS}
 FLOWS_BY_PREFIX = {flow.prefix: flow for flow in FLOWS}
 # Features not yet declared as typed flows (handlers.context).
-FEATURES: list[Feature] = [REPORT, REVIEW, DEADLINES, VOTES]
+FEATURES: list[Feature] = [REVIEW, DEADLINES, VOTES]
 CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "help": "cmd_help"}
 
 
@@ -211,9 +211,9 @@ class Conversation:
                     return feature.on_option(ctx_old, parts)
             return self._stale_elsewhere(language)
         ctx = self._context(session, officer, incoming, language, now)
-        if len(parts) >= 2 and parts[1] in flow.open_buttons:
-            return self._finish(state, flow, ctx, flow.open_buttons[parts[1]](ctx, parts[2:]))
         stored = self._stored_state(state, flow)
+        if len(parts) >= 2 and parts[1] in flow.open_buttons:
+            return self._finish(state, flow, ctx, flow.open_buttons[parts[1]](ctx, stored, parts[2:]))
         if stored is None:
             return self._stale_elsewhere(language)
         fresh = len(parts) >= 3 and bool(state.nonce) and hmac.compare_digest(parts[1], state.nonce)
