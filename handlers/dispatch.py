@@ -25,20 +25,16 @@ from handlers.deadlines import FEATURE as DEADLINES
 from handlers.flow import AnyFlow, FlowState, Turn
 from handlers.flow import Context as FlowContext
 from handlers.flows.reporting import FLOW as REPORT
-from handlers.i18n import LANGUAGES, Safe, format_moment, language_of, t
+from handlers.i18n import LANGUAGES, language_of, t
+from handlers.renderers import reporting as render_report
 from handlers.review import FEATURE as REVIEW
-from handlers.services.reporting import unit_items
+from handlers.services.reporting import progress
 from handlers.votes import FEATURE as VOTES
-from storage.blocs import bloc_by_id
 from storage.chat import (
     OfficerView,
     claim_update,
-    entries_of,
-    find_submission,
     get_state,
     officer_for_user,
-    open_periods,
-    periods_for_reporting,
     recall_message,
     remember_message,
     save_state,
@@ -309,7 +305,7 @@ class Conversation:
     def _welcome(self, officer: OfficerView, language: str, *, again: bool) -> Reply:
         key = "welcome_back" if again else "welcome"
         return Reply(t(language, key, name=officer.name, unit=officer.unit_name),
-                     options=((Option(t(language, "btn_report"), "r:start"),),))
+                     options=((render_report.start_option(language),),))
 
     def _ask_language(self, language: str) -> Outcome:
         options = ((Option("Tiếng Việt", "lang:vi"), Option("English", "lang:en")),)
@@ -326,32 +322,8 @@ class Conversation:
             set_officer_language(session=session, officer_id=officer.id, language=choice)
         return Outcome([Reply(t(choice, "lang_set"), edit=True)])
 
-    def _status(self, session: Session, officer: OfficerView, language: str, now: dt.datetime) -> Reply:
+    @staticmethod
+    def _status(session: Session, officer: OfficerView, language: str, now: dt.datetime) -> Reply:
         """What is done and missing for the officer's unit in the current period."""
-        periods = open_periods(session=session, bloc_id=officer.bloc_id, now=now) \
-            or periods_for_reporting(session=session, bloc_id=officer.bloc_id)[:1]
-        if not periods:
-            return Reply(t(language, "report_no_period"))
-        bloc = bloc_by_id(session=session, bloc_id=officer.bloc_id)
-        if not (bloc is not None):
-            raise RuntimeError('invariant broken: bloc is not None')
-        items = unit_items(bloc.config, officer.unit_code)
-        lines = []
-        for period in periods:
-            if not (period.id is not None):
-                raise RuntimeError('invariant broken: period.id is not None')
-            submission = find_submission(session=session, period_id=period.id, unit_id=officer.unit_id)
-            entries = entries_of(session=session, submission_id=submission.id) \
-                if submission is not None and submission.id is not None else {}
-            missing = [item.code for item in items
-                       if item.code not in entries or entries[item.code].value is None]
-            status = submission.status if submission else "not_started"
-            lines.append(t(
-                language, "status_line", year=period.year, kind=t(language, f"kind_{period.kind}"),
-                status=t(language, f"status_{status}"), done=len(items) - len(missing), total=len(items),
-                deadline=format_moment(period.reporting_deadline, bloc.config.bloc.timezone, language),
-            ))
-            if missing:
-                lines.append(t(language, "status_missing", codes=", ".join(missing)))
-        return Reply(Safe("\n".join([t(language, "status_title", unit=officer.unit_name), *lines])),
-                     options=((Option(t(language, "btn_report"), "r:start"),),))
+        zone, periods = progress(session=session, officer=officer, now=now)
+        return render_report.progress_reply(language, officer.unit_name, zone, periods)

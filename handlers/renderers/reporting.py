@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from handlers.chat import Option, Reply
 from handlers.flow import Context
-from handlers.i18n import Safe, format_moment, points
-from handlers.services.reporting import Closed, ClosedReason, Item, Summary
+from handlers.i18n import Safe, format_moment, points, t
+from handlers.services.reporting import Closed, ClosedReason, Item, PeriodProgress, Summary
 from rules.config import BlocConfig, Direction
 from rules.numbers import format_number, format_percent
 from rules.scoring import achievement
@@ -38,9 +38,9 @@ def short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def start_option(ctx: Context) -> Option:
-    """The button that starts or resumes the report, from any message."""
-    return Option(ctx.text("btn_report"), START)
+def start_option(language: str) -> Option:
+    """The button that starts or resumes the report, under any message."""
+    return Option(t(language, "btn_report"), START)
 
 
 def item_prompt(ctx: Context, items: Sequence[Item], item: Item, prefix: str = "") -> Reply:
@@ -192,3 +192,17 @@ def closed_reply(ctx: Context, closed: ClosedReason) -> Reply:
     if closed.reason is Closed.over:
         return Reply(ctx.text("report_closed", deadline=moment))
     return Reply(ctx.text("report_no_period"))
+
+
+def progress_reply(language: str, unit_name: str, zone: str, periods: Sequence[PeriodProgress]) -> Reply:
+    """/status: what is done and missing for the officer's unit, period by period."""
+    if not periods:
+        return Reply(t(language, "report_no_period"))
+    lines = [t(language, "status_title", unit=unit_name)]
+    for period in periods:
+        lines.append(t(language, "status_line", year=period.year, kind=t(language, f"kind_{period.kind}"),
+                       status=t(language, f"status_{period.status}"), done=period.done, total=period.total,
+                       deadline=format_moment(period.deadline, zone, language)))
+        if period.missing:
+            lines.append(t(language, "status_missing", codes=", ".join(period.missing)))
+    return Reply(Safe("\n".join(lines)), options=((start_option(language),),))

@@ -22,6 +22,7 @@ from storage.chat import (
     entries_of,
     evidence_counts,
     find_submission,
+    open_periods,
     periods_for_reporting,
 )
 from storage.models import Entry, Period, Submission, SubmissionStatus
@@ -114,6 +115,40 @@ def closed_reason(*, session: Session, bloc_id: int, now: dt.datetime) -> Closed
     if periods:
         return ClosedReason(Closed.over, zone, periods[0].reporting_deadline)
     return ClosedReason(Closed.no_period, zone)
+
+
+@dataclass(frozen=True)
+class PeriodProgress:
+    """How far a unit's report of one period is: its status, the items done, what is missing."""
+
+    year: int
+    kind: str
+    status: str
+    done: int
+    total: int
+    missing: list[str]
+    deadline: dt.datetime
+
+
+def progress(*, session: Session, officer: OfficerView, now: dt.datetime) -> tuple[str, list[PeriodProgress]]:
+    """The bloc's time zone and the progress of the unit's report in the open periods (else the latest)."""
+    periods = open_periods(session=session, bloc_id=officer.bloc_id, now=now) \
+        or periods_for_reporting(session=session, bloc_id=officer.bloc_id)[:1]
+    bloc = bloc_by_id(session=session, bloc_id=officer.bloc_id)
+    if bloc is None:
+        return "UTC", []
+    items = unit_items(bloc.config, officer.unit_code)
+    found = []
+    for period in periods:
+        submission = find_submission(session=session, period_id=period.id, unit_id=officer.unit_id) \
+            if period.id is not None else None
+        entries = entries_of(session=session, submission_id=submission.id) \
+            if submission is not None and submission.id is not None else {}
+        missing = [item.code for item in items if item.code not in entries or entries[item.code].value is None]
+        found.append(PeriodProgress(
+            year=period.year, kind=period.kind, status=submission.status if submission else "not_started",
+            done=len(items) - len(missing), total=len(items), missing=missing, deadline=period.reporting_deadline))
+    return bloc.config.bloc.timezone, found
 
 
 @dataclass(frozen=True)
