@@ -285,8 +285,8 @@ class Conversation:
         if redeemed.outcome is RedeemOutcome.linked:
             linked = officer_for_user(session=session, channel=incoming.channel,
                                       user_id=incoming.user_id)
-            if not (linked is not None):
-                raise RuntimeError('invariant broken: linked is not None')
+            if linked is None:  # just linked in this transaction
+                raise LookupError(f"the officer linked by an invite to {incoming.user_id} is not found")
             set_officer_language(session=session, officer_id=linked.id, language=state.language)
             state.officer_id = linked.id
             return Outcome([self._welcome(linked, state.language, again=False)])
