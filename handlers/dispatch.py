@@ -21,14 +21,14 @@ from sqlmodel import Session
 
 from handlers.chat import Incoming, InKind, Option, Outcome, Reply
 from handlers.context import Context, Feature
-from handlers.deadlines import FEATURE as DEADLINES
 from handlers.flow import AnyFlow, FlowState, Turn
 from handlers.flow import Context as FlowContext
+from handlers.flows.deadlines import FLOW as DEADLINES
+from handlers.flows.votes import FLOW as VOTES
 from handlers.i18n import LANGUAGES, Safe, format_moment, language_of, t
 from handlers.reporting import FEATURE as REPORT
 from handlers.reporting import unit_items
 from handlers.review import FEATURE as REVIEW
-from handlers.votes import FEATURE as VOTES
 from storage.blocs import bloc_by_id
 from storage.chat import (
     OfficerView,
@@ -52,11 +52,11 @@ Clock = Callable[[], dt.datetime]
 log = logging.getLogger(__name__)
 
 # Flows in the order their commands appear in the menu; each registers itself here.
-FLOWS: list[AnyFlow] = []
+FLOWS: list[AnyFlow] = [DEADLINES, VOTES]
 FLOWS_BY_NAME = {flow.name: flow for flow in FLOWS}
 FLOWS_BY_PREFIX = {flow.prefix: flow for flow in FLOWS}
 # Features not yet declared as typed flows (handlers.context).
-FEATURES: list[Feature] = [REPORT, REVIEW, DEADLINES, VOTES]
+FEATURES: list[Feature] = [REPORT, REVIEW]
 CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "help": "cmd_help"}
 
 
