@@ -19,7 +19,7 @@ from handlers.dispatch import Conversation
 from handlers.renderers.votes import minutes_outcome, minutes_tallies
 from handlers.services.votes import vote_results
 from storage.db import session_scope
-from storage.models import Ballot, Period, YearRoles
+from storage.models import Ballot, ChatState, Period, YearRoles
 from storage.votes import BallotKind, ballot_counts
 from tests.chat.driver import Clock, Person
 from tests.factories import seed_bloc_data
@@ -160,3 +160,26 @@ def test_the_ballot_speaks_english_to_an_english_voter(engine: Engine) -> None:
     chose = bloc.press("SCT", "Yes")
     assert "You chose: Yes" in plain(chose.replies[0].text)
     assert "vote is recorded" in plain(english.press("Confirm").replies[0].text)
+
+
+def test_a_ballot_press_leaves_the_voters_flow_as_it_was(engine: Engine) -> None:
+    """The leader unit's head votes between two menu presses: its desk, step and nonce stay."""
+    bloc = Bloc(engine)
+    opened = bloc.open("Mở phiếu suy tôn")
+    menu_buttons = [option.data for reply in opened.replies if reply.chat_id is None
+                    for row in reply.options for option in row]
+    close_early = next(data for data in menu_buttons if ":close:" in data)
+
+    def lead_state() -> tuple[str | None, str | None, str]:
+        with session_scope(engine) as session:
+            state = session.exec(select(ChatState).where(ChatState.user_id == bloc.lead.user_id)).one()
+            return state.flow, state.flow_state, state.nonce
+
+    before = lead_state()
+    assert before[0] == "vote" and before[2] in close_early
+    bloc.press("STTTT", "Đồng ý")
+    assert "Xác nhận" in "".join(option.label for reply in bloc.lead.last.replies for row in reply.options
+                                 for option in row)
+    bloc.lead.press("Xác nhận")
+    assert lead_state() == before
+    assert "Đóng sớm phiếu" in plain(bloc.lead.press_data(close_early).replies[0].text)

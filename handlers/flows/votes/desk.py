@@ -78,9 +78,9 @@ def _menu(ctx: Context, year: Year, prefix: str = "", *replies: Reply, notice: s
     return Turn([shown, *replies], notice=notice, state=DeskState(step=MENU))
 
 
-def _hours(ctx: Context, year: Year, state: Opening, prefix: str = "") -> Turn:
+def _hours(ctx: Context, year: Year, opening: Opening, prefix: str = "") -> Turn:
     """The ballot about to be opened and when it would close; the desk waits at `hours`."""
-    kind, round, hours = state
+    kind, round, hours = opening
     reply = hours_prompt(ctx.language, year.roster, kind=kind, round=round, year=year.year, plan=year.plan(kind),
                          rules=rules_for(year.config, kind), members=len(year.config.members_in(year.year)),
                          hours=hours, now=ctx.now, buttons=_buttons(ctx), prefix=prefix)
