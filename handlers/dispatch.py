@@ -21,15 +21,15 @@ from sqlmodel import Session
 
 from handlers.chat import Incoming, InKind, Option, Outcome, Reply
 from handlers.context import Context, Feature
-from handlers.deadlines import FEATURE as DEADLINES
 from handlers.flow import AnyFlow, FlowState, Turn
 from handlers.flow import Context as FlowContext
+from handlers.flows.deadlines import FLOW as DEADLINES
 from handlers.flows.reporting import FLOW as REPORT
+from handlers.flows.votes import FLOW as VOTES
 from handlers.i18n import LANGUAGES, language_of, t
 from handlers.renderers import reporting as render_report
 from handlers.review import FEATURE as REVIEW
 from handlers.services.reporting import progress
-from handlers.votes import FEATURE as VOTES
 from storage.chat import (
     OfficerView,
     claim_update,
@@ -48,11 +48,11 @@ Clock = Callable[[], dt.datetime]
 log = logging.getLogger(__name__)
 
 # Flows in the order their commands appear in the menu; each registers itself here.
-FLOWS: list[AnyFlow] = [REPORT]
+FLOWS: list[AnyFlow] = [REPORT, DEADLINES, VOTES]
 FLOWS_BY_NAME = {flow.name: flow for flow in FLOWS}
 FLOWS_BY_PREFIX = {flow.prefix: flow for flow in FLOWS}
 # Features not yet declared as typed flows (handlers.context).
-FEATURES: list[Feature] = [REVIEW, DEADLINES, VOTES]
+FEATURES: list[Feature] = [REVIEW]
 CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "help": "cmd_help"}
 
 

@@ -36,7 +36,8 @@ from handlers.paperwork import (
     render_score_sheet,
 )
 from handlers.ranking import RankingReport, compute_ranking, unit_results
-from handlers.votes import vote_results
+from handlers.renderers.votes import minutes_outcome, minutes_question, minutes_tallies
+from handlers.services.votes import vote_results
 from rules.config import BlocConfig, CriterionKind, Direction, PeriodKind
 from rules.numbers import NumberError, format_number, format_percent, parse_number
 from rules.scoring import ScoreSheet, UnitScore, achievement
@@ -198,7 +199,8 @@ def build_paperwork(
         sheet=data, held_at=held_at, place=place, chair_name=chair_name, chair_unit=chair_unit,
         secretary_name=secretary_name, secretary_unit=secretary_unit,
         attending=[unit.name for unit in config.members_in(year)],
-        votes=[MinutesVote(question=vote.question, tallies=vote.tallies, outcome=vote.outcome)
+        votes=[MinutesVote(question=minutes_question(vote), tallies=minutes_tallies(vote),
+                           outcome=minutes_outcome(vote))
                for vote in vote_results(session=session, bloc_id=bloc.id, year=year)
                if vote.decision is not None],
     )
