@@ -21,24 +21,20 @@ from sqlmodel import Session
 
 from handlers.chat import Incoming, InKind, Option, Outcome, Reply
 from handlers.context import Context, Feature
-from handlers.deadlines import FEATURE as DEADLINES
 from handlers.flow import AnyFlow, FlowState, Turn
 from handlers.flow import Context as FlowContext
+from handlers.flows.deadlines import FLOW as DEADLINES
+from handlers.flows.reporting import FLOW as REPORT
 from handlers.flows.review import FLOW as REVIEW
-from handlers.i18n import LANGUAGES, Safe, format_moment, language_of, t
-from handlers.reporting import FEATURE as REPORT
-from handlers.reporting import unit_items
-from handlers.votes import FEATURE as VOTES
-from storage.blocs import bloc_by_id
+from handlers.flows.votes import FLOW as VOTES
+from handlers.i18n import LANGUAGES, language_of, t
+from handlers.renderers import reporting as render_report
+from handlers.services.reporting import progress
 from storage.chat import (
     OfficerView,
     claim_update,
-    entries_of,
-    find_submission,
     get_state,
     officer_for_user,
-    open_periods,
-    periods_for_reporting,
     recall_message,
     remember_message,
     save_state,
@@ -52,11 +48,11 @@ Clock = Callable[[], dt.datetime]
 log = logging.getLogger(__name__)
 
 # Flows in the order their commands appear in the menu; each registers itself here.
-FLOWS: list[AnyFlow] = [REVIEW]
+FLOWS: list[AnyFlow] = [REPORT, REVIEW, DEADLINES, VOTES]
 FLOWS_BY_NAME = {flow.name: flow for flow in FLOWS}
 FLOWS_BY_PREFIX = {flow.prefix: flow for flow in FLOWS}
 # Features not yet declared as typed flows (handlers.context).
-FEATURES: list[Feature] = [REPORT, DEADLINES, VOTES]
+FEATURES: list[Feature] = []
 CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "help": "cmd_help"}
 
 
@@ -213,9 +209,9 @@ class Conversation:
                     return feature.on_option(ctx_old, parts)
             return self._stale_elsewhere(language)
         ctx = self._context(session, officer, incoming, language, now)
-        if len(parts) >= 2 and parts[1] in flow.open_buttons:
-            return self._finish(state, flow, ctx, flow.open_buttons[parts[1]](ctx, parts[2:]))
         stored = self._stored_state(state, flow)
+        if len(parts) >= 2 and parts[1] in flow.open_buttons:
+            return self._finish(state, flow, ctx, flow.open_buttons[parts[1]](ctx, stored, parts[2:]))
         if stored is None:
             return self._stale_elsewhere(language)
         fresh = len(parts) >= 3 and bool(state.nonce) and hmac.compare_digest(parts[1], state.nonce)
@@ -291,8 +287,8 @@ class Conversation:
         if redeemed.outcome is RedeemOutcome.linked:
             linked = officer_for_user(session=session, channel=incoming.channel,
                                       user_id=incoming.user_id)
-            if not (linked is not None):
-                raise RuntimeError('invariant broken: linked is not None')
+            if linked is None:  # just linked in this transaction
+                raise LookupError(f"the officer linked by an invite to {incoming.user_id} is not found")
             set_officer_language(session=session, officer_id=linked.id, language=state.language)
             state.officer_id = linked.id
             return Outcome([self._welcome(linked, state.language, again=False)])
@@ -311,7 +307,7 @@ class Conversation:
     def _welcome(self, officer: OfficerView, language: str, *, again: bool) -> Reply:
         key = "welcome_back" if again else "welcome"
         return Reply(t(language, key, name=officer.name, unit=officer.unit_name),
-                     options=((Option(t(language, "btn_report"), "r:start"),),))
+                     options=((render_report.start_option(language),),))
 
     def _ask_language(self, language: str) -> Outcome:
         options = ((Option("Tiếng Việt", "lang:vi"), Option("English", "lang:en")),)
@@ -328,32 +324,8 @@ class Conversation:
             set_officer_language(session=session, officer_id=officer.id, language=choice)
         return Outcome([Reply(t(choice, "lang_set"), edit=True)])
 
-    def _status(self, session: Session, officer: OfficerView, language: str, now: dt.datetime) -> Reply:
+    @staticmethod
+    def _status(session: Session, officer: OfficerView, language: str, now: dt.datetime) -> Reply:
         """What is done and missing for the officer's unit in the current period."""
-        periods = open_periods(session=session, bloc_id=officer.bloc_id, now=now) \
-            or periods_for_reporting(session=session, bloc_id=officer.bloc_id)[:1]
-        if not periods:
-            return Reply(t(language, "report_no_period"))
-        bloc = bloc_by_id(session=session, bloc_id=officer.bloc_id)
-        if not (bloc is not None):
-            raise RuntimeError('invariant broken: bloc is not None')
-        items = unit_items(bloc.config, officer.unit_code)
-        lines = []
-        for period in periods:
-            if not (period.id is not None):
-                raise RuntimeError('invariant broken: period.id is not None')
-            submission = find_submission(session=session, period_id=period.id, unit_id=officer.unit_id)
-            entries = entries_of(session=session, submission_id=submission.id) \
-                if submission is not None and submission.id is not None else {}
-            missing = [item.code for item in items
-                       if item.code not in entries or entries[item.code].value is None]
-            status = submission.status if submission else "not_started"
-            lines.append(t(
-                language, "status_line", year=period.year, kind=t(language, f"kind_{period.kind}"),
-                status=t(language, f"status_{status}"), done=len(items) - len(missing), total=len(items),
-                deadline=format_moment(period.reporting_deadline, bloc.config.bloc.timezone, language),
-            ))
-            if missing:
-                lines.append(t(language, "status_missing", codes=", ".join(missing)))
-        return Reply(Safe("\n".join([t(language, "status_title", unit=officer.unit_name), *lines])),
-                     options=((Option(t(language, "btn_report"), "r:start"),),))
+        zone, periods = progress(session=session, officer=officer, now=now)
+        return render_report.progress_reply(language, officer.unit_name, zone, periods)

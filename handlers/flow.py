@@ -120,7 +120,8 @@ class Flow(Generic[StateT]):
     Button data is `<prefix>:<nonce>:<action>[:<argument>...]`; `open_buttons`
     are buttons without a nonce (`<prefix>:<action>[:...]`, e.g. a report's
     "resume" under a reminder, or a ballot whose own token stands in for the
-    nonce), each re-checking authorization itself. `steps` maps each value of
+    nonce), each re-checking authorization itself; like a command, such a
+    button gets the flow's stored state (or None) and the parts after its name. `steps` maps each value of
     the state's `step` to what it answers; `on_stale` answers a button of an
     older prompt (or of no current step) and typed text in a step without
     `on_message`. `menu` maps commands to the catalog key of their description.
@@ -133,7 +134,7 @@ class Flow(Generic[StateT]):
     on_stale: Callable[[Context, StateT], Turn]
     commands: Mapping[str, Callable[[Context, StateT | None], Turn]] = field(default_factory=dict)
     group_commands: Mapping[str, Handler] = field(default_factory=dict)
-    open_buttons: Mapping[str, Callable[[Context, list[str]], Turn]] = field(default_factory=dict)
+    open_buttons: Mapping[str, Callable[[Context, StateT | None, list[str]], Turn]] = field(default_factory=dict)
     menu: Mapping[str, str] = field(default_factory=dict)
 
     def load(self, stored: str) -> StateT:

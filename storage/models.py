@@ -23,6 +23,18 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def stored_id(row: SQLModel) -> int:
+    """The primary key of a row read from (or flushed to) the database.
+
+    SQLModel types `id` as optional because a new row has none until it is
+    flushed; every row a query returns has one, so a missing id is a bug here.
+    """
+    row_id = getattr(row, "id", None)
+    if not isinstance(row_id, int):
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return row_id
+
+
 class SubmissionStatus(StrEnum):
     """Where a unit's report for a period stands."""
 

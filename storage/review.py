@@ -25,6 +25,7 @@ from storage.models import (
     Submission,
     SubmissionStatus,
     Unit,
+    stored_id,
     utcnow,
 )
 
@@ -110,9 +111,7 @@ class OfficerName:
 
 
 def _info(period: Period) -> PeriodInfo:
-    if period.id is None:
-        raise RuntimeError("a stored period has an id")
-    return PeriodInfo(id=period.id, bloc_id=period.bloc_id, year=period.year, kind=period.kind,
+    return PeriodInfo(id=stored_id(period), bloc_id=period.bloc_id, year=period.year, kind=period.kind,
                       reporting_deadline=period.reporting_deadline, votes_opens=period.votes_opens,
                       published_at=period.published_at)
 
@@ -245,13 +244,12 @@ def review_entry(
 ) -> ScoreChange:
     """Set the reviewed value of an item (its entry is made when the unit gave none). Audited."""
     submission = _submission(session, period_id, unit_id)
-    if submission.id is None:
-        raise RuntimeError("a stored submission has an id")
+    submission_id = stored_id(submission)
     entry = session.exec(
-        select(Entry).where(Entry.submission_id == submission.id, Entry.item_code == item_code)
+        select(Entry).where(Entry.submission_id == submission_id, Entry.item_code == item_code)
     ).first()
     if entry is None:
-        entry = Entry(submission_id=submission.id, item_type=item_type, item_code=item_code,
+        entry = Entry(submission_id=submission_id, item_type=item_type, item_code=item_code,
                       updated_by=actor[:64])
     change = ScoreChange(own=entry.value, before=entry.reviewed_value, after=value)
     record(session=session, actor=actor, bloc_id=bloc_id, unit_code=unit_code, action="review.score",

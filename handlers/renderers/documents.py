@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from handlers.chat import OutFile
-from handlers.services.paperwork import MinutesData, MinutesVote, ScoreSheetData
+from handlers.renderers.votes import minutes_outcome, minutes_question, minutes_tallies
+from handlers.services.paperwork import MinutesData, ScoreSheetData
 from rules.numbers import format_number, format_percent
 
 FONT = "Times New Roman"
@@ -35,6 +37,21 @@ NOT_SUBMITTED = "Chưa nộp báo cáo"
 # locale, so a Vietnamese Windows shows 1.234,56 and an English one 1,234.56.
 POINTS_FORMAT = "#,##0.00"
 PERCENT_FORMAT = "0.00%"
+
+
+@dataclass(frozen=True)
+class MinutesVote:
+    """The result of one closed ballot, as the minutes word it."""
+
+    question: str
+    tallies: Sequence[tuple[str, int]]
+    outcome: str
+
+
+def minutes_votes(data: MinutesData) -> list[MinutesVote]:
+    """The closed ballots of the minutes' year, worded for the minutes."""
+    return [MinutesVote(question=minutes_question(vote), tallies=minutes_tallies(vote), outcome=minutes_outcome(vote))
+            for vote in data.votes]
 
 
 def period_title(data: ScoreSheetData) -> str:
@@ -247,10 +264,10 @@ def _date_words(moment: dt.datetime) -> str:
 def render_minutes(data: MinutesData, votes: Sequence[MinutesVote] | None = None) -> bytes:
     """The minutes of the meeting as a Vietnamese administrative document (Decree 30/2020).
 
-    `votes` (by default `data.votes`) are the closed ballots' results; without
+    `votes` (by default `data.votes`, worded) are the closed ballots' results; without
     any the section is left for the secretary to fill in by hand.
     """
-    votes = data.votes if votes is None else votes
+    votes = minutes_votes(data) if votes is None else votes
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.shared import Cm

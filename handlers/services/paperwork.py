@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from handlers.services.ranking import RankedRow, RankingReport, find_bloc_period, rank_period
-from handlers.votes import vote_results
+from handlers.services.votes import VoteResult, vote_results
 from rules.config import PeriodKind
 from storage.blocs import BlocRef
 from storage.review import PeriodInfo, officers_of_unit
@@ -69,15 +69,6 @@ class ScoreSheetData:
 
 
 @dataclass(frozen=True)
-class MinutesVote:
-    """The result of one closed ballot, as the minutes record it (from `handlers.votes.vote_results`)."""
-
-    question: str
-    tallies: Sequence[tuple[str, int]]
-    outcome: str
-
-
-@dataclass(frozen=True)
 class MinutesData:
     """The year-end meeting: when, where, who, and the results."""
 
@@ -89,7 +80,7 @@ class MinutesData:
     secretary_name: str
     secretary_unit: str
     attending: Sequence[str] = field(default_factory=list)
-    votes: Sequence[MinutesVote] = field(default_factory=list)
+    votes: Sequence[VoteResult] = field(default_factory=list)  # the year's closed ballots
 
 
 def build_paperwork(
@@ -137,8 +128,7 @@ def paperwork_data(
         sheet=sheet, held_at=held_at, place=place, chair_name=chair_name, chair_unit=chair_unit,
         secretary_name=secretary_name, secretary_unit=secretary_unit,
         attending=[unit.name for unit in config.members_in(period.year)],
-        votes=[MinutesVote(question=vote.question, tallies=vote.tallies, outcome=vote.outcome)
-               for vote in vote_results(session=session, bloc_id=bloc.id, year=period.year)
+        votes=[vote for vote in vote_results(session=session, bloc_id=bloc.id, year=period.year)
                if vote.decision is not None],
     )
     return sheet, minutes

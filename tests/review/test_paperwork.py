@@ -18,9 +18,9 @@ from bot.cli import main
 from bot.scripted import plain
 from bot.settings import get_settings
 from handlers.renderers.chart import ChartBar, render_ranking_chart
-from handlers.renderers.documents import render_minutes, render_score_sheet
+from handlers.renderers.documents import MinutesVote, render_minutes, render_score_sheet
 from handlers.renderers.review import ranking_parts
-from handlers.services.paperwork import MinutesData, MinutesVote, ScoreSheetData, SheetCriterion, SheetSection
+from handlers.services.paperwork import MinutesData, ScoreSheetData, SheetCriterion, SheetSection
 from handlers.services.ranking import RankedRow, RankingReport
 from handlers.services.review import RankingView
 from storage.db import make_engine, session_scope
