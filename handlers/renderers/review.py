@@ -23,7 +23,6 @@ from handlers.services.review import (
     Refusal,
     ReviewItem,
     ValueProblem,
-    unit_names,
 )
 from rules.config import BlocConfig, CriterionKind
 from rules.numbers import format_number, format_percent
@@ -52,8 +51,9 @@ def kind_text(language: str, period: PeriodInfo) -> str:
 
 
 def names_text(config: BlocConfig, codes: Sequence[str]) -> str:
-    """Units' full names, comma separated."""
-    return ", ".join(unit_names(config, codes))
+    """Units' full names by code, comma separated, in the order given."""
+    names = {unit.code: unit.name for unit in config.units}
+    return ", ".join(names.get(code, code) for code in codes)
 
 
 def told(recipients: Sequence[Recipient], key: str, **params: object) -> list[Reply]:

@@ -8,7 +8,6 @@ scheduler call these functions and render what they return.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -307,8 +306,3 @@ def bind(*, session: Session, bloc: BlocRef, chat_id: int, actor: str) -> None:
     """Make a group chat the bloc's group."""
     bind_group(session=session, bloc_id=bloc.id, chat_id=chat_id, actor=actor)
 
-
-def unit_names(config: BlocConfig, codes: Sequence[str]) -> list[str]:
-    """Units' full names by code, in the order given."""
-    names = {unit.code: unit.name for unit in config.units}
-    return [names.get(code, code) for code in codes]
