@@ -47,6 +47,9 @@ ZERO: Final = Decimal(0)
 HUNDRED: Final = Decimal(100)
 CENT: Final = Decimal("0.01")
 NO_POINTS: Final = Decimal("0.00")
+# 100 written as 1E+2: multiplying by it only moves the decimal point and never
+# rounds, so ``actual * TIMES_100 / target`` rounds once, in the division.
+TIMES_100: Final = Decimal("1E+2")
 # Enum members that scoring compares with for every criterion and indicator, read
 # once: on Python 3.11 reading a member from its class costs about four times the
 # comparison, and it was a tenth of scoring a bloc (bench/ranking.py).
@@ -129,12 +132,11 @@ def achievement(actual: Decimal, target: Decimal, direction: Direction) -> Decim
         raise ValueError(f"an actual cannot be negative ({actual})")
     if target < ZERO:
         raise ValueError(f"a target cannot be negative ({target})")
-    # Dividing by target/100 (an exact shift) rounds once, like actual*100/target.
     if direction is _HIGHER:
-        return actual / target.scaleb(-2) if target else HUNDRED
+        return actual * TIMES_100 / target if target else HUNDRED
     if not target:
         return HUNDRED if not actual else ZERO
-    return max((target + target - actual) / target.scaleb(-2), ZERO)
+    return max((target + target - actual) * TIMES_100 / target, ZERO)
 
 
 def indicator_points(rule: ScoringRule, maximum: Decimal, achieved: Decimal) -> Decimal:
@@ -148,7 +150,8 @@ def indicator_points(rule: ScoringRule, maximum: Decimal, achieved: Decimal) -> 
         return maximum
     match rule.kind:
         case RuleKind.proportional:
-            return achieved * maximum.scaleb(-2) if achieved > ZERO else ZERO
+            # The product rounds (if at all), dividing it by 100 is exact.
+            return achieved * maximum / HUNDRED if achieved > ZERO else ZERO
         case RuleKind.threshold:
             return ZERO
         case RuleKind.stepped:
@@ -257,7 +260,9 @@ class ScoreSheet:
         over_plan: dict[str, Decimal] = {}
         achievements: dict[str, Decimal] = {}
         unreported: list[str] = []
+        met = 0
         for section in pact.sections:
+            section_points = ZERO
             for criterion in section.criteria:
                 if criterion.kind is _INDICATOR:
                     mine = own.get(criterion.code, ())
@@ -266,9 +271,10 @@ class ScoreSheet:
                         if actual is None:
                             unreported.append(indicator.code)
                         else:
-                            achievements[indicator.code] = achievement(actual, indicator.target, indicator.direction)
+                            achieved = achievement(actual, indicator.target, indicator.direction)
+                            achievements[indicator.code] = achieved
+                            met += achieved >= HUNDRED
                     points, bonus = _indicator_criterion(criterion, mine, achievements)
-                    criteria[criterion.code] = points
                     if bonus:  # not a sliver that rounded to 0.00
                         over_plan[criterion.code] = bonus
                 else:
@@ -278,8 +284,9 @@ class ScoreSheet:
                         value = ZERO
                     else:
                         given_used += 1
-                    criteria[criterion.code] = _clamped(value, criterion.max)
-            section_points = sum((criteria[c.code] for c in section.criteria), ZERO)
+                    points = _clamped(value, criterion.max)
+                criteria[criterion.code] = points
+                section_points += points
             sections[section.code] = min(section_points, section.max)
         for criterion in pact.bonus.criteria + pact.deductions.criteria:
             value = given.get(criterion.code)
@@ -305,8 +312,8 @@ class ScoreSheet:
             bonus=bonus,
             deductions=deductions,
             total=total,
-            percent_of_standard=total / pact.standard_score.scaleb(-2),
-            indicators_met=sum(1 for achieved in achievements.values() if achieved >= HUNDRED),
+            percent_of_standard=total * TIMES_100 / pact.standard_score,
+            indicators_met=met,
             achievements=achievements,
             unreported=tuple(unreported),
         )
