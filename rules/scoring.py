@@ -21,6 +21,11 @@ How points are made (DOMAIN.md, "Rules are data, not code"):
 
 A value that was not reported scores 0, and an indicator criterion for which a
 unit registered no indicator scores 0.
+
+Each rule has one place: the direction in :func:`achievement`, the rule kinds
+in :func:`indicator_points`, the over-plan bonus in :func:`over_plan_bonus`.
+A new rule kind is a member of :class:`rules.config.RuleKind`, a case there,
+and its test.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ NO_POINTS: Final = Decimal("0.00")
 TIMES_100: Final = Decimal("1E+2")
 # Enum members that scoring compares with for every criterion and indicator, read
 # once: on Python 3.11 reading a member from its class costs about four times the
-# comparison, and it was a tenth of scoring a bloc (bench/ranking.py).
+# comparison, and it was about a tenth of scoring a bloc (bench/ranking.py).
 _INDICATOR: Final = CriterionKind.indicator
 _HIGHER: Final = Direction.higher
 
