@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from bot.loading import FileError, load_bloc_file, load_results_file
 from bot.settings import Settings, get_settings
-from handlers.ranking import RankingError, RankingReport, compute_ranking
+from handlers.services.ranking import RankingError, RankingReport, compute_ranking
 from rules.config import PeriodKind
 from rules.numbers import format_number, format_percent
 from storage.audit import list_audit
@@ -199,7 +199,8 @@ def cmd_audit(args: argparse.Namespace, settings: Settings, console: Console) ->
 
 def cmd_export(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Write the score sheet (.xlsx) and the minutes (.docx) of a period; audited."""
-    from handlers.review import build_paperwork, paperwork_files
+    from handlers.renderers.documents import paperwork_files
+    from handlers.services.paperwork import build_paperwork
     from storage.review import record_export
 
     migrate(settings.database_url)

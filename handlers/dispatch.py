@@ -25,10 +25,10 @@ from handlers.flow import AnyFlow, FlowState, Turn
 from handlers.flow import Context as FlowContext
 from handlers.flows.deadlines import FLOW as DEADLINES
 from handlers.flows.reporting import FLOW as REPORT
+from handlers.flows.review import FLOW as REVIEW
 from handlers.flows.votes import FLOW as VOTES
 from handlers.i18n import LANGUAGES, language_of, t
 from handlers.renderers import reporting as render_report
-from handlers.review import FEATURE as REVIEW
 from handlers.services.reporting import progress
 from storage.chat import (
     OfficerView,
@@ -48,11 +48,11 @@ Clock = Callable[[], dt.datetime]
 log = logging.getLogger(__name__)
 
 # Flows in the order their commands appear in the menu; each registers itself here.
-FLOWS: list[AnyFlow] = [REPORT, DEADLINES, VOTES]
+FLOWS: list[AnyFlow] = [REPORT, REVIEW, DEADLINES, VOTES]
 FLOWS_BY_NAME = {flow.name: flow for flow in FLOWS}
 FLOWS_BY_PREFIX = {flow.prefix: flow for flow in FLOWS}
 # Features not yet declared as typed flows (handlers.context).
-FEATURES: list[Feature] = [REVIEW]
+FEATURES: list[Feature] = []
 CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "help": "cmd_help"}
 
 
@@ -187,7 +187,9 @@ class Conversation:
             state.flow = state.flow_state = None
             state.nonce = ""
         marker = f":{ctx.nonce}:"
-        if any(marker in option.data for reply in turn.replies if reply.chat_id is None
+        # The person's own chat: the private chat it came from, or named (a group command asking privately).
+        own = (None, ctx.incoming.user_id) if ctx.incoming.is_private else (ctx.incoming.user_id,)
+        if any(marker in option.data for reply in turn.replies if reply.chat_id in own
                for row in reply.options for option in row):
             state.nonce = ctx.nonce
         return Outcome(list(turn.replies), notice=turn.notice)

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from handlers.ranking import RankingError, compute_ranking
+from handlers.services.ranking import RankingError, compute_ranking
 from rules.config import BallotRules, BlocConfig, ElectionRules, PeriodKind
 from rules.voting import BallotError, check_ballot, tally_acclaim, tally_election
 from storage.audit import record

@@ -23,7 +23,7 @@ from bot.cli import main
 from bot.fake_telegram import SentMessage
 from bot.scripted import ScriptedOfficer, plain
 from bot.settings import get_settings
-from handlers.ranking import compute_ranking
+from handlers.services.ranking import compute_ranking
 from handlers.services.votes import vote_results
 from rules.config import BlocConfig
 from storage.blocs import load_bloc
@@ -398,7 +398,8 @@ async def test_the_minutes_record_the_closed_ballots(votes: Votes) -> None:
 
     from docx import Document
 
-    from handlers.review import build_paperwork, paperwork_files
+    from handlers.renderers.documents import paperwork_files
+    from handlers.services.paperwork import build_paperwork
 
     mark = await votes.open("Mở phiếu suy tôn")
     await votes.cast_all("suy tôn Sở Thông tin và Truyền thông", mark, dict.fromkeys(HEADS, "Đồng ý"))
