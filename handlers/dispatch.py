@@ -20,9 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 
 from handlers.chat import Incoming, InKind, Option, Outcome, Reply
-from handlers.context import Context, Feature
-from handlers.flow import AnyFlow, FlowState, Turn
-from handlers.flow import Context as FlowContext
+from handlers.flow import AnyFlow, Context, FlowState, Turn
 from handlers.flows.deadlines import FLOW as DEADLINES
 from handlers.flows.reporting import FLOW as REPORT
 from handlers.flows.review import FLOW as REVIEW
@@ -51,8 +49,6 @@ log = logging.getLogger(__name__)
 FLOWS: list[AnyFlow] = [REPORT, REVIEW, DEADLINES, VOTES]
 FLOWS_BY_NAME = {flow.name: flow for flow in FLOWS}
 FLOWS_BY_PREFIX = {flow.prefix: flow for flow in FLOWS}
-# Features not yet declared as typed flows (handlers.context).
-FEATURES: list[Feature] = []
 CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "help": "cmd_help"}
 
 
@@ -61,8 +57,6 @@ def menu_commands() -> dict[str, str]:
     menu: dict[str, str] = {}
     for flow in FLOWS:
         menu.update(flow.menu)
-    for feature in FEATURES:
-        menu.update(feature.menu)
     menu.update(CORE_MENU)
     return menu
 
@@ -150,19 +144,14 @@ class Conversation:
                 handler = step.on_message if step is not None else None
                 turn = handler(ctx, stored) if handler is not None else flow.on_stale(ctx, stored)
                 return self._finish(state, flow, ctx, turn)
-        ctx_old = Context(session=session, state=state, incoming=incoming, officer=officer, now=now,
-                          language=language)
-        for feature in FEATURES:
-            if feature.name == state.flow and feature.on_message is not None:
-                return feature.on_message(ctx_old)
         return Outcome([Reply(t(language, "idle_hint", name=officer.name))])
 
     # -- typed flows -------------------------------------------------------
 
     @staticmethod
     def _context(session: Session, officer: OfficerView, incoming: Incoming, language: str,
-                 now: dt.datetime) -> FlowContext:
-        return FlowContext(session=session, incoming=incoming, officer=officer, now=now, language=language,
+                 now: dt.datetime) -> Context:
+        return Context(session=session, incoming=incoming, officer=officer, now=now, language=language,
                            nonce=secrets.token_hex(3))
 
     @staticmethod
@@ -179,7 +168,7 @@ class Conversation:
         return loaded
 
     @staticmethod
-    def _finish(state: ChatState, flow: AnyFlow, ctx: FlowContext, turn: Turn) -> Outcome:
+    def _finish(state: ChatState, flow: AnyFlow, ctx: Context, turn: Turn) -> Outcome:
         """Store the state a step returned; keep the turn's nonce once a button of it goes out."""
         if isinstance(turn.state, FlowState):
             state.flow, state.flow_state = flow.name, turn.state.model_dump_json()
@@ -202,11 +191,6 @@ class Conversation:
         parts = incoming.data.split(":")
         flow = FLOWS_BY_PREFIX.get(parts[0])
         if flow is None:
-            ctx_old = Context(session=session, state=state, incoming=incoming, officer=officer, now=now,
-                              language=language)
-            for feature in FEATURES:
-                if feature.option_prefix == parts[0] and feature.on_option is not None:
-                    return feature.on_option(ctx_old, parts)
             return self._stale_elsewhere(language)
         ctx = self._context(session, officer, incoming, language, now)
         stored = self._stored_state(state, flow)
@@ -237,13 +221,6 @@ class Conversation:
                 return Outcome([Reply(t(language, "not_linked"))])
             ctx = self._context(session, officer, incoming, language, now)
             return self._finish(state, flow, ctx, flow.group_commands[command](ctx))
-        handler = next((feature.group_commands[command] for feature in FEATURES
-                        if command is not None and command in feature.group_commands), None)
-        if handler is not None:
-            if officer is None:
-                return Outcome([Reply(t(language, "not_linked"))])
-            return handler(Context(session=session, state=state, incoming=incoming, officer=officer,
-                                   now=now, language=language))
         if incoming.kind is InKind.option:
             return Outcome(notice=t(language, "group_use_private"))
         if command is not None and (command in menu_commands() or command == "start"):
@@ -258,18 +235,13 @@ class Conversation:
             return Outcome([self._status(session, officer, language, now)])
         if command == "cancel":
             was_busy = state.flow is not None
-            state.flow = state.step = state.item_code = state.pending = state.return_to = None
-            state.flow_state = state.period_id = None
+            state.flow = state.flow_state = None
             state.nonce = ""
             return Outcome([Reply(t(language, "cancelled" if was_busy else "nothing_to_cancel"))])
         for flow in FLOWS:
             if command in flow.commands:
                 ctx = self._context(session, officer, incoming, language, now)
                 return self._finish(state, flow, ctx, flow.commands[command](ctx, self._stored_state(state, flow)))
-        for feature in FEATURES:
-            if command in feature.commands:
-                return feature.commands[command](Context(session=session, state=state, incoming=incoming,
-                                                         officer=officer, now=now, language=language))
         return Outcome([Reply(t(language, "unknown_command", command=command[:40]))])
 
     def _start(

@@ -236,11 +236,6 @@ class ChatState(SQLModel, table=True):
     officer_id: int | None = Field(default=None, foreign_key="officer.id")
     language: str = Field(default="vi", max_length=8)
     flow: str | None = Field(default=None, max_length=16)
-    step: str | None = Field(default=None, max_length=16)
-    period_id: int | None = Field(default=None, foreign_key="period.id")
-    item_code: str | None = Field(default=None, max_length=32)
-    pending: str | None = Field(default=None, sa_column=Column(Text))
-    return_to: str | None = Field(default=None, max_length=16)
     nonce: str = Field(default="", max_length=12)
     # The flow's typed state (handlers.flow.FlowState) as JSON; None outside a flow.
     flow_state: str | None = Field(default=None, sa_column=Column(Text))
