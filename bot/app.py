@@ -24,8 +24,8 @@ from bot.scheduler import PACE_SHARE, ReminderScheduler
 from bot.telegram_channel import PerChatUpdateProcessor, TelegramChannel, set_commands
 from bot.transport import DEFAULT_POOL_SIZE, AiohttpRequest
 from handlers.dispatch import Clock, Conversation, system_clock
+from handlers.flows.votes.due import due_ballot_replies
 from handlers.i18n import warm_up
-from handlers.votes import due_ballot_replies
 from storage.db import make_async_engine
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
@@ -136,7 +136,7 @@ def build_application(
                                   messages_per_second=messages_per_second * PACE_SHARE)
 
     async def close_due_ballots(now: dt.datetime) -> None:
-        """Ballots whose closing time has come are counted and announced (handlers/votes.py)."""
+        """Ballots whose closing time has come are counted and announced (handlers/flows/votes/due.py)."""
         await channel.deliver(application, await asyncio.to_thread(due_ballot_replies, engine, now))
 
     scheduler.tasks.append(close_due_ballots)

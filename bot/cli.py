@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from bot.loading import FileError, load_bloc_file, load_results_file
 from bot.settings import Settings, get_settings
-from handlers.ranking import RankingError, RankingReport, compute_ranking
+from handlers.services.ranking import RankingError, RankingReport, compute_ranking
 from rules.config import PeriodKind
 from rules.numbers import format_number, format_percent
 from storage.audit import list_audit
@@ -199,7 +199,8 @@ def cmd_audit(args: argparse.Namespace, settings: Settings, console: Console) ->
 
 def cmd_export(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Write the score sheet (.xlsx) and the minutes (.docx) of a period; audited."""
-    from handlers.review import build_paperwork, paperwork_files
+    from handlers.renderers.documents import paperwork_files
+    from handlers.services.paperwork import build_paperwork
     from storage.review import record_export
 
     migrate(settings.database_url)
@@ -231,7 +232,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings, console: Console) -
 
 def cmd_votes(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Print every ballot of a year with its rules, turnout and result (counts only once closed)."""
-    from handlers.votes import vote_results
+    from handlers.renderers.votes import minutes_outcome, minutes_question, minutes_rules, minutes_tallies
+    from handlers.services.votes import vote_results
     from storage.blocs import latest_year
     from storage.votes import ballot_years, next_roles, unit_id_map, voting_year
 
@@ -258,10 +260,10 @@ def cmd_votes(args: argparse.Namespace, settings: Settings, console: Console) ->
         table.add_column(column, overflow="fold")
     for result in results:
         closed = result.closed_at or result.closes_at
-        tallies = "\n".join(f"{option}: {count}" for option, count in result.tallies)
-        table.add_row(result.question, result.rules_text, f"{result.votes_cast}/{result.members}",
+        tallies = "\n".join(f"{option}: {count}" for option, count in minutes_tallies(result))
+        table.add_row(minutes_question(result), minutes_rules(result), f"{result.votes_cast}/{result.members}",
                       f"{result.opened_at:%Y-%m-%d %H:%M} — {closed:%Y-%m-%d %H:%M}",
-                      (tallies + "\n" if tallies else "") + result.outcome)
+                      (tallies + "\n" if tallies else "") + minutes_outcome(result))
     console.print(table)
     if not results:
         console.print(f"No ballot in {year}.")

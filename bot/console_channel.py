@@ -13,8 +13,8 @@ from typing import TextIO
 
 from bot.scripted import plain
 from handlers.chat import Incoming, InKind, Option, Outcome
-from handlers.context import small_number
 from handlers.dispatch import Conversation
+from handlers.flow import small_number
 
 CHANNEL = "console"
 

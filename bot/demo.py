@@ -25,8 +25,8 @@ from bot.fake_telegram import FakeChat, FakeTelegram, SentMessage
 from bot.loading import load_bloc_file, load_results_file
 from bot.scripted import ScriptedOfficer, plain
 from bot.telegram_channel import set_commands
-from handlers.ranking import compute_ranking
-from handlers.reporting import unit_items
+from handlers.services.ranking import compute_ranking
+from handlers.services.reporting import unit_items
 from rules.config import BlocConfig, OfficerRole, PeriodKind
 from storage.blocs import load_bloc
 from storage.db import make_engine, migrate, session_scope

@@ -1,7 +1,7 @@
 """The reminder scheduler: APScheduler wakes a pass; the database decides what is due.
 
 A pass (at start-up, then every `interval_seconds`) asks, for each bloc, what is
-due at the injected clock's `now` (`handlers.deadlines.due_messages`: deadlines,
+due at the injected clock's `now` (`handlers.flows.reminders.due_messages`: deadlines,
 statuses and the sent-log in, pure rules in the middle) and sends it. Nothing
 about reminders lives in the scheduler's memory: a restart, a second process or
 a tick that came late only changes when the question is asked.
@@ -48,7 +48,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application
 
 from bot.telegram_channel import send_reply
-from handlers.deadlines import Outgoing, due_messages
+from handlers.flows.reminders import Outgoing, due_messages
 from storage.db import session_scope
 from storage.reminders import BlocLock, LogStatus, bloc_ids, claim_message, finish_message
 
@@ -131,7 +131,7 @@ class ReminderScheduler:
         self._idle.set()
         self._stopping = False
         # Other periodic work run after each pass's reminders, with the pass's `now`
-        # (bot/app.py adds the closing of ballots whose time is up, handlers/votes.py).
+        # (bot/app.py adds the closing of ballots whose time is up, handlers/flows/votes/due.py).
         self.tasks: list[Callable[[dt.datetime], Awaitable[None]]] = []
 
     # -- lifecycle -------------------------------------------------------------------

@@ -8,31 +8,31 @@ all or nothing. Channels call it from a worker thread (it is synchronous).
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import logging
+import secrets
 from collections.abc import Callable
 from typing import cast
 
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 
 from handlers.chat import Incoming, InKind, Option, Outcome, Reply
-from handlers.context import Context, Feature, stale_elsewhere
-from handlers.deadlines import FEATURE as DEADLINES
-from handlers.i18n import LANGUAGES, Safe, format_moment, language_of, t
-from handlers.reporting import FEATURE as REPORT
-from handlers.reporting import unit_items
-from handlers.review import FEATURE as REVIEW
-from handlers.votes import FEATURE as VOTES
-from storage.blocs import bloc_by_id
+from handlers.flow import AnyFlow, Context, FlowState, Turn
+from handlers.flows.deadlines import FLOW as DEADLINES
+from handlers.flows.reporting import FLOW as REPORT
+from handlers.flows.review import FLOW as REVIEW
+from handlers.flows.votes import FLOW as VOTES
+from handlers.i18n import LANGUAGES, language_of, t
+from handlers.renderers import reporting as render_report
+from handlers.services.reporting import progress
 from storage.chat import (
     OfficerView,
     claim_update,
-    entries_of,
-    find_submission,
     get_state,
     officer_for_user,
-    open_periods,
-    periods_for_reporting,
     recall_message,
     remember_message,
     save_state,
@@ -43,17 +43,20 @@ from storage.invites import RedeemOutcome, redeem_invite
 from storage.models import ChatState
 
 Clock = Callable[[], dt.datetime]
+log = logging.getLogger(__name__)
 
-# Features in the order their commands appear in the menu; each registers itself here.
-FEATURES: list[Feature] = [REPORT, REVIEW, DEADLINES, VOTES]
+# Flows in the order their commands appear in the menu; each registers itself here.
+FLOWS: list[AnyFlow] = [REPORT, REVIEW, DEADLINES, VOTES]
+FLOWS_BY_NAME = {flow.name: flow for flow in FLOWS}
+FLOWS_BY_PREFIX = {flow.prefix: flow for flow in FLOWS}
 CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "help": "cmd_help"}
 
 
 def menu_commands() -> dict[str, str]:
     """The command menu (setMyCommands): command -> catalog key of its description."""
     menu: dict[str, str] = {}
-    for feature in FEATURES:
-        menu.update(feature.menu)
+    for flow in FLOWS:
+        menu.update(flow.menu)
     menu.update(CORE_MENU)
     return menu
 
@@ -128,20 +131,83 @@ class Conversation:
             if incoming.kind is InKind.option:
                 outcome.notice = t(language, "not_linked_notice")
             return outcome
-        ctx = Context(session=session, state=state, incoming=incoming, officer=officer, now=now,
-                      language=language)
         if command is not None:
-            return self._command(ctx, command)
+            return self._command(session, state, officer, incoming, language, now, command)
         if incoming.kind is InKind.option:
-            parts = incoming.data.split(":")
-            for feature in FEATURES:
-                if feature.option_prefix == parts[0] and feature.on_option is not None:
-                    return feature.on_option(ctx, parts)
-            return stale_elsewhere(ctx)
-        for feature in FEATURES:
-            if feature.name == state.flow and feature.on_message is not None:
-                return feature.on_message(ctx)
+            return self._option(session, state, officer, incoming, language, now)
+        flow = FLOWS_BY_NAME.get(state.flow or "")
+        if flow is not None:
+            stored = self._stored_state(state, flow)
+            if stored is not None:
+                ctx = self._context(session, officer, incoming, language, now)
+                step = flow.steps.get(stored.step)
+                handler = step.on_message if step is not None else None
+                turn = handler(ctx, stored) if handler is not None else flow.on_stale(ctx, stored)
+                return self._finish(state, flow, ctx, turn)
         return Outcome([Reply(t(language, "idle_hint", name=officer.name))])
+
+    # -- typed flows -------------------------------------------------------
+
+    @staticmethod
+    def _context(session: Session, officer: OfficerView, incoming: Incoming, language: str,
+                 now: dt.datetime) -> Context:
+        return Context(session=session, incoming=incoming, officer=officer, now=now, language=language,
+                           nonce=secrets.token_hex(3))
+
+    @staticmethod
+    def _stored_state(state: ChatState, flow: AnyFlow) -> FlowState | None:
+        """The flow's typed state, or None when there is none (or it no longer reads: the flow is left)."""
+        if state.flow != flow.name or not state.flow_state:
+            return None
+        try:
+            loaded: FlowState = flow.load(state.flow_state)
+        except ValidationError:
+            log.warning("chat state of flow %s no longer reads; the person leaves the flow", flow.name)
+            state.flow = state.flow_state = None
+            return None
+        return loaded
+
+    @staticmethod
+    def _finish(state: ChatState, flow: AnyFlow, ctx: Context, turn: Turn) -> Outcome:
+        """Store the state a step returned; keep the turn's nonce once a button of it goes out."""
+        if isinstance(turn.state, FlowState):
+            state.flow, state.flow_state = flow.name, turn.state.model_dump_json()
+        elif turn.state is None:
+            state.flow = state.flow_state = None
+            state.nonce = ""
+        marker = f":{ctx.nonce}:"
+        # The person's own chat: the private chat it came from, or named (a group command asking privately).
+        own = (None, ctx.incoming.user_id) if ctx.incoming.is_private else (ctx.incoming.user_id,)
+        if any(marker in option.data for reply in turn.replies if reply.chat_id in own
+               for row in reply.options for option in row):
+            state.nonce = ctx.nonce
+        return Outcome(list(turn.replies), notice=turn.notice)
+
+    def _option(
+        self, session: Session, state: ChatState, officer: OfficerView, incoming: Incoming, language: str,
+        now: dt.datetime,
+    ) -> Outcome:
+        """A pressed button: its flow by prefix; the nonce checked here, once, in constant time."""
+        parts = incoming.data.split(":")
+        flow = FLOWS_BY_PREFIX.get(parts[0])
+        if flow is None:
+            return self._stale_elsewhere(language)
+        ctx = self._context(session, officer, incoming, language, now)
+        stored = self._stored_state(state, flow)
+        if len(parts) >= 2 and parts[1] in flow.open_buttons:
+            return self._finish(state, flow, ctx, flow.open_buttons[parts[1]](ctx, stored, parts[2:]))
+        if stored is None:
+            return self._stale_elsewhere(language)
+        fresh = len(parts) >= 3 and bool(state.nonce) and hmac.compare_digest(parts[1], state.nonce)
+        step = flow.steps.get(stored.step)
+        handler = step.buttons.get(parts[2]) if fresh and step is not None else None
+        if handler is None:
+            return self._finish(state, flow, ctx, flow.on_stale(ctx, stored))
+        return self._finish(state, flow, ctx, handler(ctx, stored, ":".join(parts[3:])))
+
+    @staticmethod
+    def _stale_elsewhere(language: str) -> Outcome:
+        return Outcome([Reply(t(language, "stale_button_idle"))], notice=t(language, "stale_notice"))
 
     def _group(
         self, session: Session, state: ChatState, officer: OfficerView | None, incoming: Incoming,
@@ -149,30 +215,34 @@ class Conversation:
     ) -> Outcome:
         """In a group only group commands are answered; private ones point to the private chat."""
         command = incoming.command if incoming.kind is InKind.command else None
-        handler = next((feature.group_commands[command] for feature in FEATURES
-                        if command is not None and command in feature.group_commands), None)
-        if handler is not None:
+        flow = next((flow for flow in FLOWS if command is not None and command in flow.group_commands), None)
+        if flow is not None and command is not None:
             if officer is None:
                 return Outcome([Reply(t(language, "not_linked"))])
-            return handler(Context(session=session, state=state, incoming=incoming, officer=officer,
-                                   now=now, language=language))
+            ctx = self._context(session, officer, incoming, language, now)
+            return self._finish(state, flow, ctx, flow.group_commands[command](ctx))
         if incoming.kind is InKind.option:
             return Outcome(notice=t(language, "group_use_private"))
         if command is not None and (command in menu_commands() or command == "start"):
             return Outcome([Reply(t(language, "group_use_private"))])
         return Outcome()
 
-    def _command(self, ctx: Context, command: str) -> Outcome:
+    def _command(
+        self, session: Session, state: ChatState, officer: OfficerView, incoming: Incoming, language: str,
+        now: dt.datetime, command: str,
+    ) -> Outcome:
         if command == "status":
-            return Outcome([self._status(ctx)])
+            return Outcome([self._status(session, officer, language, now)])
         if command == "cancel":
-            was_busy = ctx.state.flow is not None
-            ctx.leave_flow()
-            return Outcome([Reply(t(ctx.language, "cancelled" if was_busy else "nothing_to_cancel"))])
-        for feature in FEATURES:
-            if command in feature.commands:
-                return feature.commands[command](ctx)
-        return Outcome([Reply(t(ctx.language, "unknown_command", command=command[:40]))])
+            was_busy = state.flow is not None
+            state.flow = state.flow_state = None
+            state.nonce = ""
+            return Outcome([Reply(t(language, "cancelled" if was_busy else "nothing_to_cancel"))])
+        for flow in FLOWS:
+            if command in flow.commands:
+                ctx = self._context(session, officer, incoming, language, now)
+                return self._finish(state, flow, ctx, flow.commands[command](ctx, self._stored_state(state, flow)))
+        return Outcome([Reply(t(language, "unknown_command", command=command[:40]))])
 
     def _start(
         self, session: Session, state: ChatState, officer: OfficerView | None, incoming: Incoming,
@@ -189,8 +259,8 @@ class Conversation:
         if redeemed.outcome is RedeemOutcome.linked:
             linked = officer_for_user(session=session, channel=incoming.channel,
                                       user_id=incoming.user_id)
-            if not (linked is not None):
-                raise RuntimeError('invariant broken: linked is not None')
+            if linked is None:  # just linked in this transaction
+                raise LookupError(f"the officer linked by an invite to {incoming.user_id} is not found")
             set_officer_language(session=session, officer_id=linked.id, language=state.language)
             state.officer_id = linked.id
             return Outcome([self._welcome(linked, state.language, again=False)])
@@ -209,7 +279,7 @@ class Conversation:
     def _welcome(self, officer: OfficerView, language: str, *, again: bool) -> Reply:
         key = "welcome_back" if again else "welcome"
         return Reply(t(language, key, name=officer.name, unit=officer.unit_name),
-                     options=((Option(t(language, "btn_report"), "r:start"),),))
+                     options=((render_report.start_option(language),),))
 
     def _ask_language(self, language: str) -> Outcome:
         options = ((Option("Tiếng Việt", "lang:vi"), Option("English", "lang:en")),)
@@ -226,33 +296,8 @@ class Conversation:
             set_officer_language(session=session, officer_id=officer.id, language=choice)
         return Outcome([Reply(t(choice, "lang_set"), edit=True)])
 
-    def _status(self, ctx: Context) -> Reply:
+    @staticmethod
+    def _status(session: Session, officer: OfficerView, language: str, now: dt.datetime) -> Reply:
         """What is done and missing for the officer's unit in the current period."""
-        session, officer, language = ctx.session, ctx.officer, ctx.language
-        periods = open_periods(session=session, bloc_id=officer.bloc_id, now=ctx.now) \
-            or periods_for_reporting(session=session, bloc_id=officer.bloc_id)[:1]
-        if not periods:
-            return Reply(t(language, "report_no_period"))
-        bloc = bloc_by_id(session=session, bloc_id=officer.bloc_id)
-        if not (bloc is not None):
-            raise RuntimeError('invariant broken: bloc is not None')
-        items = unit_items(bloc.config, officer.unit_code)
-        lines = []
-        for period in periods:
-            if not (period.id is not None):
-                raise RuntimeError('invariant broken: period.id is not None')
-            submission = find_submission(session=session, period_id=period.id, unit_id=officer.unit_id)
-            entries = entries_of(session=session, submission_id=submission.id) \
-                if submission is not None and submission.id is not None else {}
-            missing = [item.code for item in items
-                       if item.code not in entries or entries[item.code].value is None]
-            status = submission.status if submission else "not_started"
-            lines.append(t(
-                language, "status_line", year=period.year, kind=t(language, f"kind_{period.kind}"),
-                status=t(language, f"status_{status}"), done=len(items) - len(missing), total=len(items),
-                deadline=format_moment(period.reporting_deadline, bloc.config.bloc.timezone, language),
-            ))
-            if missing:
-                lines.append(t(language, "status_missing", codes=", ".join(missing)))
-        return Reply(Safe("\n".join([t(language, "status_title", unit=officer.unit_name), *lines])),
-                     options=((Option(t(language, "btn_report"), "r:start"),),))
+        zone, periods = progress(session=session, officer=officer, now=now)
+        return render_report.progress_reply(language, officer.unit_name, zone, periods)

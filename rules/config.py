@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -190,6 +191,10 @@ class ScoringRule(Frozen):
         return self
 
 
+# The rule of an indicator criterion that names none (shared: the model is frozen).
+_PROPORTIONAL = ScoringRule()
+
+
 class CriterionKind(StrEnum):
     """Where a criterion's points come from."""
 
@@ -217,7 +222,7 @@ class Criterion(Frozen):
     @property
     def scoring_rule(self) -> ScoringRule:
         """The rule, proportional when none is given."""
-        return self.rule or ScoringRule()
+        return self.rule or _PROPORTIONAL
 
 
 class Section(Frozen):
@@ -412,6 +417,8 @@ class BlocConfig(Frozen):
     tie_breaks: list[TieBreakKey] = Field(default_factory=lambda: ["section:I", "indicators_met"])
     bands: list[Band] = Field(default_factory=_default_bands)
     reminders: Reminders = Field(default_factory=lambda: Reminders())
+    # Each unit's indicators, in file order; built once, when the file is validated.
+    _indicators_by_unit: dict[str, tuple[Indicator, ...]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> BlocConfig:
@@ -459,13 +466,22 @@ class BlocConfig(Frozen):
                     raise ValueError(f"votes.election.candidates: unknown unit {code!r}")
         return self
 
+    @model_validator(mode="after")
+    def _index_indicators(self) -> BlocConfig:
+        by_unit: dict[str, list[Indicator]] = {}
+        for indicator in self.indicators:
+            by_unit.setdefault(indicator.unit, []).append(indicator)
+        # A private attribute may be set on a frozen model.
+        self._indicators_by_unit = {unit: tuple(found) for unit, found in by_unit.items()}
+        return self
+
     def members_in(self, year: int) -> list[Unit]:
         """The units that belong to the bloc during a year."""
         return [unit for unit in self.units if unit.is_member_in(year)]
 
     def indicators_of(self, unit_code: str) -> list[Indicator]:
-        """A unit's registered indicators."""
-        return [indicator for indicator in self.indicators if indicator.unit == unit_code]
+        """A unit's registered indicators, in the order of the file."""
+        return list(self._indicators_by_unit.get(unit_code, ()))
 
     def period(self, year: int, kind: PeriodKind) -> Period | None:
         """The period of a year and kind, if configured."""

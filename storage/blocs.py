@@ -313,6 +313,14 @@ def bloc_by_id(*, session: Session, bloc_id: int) -> BlocRef | None:
     return None if bloc is None else _ref(bloc)
 
 
+def stored_bloc(*, session: Session, bloc_id: int) -> BlocRef:
+    """A bloc that must exist: an officer's or a period's (their foreign keys hold it)."""
+    bloc = bloc_by_id(session=session, bloc_id=bloc_id)
+    if bloc is None:
+        raise LookupError(f"no bloc {bloc_id}")
+    return bloc
+
+
 def find_bloc(*, session: Session, bloc_code: str | None) -> BlocRef | None:
     """The bloc with that code, or the only bloc when no code is given and there is one."""
     if bloc_code is None:

@@ -42,12 +42,8 @@ def _claim_statement(dialect: str) -> Any:
 # The statements every message runs are built once, with bound parameters: building
 # a statement and its cache key costs more than running it on SQLite.
 _CLAIM = {dialect: _claim_statement(dialect) for dialect in ("sqlite", "postgresql")}
-# The state with the period it is on, if any: most messages check that period's dates.
-_STATE = (
-    select(ChatState, Period)
-    .outerjoin(Period, col(Period.id) == ChatState.period_id)
-    .where(ChatState.channel == bindparam("channel"), ChatState.user_id == bindparam("user_id"))
-)
+_STATE = select(ChatState).where(ChatState.channel == bindparam("channel"),
+                                  ChatState.user_id == bindparam("user_id"))
 _OFFICER_ROWS = (
     select(Officer, Unit, Bloc)
     .join(Unit, col(Unit.id) == Officer.unit_id)
@@ -76,18 +72,11 @@ def claim_update(*, session: Session, update_key: str) -> bool:
 
 
 def get_state(*, session: Session, channel: str, user_id: int, language: str) -> ChatState:
-    """The person's conversation state, created (not yet flushed) on first contact.
-
-    The period the state is on comes in the same query and stays in the session's
-    identity map for the unit of work: `session.get(Period, id)` then needs no query.
-    """
-    row = session.exec(_STATE, params={"channel": channel, "user_id": user_id}).first()
-    if row is None:
+    """The person's conversation state, created (not yet flushed) on first contact."""
+    state = session.exec(_STATE, params={"channel": channel, "user_id": user_id}).first()
+    if state is None:
         state = ChatState(channel=channel, user_id=user_id, language=language)
         session.add(state)
-        return state
-    state, period = row
-    session.info["state_period"] = period  # the identity map holds objects weakly
     return state
 
 

@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from storage.audit import record
-from storage.models import Invite, Officer, Unit
+from storage.models import Invite, Officer, Unit, stored_id
 
 
 def hash_code(code: str) -> str:
@@ -45,17 +45,16 @@ def issue_invites(
     for officer, unit_code in session.exec(query):
         if officer.telegram_user_id is not None and not include_linked:
             continue
-        if not (officer.id is not None):
-            raise RuntimeError('invariant broken: officer.id is not None')
+        officer_id = stored_id(officer)
         for old in session.exec(
-            select(Invite).where(Invite.officer_id == officer.id, col(Invite.used_at).is_(None))
+            select(Invite).where(Invite.officer_id == officer_id, col(Invite.used_at).is_(None))
         ):
             if old.expires_at > now:
                 old.expires_at = now
                 session.add(old)
         code = secrets.token_urlsafe(12)
         expires_at = now + ttl
-        session.add(Invite(officer_id=officer.id, code_hash=hash_code(code), created_at=now,
+        session.add(Invite(officer_id=officer_id, code_hash=hash_code(code), created_at=now,
                            expires_at=expires_at))
         record(session=session, actor=actor, bloc_id=bloc_id, unit_code=unit_code,
                action="invite.issue", target=officer.code, before=None,
@@ -95,8 +94,8 @@ def redeem_invite(*, session: Session, code: str, telegram_user_id: int, now: dt
     if invite.expires_at <= now:
         return Redeemed(RedeemOutcome.expired)
     officer = session.get(Officer, invite.officer_id)
-    if not (officer is not None and officer.id is not None):
-        raise RuntimeError('invariant broken: officer is not None and officer.id is not None')
+    if officer is None:  # the foreign key keeps an invite's officer
+        raise LookupError(f"invite {invite.id} names no officer")
     holder = session.exec(select(Officer).where(Officer.telegram_user_id == telegram_user_id)).first()
     if holder is not None and holder.id != officer.id:
         return Redeemed(RedeemOutcome.account_taken, holder.id)

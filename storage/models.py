@@ -23,6 +23,18 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def stored_id(row: SQLModel) -> int:
+    """The primary key of a row read from (or flushed to) the database.
+
+    SQLModel types `id` as optional because a new row has none until it is
+    flushed; every row a query returns has one, so a missing id is a bug here.
+    """
+    row_id = getattr(row, "id", None)
+    if not isinstance(row_id, int):
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return row_id
+
+
 class SubmissionStatus(StrEnum):
     """Where a unit's report for a period stands."""
 
@@ -224,12 +236,9 @@ class ChatState(SQLModel, table=True):
     officer_id: int | None = Field(default=None, foreign_key="officer.id")
     language: str = Field(default="vi", max_length=8)
     flow: str | None = Field(default=None, max_length=16)
-    step: str | None = Field(default=None, max_length=16)
-    period_id: int | None = Field(default=None, foreign_key="period.id")
-    item_code: str | None = Field(default=None, max_length=32)
-    pending: str | None = Field(default=None, sa_column=Column(Text))
-    return_to: str | None = Field(default=None, max_length=16)
     nonce: str = Field(default="", max_length=12)
+    # The flow's typed state (handlers.flow.FlowState) as JSON; None outside a flow.
+    flow_state: str | None = Field(default=None, sa_column=Column(Text))
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

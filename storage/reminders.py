@@ -36,6 +36,7 @@ from storage.models import (
     SubmissionStatus,
     Unit,
     YearRoles,
+    stored_id,
 )
 
 # First half of the advisory lock key (the second is the bloc id): "reminders".
@@ -156,8 +157,7 @@ def linked_officers(*, session: Session, bloc_id: int) -> list[OfficerContact]:
 
 
 def _period_world(session: Session, bloc_id: int, period: Period) -> PeriodWorld:
-    if not (period.id is not None):
-        raise RuntimeError('invariant broken: period.id is not None')
+    period_id = stored_id(period)
     start, end = dt.date(period.year, 1, 1), dt.date(period.year, 12, 31)
     units = [
         unit for unit in session.exec(select(Unit).where(Unit.bloc_id == bloc_id).order_by(col(Unit.id)))
@@ -190,17 +190,16 @@ def _period_world(session: Session, bloc_id: int, period: Period) -> PeriodWorld
             blocked.setdefault(row.unit_id, set()).add(row.officer_id)
     reports = []
     for unit in units:
-        if not (unit.id is not None):
-            raise RuntimeError('invariant broken: unit.id is not None')
-        submission = submissions.get(unit.id)
+        unit_id = stored_id(unit)
+        submission = submissions.get(unit_id)
         reports.append(UnitReport(
-            unit_id=unit.id, code=unit.code, name=unit.name,
+            unit_id=unit_id, code=unit.code, name=unit.name,
             status=submission.status if submission is not None else SubmissionStatus.not_started.value,
             return_reason=submission.return_reason if submission is not None else None,
-            done_codes=frozenset(done.get(unit.id, set())), officers=tuple(officers.get(unit.id, [])),
+            done_codes=frozenset(done.get(unit_id, set())), officers=tuple(officers.get(unit_id, [])),
         ))
     return PeriodWorld(
-        period_id=period.id, year=period.year, kind=period.kind, opens=period.reporting_opens,
+        period_id=period_id, year=period.year, kind=period.kind, opens=period.reporting_opens,
         deadline=period.reporting_deadline, review_deadline=period.review_deadline,
         leader_unit_id=roles.leader_unit_id if roles is not None else None, units=tuple(reports),
         sent=frozenset(sent), blocked={unit_id: frozenset(ids) for unit_id, ids in blocked.items()},

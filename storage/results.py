@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from rules.config import CriterionKind, ResultsFile
 from storage.audit import record
 from storage.blocs import find_bloc, period_row, unit_ids_by_code
-from storage.models import Entry, Submission, SubmissionStatus, Unit, utcnow
+from storage.models import Entry, Submission, SubmissionStatus, Unit, stored_id, utcnow
 
 
 class ResultsError(Exception):
@@ -70,19 +70,18 @@ def set_entry(
     `entries`, when the caller has loaded the submission's entries already (by
     item code), saves the lookup and is kept up to date with the new entry.
     """
-    if not (submission.id is not None):
-        raise RuntimeError('invariant broken: submission.id is not None')
+    submission_id = stored_id(submission)
     if entries is not None:
         entry = entries.get(item_code)
     else:
         entry = session.exec(
-            select(Entry).where(Entry.submission_id == submission.id, Entry.item_code == item_code)
+            select(Entry).where(Entry.submission_id == submission_id, Entry.item_code == item_code)
         ).first()
     before = entry.value if entry is not None else None
     if before is not None and before == value:
         return False
     if entry is None:
-        entry = Entry(submission_id=submission.id, item_type=item_type, item_code=item_code,
+        entry = Entry(submission_id=submission_id, item_type=item_type, item_code=item_code,
                       updated_by=actor[:64])
         if entries is not None:
             entries[item_code] = entry

@@ -25,6 +25,7 @@ from storage.models import (
     Submission,
     SubmissionStatus,
     Unit,
+    stored_id,
     utcnow,
 )
 
@@ -110,9 +111,7 @@ class OfficerName:
 
 
 def _info(period: Period) -> PeriodInfo:
-    if period.id is None:
-        raise RuntimeError("a stored period has an id")
-    return PeriodInfo(id=period.id, bloc_id=period.bloc_id, year=period.year, kind=period.kind,
+    return PeriodInfo(id=stored_id(period), bloc_id=period.bloc_id, year=period.year, kind=period.kind,
                       reporting_deadline=period.reporting_deadline, votes_opens=period.votes_opens,
                       published_at=period.published_at)
 
@@ -129,6 +128,14 @@ def current_period(*, session: Session, bloc_id: int, now: dt.datetime) -> Perio
 def period_info(*, session: Session, period_id: int) -> PeriodInfo | None:
     """A period by id."""
     period = session.get(Period, period_id)
+    return _info(period) if period is not None else None
+
+
+def find_period(*, session: Session, bloc_id: int, year: int, kind: str) -> PeriodInfo | None:
+    """A bloc's period of a year and kind."""
+    period = session.exec(
+        select(Period).where(Period.bloc_id == bloc_id, Period.year == year, Period.kind == kind)
+    ).first()
     return _info(period) if period is not None else None
 
 
@@ -237,13 +244,12 @@ def review_entry(
 ) -> ScoreChange:
     """Set the reviewed value of an item (its entry is made when the unit gave none). Audited."""
     submission = _submission(session, period_id, unit_id)
-    if submission.id is None:
-        raise RuntimeError("a stored submission has an id")
+    submission_id = stored_id(submission)
     entry = session.exec(
-        select(Entry).where(Entry.submission_id == submission.id, Entry.item_code == item_code)
+        select(Entry).where(Entry.submission_id == submission_id, Entry.item_code == item_code)
     ).first()
     if entry is None:
-        entry = Entry(submission_id=submission.id, item_type=item_type, item_code=item_code,
+        entry = Entry(submission_id=submission_id, item_type=item_type, item_code=item_code,
                       updated_by=actor[:64])
     change = ScoreChange(own=entry.value, before=entry.reviewed_value, after=value)
     record(session=session, actor=actor, bloc_id=bloc_id, unit_code=unit_code, action="review.score",

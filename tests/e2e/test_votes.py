@@ -23,8 +23,8 @@ from bot.cli import main
 from bot.fake_telegram import SentMessage
 from bot.scripted import ScriptedOfficer, plain
 from bot.settings import get_settings
-from handlers.ranking import compute_ranking
-from handlers.votes import vote_results
+from handlers.services.ranking import compute_ranking
+from handlers.services.votes import vote_results
 from rules.config import BlocConfig
 from storage.blocs import load_bloc
 from storage.db import session_scope
@@ -208,7 +208,7 @@ async def test_bad_votes_are_refused_and_change_nothing(votes: Votes) -> None:
     await refused(member, f"v:b:{ballot_id}:é\u0301:ok:SCT", "không hợp lệ")
     await refused(member, f"v:b:²:{token}:ok:SCT", "không hợp lệ")
     await refused(member, f"v:b:99999999999999999999:{token}:ok:SCT", "không hợp lệ")
-    await refused(member, f"v:m:abcdef:close:{ballot_id}", "tin nhắn cũ")  # a forged menu button
+    await refused(member, f"v:abcdef:close:{ballot_id}", "tin nhắn cũ")  # a forged menu button
     await refused(newcomer, f"v:b:{ballot_id}:{token}:ok:SCT", "không phải thành viên của khối trong năm 2018")
     await refused(reporter, f"v:b:{ballot_id}:{token}:ok:SCT", "không phải người bỏ phiếu")
     await refused(stranger, f"v:b:{ballot_id}:{token}:ok:SCT", "chưa được liên kết")
@@ -289,9 +289,10 @@ async def test_nobody_sees_choices_or_counts_of_a_secret_ballot_and_it_closes_on
     assert "3/7 đơn vị đã bỏ phiếu" in plain(menu.text) and "đồng ý)" not in plain(menu.text)
     group = [plain(m.text) for m in fake.messages_to(GROUP, include_edits=True)]
     assert group and all("Đồng ý" not in text and "Kết quả" not in text for text in group)
-    nonce = next(data for _, data in menu.buttons if data and data.startswith("v:m:")).split(":")[2]
+    nonce = next(data for _, data in menu.buttons if data and data.startswith("v:")
+                 and not data.startswith("v:b:")).split(":")[1]
     asked = fake.mark()  # the leader forges a button asking for the choices: there is no such thing
-    await votes.lead.user.press_raw(menu.message_id, f"v:m:{nonce}:choices:1")
+    await votes.lead.user.press_raw(menu.message_id, f"v:{nonce}:choices:1")
     await fake.wait_for(lambda m: m.chat_id == votes.lead.user.id and "tin nhắn cũ" in plain(m.text), after=asked)
     with session_scope(engine) as session:
         ballot = session.exec(select(Ballot)).one()
@@ -304,7 +305,8 @@ async def test_nobody_sees_choices_or_counts_of_a_secret_ballot_and_it_closes_on
         assert columns == {"id", "ballot_id", "choice", "votes"}
         assert {column["name"] for column in inspect(session.connection()).get_columns("ballot_voter")} == \
             {"id", "ballot_id", "unit_id"}
-        assert all(state.pending is None for state in session.exec(select(ChatState)))
+        assert all('"yes"' not in (state.flow_state or "") and '"no"' not in (state.flow_state or "")
+                   for state in session.exec(select(ChatState)))
         assert session.exec(select(func.count()).select_from(BallotTally)).one() == 2
     # The leader and the deputy close it early at the same moment: it closes, and is counted, once.
     deputy = votes.voters["SGTVT"]
@@ -396,7 +398,8 @@ async def test_the_minutes_record_the_closed_ballots(votes: Votes) -> None:
 
     from docx import Document
 
-    from handlers.review import build_paperwork, paperwork_files
+    from handlers.renderers.documents import paperwork_files
+    from handlers.services.paperwork import build_paperwork
 
     mark = await votes.open("Mở phiếu suy tôn")
     await votes.cast_all("suy tôn Sở Thông tin và Truyền thông", mark, dict.fromkeys(HEADS, "Đồng ý"))

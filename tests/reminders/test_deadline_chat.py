@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.scripted import plain
-from handlers.deadlines import due_messages
+from handlers.flows.reminders import due_messages
 from storage.blocs import load_bloc
 from storage.db import session_scope
 from storage.invites import issue_invites

@@ -9,7 +9,7 @@ from sqlmodel import SQLModel, select
 
 from bot.fake_telegram import FakeTelegram
 from bot.scripted import plain
-from handlers.deadlines import due_messages
+from handlers.flows.reminders import due_messages
 from rules.reminders import ReminderKind
 from storage.blocs import load_bloc
 from storage.db import make_engine, session_scope

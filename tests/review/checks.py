@@ -9,7 +9,7 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from handlers.ranking import RankingReport, compute_ranking
+from handlers.services.ranking import RankingReport, compute_ranking
 from rules.numbers import format_number
 from storage.db import session_scope
 

@@ -17,19 +17,12 @@ from sqlmodel import select
 from bot.cli import main
 from bot.scripted import plain
 from bot.settings import get_settings
-from handlers.chart import ChartBar, render_ranking_chart
-from handlers.paperwork import (
-    MinutesData,
-    MinutesVote,
-    ScoreSheetData,
-    SheetCriterion,
-    SheetRow,
-    SheetSection,
-    render_minutes,
-    render_score_sheet,
-)
-from handlers.ranking import RankedRow, RankingReport
-from handlers.review import RankingView, ranking_parts
+from handlers.renderers.chart import ChartBar, render_ranking_chart
+from handlers.renderers.documents import MinutesVote, render_minutes, render_score_sheet
+from handlers.renderers.review import ranking_parts
+from handlers.services.paperwork import MinutesData, ScoreSheetData, SheetCriterion, SheetSection
+from handlers.services.ranking import RankedRow, RankingReport
+from handlers.services.review import RankingView
 from storage.db import make_engine, session_scope
 from storage.models import AuditLog
 from tests.factories import SEED_BLOC, SEED_RESULTS
@@ -44,10 +37,11 @@ def _sheet(units: int = 3, *, tie: bool = False) -> ScoreSheetData:
     for index in range(units):
         rank = 1 if tie and index < 2 else index + 1
         total = D(95) - index
-        rows.append(SheetRow(
+        rows.append(RankedRow(
             rank=rank, shared_rank=tie and index < 2, unit_code=f"U{index}", unit_name=f"Sở Thử nghiệm số {index}",
-            submitted=index != units - 1, self_points={"A.1": D(60), "B.1": D("35.5"), "X.1": D(1)},
-            reviewed_points={"A.1": D(60), "B.1": D(35) - index, "X.1": D(1)},
+            status="accepted" if index != units - 1 else "not_started",
+            self_criteria={"A.1": D(60), "B.1": D("35.5"), "X.1": D(1)},
+            criteria={"A.1": D(60), "B.1": D(35) - index, "X.1": D(1)},
             sections={"A": D(60), "B": D(35) - index}, bonus=D(1), deductions=D(0), total=total,
             percent_of_standard=total, band="Xuất sắc" if total >= 96 else "Tốt",
             award="flag-pending-acclaim" if index == 0 else ("merit" if index == 1 else None),
@@ -133,7 +127,8 @@ def test_chart_is_a_png_with_a_bar_per_unit_and_vietnamese_text() -> None:
 
 
 def _view(count: int) -> RankingView:
-    rows = [RankedRow(rank=n + 1, unit_code=f"U{n}", unit_name=f"Sở <Thử> & nghiệm số {n} của tỉnh", status="accepted",
+    rows = [RankedRow(rank=n + 1, shared_rank=False, unit_code=f"U{n}", unit_name=f"Sở <Thử> & nghiệm số {n} của tỉnh",
+                      status="accepted", self_criteria={}, criteria={},
                       sections={"I": D("49.8"), "II": D("19.6"), "III": D("29.3")}, bonus=D("0.35"),
                       deductions=D(0), total=D("99.05"), percent_of_standard=D("99.05"), band="Xuất sắc",
                       award="merit" if n == 1 else None) for n in range(count)]

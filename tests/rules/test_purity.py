@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,11 @@ def test_importing_rules_loads_no_chat_or_database() -> None:
         check=True,
     )
     assert found.stdout.strip() == ""
+
+
+def test_rules_run_from_their_sources() -> None:
+    # Python imports an extension module before the source beside it: a
+    # rules/*.so left by an old compiled build (mypyc, until 12/2026) would
+    # silently run old rules. Delete it.
+    built = [path.name for path in RULES.iterdir() if path.name.endswith(tuple(EXTENSION_SUFFIXES))]
+    assert built == []

@@ -153,3 +153,12 @@ def test_of_bands_with_the_same_minimum_the_first_listed_wins() -> None:
              Band(name="Tốt", min_percent=D(90))]
     assert band(D(60), bands) == "Đạt"
     assert band(D(95), bands) == "Tốt"
+
+
+def test_thousands_of_tied_units_share_one_rank_without_pairwise_counting() -> None:
+    # A pairwise count of equal units would make 16 million comparisons here.
+    scores = [unit_score(f"U{number:04d}", "90", sections={"I": "40"}) for number in range(4_000)]
+    ranked = rank(scores, ["section:I", "indicators_met", "bonus", "fewer_deductions"])
+    assert {place.rank for place in ranked} == {1}
+    assert all(place.shared for place in ranked)
+    assert [place.unit_code for place in ranked] == sorted(score.unit_code for score in scores)

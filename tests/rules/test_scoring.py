@@ -193,7 +193,7 @@ def test_threshold_and_stepped_criteria_in_a_unit() -> None:
         ("10", "5", "0"),  # a step costs nothing
         ("1", "5", "1"),  # 0 points from the first step
         ("3", "150", "1"),  # one step covers every achievement below plan
-        ("50", "0.013", "0.001"),  # thousands of steps: reckoned, not looked up
+        ("50", "0.013", "0.001"),  # thousands of tiny steps
     ],
 )
 def test_stepped_points_of_the_sheet_match_the_rule_at_every_achievement(

@@ -160,7 +160,7 @@ def test_a_rule_change_is_audited(engine: Engine) -> None:
 
 
 def test_removing_an_indicator_after_results_still_ranks(engine: Engine) -> None:
-    from handlers.ranking import compute_ranking
+    from handlers.services.ranking import compute_ranking
 
     with session_scope(engine) as session:
         load_bloc(session=session, config=seed_bloc(), actor="test")

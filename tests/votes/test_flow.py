@@ -16,9 +16,10 @@ from sqlmodel import select
 from bot.scripted import plain
 from handlers.chat import Outcome
 from handlers.dispatch import Conversation
-from handlers.votes import vote_results
+from handlers.renderers.votes import minutes_outcome, minutes_tallies
+from handlers.services.votes import vote_results
 from storage.db import session_scope
-from storage.models import Ballot, Period, YearRoles
+from storage.models import Ballot, ChatState, Period, YearRoles
 from storage.votes import BallotKind, ballot_counts
 from tests.chat.driver import Clock, Person
 from tests.factories import seed_bloc_data
@@ -86,8 +87,8 @@ def test_an_open_ballot_may_be_changed_and_publishes_each_choice(engine: Engine)
         ballot = session.exec(select(Ballot)).one()
         assert ballot_counts(session=session, ballot_id=ballot.id or 0) == {"yes": 6, "no": 1}
         minutes = vote_results(session=session, bloc_id=1, year=2018)
-    assert minutes[0].tallies == [("Đồng ý", 6), ("Không đồng ý", 1)]
-    assert minutes[0].outcome == "Thông qua (6/7 đơn vị đồng ý)."
+    assert minutes_tallies(minutes[0]) == [("Đồng ý", 6), ("Không đồng ý", 1)]
+    assert minutes_outcome(minutes[0]) == "Thông qua (6/7 đơn vị đồng ý)."
     assert minutes[0].choices["SXD"] == "yes"
 
 
@@ -105,8 +106,8 @@ def test_rotation_announces_next_years_roles_instead_of_an_election(engine: Engi
         roles = session.exec(select(YearRoles).where(YearRoles.year == 2019)).one()
     assert roles.source == "rotation"
     bloc.lead.command("vote")
-    assert "(đã công bố)" in bloc.lead.texts() and "v:m" not in "".join(
-        data for data in bloc.lead.buttons() if data.endswith("announce"))
+    assert "(đã công bố)" in bloc.lead.texts() and not any(
+        data.startswith("v:") and data.endswith(":announce") for data in bloc.lead.buttons())
 
 
 def test_without_a_group_the_results_go_to_the_leader_unit(engine: Engine) -> None:
@@ -159,3 +160,26 @@ def test_the_ballot_speaks_english_to_an_english_voter(engine: Engine) -> None:
     chose = bloc.press("SCT", "Yes")
     assert "You chose: Yes" in plain(chose.replies[0].text)
     assert "vote is recorded" in plain(english.press("Confirm").replies[0].text)
+
+
+def test_a_ballot_press_leaves_the_voters_flow_as_it_was(engine: Engine) -> None:
+    """The leader unit's head votes between two menu presses: its desk, step and nonce stay."""
+    bloc = Bloc(engine)
+    opened = bloc.open("Mở phiếu suy tôn")
+    menu_buttons = [option.data for reply in opened.replies if reply.chat_id is None
+                    for row in reply.options for option in row]
+    close_early = next(data for data in menu_buttons if ":close:" in data)
+
+    def lead_state() -> tuple[str | None, str | None, str]:
+        with session_scope(engine) as session:
+            state = session.exec(select(ChatState).where(ChatState.user_id == bloc.lead.user_id)).one()
+            return state.flow, state.flow_state, state.nonce
+
+    before = lead_state()
+    assert before[0] == "vote" and before[2] in close_early
+    bloc.press("STTTT", "Đồng ý")
+    assert "Xác nhận" in "".join(option.label for reply in bloc.lead.last.replies for row in reply.options
+                                 for option in row)
+    bloc.lead.press("Xác nhận")
+    assert lead_state() == before
+    assert "Đóng sớm phiếu" in plain(bloc.lead.press_data(close_early).replies[0].text)

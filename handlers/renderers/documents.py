@@ -1,32 +1,29 @@
-"""The paperwork the board expects: the score sheet (.xlsx) and the minutes (.docx).
+"""The paperwork the board expects as files: the score sheet (.xlsx) and the minutes (.docx).
 
-Pure functions from plain data to bytes: no database, no chat. The documents are
-always in Vietnamese, the board's language, so their fixed wording lives here as
-the form it is (the minutes follow Decree 30/2020/NĐ-CP on administrative
-documents) rather than in the chat's message catalogs.
+Pure functions from plain data (`handlers.services.paperwork`) to bytes: no
+database, no chat. The documents are always in Vietnamese, the board's language,
+so their fixed wording lives here as the form it is (the minutes follow Decree
+30/2020/NĐ-CP on administrative documents) rather than in the chat's message
+catalogs. openpyxl and python-docx are imported inside the functions that use
+them, so that starting the bot does not load them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from docx import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
-
+from handlers.chat import OutFile
+from handlers.renderers.votes import minutes_outcome, minutes_question, minutes_tallies
+from handlers.services.paperwork import MinutesData, ScoreSheetData
 from rules.numbers import format_number, format_percent
 
 FONT = "Times New Roman"
+BODY_SIZE = 13  # points, the Normal style's
 AWARDS = {
     "flag": "Cờ thi đua của UBND tỉnh",
     "flag-pending-acclaim": "Cờ thi đua của UBND tỉnh (chờ suy tôn)",
@@ -43,81 +40,18 @@ PERCENT_FORMAT = "0.00%"
 
 
 @dataclass(frozen=True)
-class SheetSection:
-    """A section of the pact."""
-
-    code: str
-    name: str
-    max_points: Decimal
-
-
-@dataclass(frozen=True)
-class SheetCriterion:
-    """A scored line of the pact (section criteria, then bonus, then deductions)."""
-
-    code: str
-    name: str
-    kind: str
-    max_points: Decimal
-
-
-@dataclass(frozen=True)
-class SheetRow:
-    """One unit's line: its own and reviewed points per criterion, totals and place."""
-
-    rank: int
-    shared_rank: bool
-    unit_code: str
-    unit_name: str
-    submitted: bool
-    self_points: Mapping[str, Decimal]
-    reviewed_points: Mapping[str, Decimal]
-    sections: Mapping[str, Decimal]
-    bonus: Decimal
-    deductions: Decimal
-    total: Decimal
-    percent_of_standard: Decimal
-    band: str | None
-    award: str | None
-
-
-@dataclass(frozen=True)
-class ScoreSheetData:
-    """Everything on the score sheet, rows in rank order."""
-
-    bloc_code: str
-    bloc_name: str
-    province: str
-    year: int
-    period_kind: str
-    standard_score: Decimal
-    sections: Sequence[SheetSection]
-    criteria: Sequence[SheetCriterion]
-    rows: Sequence[SheetRow]
-
-
-@dataclass(frozen=True)
 class MinutesVote:
-    """The result of one closed ballot, as the minutes record it (from `handlers.votes.vote_results`)."""
+    """The result of one closed ballot, as the minutes word it."""
 
     question: str
     tallies: Sequence[tuple[str, int]]
     outcome: str
 
 
-@dataclass(frozen=True)
-class MinutesData:
-    """The year-end meeting: when, where, who, and the results."""
-
-    sheet: ScoreSheetData
-    held_at: dt.datetime  # local time of the bloc
-    place: str | None
-    chair_name: str
-    chair_unit: str
-    secretary_name: str
-    secretary_unit: str
-    attending: Sequence[str] = field(default_factory=list)
-    votes: Sequence[MinutesVote] = field(default_factory=list)
+def minutes_votes(data: MinutesData) -> list[MinutesVote]:
+    """The closed ballots of the minutes' year, worded for the minutes."""
+    return [MinutesVote(question=minutes_question(vote), tallies=minutes_tallies(vote), outcome=minutes_outcome(vote))
+            for vote in data.votes]
 
 
 def period_title(data: ScoreSheetData) -> str:
@@ -139,6 +73,10 @@ def _points(value: Decimal) -> str:
 
 def render_score_sheet(data: ScoreSheetData) -> bytes:
     """The score sheet: one row per unit, own and reviewed points per criterion, totals, place."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     sheet = book.active
     sheet.title = "Bảng điểm"
@@ -192,8 +130,8 @@ def render_score_sheet(data: ScoreSheetData) -> bytes:
         row = sub + 1 + offset
         values: list[tuple[object, str | None]] = [(offset + 1, None), (unit.unit_name, None)]
         for criterion in data.criteria:
-            values += [(unit.self_points.get(criterion.code, Decimal(0)), POINTS_FORMAT),
-                       (unit.reviewed_points.get(criterion.code, Decimal(0)), POINTS_FORMAT)]
+            values += [(unit.self_criteria.get(criterion.code, Decimal(0)), POINTS_FORMAT),
+                       (unit.criteria.get(criterion.code, Decimal(0)), POINTS_FORMAT)]
         values += [(unit.sections.get(section.code, Decimal(0)), POINTS_FORMAT) for section in data.sections]
         values += [
             (unit.bonus, POINTS_FORMAT), (unit.deductions, POINTS_FORMAT), (unit.total, POINTS_FORMAT),
@@ -250,9 +188,12 @@ def render_score_sheet(data: ScoreSheetData) -> bytes:
 
 
 def _style_document(document: Any) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
     normal = document.styles["Normal"]
     normal.font.name = FONT
-    normal.font.size = Pt(13)
+    normal.font.size = Pt(BODY_SIZE)
     # Word picks the East Asian font slot for some Vietnamese letters: name it too.
     normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
     normal.paragraph_format.space_after = Pt(3)
@@ -263,27 +204,49 @@ def _style_document(document: Any) -> None:
     section.left_margin, section.right_margin = Cm(3), Cm(1.5)
 
 
+def _alignment(align: str) -> Any:
+    """python-docx's paragraph alignment by name (`left`, `center`)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    return WD_ALIGN_PARAGRAPH.LEFT if align == "left" else WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _emphasis(run: Any, *, bold: bool, italic: bool) -> None:
+    """Bold and italic where wanted; plain text is left without the elements that say it is not."""
+    if bold:
+        run.bold = True
+    if italic:
+        run.italic = True
+
+
 def _line(container: Any, text: str, *, bold: bool = False, italic: bool = False, size: int = 13,
-          align: WD_ALIGN_PARAGRAPH | None = None) -> Any:
+          align: str | None = None) -> Any:
+    from docx.shared import Pt
+
     paragraph = container.add_paragraph()
     run = paragraph.add_run(text)
-    run.bold, run.italic = bold, italic
+    _emphasis(run, bold=bold, italic=italic)
     run.font.size, run.font.name = Pt(size), FONT
     if align is not None:
-        paragraph.alignment = align
+        paragraph.alignment = _alignment(align)
     paragraph.paragraph_format.space_after = Pt(0)
     return paragraph
 
 
 def _cell_text(cell: Any, text: str, *, bold: bool = False, italic: bool = False, size: int = 13,
-               align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.CENTER) -> None:
+               align: str = "center") -> None:
+    from docx.shared import Pt
+
     paragraph = cell.paragraphs[0]
     if paragraph.text or len(cell.paragraphs) > 1 or paragraph.runs:
         paragraph = cell.add_paragraph()
     run = paragraph.add_run(text)
-    run.bold, run.italic = bold, italic
-    run.font.size, run.font.name = Pt(size), FONT
-    paragraph.alignment = align
+    _emphasis(run, bold=bold, italic=italic)
+    # The font and the 13 pt come from the Normal style: a table has hundreds of cells,
+    # and every property set on a run is an XML element more to make (bench/publish.py).
+    if size != BODY_SIZE:
+        run.font.size = Pt(size)
+    paragraph.alignment = _alignment(align)
     paragraph.paragraph_format.space_after = Pt(0)
 
 
@@ -301,14 +264,18 @@ def _date_words(moment: dt.datetime) -> str:
 def render_minutes(data: MinutesData, votes: Sequence[MinutesVote] | None = None) -> bytes:
     """The minutes of the meeting as a Vietnamese administrative document (Decree 30/2020).
 
-    `votes` (by default `data.votes`) are the closed ballots' results; without
+    `votes` (by default `data.votes`, worded) are the closed ballots' results; without
     any the section is left for the secretary to fill in by hand.
     """
-    votes = data.votes if votes is None else votes
+    votes = minutes_votes(data) if votes is None else votes
+    from docx import Document
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.shared import Cm
+
     sheet = data.sheet
     document = Document()
     _style_document(document)
-    center = WD_ALIGN_PARAGRAPH.CENTER
+    center = "center"
 
     # Heading: the issuing body on the left, the national title on the right.
     heading = document.add_table(rows=1, cols=2)
@@ -400,6 +367,9 @@ def render_minutes(data: MinutesData, votes: Sequence[MinutesVote] | None = None
 
 
 def _results_table(document: Any, sheet: ScoreSheetData) -> None:
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.shared import Cm
+
     headers = ["Hạng", "Đơn vị", *(f"ND {section.code}" for section in sheet.sections), "Thưởng", "Trừ",
                "Tổng", "Tỷ lệ %"]
     table = document.add_table(rows=1, cols=len(headers))
@@ -415,8 +385,17 @@ def _results_table(document: Any, sheet: ScoreSheetData) -> None:
         cells = table.add_row().cells
         for position, (cell, text) in enumerate(zip(cells, values, strict=True)):
             _cell_text(cell, text, bold=position == len(values) - 2,
-                       align=WD_ALIGN_PARAGRAPH.LEFT if position == 1 else WD_ALIGN_PARAGRAPH.CENTER)
+                       align="left" if position == 1 else "center")
     widths = [Cm(1.1), Cm(4.4)] + [Cm(1.55)] * (len(headers) - 2)
     for row_cells in table.rows:
         for cell, width in zip(row_cells.cells, widths, strict=True):
             cell.width = width
+
+
+def paperwork_files(score_sheet: ScoreSheetData, minutes: MinutesData) -> list[OutFile]:
+    """The score sheet and the minutes as files, named after the bloc and the period."""
+    sheet_name, minutes_name = score_sheet.file_names
+    return [
+        OutFile(name=sheet_name, content=render_score_sheet(score_sheet)),
+        OutFile(name=minutes_name, content=render_minutes(minutes)),
+    ]

@@ -1,11 +1,13 @@
 """The ranking of a period: stored figures scored by the pure rules.
 
-Used by the operator's command line and by the chat; returns plain data that a
-renderer turns into a terminal table, JSON, a chat message or a document.
+Used by the chat, the votes, the operator's command line and the paperwork;
+returns plain data (one :class:`RankedRow` per unit) that a renderer turns into
+a terminal table, JSON, a chat message, a chart or a document.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,30 +18,44 @@ from rules.awards import propose_awards
 from rules.config import BlocConfig, PeriodKind
 from rules.ranking import band, rank
 from rules.scoring import ScoreSheet, UnitResults
-from storage.blocs import find_bloc, latest_year, period_row
-from storage.results import reported_figures
+from storage.blocs import BlocRef, find_bloc, latest_year
+from storage.results import ReportedFigures, reported_figures
+from storage.review import HANDED_IN, PeriodInfo, find_period
 from storage.votes import acclaim_outcome
 
 
-class RankingError(Exception):
+class RankingError(LookupError):
     """The ranking cannot be computed (no such bloc, year or period)."""
 
 
 @dataclass(frozen=True)
 class RankedRow:
-    """One unit's line of the ranking."""
+    """One ranked unit: its place, its points (own and reviewed) and what it is proposed for.
+
+    The one row type of a ranked unit, shown in the chat's table, the chart, the
+    score sheet, the minutes and the command line. `criteria` are the points that
+    count (after review), `self_criteria` the unit's own, both by criterion code.
+    """
 
     rank: int
+    shared_rank: bool
     unit_code: str
     unit_name: str
     status: str
-    sections: dict[str, Decimal]
+    self_criteria: Mapping[str, Decimal]
+    criteria: Mapping[str, Decimal]
+    sections: Mapping[str, Decimal]
     bonus: Decimal
     deductions: Decimal
     total: Decimal
     percent_of_standard: Decimal
     band: str | None
     award: str | None
+
+    @property
+    def submitted(self) -> bool:
+        """Whether the unit handed its report in."""
+        return self.status in HANDED_IN
 
 
 @dataclass(frozen=True)
@@ -54,7 +70,7 @@ class RankingReport:
     rows: list[RankedRow]
 
     def as_json(self) -> dict[str, Any]:
-        """The JSON shape printed by `python -m bot ranking --format json`."""
+        """The JSON shape printed by `python -m bot ranking --format json` (and kept when published)."""
         return {
             "bloc": self.bloc_code,
             "bloc_name": self.bloc_name,
@@ -80,6 +96,22 @@ class RankingReport:
         }
 
 
+def find_bloc_period(
+    *, session: Session, bloc_code: str | None, year: int | None, kind: PeriodKind = PeriodKind.year_end,
+) -> tuple[BlocRef, PeriodInfo]:
+    """The bloc by code (or the only one) and its period of a year (the newest year by default)."""
+    bloc = find_bloc(session=session, bloc_code=bloc_code)
+    if bloc is None:
+        raise RankingError(
+            f"no bloc {bloc_code!r} in the database" if bloc_code else "give --bloc CODE (none or several blocs)"
+        )
+    year = year if year is not None else latest_year(session=session, bloc_id=bloc.id)
+    period = find_period(session=session, bloc_id=bloc.id, year=year, kind=kind.value) if year else None
+    if period is None:
+        raise RankingError(f"bloc {bloc.code} has no {kind.value} period in {year}")
+    return bloc, period
+
+
 def compute_ranking(
     *,
     session: Session,
@@ -93,23 +125,24 @@ def compute_ranking(
     `acclaim_passed` None reads the stored acclaim of a year-end period (the votes
     feature): a passed acclaim turns `flag-pending-acclaim` into `flag`.
     """
-    bloc = find_bloc(session=session, bloc_code=bloc_code)
-    if bloc is None:
-        raise RankingError(
-            f"no bloc {bloc_code!r} in the database" if bloc_code else "give --bloc CODE (none or several blocs)"
-        )
-    year = year if year is not None else latest_year(session=session, bloc_id=bloc.id)
-    stored = period_row(session=session, bloc_id=bloc.id, year=year, kind=period.value) if year else None
-    if year is None or stored is None or stored.id is None:
-        raise RankingError(f"bloc {bloc.code} has no {period.value} period in {year}")
-    figures = {found.unit_code: found for found in reported_figures(session=session, period_id=stored.id)}
-    if acclaim_passed is None and period is PeriodKind.year_end:
-        acclaim_passed = acclaim_outcome(session=session, bloc_id=bloc.id, year=year)
-    return rank_figures(config=bloc.config, year=year, period=period, figures=figures,
+    bloc, found = find_bloc_period(session=session, bloc_code=bloc_code, year=year, kind=period)
+    return rank_period(session=session, bloc=bloc, period=found, acclaim_passed=acclaim_passed)
+
+
+def rank_period(
+    *, session: Session, bloc: BlocRef, period: PeriodInfo, acclaim_passed: bool | None = None,
+) -> RankingReport:
+    """The ranking of a known period (see :func:`compute_ranking`)."""
+    kind = PeriodKind(period.kind)
+    figures = {found.unit_code: found for found in reported_figures(session=session, period_id=period.id)}
+    if acclaim_passed is None and kind is PeriodKind.year_end:
+        acclaim_passed = acclaim_outcome(session=session, bloc_id=bloc.id, year=period.year)
+    return rank_figures(config=bloc.config, year=period.year, period=kind, figures=figures,
                         acclaim_passed=acclaim_passed)
 
 
-def unit_results(config: BlocConfig, unit_code: str, found: Any, *, reviewed: bool = True) -> UnitResults:
+def unit_results(config: BlocConfig, unit_code: str, found: ReportedFigures | None, *,
+                 reviewed: bool = True) -> UnitResults:
     """A unit's stored figures as the rules score them; `reviewed=False` gives its own figures only.
 
     The review wins: a reviewed criterion's points override the self score, and a
@@ -133,18 +166,24 @@ def unit_results(config: BlocConfig, unit_code: str, found: Any, *, reviewed: bo
 
 
 def rank_figures(
-    *, config: BlocConfig, year: int, period: PeriodKind, figures: dict[str, Any],
+    *, config: BlocConfig, year: int, period: PeriodKind, figures: Mapping[str, ReportedFigures],
     acclaim_passed: bool | None,
 ) -> RankingReport:
     """Rank a period from figures keyed by unit code (units with none score zero)."""
     sheet = ScoreSheet.build(config.pact, config.indicators)
     members = config.members_in(year)
     scores = []
+    own_points: dict[str, Mapping[str, Decimal]] = {}
     statuses: dict[str, str] = {}
     for unit in members:
         found = figures.get(unit.code)
         statuses[unit.code] = found.status if found else "not_started"
-        scores.append(sheet.score(unit_results(config, unit.code, found)))
+        score = sheet.score(unit_results(config, unit.code, found))
+        scores.append(score)
+        # A unit nobody reviewed has its own points already; score its own figures only when they differ.
+        own = score if found is None or not found.reviewed else sheet.score(
+            unit_results(config, unit.code, found, reviewed=False))
+        own_points[unit.code] = dict(own.criteria)
     ranked = rank(scores, config.tie_breaks)
     awards = propose_awards(ranked, config.awards, acclaim_passed)
     names = {unit.code: unit.name for unit in members}
@@ -155,9 +194,12 @@ def rank_figures(
         rows.append(
             RankedRow(
                 rank=item.rank,
+                shared_rank=item.shared,
                 unit_code=score.unit_code,
                 unit_name=names[score.unit_code],
                 status=statuses[score.unit_code],
+                self_criteria=own_points[score.unit_code],
+                criteria=dict(score.criteria),
                 sections=dict(score.sections),
                 bonus=score.bonus,
                 deductions=score.deductions,

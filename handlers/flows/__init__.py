@@ -1,0 +1,1 @@
+"""Conversation flows: parse, call a service, render."""

@@ -1,0 +1,1 @@
+"""Renderers: texts, keyboards, tables, documents and charts; they never change state."""

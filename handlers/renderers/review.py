@@ -1,0 +1,385 @@
+"""What the review shows: the units and their reports, the prompts, the ranking table and chart, the publication.
+
+Renderers never change state: they turn plain data from `handlers.services`
+into replies (catalog texts, buttons made with `Context.button`, files).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from handlers.chat import Option, OutFile, Reply
+from handlers.flow import Context
+from handlers.i18n import Safe, format_moment, points, t
+from handlers.renderers.chart import ChartBar, render_ranking_chart
+from handlers.renderers.documents import paperwork_files
+from handlers.services.review import (
+    Published,
+    RankingView,
+    Recipient,
+    Refusal,
+    ReviewItem,
+    ValueProblem,
+)
+from rules.config import BlocConfig, CriterionKind
+from rules.numbers import format_number, format_percent
+from rules.scoring import UnitScore, achievement
+from storage.review import PeriodInfo, SubmissionView, UnitStatus
+
+PREFIX = "rv"  # the review flow's buttons: rv:<nonce>:<action>[:<argument>]
+STATUS_ICONS = {"not_started": "⚪", "in_progress": "🟡", "submitted": "🔵", "returned": "↩️", "accepted": "✅"}
+PART_LIMIT = 3500  # characters of HTML per message; Telegram's limit is 4.096
+BUTTON_LABEL = 48
+
+
+def plain(text: str) -> str:
+    """A catalog message as plain text (for pictures, documents and toasts, which are not HTML)."""
+    return html.unescape(text)
+
+
+def short(text: str, limit: int = BUTTON_LABEL) -> str:
+    """A button label cut to fit."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def kind_text(language: str, period: PeriodInfo) -> str:
+    """`tổng kết năm` / `year-end`."""
+    return t(language, f"kind_{period.kind}")
+
+
+def names_text(config: BlocConfig, codes: Sequence[str]) -> str:
+    """Units' full names by code, comma separated, in the order given."""
+    names = {unit.code: unit.name for unit in config.units}
+    return ", ".join(names.get(code, code) for code in codes)
+
+
+def told(recipients: Sequence[Recipient], key: str, **params: object) -> list[Reply]:
+    """One message per linked officer, each in their language; a callable parameter is given the language."""
+    replies = []
+    for chat_id, language in recipients:
+        localized = {name: value(language) if callable(value) else value for name, value in params.items()}
+        replies.append(Reply(t(language, key, **localized), chat_id=chat_id))
+    return replies
+
+
+def with_nobody_told(ctx: Context, done: Safe, recipients: Sequence[Recipient]) -> Safe:
+    """A confirmation, saying so when no officer of the unit could be told."""
+    return done if recipients else Safe(done + "\n" + ctx.text("review_nobody_told"))
+
+
+def refusal(ctx: Context, why: Refusal, config: BlocConfig, period: PeriodInfo | None = None,
+            unit: UnitStatus | None = None) -> Reply:
+    """Why the officer may not do this now."""
+    unit_name = ctx.officer.unit_name
+    if why is Refusal.no_period:
+        return Reply(ctx.text("review_no_period"))
+    if why is Refusal.leader_only:
+        return Reply(ctx.text("publish_reopen_leader_only", unit=unit_name))
+    if why is Refusal.not_allowed and period is not None:
+        return Reply(ctx.text("review_not_allowed", unit=unit_name, year=period.year))
+    if why is Refusal.locked and period is not None and period.published_at is not None:
+        return Reply(ctx.text("publish_locked", kind=kind_text(ctx.language, period), year=period.year,
+                              moment=format_moment(period.published_at, config.bloc.timezone, ctx.language)))
+    if why is Refusal.own_unit and unit is not None:
+        return Reply(ctx.text("review_own_unit", unit=unit.unit_name))
+    return Reply(ctx.text("review_stale"))
+
+
+# -- the review ------------------------------------------------------------------------
+
+
+def unit_list(ctx: Context, period: PeriodInfo, units: Sequence[UnitStatus], done: Safe | None = None) -> Reply:
+    """The period's units with their status, one button each (after `done`, a confirmation, if any)."""
+    lines: list[str] = [ctx.text("review_list_title", kind=kind_text(ctx.language, period), year=period.year)]
+    options = []
+    for unit in units:
+        icon = STATUS_ICONS.get(unit.status, "•")
+        status = ctx.text(f"review_status_{unit.status}")
+        own = unit.unit_id == ctx.officer.unit_id
+        lines.append(ctx.text("review_list_line", icon=icon, unit=unit.unit_name, status=status)
+                     + (ctx.text("review_list_own") if own else ""))
+        options.append((ctx.button(PREFIX, short(f"{icon} {unit.short_name} – {status}"), "open", unit.unit_id),))
+    accepted = sum(1 for unit in units if unit.status == "accepted")
+    lines.append(ctx.text("review_list_footer", done=accepted, total=len(units)))
+    text = "\n".join(lines)
+    return Reply(Safe(done + "\n\n" + text if done is not None else text), options=tuple(options))
+
+
+def unit_card(ctx: Context, config: BlocConfig, unit: UnitStatus, view: SubmissionView | None,
+              score: UnitScore | None, items: Sequence[ReviewItem], prefix: str = "") -> Reply:
+    """A submission: every item with its value, points and evidence, and what may be done with it.
+
+    `score` is None when the report is not handed in: then only the way back to the list is offered.
+    """
+    language = ctx.language
+    status = view.status if view is not None else "not_started"
+    lines = [prefix + "\n" if prefix else "",
+             ctx.text("review_unit_title", unit=unit.unit_name, status=ctx.text(f"review_status_{status}"))]
+    if view is None or score is None:
+        if view is not None and view.return_reason and status == "returned":
+            lines.append(ctx.text("review_unit_returned", reason=view.return_reason))
+        lines.append(ctx.text("review_unit_not_handed_in"))
+        back = ((ctx.button(PREFIX, ctx.text("review_btn_list"), "list"),),)
+        return Reply(Safe("\n".join(line for line in lines if line)), options=back)
+    for item in items:
+        lines.append(item_line(ctx, item, view))
+    for criterion in config.pact.criteria():
+        if criterion.kind is CriterionKind.indicator:
+            lines.append(ctx.text("review_item_indicator_points", code=criterion.code,
+                                  points=points(score.criteria.get(criterion.code, Decimal(0)), language),
+                                  max=format_number(criterion.max, locale=language)))
+    for section in config.pact.sections:
+        lines.append(ctx.text("review_unit_section", code=section.code,
+                              points=points(score.sections.get(section.code, Decimal(0)), language),
+                              max=format_number(section.max, locale=language)))
+    lines.append(ctx.text("review_unit_total", total=points(score.total, language),
+                          bonus=points(score.bonus, language), deductions=points(score.deductions, language),
+                          standard=format_number(config.pact.standard_score, locale=language)))
+    rows: list[tuple[Option, ...]] = []
+    if status == "submitted":
+        rows.append((ctx.button(PREFIX, ctx.text("review_btn_accept"), "accept"),))
+    rows.append((ctx.button(PREFIX, ctx.text("review_btn_change"), "change"),
+                 ctx.button(PREFIX, ctx.text("review_btn_return"), "return")))
+    rows.append((ctx.button(PREFIX, ctx.text("review_btn_list"), "list"),))
+    return Reply(Safe("\n".join(line for line in lines if line)), options=tuple(rows))
+
+
+def item_line(ctx: Context, item: ReviewItem, view: SubmissionView) -> str:
+    """One item of a submission: the unit's value (and achievement), the reviewed value, the evidence."""
+    language = ctx.language
+    entry = view.entries.get(item.code)
+    own = entry.value if entry is not None else None
+    clip = f" 📎{entry.evidence}" if entry is not None and entry.evidence else ""
+    if item.is_indicator:
+        text = ctx.text("review_item_indicator", code=item.code, value=value_text(language, item, own),
+                        percent=format_percent(achievement(own, item.target, item.direction), locale=language)
+                        if own is not None else "—")
+    else:
+        text = ctx.text("review_item_criterion", code=item.code,
+                        value=points(own, language) if own is not None else "—",
+                        max=format_number(item.maximum, locale=language))
+    if entry is not None and entry.reviewed_value is not None:
+        text = Safe(text + ctx.text("review_item_reviewed", value=value_text(language, item, entry.reviewed_value),
+                                    reason=entry.review_reason or "—"))
+    return text + clip
+
+
+def value_text(language: str, item: ReviewItem, value: Decimal | None) -> str:
+    """An item's value with its measure (an actual) or as points."""
+    if value is None:
+        return "—"
+    if item.is_indicator:
+        return f"{format_number(value, locale=language)} {item.measure}"
+    return t(language, "review_points", value=points(value, language))
+
+
+def item_picker(ctx: Context, unit: UnitStatus, items: Sequence[ReviewItem]) -> Reply:
+    """Which item to change, and the way back to the unit."""
+    options = tuple((ctx.button(PREFIX, short(f"{item.code} · {item.text}"), "item", item.code),) for item in items)
+    back = ((ctx.button(PREFIX, ctx.text("review_btn_back_unit"), "open", unit.unit_id),),)
+    return Reply(ctx.text("review_pick_item", unit=unit.unit_name), options=options + back)
+
+
+def value_prompt(ctx: Context, unit: UnitStatus, item: ReviewItem, own: Decimal | None) -> Safe:
+    """The question for a reviewed value, with the unit's own."""
+    language = ctx.language
+    own_text = value_text(language, item, own)
+    if item.is_indicator:
+        return ctx.text("review_value_indicator", item=f"{item.code}. {item.text}", unit=unit.unit_name,
+                        own=own_text, target=format_number(item.target, locale=language), measure=item.measure)
+    return ctx.text("review_value_criterion", item=f"{item.code}. {item.text}", unit=unit.unit_name, own=own_text,
+                    max=format_number(item.maximum, locale=language))
+
+
+def value_problem(ctx: Context, problem: ValueProblem, item: ReviewItem, prompt: Safe) -> Reply:
+    """Why a typed value was not taken (the prompt again when it was no number)."""
+    if problem.reason == "ambiguous":
+        readings = " / ".join(format_number(value, locale=ctx.language) for value in problem.readings)
+        return Reply(ctx.text("review_err_ambiguous", readings=readings))
+    if problem.reason == "negative":
+        return Reply(ctx.text("review_err_negative"))
+    if problem.reason == "range":
+        return Reply(ctx.text("review_err_range", max=format_number(item.maximum, locale=ctx.language)))
+    return Reply(Safe(ctx.text("review_err_number") + "\n\n" + prompt))
+
+
+def reason_prompt(ctx: Context, item: ReviewItem, value: Decimal) -> Reply:
+    """The value echoed back the Vietnamese way, and the question for the reason."""
+    language = ctx.language
+    if item.is_indicator:
+        echo = ctx.text("review_echo_indicator", value=format_number(value, locale=language), measure=item.measure,
+                        percent=format_percent(achievement(value, item.target, item.direction), locale=language))
+    else:
+        echo = ctx.text("review_echo_criterion", value=format_number(value, locale=language),
+                        max=format_number(item.maximum, locale=language))
+    return Reply(ctx.text("review_reason_ask", item=item.code, echo=echo))
+
+
+# -- the ranking -------------------------------------------------------------------------
+
+
+def award_text(language: str, award: str | None) -> str:
+    """An award proposal in words."""
+    return t(language, f"review_award_{award}") if award else ""
+
+
+def ranking_parts(language: str, view: RankingView) -> list[str]:
+    """The ranking as <pre> blocks of short lines, each block small enough for one message."""
+    blocks: list[str] = []
+    for row in view.report.rows:
+        marks = ""
+        if row.shared_rank:
+            marks += t(language, "publish_mark_shared")
+        if row.unit_code in view.missing:
+            marks += t(language, "publish_mark_missing")
+        sections = [f"{code} {format_number(value, decimals=2, locale=language)}"
+                    for code, value in row.sections.items()]
+        lines = [t(language, "publish_row_unit", rank=row.rank, unit=row.unit_name) + marks]
+        for start in range(0, len(sections), 3):
+            lines.append(t(language, "publish_row_sections", sections=" · ".join(sections[start:start + 3])))
+        lines.append(t(language, "publish_row_extras", bonus=format_number(row.bonus, decimals=2, locale=language),
+                       deductions=format_number(row.deductions, decimals=2, locale=language)))
+        lines.append(t(language, "publish_row_total", total=format_number(row.total, decimals=2, locale=language),
+                       percent=format_percent(row.percent_of_standard, locale=language), band=row.band or "—"))
+        if row.award:
+            lines.append(t(language, "publish_row_award", award=award_text(language, row.award)))
+        blocks.append("\n".join(lines))
+    parts: list[str] = []
+    current: list[str] = []
+    for block in blocks:
+        if current and len("\n\n".join([*current, block])) + 11 > PART_LIMIT:
+            parts.append("<pre>" + "\n\n".join(current) + "</pre>")
+            current = []
+        current.append(block)
+    if current:
+        parts.append("<pre>" + "\n\n".join(current) + "</pre>")
+    return parts
+
+
+def ranking_chart(language: str, view: RankingView, config: BlocConfig) -> bytes:
+    """The ranking's chart: a bar per unit stacked by section, labelled with rank and short name."""
+    report = view.report
+    bars = [
+        ChartBar(label=f"{row.rank}. {view.short_names.get(row.unit_code, row.unit_code)}",
+                 sections=[row.sections.get(section.code, Decimal(0)) for section in config.pact.sections],
+                 bonus=row.bonus, deductions=row.deductions, total=row.total)
+        for row in report.rows
+    ]
+    return render_ranking_chart(
+        title=plain(t(language, "publish_chart_title", bloc=report.bloc_name, year=report.year,
+                      kind=t(language, f"kind_{report.period}"))),
+        section_labels=[plain(t(language, "publish_chart_section", code=section.code))
+                        for section in config.pact.sections],
+        bonus_label=plain(t(language, "publish_chart_bonus")),
+        bars=bars,
+    )
+
+
+def ranking_changes(language: str, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What changed between two published rankings, one line per unit that moved or changed."""
+    old = {row["unit_code"]: row for row in before.get("ranking", [])}
+    lines: list[str] = []
+    for row in after.get("ranking", []):
+        previous = old.get(row["unit_code"])
+        if previous is None:
+            lines.append(t(language, "publish_change_new", unit=row["unit_name"]))
+            continue
+        parts = []
+        if Decimal(previous["total"]) != Decimal(row["total"]):
+            parts.append(t(language, "publish_change_total",
+                           before=format_number(Decimal(previous["total"]), decimals=2, locale=language),
+                           after=format_number(Decimal(row["total"]), decimals=2, locale=language)))
+        if previous["rank"] != row["rank"]:
+            parts.append(t(language, "publish_change_rank", before=previous["rank"], after=row["rank"]))
+        if previous.get("award") != row.get("award"):
+            parts.append(t(language, "publish_change_award",
+                           before=award_text(language, previous.get("award")) or "—",
+                           after=award_text(language, row.get("award")) or "—"))
+        if parts:
+            lines.append(t(language, "publish_change_line", unit=row["unit_name"], changes=Safe("; ".join(parts))))
+    return lines
+
+
+def preview(ctx: Context, config: BlocConfig, period: PeriodInfo, view: RankingView) -> list[Reply]:
+    """`/ranking`: the reviewed ranking, privately, with who has not handed in or is not reviewed."""
+    key = "publish_preview_title" if period.published_at is None else "publish_preview_published"
+    head = [ctx.text(key, kind=kind_text(ctx.language, period), year=period.year, bloc=config.bloc.name)]
+    if view.missing:
+        head.append(ctx.text("publish_missing_line", units=names_text(config, view.missing)))
+    if view.unreviewed:
+        head.append(ctx.text("publish_unreviewed_line", units=names_text(config, view.unreviewed)))
+    return [Reply(Safe("\n".join(head)))] + [Reply(Safe(part)) for part in ranking_parts(ctx.language, view)]
+
+
+def publish_question(ctx: Context, config: BlocConfig, period: PeriodInfo, view: RankingView) -> Reply:
+    """`/publish`: confirm (a unit missing is named, and asked about again)."""
+    cancel = (ctx.button(PREFIX, ctx.text("publish_btn_cancel"), "cancel"),)
+    if view.missing:
+        text = ctx.text("publish_missing", count=len(view.missing), units=names_text(config, view.missing))
+        options = ((ctx.button(PREFIX, ctx.text("publish_btn_anyway"), "force"),), cancel)
+    else:
+        text = ctx.text("publish_confirm", kind=kind_text(ctx.language, period), year=period.year,
+                        count=len(view.report.rows))
+        options = ((ctx.button(PREFIX, ctx.text("publish_btn_publish"), "go"),), cancel)
+    if view.unreviewed:
+        text = Safe(text + "\n" + ctx.text("publish_unreviewed_line", units=names_text(config, view.unreviewed)))
+    return Reply(text, options=options)
+
+
+def publish_second_question(ctx: Context, config: BlocConfig, view: RankingView) -> Reply:
+    """The last confirmation when units have not handed in their report."""
+    count = len(view.missing)
+    options = ((ctx.button(PREFIX, ctx.text("publish_btn_confirm_missing", count=count), "go"),),
+               (ctx.button(PREFIX, ctx.text("publish_btn_cancel"), "cancel"),))
+    return Reply(ctx.text("publish_confirm_missing", count=count, units=names_text(config, view.missing)),
+                 options=options)
+
+
+def publication(ctx: Context, config: BlocConfig, period: PeriodInfo, view: RankingView, published: Published,
+                group: int) -> list[Reply]:
+    """The group's table and chart, what changed since the last publication, and the leader's paperwork."""
+    language = ctx.language
+    head: list[str] = [
+        ctx.text("publish_group_title", kind=kind_text(language, period), year=period.year, bloc=config.bloc.name),
+        ctx.text("publish_group_when", moment=format_moment(ctx.now, config.bloc.timezone, language),
+                 unit=ctx.officer.unit_name),
+    ]
+    if published.previous is not None:
+        changes = ranking_changes(language, published.previous.ranking, published.snapshot)
+        head.append(ctx.text("publish_group_again", version=published.version,
+                             reason=published.previous.reopen_reason or "—"))
+        head.extend(changes or [ctx.text("publish_change_none")])
+    if view.missing:
+        head.append(ctx.text("publish_missing_line", units=names_text(config, view.missing)))
+    head.append(ctx.text("publish_legend"))
+    replies = [Reply(Safe("\n".join(head)), chat_id=group)]
+    replies += [Reply(Safe(part), chat_id=group) for part in ranking_parts(language, view)]
+    chart = OutFile(name=f"xep-hang-{period.year}.png", content=ranking_chart(language, view, config), is_photo=True,
+                    caption=plain(ctx.text("publish_chart_caption", year=period.year)))
+    replies.append(Reply("", files=(chart,), chat_id=group))
+    files = paperwork_files(published.score_sheet, published.minutes)
+    replies.append(Reply(ctx.text("publish_done", version=published.version), files=tuple(files)))
+    return replies
+
+
+def reopened(ctx: Context, period: PeriodInfo, reason: str, group: int | None) -> list[Reply]:
+    """The period is open again: said to the leader and, with the reason, to the group."""
+    kind = kind_text(ctx.language, period)
+    replies = [Reply(ctx.text("publish_reopened", kind=kind, year=period.year))]
+    if group is not None:
+        replies.append(Reply(ctx.text("publish_reopened_group", kind=kind, year=period.year, reason=reason),
+                             chat_id=group))
+    return replies
+
+
+def bind_question(ctx: Context, config: BlocConfig, chat_id: int) -> list[Reply]:
+    """A move of the bloc's group to this one, confirmed in the private chat."""
+    options = ((ctx.button(PREFIX, ctx.text("bind_btn_move"), "move", chat_id),),
+               (ctx.button(PREFIX, ctx.text("bind_btn_keep"), "keep"),))
+    return [Reply(ctx.text("bind_check_private")),
+            Reply(ctx.text("bind_confirm_move", bloc=config.bloc.name), options=options,
+                  chat_id=ctx.incoming.user_id)]
+

@@ -1,0 +1,1 @@
+"""Services: a session in, plain data out."""

@@ -1,0 +1,37 @@
+"""The configuration's lookups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rules.config import BlocConfig
+from tests.rules.factories import seed_config
+
+
+def with_indicators(*indicators: tuple[str, str]) -> BlocConfig:
+    """The seed's bloc with the given (code, unit) indicators, all feeding criterion I.1."""
+    data: dict[str, Any] = seed_config().model_dump(mode="json")
+    data["indicators"] = [
+        {"code": code, "unit": unit, "criterion": "I.1", "text": "Số hộ", "measure": "hộ", "target": "100"}
+        for code, unit in indicators
+    ]
+    return BlocConfig.model_validate(data, context={"stored": True})
+
+
+def test_indicators_of_gives_a_units_own_in_file_order() -> None:
+    config = with_indicators(("X2", "SCT"), ("Y1", "SXD"), ("X1", "SCT"), ("X3", "SCT"))
+    assert [indicator.code for indicator in config.indicators_of("SCT")] == ["X2", "X1", "X3"]
+    assert [indicator.code for indicator in config.indicators_of("SXD")] == ["Y1"]
+    assert config.indicators_of("STTTT") == []
+    assert config.indicators_of("NOPE") == []
+
+
+def test_indicators_of_gives_a_list_of_the_callers_own() -> None:
+    config = with_indicators(("X1", "SCT"))
+    config.indicators_of("SCT").clear()
+    assert [indicator.code for indicator in config.indicators_of("SCT")] == ["X1"]
+
+
+def test_a_copied_config_keeps_its_index() -> None:
+    config = with_indicators(("X1", "SCT"))
+    assert [indicator.code for indicator in config.model_copy().indicators_of("SCT")] == ["X1"]
