@@ -494,3 +494,50 @@ async def test_per_chat_rate_limit_delay_and_wildcard_faults() -> None:
             assert loop.time() - started >= 0.3
         assert fake.too_many_requests == 1
         assert [m.text for m in fake.sent] == ["a1", "b1"]
+
+
+async def test_a_held_call_waits_until_released_and_other_chats_go_on(fake: FakeTelegram) -> None:
+    app = build_app(fake, ApplicationBuilder().concurrent_updates(True))
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    slow, quick = fake.user(1014, "Chậm"), fake.user(1015, "Nhanh")
+    hold = fake.hold("sendMessage", chat=slow)
+    async with polling(app):
+        await slow.send_text("một")
+        await asyncio.wait_for(hold.arrived.wait(), 5)
+        await quick.send_text("hai")
+        assert (await fake.next_reply(quick)).text == "hai"
+        assert fake.messages_to(slow) == [] and hold.held == 1
+        hold.release()
+        assert (await fake.next_reply(slow)).text == "một"
+        await fake.wait_handled(app)
+
+
+async def test_waits_for_a_number_of_messages_and_for_every_answer_of_a_press(fake: FakeTelegram) -> None:
+    async def twice(update: Update, context: Context) -> None:
+        assert update.effective_message is not None
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="ok")]])
+        await update.effective_message.reply_text("một", reply_markup=keyboard)
+        await update.effective_message.reply_text("hai")
+
+    async def on_press(update: Update, context: Context) -> None:
+        assert update.callback_query is not None
+        with contextlib.suppress(BadRequest):  # the second answer of one press is refused
+            await update.callback_query.answer("ok")
+
+    app = build_app(fake)
+    app.add_handler(MessageHandler(filters.TEXT, twice))
+    app.add_handler(CallbackQueryHandler(on_press))
+    thu = fake.user(1016, "Thu")
+    async with polling(app):
+        mark = fake.mark()
+        await thu.send_text("?")
+        first, second = await fake.wait_for_messages(thu, 2, after=mark)
+        assert (first.text, second.text) == ("một", "hai")
+        with pytest.raises(TimeoutError, match="3 messages to chat 1016"):
+            await fake.wait_for_messages(thu, 3, timeout=0.05, after=mark)
+        press = await thu.press(first)
+        await fake.wait_answered(press)
+        fake.inject_duplicate(press)
+        await fake.wait_answered(press, times=2)
+        await fake.wait_handled(app)
+    assert [answer.text for answer in fake.callback_answers] == ["ok"]
