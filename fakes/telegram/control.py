@@ -10,6 +10,7 @@ from typing import Protocol
 from fakes.telegram.faults import Hold
 from fakes.telegram.models import CallbackAnswer, FakeChat, JSONDict, SentMessage, WebhookDelivery
 from fakes.telegram.server import BotApiServer
+from fakes.telegram.state import Signal
 from fakes.telegram.users import FakeUser
 
 __all__ = ["FakeTelegram"]
@@ -200,6 +201,11 @@ class FakeTelegram(BotApiServer):
 
         Raises TimeoutError (naming ``what``) after ``timeout`` seconds or when the server stops.
         """
+        await self._wait(self.state.changed, condition, timeout, what)
+
+    async def _wait(
+        self, signal: Signal, condition: Callable[[], bool], timeout: float, what: str | Callable[[], str]
+    ) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not condition():
@@ -207,7 +213,7 @@ class FakeTelegram(BotApiServer):
             if remaining <= 0 or self.state.closing:
                 described = what() if callable(what) else what
                 raise TimeoutError(f"no {described} within {timeout}s")
-            await self.state.changed.wait(remaining)
+            await signal.wait(remaining)
 
     async def wait_for(
         self,
@@ -231,7 +237,7 @@ class FakeTelegram(BotApiServer):
                     return True
             return False
 
-        await self.wait_until(matched, timeout, what=lambda: f"matching message; last sent: {sent[-5:]}")
+        await self._wait(self.state.sent_signal, matched, timeout, lambda: f"matching message; last sent: {sent[-5:]}")
         return found[0]
 
     async def wait_for_messages(
@@ -249,8 +255,8 @@ class FakeTelegram(BotApiServer):
         def since() -> list[SentMessage]:
             return [m for m in self.state.sent[after:] if m.chat_id == chat_id and (include_edits or not m.is_edit)]
 
-        await self.wait_until(lambda: len(since()) >= count, timeout,
-                              what=lambda: f"{count} messages to chat {chat_id} (got {len(since())})")
+        await self._wait(self.state.sent_signal, lambda: len(since()) >= count, timeout,
+                         lambda: f"{count} messages to chat {chat_id} (got {len(since())})")
         return since()[:count]
 
     async def next_reply(
@@ -276,7 +282,7 @@ class FakeTelegram(BotApiServer):
                     return True
             return False
 
-        await self.wait_until(arrived, timeout, what=lambda: (
+        await self._wait(self.state.sent_signal, arrived, timeout, lambda: (
             f"new message to chat {chat_id}; last sent there: {self.state.by_chat.get(chat_id, [])[-3:]}"))
         return found[0]
 
