@@ -45,8 +45,8 @@ from telegram.ext import (  # noqa: E402
 
 from bench.common import big_bloc, postgres_database  # noqa: E402
 from bot.app import build_application, settle_heap  # noqa: E402
-from bot.fake_telegram import FakeTelegram  # noqa: E402
-from bot.scripted import ScriptedOfficer  # noqa: E402
+from fakes.people import ScriptedOfficer  # noqa: E402
+from fakes.telegram import FakeTelegram  # noqa: E402
 from handlers.services.reporting import unit_items  # noqa: E402
 from storage.blocs import load_bloc  # noqa: E402
 from storage.db import make_engine, migrate, session_scope  # noqa: E402

@@ -34,7 +34,7 @@ from sqlmodel import select  # noqa: E402
 
 from bench.common import big_bloc, postgres_database  # noqa: E402
 from bot.app import build_application  # noqa: E402
-from bot.fake_telegram import FakeTelegram, SentMessage  # noqa: E402
+from fakes.telegram import FakeTelegram, SentMessage  # noqa: E402
 from storage.blocs import load_bloc  # noqa: E402
 from storage.db import make_engine, migrate, session_scope  # noqa: E402
 from storage.models import Officer, ReminderLog  # noqa: E402
@@ -70,13 +70,13 @@ async def run(url: str, units: int, per_unit: int, rate_limit: float) -> dict[st
         for index in range(officers):
             fake.user(FIRST_CHAT + index, f"O{index}")
         arrivals: list[float] = []
-        record = fake._record
+        record = fake.state.record
 
         def timed(message: SentMessage) -> None:
             arrivals.append(time.perf_counter())
             record(message)
 
-        fake._record = timed  # type: ignore[method-assign,assignment]
+        fake.state.record = timed  # type: ignore[method-assign,assignment]
         clock = MovableClock(BEFORE)
         parts = build_application(token=fake.token, engine=engine, base_url=fake.base_url,
                                   base_file_url=fake.base_file_url, clock=clock, messages_per_second=rate_limit,

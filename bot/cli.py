@@ -14,13 +14,14 @@ from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.loading import FileError, load_bloc_file, load_results_file
 from bot.settings import Settings, get_settings
+from bot.terminal import render_ranking_table
 from handlers.services.ranking import RankingError, RankingReport, compute_ranking
 from rules.config import PeriodKind
-from rules.numbers import format_number, format_percent
 from storage.audit import list_audit
 from storage.blocs import LoadError, find_bloc, load_bloc
 from storage.db import make_engine, migrate, session_scope
@@ -29,23 +30,23 @@ from storage.results import ResultsError, import_results
 
 Command = Callable[[argparse.Namespace, Settings, Console], int]
 
-AWARD_LABELS = {
-    "flag": "Cờ thi đua",
-    "flag-pending-acclaim": "Cờ thi đua (chờ suy tôn)",
-    "merit": "Bằng khen",
-}
+
+@contextmanager
+def migrated_engine(settings: Settings) -> Iterator[Engine]:
+    """An engine on the configured database, migrated first; closed after."""
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @contextmanager
 def database(settings: Settings) -> Iterator[Session]:
     """The configured database, migrated, with one unit of work; the engine is closed after."""
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
+    with migrated_engine(settings) as engine, session_scope(engine) as session:
+        yield session
 
 
 def _fail(console: Console, lines: Sequence[str]) -> int:
@@ -61,15 +62,11 @@ def cmd_init(args: argparse.Namespace, settings: Settings, console: Console) -> 
         config = load_bloc_file(path)
     except FileError as exc:
         return _fail(console, str(exc).splitlines())
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
     try:
-        with session_scope(engine) as session:
+        with database(settings) as session:
             summary = load_bloc(session=session, config=config, actor=f"cli:init {path.name}")
     except LoadError as exc:
         return _fail(console, [f"{path}: {problem}" for problem in exc.problems])
-    finally:
-        engine.dispose()
     if summary.created:
         console.print(f"Loaded bloc {summary.bloc_code}: {len(config.units)} units, "
                       f"{len(config.officers)} officers, {len(config.indicators)} indicators.")
@@ -89,62 +86,24 @@ def cmd_results_import(args: argparse.Namespace, settings: Settings, console: Co
         results = load_results_file(path)
     except FileError as exc:
         return _fail(console, str(exc).splitlines())
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
     try:
-        with session_scope(engine) as session:
+        with database(settings) as session:
             summary = import_results(session=session, results=results, actor=f"cli:import {path.name}")
     except ResultsError as exc:
         return _fail(console, [f"{path}: {problem}" for problem in exc.problems])
-    finally:
-        engine.dispose()
     console.print(f"Imported results of {summary.units} units "
                   f"({summary.changed_entries} values changed).")
     return 0
 
 
-def render_ranking_table(report: RankingReport, console: Console) -> None:
-    """A readable terminal table of the ranking."""
-    period = "tổng kết năm" if report.period == "year-end" else "sơ kết 6 tháng đầu năm"
-    table = Table(title=f"{report.bloc_name} — {period} {report.year}")
-    table.add_column("Hạng", justify="right")
-    table.add_column("Đơn vị")
-    section_codes = list(report.rows[0].sections) if report.rows else []
-    for code in section_codes:
-        table.add_column(f"ND {code}", justify="right")
-    table.add_column("Thưởng", justify="right")
-    table.add_column("Trừ", justify="right")
-    table.add_column("Tổng", justify="right")
-    table.add_column("%", justify="right")
-    table.add_column("Xếp loại")
-    table.add_column("Đề nghị")
-    for row in report.rows:
-        table.add_row(
-            str(row.rank),
-            row.unit_name,
-            *(format_number(row.sections[code], decimals=2) for code in section_codes),
-            format_number(row.bonus, decimals=2),
-            format_number(row.deductions, decimals=2),
-            format_number(row.total, decimals=2),
-            format_percent(row.percent_of_standard),
-            row.band or "",
-            AWARD_LABELS.get(row.award or "", ""),
-        )
-    console.print(table)
-
-
 def cmd_ranking(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Print the ranking of a period as a table or JSON."""
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
     try:
-        with session_scope(engine) as session:
+        with database(settings) as session:
             report = compute_ranking(session=session, bloc_code=args.bloc, year=args.year,
                                      period=PeriodKind(args.period))
     except RankingError as exc:
         return _fail(console, [str(exc)])
-    finally:
-        engine.dispose()
     if args.format == "json":
         sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False) + "\n")
     else:
@@ -203,28 +162,23 @@ def cmd_export(args: argparse.Namespace, settings: Settings, console: Console) -
     from handlers.services.paperwork import build_paperwork
     from storage.review import record_export
 
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
     out = Path(args.out)
-    try:
-        with session_scope(engine) as session:
-            try:
-                score_sheet, minutes = build_paperwork(
-                    session=session, bloc_code=args.bloc, year=args.year, period_kind=PeriodKind(args.period),
-                    place=args.place, now=dt.datetime.now(dt.UTC))
-            except (LookupError, RankingError) as exc:
-                return _fail(console, [str(exc)])
-            files = paperwork_files(score_sheet, minutes)
-            out.mkdir(parents=True, exist_ok=True)
-            for file in files:
-                (out / file.name).write_bytes(file.content)
-            bloc = find_bloc(session=session, bloc_code=score_sheet.bloc_code)
-            if bloc is not None:
-                record_export(session=session, bloc_id=bloc.id, actor="cli:export",
-                              target=f"period {score_sheet.year} {score_sheet.period_kind}",
-                              files=[file.name for file in files])
-    finally:
-        engine.dispose()
+    with database(settings) as session:
+        try:
+            score_sheet, minutes = build_paperwork(
+                session=session, bloc_code=args.bloc, year=args.year, period_kind=PeriodKind(args.period),
+                place=args.place, now=dt.datetime.now(dt.UTC))
+        except (LookupError, RankingError) as exc:
+            return _fail(console, [str(exc)])
+        files = paperwork_files(score_sheet, minutes)
+        out.mkdir(parents=True, exist_ok=True)
+        for file in files:
+            (out / file.name).write_bytes(file.content)
+        bloc = find_bloc(session=session, bloc_code=score_sheet.bloc_code)
+        if bloc is not None:
+            record_export(session=session, bloc_id=bloc.id, actor="cli:export",
+                          target=f"period {score_sheet.year} {score_sheet.period_kind}",
+                          files=[file.name for file in files])
     for file in files:
         console.print(f"Wrote {out / file.name}", highlight=False, soft_wrap=True)
     return 0
@@ -275,7 +229,8 @@ def cmd_votes(args: argparse.Namespace, settings: Settings, console: Console) ->
 
 def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Offline demo: the seed year played through the real bot against a fake Bot API."""
-    from bot.demo import play_seed_year
+    # The demo drives the bot with the test doubles; the product never imports them otherwise.
+    from fakes.demo import play_seed_year
 
     return asyncio.run(play_seed_year(Path(args.database), console))
 
@@ -284,14 +239,12 @@ def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) ->
     """Chat with the bot in the terminal as an officer (the console channel)."""
     import secrets
 
+    from bot.clock import RunningClock
     from bot.console_channel import ConsoleChannel
-    from bot.demo import RunningClock
     from handlers.dispatch import Conversation, system_clock
     from storage.chat import officer_by_code
 
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
+    with migrated_engine(settings) as engine:
         with session_scope(engine) as session:
             bloc = find_bloc(session=session, bloc_code=args.bloc)
             if bloc is None:
@@ -316,8 +269,6 @@ def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) ->
                 return None
 
         channel.run(read_line)
-    finally:
-        engine.dispose()
     return 0
 
 
@@ -332,28 +283,28 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
             "TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather and put it in .env "
             "(see .env.example), or try `python -m bot demo`, which needs none."
         ])
-    migrate(settings.database_url)
-    engine = make_engine(settings.database_url)
-    parts = build_application(
-        token=settings.telegram_bot_token.get_secret_value(), engine=engine,
-        base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_file_base_url,
-        bot_username=settings.bot_username, reminders=True,
-        http_client=settings.telegram_http_client,
-    )
-    try:
-        if args.webhook:
-            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-            if not secret:
-                return _fail(console, ["WEBHOOK_SECRET is required in webhook mode (see .env.example)."])
-            path = urlsplit(args.webhook).path.strip("/")
-            parts.application.run_webhook(
-                listen=settings.webhook_listen, port=settings.webhook_port, url_path=path,
-                webhook_url=args.webhook, secret_token=secret,
-            )
-        else:
-            parts.application.run_polling()
-    except InvalidToken:
-        return _fail(console, ["Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather."])
+    # build_application closes the engine at shutdown; the context closes it on every other way out.
+    with migrated_engine(settings) as engine:
+        parts = build_application(
+            token=settings.telegram_bot_token.get_secret_value(), engine=engine,
+            base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_file_base_url,
+            bot_username=settings.bot_username, reminders=True,
+            http_client=settings.telegram_http_client,
+        )
+        try:
+            if args.webhook:
+                secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+                if not secret:
+                    return _fail(console, ["WEBHOOK_SECRET is required in webhook mode (see .env.example)."])
+                path = urlsplit(args.webhook).path.strip("/")
+                parts.application.run_webhook(
+                    listen=settings.webhook_listen, port=settings.webhook_port, url_path=path,
+                    webhook_url=args.webhook, secret_token=secret,
+                )
+            else:
+                parts.application.run_polling()
+        except InvalidToken:
+            return _fail(console, ["Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather."])
     return 0
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TextIO
 
-from bot.scripted import plain
+from bot.terminal import plain
 from handlers.chat import Incoming, InKind, Option, Outcome
 from handlers.dispatch import Conversation
 from handlers.flow import small_number

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bot.demo import play_seed_year
+from fakes.demo import play_seed_year
 from tests.factories import ROOT, SEED_BLOC
 
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.app import BotParts, build_application
-from bot.fake_telegram import FakeTelegram
-from bot.scripted import ScriptedOfficer
 from bot.telegram_channel import set_commands
+from fakes.people import ScriptedOfficer
+from fakes.telegram import FakeTelegram
 from storage.blocs import load_bloc
 from storage.db import session_scope
 from storage.invites import issue_invites
@@ -61,6 +61,11 @@ class BotWorld:
         await application.shutdown()
         await parts.close_async_engine()
         self.parts = None
+
+    async def wait_handled(self) -> None:
+        """Wait until the running bot has every queued update and has finished with each."""
+        assert self.parts is not None
+        await self.fake.wait_handled(self.parts.application)
 
     def officer(self, user_id: int, name: str, language: str = "vi") -> ScriptedOfficer:
         """A scripted person with a private chat."""

@@ -12,9 +12,9 @@ from telegram import Bot, InputFile
 from telegram.error import NetworkError, TimedOut
 
 from bot.app import build_application
-from bot.fake_telegram import FakeTelegram
-from bot.scripted import ScriptedOfficer
 from bot.transport import AiohttpRequest
+from fakes.people import ScriptedOfficer
+from fakes.telegram import FakeTelegram
 from tests.chat.driver import Clock
 from tests.e2e.conftest import DURING
 

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import select
 
-from bot.scripted import plain
+from bot.terminal import plain
 from storage.blocs import load_bloc
 from storage.db import session_scope
 from storage.models import ReminderLog

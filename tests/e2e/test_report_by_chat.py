@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
-from bot.scripted import plain
+from bot.terminal import plain
 from storage.db import session_scope
 from storage.models import AuditLog, Entry, Evidence, Submission
 from tests.e2e.conftest import BotWorld
@@ -115,9 +115,9 @@ async def test_stale_and_foreign_buttons_are_refused(world: BotWorld) -> None:
     await world.fake.wait_for(lambda m: m.chat_id == 505 and "tin nhắn cũ" in plain(m.text), after=mark)
     # Huy replays Mai's button data in his own chat: refused
     data = next(d for _, d in confirm.buttons if d)
-    mark = world.fake.mark()
-    await huy.user.press_raw(confirm.message_id, data)
-    await world.fake.settle(quiet=0.3)
+    forged = await huy.user.press_raw(confirm.message_id, data)
+    await world.fake.wait_answered(forged)
+    await world.wait_handled()
     assert _snapshot(world.engine) == before
     answers = [answer for answer in world.fake.callback_answers if answer.text]
     assert answers and all("cũ" in (answer.text or "") or "liên kết" in (answer.text or "") for answer in answers)
@@ -150,7 +150,7 @@ async def test_same_update_twice_is_processed_once(world: BotWorld) -> None:
     update = await mai.user.press(world.fake.message(509, confirm.message_id), text="✅ Đúng, lưu")
     await world.fake.wait_for(lambda m: m.chat_id == 509 and "Mục 2/" in plain(m.text), after=mark)
     world.fake.inject_duplicate(update)
-    await world.fake.settle(quiet=0.3)
+    await world.wait_handled()
     prompts = [m for m in world.fake.messages_to(509)[0:] if "Mục 2/" in plain(m.text)]
     assert len(prompts) == 1
     assert _count(world.engine, Entry) == 1
@@ -214,6 +214,18 @@ async def test_a_failed_send_after_a_pressed_button_is_reported_and_the_value_ke
 
 
 async def test_chats_run_concurrently(world: BotWorld) -> None:
+    """While one chat's update is in flight (its reply held by the server), another chat is answered."""
+    slow, quick = world.officer(598, "Slow"), world.officer(599, "Quick")
+    await slow.say(f"/start {world.codes['khcn-tdkt']}", "Xin chào")
+    await quick.say(f"/start {world.codes['nn-tdkt']}", "Xin chào")
+    hold = world.fake.hold("sendMessage", chat=slow.user)
+    in_flight = asyncio.create_task(slow.say("/report", "Mục 1/"))
+    await asyncio.wait_for(hold.arrived.wait(), 10)
+    await quick.say("/report", "Mục 1/")  # times out when chats are processed one after another
+    assert not in_flight.done() and hold.held == 1
+    hold.release()
+    await in_flight
+
     people = [world.officer(600 + n, f"P{n}") for n in range(5)]
     codes = ["tttt-head", "xd-tdkt", "ct-tdkt", "gtvt-tdkt", "tnmt-tdkt"]
     await asyncio.gather(*(p.say(f"/start {world.codes[c]}", "Xin chào") for p, c in zip(people, codes, strict=True)))

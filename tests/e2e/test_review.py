@@ -12,8 +12,9 @@ from decimal import Decimal
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
-from bot.fake_telegram import FakeChat, SentMessage
-from bot.scripted import ScriptedOfficer, plain
+from bot.terminal import plain
+from fakes.people import ScriptedOfficer
+from fakes.telegram import FakeChat, SentMessage
 from rules.config import ResultsFile
 from storage.db import session_scope
 from storage.models import AuditLog, Bloc, Entry, Period, PublishedRanking, Submission, Unit, YearRoles
@@ -108,7 +109,7 @@ async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld
 
     mark = world.fake.mark()
     await _publish(world, leader)
-    await world.fake.settle(quiet=0.2)
+    await world.wait_handled()
     posted = [m for m in world.fake.sent[mark:] if m.chat_id == GROUP_ID]
     table = "\n".join(plain(m.text) for m in posted if m.kind == "text")
     assert "1. Sở Thông tin và Truyền thông" in table and "2. Sở Công thương" in table
@@ -246,7 +247,7 @@ async def test_publishing_with_a_unit_missing_needs_a_second_confirmation(world:
         assert session.exec(select(Period.published_at)).one() is None
     mark = world.fake.mark()
     await leader.press("Xác nhận công bố", "Đã công bố")
-    await world.fake.settle(quiet=0.2)
+    await world.wait_handled()
     table = "\n".join(plain(m.text) for m in world.fake.sent[mark:] if m.chat_id == GROUP_ID and m.kind == "text")
     assert "Sở Nông nghiệp và Phát triển nông thôn ⚠ chưa nộp" in table
     with session_scope(world.engine) as session:

@@ -10,8 +10,9 @@ import sys
 from sqlalchemy import Engine
 
 from bot.app import build_application
-from bot.fake_telegram import FakeTelegram
-from bot.scripted import ScriptedOfficer, plain
+from bot.terminal import plain
+from fakes.people import ScriptedOfficer
+from fakes.telegram import FakeTelegram
 from tests.chat.driver import Clock
 from tests.e2e.conftest import DURING
 
@@ -46,7 +47,7 @@ async def test_webhook_mode_checks_the_secret(engine: Engine) -> None:
                     "from": {"id": 700, "is_bot": False, "first_name": "X"}, "text": "/help"}}
                 assert await fake.post_to_webhook(forged, secret_token="wrong") == 403
                 assert await fake.post_to_webhook(forged, secret_token=None) == 403
-                await asyncio.sleep(0.3)
+                await fake.wait_handled(application)
                 assert not [m for m in fake.messages_to(700) if "khối thi đua" in plain(m.text)]
             finally:
                 await application.updater.stop()

@@ -20,9 +20,10 @@ from telegram.ext import AIORateLimiter
 
 import bot.app
 from bot.cli import main
-from bot.fake_telegram import SentMessage
-from bot.scripted import ScriptedOfficer, plain
 from bot.settings import get_settings
+from bot.terminal import plain
+from fakes.people import ScriptedOfficer
+from fakes.telegram import SentMessage
 from handlers.services.ranking import compute_ranking
 from handlers.services.votes import vote_results
 from rules.config import BlocConfig
@@ -135,7 +136,7 @@ async def test_the_seed_year_acclaims_the_leader_and_elects_sxd_and_sct(
     # The closing edit may still be on its way when the result arrives; it must come, and stay last.
     await votes.fake.wait_for(lambda m: m.chat_id == GROUP and m.message_id == turnout[0].message_id
                               and "đã đóng; 7/7 đơn vị đã bỏ phiếu" in plain(m.text), after=mark)
-    await votes.fake.settle(quiet=0.3)
+    await votes.world.wait_handled()
     assert "đã đóng; 7/7 đơn vị đã bỏ phiếu" in plain(votes.fake.message(GROUP, turnout[0].message_id).text)
     with session_scope(engine) as session:
         after = compute_ranking(session=session, bloc_code="K3", year=2018)
@@ -321,7 +322,7 @@ async def test_nobody_sees_choices_or_counts_of_a_secret_ballot_and_it_closes_on
     assert "Đồng ý: 2 · Không đồng ý: 1" in plain(result.text) and "Không đủ túc số" in plain(result.text)
     await fake.wait_for(lambda m: m.chat_id in (votes.lead.user.id, deputy.user.id)
                         and "đã đóng rồi" in plain(m.text), after=pressed)
-    await fake.settle(quiet=0.3)
+    await votes.world.wait_handled()
     results = [m for m in fake.messages_to(GROUP) if "Kết quả phiếu" in plain(m.text)]
     assert len(results) == 1
     with session_scope(engine) as session:

@@ -25,7 +25,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.fake_telegram import FakeTelegram, parse_html
+from fakes.telegram import FakeTelegram, parse_html
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -77,7 +77,7 @@ async def test_echo_bot(fake: FakeTelegram) -> None:
         assert reply.chat_id == 1001
         await alice.send_text("123")  # sent raw by PTB, must stay a string
         assert (await fake.next_reply(alice)).text == "123"
-        await fake.settle(quiet=0.05)
+        await fake.wait_handled(app)
     assert [m.text for m in fake.messages_to(alice)] == ["xin chào", "123"]
     assert any(method == "getMe" for method, _ in fake.calls)
 
@@ -125,10 +125,10 @@ async def test_inline_keyboard_press_and_edit(fake: FakeTelegram) -> None:
         assert question.buttons == [("Đồng ý", "vote:yes"), ("Không", "vote:no")]
         with pytest.raises(AssertionError, match="no button"):
             await carol.press(question, text="Maybe")
-        await carol.press(question, text="Không")
+        pressed = await carol.press(question, text="Không")
         edit = await fake.wait_for(lambda m: m.method == "editMessageText")
         assert edit.text == "Đã chọn: vote:no"
-        await fake.settle(quiet=0.05)
+        await fake.wait_answered(pressed)
     assert fake.callback_answers[0].text == "got vote:no"
     current = fake.message(carol, question.message_id)
     assert current.text == "Đã chọn: vote:no"
@@ -217,7 +217,7 @@ async def test_server_error_reaches_error_handler(fake: FakeTelegram) -> None:
     fake.fail_next("sendMessage", status=500)
     async with polling(app):
         await frank.send_text("hello")
-        await fake.settle(quiet=0.1)
+        await fake.wait_handled(app)
         await frank.send_text("again")
         assert (await fake.next_reply(frank)).text == "again"
     assert len(errors) == 1 and isinstance(errors[0], NetworkError)
@@ -251,7 +251,7 @@ async def test_webhook_mode(fake: FakeTelegram) -> None:
             bogus = {"update_id": 999, "message": {"message_id": 1, "date": 1, "chat": {}}}
             assert await fake.post_to_webhook(bogus, secret_token="wrong") == 403
             assert await fake.post_to_webhook(bogus, secret_token=None) == 403
-            await fake.settle(quiet=0.05)
+            await fake.wait_handled(app)
         finally:
             await app.updater.stop()
             await app.stop()
@@ -266,10 +266,8 @@ async def test_webhook_retries_when_down(fake: FakeTelegram) -> None:
     async with app:
         await app.bot.set_webhook(f"http://127.0.0.1:{port}/nobody-home")
         await ivy.send_text("lost")
-        for _ in range(100):
-            if len(fake.webhook_deliveries) == fake.webhook_retries + 1:
-                break
-            await asyncio.sleep(0.02)
+        await fake.wait_until(lambda: len(fake.webhook_deliveries) == fake.webhook_retries + 1,
+                              what="every delivery attempt")
         info = await app.bot.get_webhook_info()
         await app.bot.delete_webhook()
     assert [d.status for d in fake.webhook_deliveries] == [None] * (fake.webhook_retries + 1)
@@ -287,10 +285,10 @@ async def test_duplicate_update_is_redelivered(fake: FakeTelegram) -> None:
     jack = fake.user(1009, "Jack")
     async with polling(app):
         first = await jack.send_text("một")
-        await fake.settle(quiet=0.05)
+        await fake.wait_handled(app)
         fake.inject_duplicate(first)
         await jack.send_text("hai")
-        await fake.settle(quiet=0.05)
+        await fake.wait_handled(app)
     assert seen == [first["update_id"], first["update_id"], first["update_id"] + 1]
 
 
@@ -406,7 +404,7 @@ async def test_user_media_and_block_updates(fake: FakeTelegram) -> None:
         assert (await fake.next_reply(mai)).text == "voice 3s"
         await mai.block_bot()
         await mai.unblock_bot()
-        await fake.settle(quiet=0.05)
+        await fake.wait_handled(app)
     assert statuses == ["kicked", "member"]
 
 
@@ -449,7 +447,7 @@ async def test_long_poll_wakes_promptly_and_stops_fast(fake: FakeTelegram) -> No
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0, timeout=30)
-        await asyncio.sleep(0.2)  # the bot is now inside a long poll
+        await fake.wait_polling()  # the bot is now inside a long poll
         started = loop.time()
         await oanh.send_text("nhanh")
         await fake.next_reply(oanh)
@@ -469,7 +467,7 @@ async def test_second_poller_terminates_first(fake: FakeTelegram) -> None:
                 return response.status, await response.json()
 
         first = asyncio.create_task(poll(5))
-        await asyncio.sleep(0.1)
+        await fake.wait_polling()
         assert await poll(0) == (200, {"ok": True, "result": []})
         status, body = await asyncio.wait_for(first, 1)
     assert status == 409 and "terminated by other getUpdates request" in str(body["description"])
@@ -496,3 +494,50 @@ async def test_per_chat_rate_limit_delay_and_wildcard_faults() -> None:
             assert loop.time() - started >= 0.3
         assert fake.too_many_requests == 1
         assert [m.text for m in fake.sent] == ["a1", "b1"]
+
+
+async def test_a_held_call_waits_until_released_and_other_chats_go_on(fake: FakeTelegram) -> None:
+    app = build_app(fake, ApplicationBuilder().concurrent_updates(True))
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    slow, quick = fake.user(1014, "Chậm"), fake.user(1015, "Nhanh")
+    hold = fake.hold("sendMessage", chat=slow)
+    async with polling(app):
+        await slow.send_text("một")
+        await asyncio.wait_for(hold.arrived.wait(), 5)
+        await quick.send_text("hai")
+        assert (await fake.next_reply(quick)).text == "hai"
+        assert fake.messages_to(slow) == [] and hold.held == 1
+        hold.release()
+        assert (await fake.next_reply(slow)).text == "một"
+        await fake.wait_handled(app)
+
+
+async def test_waits_for_a_number_of_messages_and_for_every_answer_of_a_press(fake: FakeTelegram) -> None:
+    async def twice(update: Update, context: Context) -> None:
+        assert update.effective_message is not None
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="ok")]])
+        await update.effective_message.reply_text("một", reply_markup=keyboard)
+        await update.effective_message.reply_text("hai")
+
+    async def on_press(update: Update, context: Context) -> None:
+        assert update.callback_query is not None
+        with contextlib.suppress(BadRequest):  # the second answer of one press is refused
+            await update.callback_query.answer("ok")
+
+    app = build_app(fake)
+    app.add_handler(MessageHandler(filters.TEXT, twice))
+    app.add_handler(CallbackQueryHandler(on_press))
+    thu = fake.user(1016, "Thu")
+    async with polling(app):
+        mark = fake.mark()
+        await thu.send_text("?")
+        first, second = await fake.wait_for_messages(thu, 2, after=mark)
+        assert (first.text, second.text) == ("một", "hai")
+        with pytest.raises(TimeoutError, match="3 messages to chat 1016"):
+            await fake.wait_for_messages(thu, 3, timeout=0.05, after=mark)
+        press = await thu.press(first)
+        await fake.wait_answered(press)
+        fake.inject_duplicate(press)
+        await fake.wait_answered(press, times=2)
+        await fake.wait_handled(app)
+    assert [answer.text for answer in fake.callback_answers] == ["ok"]

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.fake_telegram import FakeTelegram, SentMessage
 from bot.scheduler import PassReport, ReminderScheduler
+from fakes.telegram import FakeTelegram, SentMessage
 from storage.db import session_scope
 from storage.models import Officer
 from tests.chat.driver import Clock

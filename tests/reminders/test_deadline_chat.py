@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.scripted import plain
+from bot.terminal import plain
 from handlers.flows.reminders import due_messages
 from storage.blocs import load_bloc
 from storage.db import session_scope

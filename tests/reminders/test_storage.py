@@ -7,8 +7,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlmodel import SQLModel, select
 
-from bot.fake_telegram import FakeTelegram
-from bot.scripted import plain
+from bot.terminal import plain
+from fakes.telegram import FakeTelegram
 from handlers.flows.reminders import due_messages
 from rules.reminders import ReminderKind
 from storage.blocs import load_bloc

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.fake_telegram import FakeTelegram
+from fakes.telegram import FakeTelegram
 from storage.blocs import load_bloc
 from storage.db import session_scope
 from storage.models import ReminderLog

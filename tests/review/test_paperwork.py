@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.cli import main
-from bot.scripted import plain
 from bot.settings import get_settings
+from bot.terminal import plain
 from handlers.renderers.chart import ChartBar, render_ranking_chart
 from handlers.renderers.documents import MinutesVote, render_minutes, render_score_sheet
 from handlers.renderers.review import ranking_parts

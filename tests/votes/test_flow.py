@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from bot.scripted import plain
+from bot.terminal import plain
 from handlers.chat import Outcome
 from handlers.dispatch import Conversation
 from handlers.renderers.votes import minutes_outcome, minutes_tallies

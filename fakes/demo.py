@@ -21,10 +21,12 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.app import build_application
-from bot.fake_telegram import FakeChat, FakeTelegram, SentMessage
+from bot.clock import RunningClock
 from bot.loading import load_bloc_file, load_results_file
-from bot.scripted import ScriptedOfficer, plain
 from bot.telegram_channel import set_commands
+from bot.terminal import plain, render_ranking_table
+from fakes.people import ScriptedOfficer
+from fakes.telegram import FakeChat, FakeTelegram, SentMessage
 from handlers.services.ranking import compute_ranking
 from handlers.services.reporting import unit_items
 from rules.config import BlocConfig, OfficerRole, PeriodKind
@@ -37,17 +39,6 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # 10:00 on 5 January 2019 in Vietnam: the seed's reporting window is open.
 SEED_NOW = dt.datetime(2019, 1, 5, 3, 0, tzinfo=dt.UTC)
 GROUP_ID = -1001234567890
-
-
-class RunningClock:
-    """A clock that starts at a chosen moment and runs at normal speed."""
-
-    def __init__(self, start: dt.datetime) -> None:
-        self.start = start
-        self.began = time.monotonic()
-
-    def __call__(self) -> dt.datetime:
-        return self.start + dt.timedelta(seconds=time.monotonic() - self.began)
 
 
 async def play_seed_year(database: Path, console: Console) -> int:
@@ -101,8 +92,6 @@ async def play_seed_year(database: Path, console: Console) -> int:
                                  period=PeriodKind.year_end)
         roles = next_year_roles(session=session, bloc_code=config.bloc.code, year=2019)
     engine.dispose()
-    from bot.cli import render_ranking_table
-
     render_ranking_table(report, console)
     if roles is not None:
         console.print(f"Năm 2019: Khối trưởng {roles[0]}, Khối phó {roles[1]} (bầu tại hội nghị).")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+import time
+from typing import Any
 
-from bot.fake_telegram.html import utf16_len
-from bot.fake_telegram.models import FakeChat, JSONDict, SentMessage
-
-if TYPE_CHECKING:
-    from bot.fake_telegram.server import FakeTelegram
+from fakes.telegram.html import utf16_len
+from fakes.telegram.models import FakeChat, JSONDict, SentMessage
+from fakes.telegram.state import ServerState
+from fakes.telegram.updates import UpdateQueue
 
 __all__ = ["FakeUser"]
 
@@ -33,10 +33,12 @@ class FakeUser:
 
     def __init__(
         self,
-        fake: FakeTelegram,
+        state: ServerState,
+        updates: UpdateQueue,
         user_id: int,
         first_name: str,
         *,
+        bot_username: str,
         username: str | None = None,
         language_code: str = "vi",
         last_name: str | None = None,
@@ -44,7 +46,9 @@ class FakeUser:
         """Create a user; use ``FakeTelegram.user(...)`` instead of calling this directly."""
         if user_id <= 0:
             raise ValueError("user ids are positive integers")
-        self.fake = fake
+        self._state = state
+        self._updates = updates
+        self._bot_username = bot_username
         self.id = user_id
         self.first_name = first_name
         self.last_name = last_name
@@ -70,6 +74,33 @@ class FakeUser:
     def _chat(self, chat: FakeChat | None) -> FakeChat:
         return self.chat if chat is None else chat
 
+    def _message(self, chat: FakeChat | None, fields: JSONDict, reply_to: SentMessage | int | None) -> JSONDict:
+        message = self._state.new_user_message(self.to_dict(), self._chat(chat), fields, reply_to)
+        return self._updates.enqueue({"message": message})
+
+    def _callback(self, current: SentMessage | None, chat_id: int, message_id: int, data: str) -> JSONDict:
+        query = self._state.new_callback_query(self.to_dict(), self.chat, chat_id, current, message_id, data)
+        return self._updates.enqueue({"callback_query": query})
+
+    def _my_chat_member(self, old: str, new: str) -> JSONDict:
+        bot_user = self._state.bot_user
+
+        def member(status: str) -> JSONDict:
+            data: JSONDict = {"user": bot_user, "status": status}
+            if status == "kicked":
+                data["until_date"] = 0
+            return data
+
+        return self._updates.enqueue({
+            "my_chat_member": {
+                "chat": self.chat.to_dict(),
+                "from": self.to_dict(),
+                "date": int(time.time()),
+                "old_chat_member": member(old),
+                "new_chat_member": member(new),
+            }
+        })
+
     async def send_text(
         self,
         text: str,
@@ -82,8 +113,7 @@ class FakeUser:
         entities = command_entities(text)
         if entities:
             fields["entities"] = entities
-        message = self.fake._new_user_message(self, self._chat(chat), fields, reply_to)
-        return self.fake._enqueue({"message": message})
+        return self._message(chat, fields, reply_to)
 
     async def send_command(
         self, command: str, *args: str, chat: FakeChat | None = None, at_bot: bool = False
@@ -91,7 +121,7 @@ class FakeUser:
         """Send ``/command arg1 arg2`` (``/command@bot_username`` when ``at_bot``)."""
         text = "/" + command.lstrip("/")
         if at_bot:
-            text += "@" + self.fake.bot_username
+            text += "@" + self._bot_username
         if args:
             text += " " + " ".join(args)
         return await self.send_text(text, chat=chat)
@@ -113,7 +143,7 @@ class FakeUser:
             chat_id, message_id = message_or_id.chat_id, message_or_id.message_id
         else:
             chat_id, message_id = self._chat(chat).id, message_or_id
-        current = self.fake._current_message(chat_id, message_id)
+        current = self._state.current.get((chat_id, message_id))
         if current is None or current.deleted:
             raise AssertionError(f"no live bot message {message_id} in chat {chat_id}")
         buttons = current.buttons
@@ -135,13 +165,13 @@ class FakeUser:
         label, callback_data = matches[0]
         if callback_data is None:
             raise AssertionError(f"button {label!r} has no callback_data (URL/other button)")
-        return self.fake._callback_update(self, current, chat_id, message_id, callback_data)
+        return self._callback(current, chat_id, message_id, callback_data)
 
     async def press_raw(self, message_id: int, data: str, *, chat: FakeChat | None = None) -> JSONDict:
         """Send a callback_query with arbitrary (possibly forged) data for ``message_id``."""
         chat_id = self._chat(chat).id
-        current = self.fake._current_message(chat_id, message_id)
-        return self.fake._callback_update(self, current, chat_id, message_id, data)
+        current = self._state.current.get((chat_id, message_id))
+        return self._callback(current, chat_id, message_id, data)
 
     async def send_document(
         self,
@@ -153,7 +183,7 @@ class FakeUser:
         chat: FakeChat | None = None,
     ) -> JSONDict:
         """Upload a document (downloadable by the bot through getFile)."""
-        stored = self.fake._store_file("document", content, mime_type, file_name)
+        stored = self._state.store_file("document", content, mime_type, file_name)
         fields: dict[str, Any] = {
             "document": {
                 "file_id": stored.file_id,
@@ -165,8 +195,7 @@ class FakeUser:
         }
         if caption is not None:
             fields["caption"] = caption
-        message = self.fake._new_user_message(self, self._chat(chat), fields, None)
-        return self.fake._enqueue({"message": message})
+        return self._message(chat, fields, None)
 
     async def send_photo(
         self,
@@ -178,7 +207,7 @@ class FakeUser:
         height: int = 600,
     ) -> JSONDict:
         """Send a photo (one PhotoSize, downloadable by the bot)."""
-        stored = self.fake._store_file("photo", content, "image/jpeg", None)
+        stored = self._state.store_file("photo", content, "image/jpeg", None)
         fields: dict[str, Any] = {
             "photo": [
                 {
@@ -192,12 +221,11 @@ class FakeUser:
         }
         if caption is not None:
             fields["caption"] = caption
-        message = self.fake._new_user_message(self, self._chat(chat), fields, None)
-        return self.fake._enqueue({"message": message})
+        return self._message(chat, fields, None)
 
     async def send_sticker(self, *, emoji: str = "👍", chat: FakeChat | None = None) -> JSONDict:
         """Send a (static) sticker."""
-        stored = self.fake._store_file("sticker", _STICKER_BYTES, "image/webp", None)
+        stored = self._state.store_file("sticker", _STICKER_BYTES, "image/webp", None)
         fields: dict[str, Any] = {
             "sticker": {
                 "file_id": stored.file_id,
@@ -211,14 +239,13 @@ class FakeUser:
                 "file_size": len(_STICKER_BYTES),
             }
         }
-        message = self.fake._new_user_message(self, self._chat(chat), fields, None)
-        return self.fake._enqueue({"message": message})
+        return self._message(chat, fields, None)
 
     async def send_voice(
         self, content: bytes = _VOICE_BYTES, *, duration: int = 2, chat: FakeChat | None = None
     ) -> JSONDict:
         """Send a voice note."""
-        stored = self.fake._store_file("voice", content, "audio/ogg", None)
+        stored = self._state.store_file("voice", content, "audio/ogg", None)
         fields: dict[str, Any] = {
             "voice": {
                 "file_id": stored.file_id,
@@ -228,15 +255,14 @@ class FakeUser:
                 "file_size": len(content),
             }
         }
-        message = self.fake._new_user_message(self, self._chat(chat), fields, None)
-        return self.fake._enqueue({"message": message})
+        return self._message(chat, fields, None)
 
     async def block_bot(self) -> JSONDict:
         """Block the bot: later sends to this user answer 403; a my_chat_member update follows."""
-        self.fake._blocked.add(self.id)
-        return self.fake._enqueue(self.fake._my_chat_member(self, "member", "kicked"))
+        self._state.blocked.add(self.id)
+        return self._my_chat_member("member", "kicked")
 
     async def unblock_bot(self) -> JSONDict:
         """Unblock the bot (my_chat_member update back to "member")."""
-        self.fake._blocked.discard(self.id)
-        return self.fake._enqueue(self.fake._my_chat_member(self, "kicked", "member"))
+        self._state.blocked.discard(self.id)
+        return self._my_chat_member("kicked", "member")

@@ -13,10 +13,17 @@ Usage::
         alice = fake.user(1001, "Alice")
         await alice.send_command("start")
         reply = await fake.next_reply(alice)
+
+The parts: ``state`` (chats, messages, files), ``updates`` (getUpdates, the webhook),
+``methods`` (the Bot API methods), ``faults`` (errors, delays, holds, rate limits),
+``server`` (the HTTP front), ``control`` (what tests call: :class:`FakeTelegram`),
+``users`` (scripted people), ``checks``, ``html``, ``models``, ``errors``.
 """
 
-from bot.fake_telegram.html import EntityParseError, parse_html, utf16_len
-from bot.fake_telegram.models import (
+from fakes.telegram.control import FakeTelegram
+from fakes.telegram.faults import Hold
+from fakes.telegram.html import EntityParseError, parse_html, utf16_len
+from fakes.telegram.models import (
     CallbackAnswer,
     FakeChat,
     JSONDict,
@@ -25,8 +32,7 @@ from bot.fake_telegram.models import (
     UploadedFile,
     WebhookDelivery,
 )
-from bot.fake_telegram.server import FakeTelegram
-from bot.fake_telegram.users import FakeUser, command_entities
+from fakes.telegram.users import FakeUser, command_entities
 
 __all__ = [
     "CallbackAnswer",
@@ -34,6 +40,7 @@ __all__ = [
     "FakeChat",
     "FakeTelegram",
     "FakeUser",
+    "Hold",
     "JSONDict",
     "SentMessage",
     "StoredFile",

@@ -8,21 +8,13 @@ and keeps a readable transcript.
 from __future__ import annotations
 
 import asyncio
-import html
-import re
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from bot.fake_telegram import FakeTelegram, FakeUser, SentMessage
+from bot.terminal import plain
+from fakes.telegram import FakeTelegram, FakeUser, SentMessage
 from rules.numbers import format_number
-
-_TAGS = re.compile(r"<[^>]+>")
-
-
-def plain(text: str | None) -> str:
-    """What a person sees of an HTML message."""
-    return html.unescape(_TAGS.sub("", text or ""))
 
 
 @dataclass

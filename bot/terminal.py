@@ -1,0 +1,58 @@
+"""What the terminal shows: HTML replies as plain text, the ranking as a table.
+
+Shared by the command line, the terminal channel and the offline demo.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from rich.console import Console
+from rich.table import Table
+
+from handlers.ranking import RankingReport
+from rules.numbers import format_number, format_percent
+
+AWARD_LABELS = {
+    "flag": "Cờ thi đua",
+    "flag-pending-acclaim": "Cờ thi đua (chờ suy tôn)",
+    "merit": "Bằng khen",
+}
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def plain(text: str | None) -> str:
+    """What a person sees of an HTML message."""
+    return html.unescape(_TAGS.sub("", text or ""))
+
+
+def render_ranking_table(report: RankingReport, console: Console) -> None:
+    """A readable terminal table of the ranking."""
+    period = "tổng kết năm" if report.period == "year-end" else "sơ kết 6 tháng đầu năm"
+    table = Table(title=f"{report.bloc_name} — {period} {report.year}")
+    table.add_column("Hạng", justify="right")
+    table.add_column("Đơn vị")
+    section_codes = list(report.rows[0].sections) if report.rows else []
+    for code in section_codes:
+        table.add_column(f"ND {code}", justify="right")
+    table.add_column("Thưởng", justify="right")
+    table.add_column("Trừ", justify="right")
+    table.add_column("Tổng", justify="right")
+    table.add_column("%", justify="right")
+    table.add_column("Xếp loại")
+    table.add_column("Đề nghị")
+    for row in report.rows:
+        table.add_row(
+            str(row.rank),
+            row.unit_name,
+            *(format_number(row.sections[code], decimals=2) for code in section_codes),
+            format_number(row.bonus, decimals=2),
+            format_number(row.deductions, decimals=2),
+            format_number(row.total, decimals=2),
+            format_percent(row.percent_of_standard),
+            row.band or "",
+            AWARD_LABELS.get(row.award or "", ""),
+        )
+    console.print(table)
