@@ -20,7 +20,7 @@ from sqlmodel import Session
 from bot.loading import FileError, load_bloc_file, load_results_file
 from bot.settings import Settings, get_settings
 from bot.terminal import render_ranking_table
-from handlers.services.ranking import RankingError, RankingReport, compute_ranking
+from handlers.services.ranking import RankingError, compute_ranking
 from rules.config import PeriodKind
 from storage.audit import list_audit
 from storage.blocs import LoadError, find_bloc, load_bloc

@@ -11,7 +11,7 @@ import re
 from rich.console import Console
 from rich.table import Table
 
-from handlers.ranking import RankingReport
+from handlers.services.ranking import RankingReport
 from rules.numbers import format_number, format_percent
 
 AWARD_LABELS = {

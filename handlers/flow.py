@@ -23,7 +23,8 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from functools import partial
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
@@ -67,6 +68,12 @@ class Turn:
     state: FlowState | None | _Keep = KEEP
 
 
+class Buttons(Protocol):
+    """Makes a button of the current prompt, bound to a flow's prefix and the turn's nonce."""
+
+    def __call__(self, label: str, action: str, *arguments: object) -> Option: ...
+
+
 @dataclass(frozen=True)
 class Context:
     """One incoming message's world: the session, the message, the officer, the time, the language.
@@ -92,6 +99,10 @@ class Context:
         if len(data.encode()) > 64:
             raise ValueError(f"button data over 64 bytes: {data!r}")
         return Option(label, data)
+
+    def buttons(self, prefix: str) -> Buttons:
+        """A button maker for a renderer: :meth:`button` with the flow's prefix filled in."""
+        return partial(self.button, prefix)
 
 
 Handler = Callable[[Context], Turn]

@@ -35,6 +35,7 @@ from storage.models import (
     Period,
     Unit,
     YearRoles,
+    stored_id,
 )
 
 
@@ -115,10 +116,8 @@ def _insert(session: Session) -> Any:
 
 
 def _view(row: Ballot) -> BallotView:
-    if row.id is None:
-        raise RuntimeError("invariant broken: a stored ballot has an id")
     return BallotView(
-        id=row.id, bloc_id=row.bloc_id, year=row.year, kind=BallotKind(row.kind), round=row.round,
+        id=stored_id(row), bloc_id=row.bloc_id, year=row.year, kind=BallotKind(row.kind), round=row.round,
         secret=row.secret, token=row.token, subject_unit_id=row.subject_unit_id,
         candidates=tuple(json.loads(row.candidates)), members=tuple(json.loads(row.members)),
         rules_json=row.rules_json, opened_at=row.opened_at, opened_by=row.opened_by,
@@ -183,9 +182,7 @@ def create_ballot(
     ballot_id = session.exec(statement).scalar()
     if ballot_id is None:
         return None
-    created = get_ballot(session=session, ballot_id=ballot_id)
-    if created is None:
-        raise RuntimeError("invariant broken: the ballot just created is found")
+    created = _view(session.exec(select(Ballot).where(Ballot.id == ballot_id)).one())
     if secret:
         for choice in created.options:
             session.add(BallotTally(ballot_id=ballot_id, choice=choice, votes=0))

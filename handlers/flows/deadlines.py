@@ -12,9 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from handlers.chat import InKind, Option, Reply
+from handlers.chat import InKind, Reply
 from handlers.flow import Context, Flow, FlowState, Step, Turn, small_number
-from handlers.renderers.buttons import Buttons
 from handlers.renderers.reminders import (
     deadline_confirm,
     deadline_moved,
@@ -40,13 +39,6 @@ class DeadlineState(FlowState):
     after: dt.datetime | None = None  # the new deadline typed
 
 
-def _buttons(ctx: Context) -> Buttons:
-    def button(label: str, action: str, *arguments: object) -> Option:
-        return ctx.button(PREFIX, label, action, *arguments)
-
-    return button
-
-
 def _deadline(ctx: Context, state: DeadlineState) -> Deadline | None:
     """The deadline being moved, if it still exists and the officer's unit may still move it."""
     if state.period_id is None or state.field is None:
@@ -59,7 +51,7 @@ def _gone(ctx: Context) -> Turn:
 
 
 def _ask_value(ctx: Context, deadline: Deadline) -> Turn:
-    return Turn([deadline_value_prompt(ctx.language, deadline, _buttons(ctx))],
+    return Turn([deadline_value_prompt(ctx.language, deadline, ctx.buttons(PREFIX))],
                 state=DeadlineState(step=VALUE, period_id=deadline.period_id, field=deadline.field))
 
 
@@ -70,7 +62,7 @@ def start(ctx: Context, _state: DeadlineState | None) -> Turn:
         return Turn([Reply(ctx.text("deadline_not_allowed"))])
     if not deadlines:
         return Turn([Reply(ctx.text("deadline_none"))])
-    return Turn([deadline_pick(ctx.language, deadlines, _buttons(ctx))], state=DeadlineState(step=PICK))
+    return Turn([deadline_pick(ctx.language, deadlines, ctx.buttons(PREFIX))], state=DeadlineState(step=PICK))
 
 
 def stale(ctx: Context, _state: DeadlineState) -> Turn:
@@ -117,7 +109,7 @@ def typed(ctx: Context, state: DeadlineState) -> Turn:
     if deadline.opens is not None and new <= deadline.opens:
         return Turn([deadline_retry(language, deadline, ctx.text(
             "deadline_err_before_opens", opens=moment(language, deadline, deadline.opens)))])
-    return Turn([deadline_confirm(language, deadline, new, _buttons(ctx))],
+    return Turn([deadline_confirm(language, deadline, new, ctx.buttons(PREFIX))],
                 state=state.model_copy(update={"step": CONFIRM, "before": deadline.current, "after": new}))
 
 

@@ -12,8 +12,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from handlers.chat import Option, Reply
+from handlers.flow import Buttons
 from handlers.i18n import Safe, format_moment, t
-from handlers.renderers.buttons import Buttons
 from handlers.services.reminders import Deadline, Moved
 from handlers.services.reporting import unit_items
 from rules.config import BlocConfig

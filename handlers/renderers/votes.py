@@ -16,8 +16,8 @@ import html
 import re
 
 from handlers.chat import Option, Reply
+from handlers.flow import Buttons
 from handlers.i18n import Safe, format_moment, t
-from handlers.renderers.buttons import Buttons
 from handlers.services.votes import (
     Announced,
     Closed,

@@ -15,9 +15,8 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
-from handlers.chat import InKind, Option, Reply
+from handlers.chat import InKind, Reply
 from handlers.flow import KEEP, Context, FlowState, Turn, small_number, stale_elsewhere
-from handlers.renderers.buttons import Buttons
 from handlers.renderers.votes import (
     announced_replies,
     ballot_message,
@@ -65,16 +64,9 @@ class DeskState(FlowState):
     ballot_id: int | None = None
 
 
-def _buttons(ctx: Context) -> Buttons:
-    def button(label: str, action: str, *arguments: object) -> Option:
-        return ctx.button(PREFIX, label, action, *arguments)
-
-    return button
-
-
 def _menu(ctx: Context, year: Year, prefix: str = "", *replies: Reply, notice: str | None = None) -> Turn:
     """The menu (after `prefix`), then `replies`; the desk is at its menu again."""
-    shown = menu(ctx.language, desk(year), _buttons(ctx), prefix)
+    shown = menu(ctx.language, desk(year), ctx.buttons(PREFIX), prefix)
     return Turn([shown, *replies], notice=notice, state=DeskState(step=MENU))
 
 
@@ -83,7 +75,7 @@ def _hours(ctx: Context, year: Year, opening: Opening, prefix: str = "") -> Turn
     kind, round, hours = opening
     reply = hours_prompt(ctx.language, year.roster, kind=kind, round=round, year=year.year, plan=year.plan(kind),
                          rules=rules_for(year.config, kind), members=len(year.config.members_in(year.year)),
-                         hours=hours, now=ctx.now, buttons=_buttons(ctx), prefix=prefix)
+                         hours=hours, now=ctx.now, buttons=ctx.buttons(PREFIX), prefix=prefix)
     return Turn([reply], state=DeskState(step=HOURS, kind=kind, round=round, hours=hours))
 
 
@@ -135,7 +127,7 @@ def start(ctx: Context, _state: DeskState | None) -> Turn:
     replies = [ballot_message(ctx.language, year.roster, ballot, ctx.officer.unit_code)
                for ballot in ballots_to_vote(year, ctx.officer, ctx.now)]
     if manages(year, ctx.officer):
-        replies.append(menu(ctx.language, desk(year), _buttons(ctx)))
+        replies.append(menu(ctx.language, desk(year), ctx.buttons(PREFIX)))
         return Turn(replies, state=DeskState(step=MENU))
     if not replies:
         replies.append(Reply(ctx.text("vote_nothing_for_you", year=year.year)))
@@ -172,7 +164,7 @@ def ask_close(ctx: Context, state: DeskState, argument: str, year: Year) -> Turn
     ballot = year.own_ballot(ballot_id) if ballot_id is not None else None
     if ballot is None or ballot.closed_at is not None:
         return _menu(ctx, year, ctx.text("vote_already_closed"))
-    reply = close_prompt(ctx.language, year.roster, ballot, year.voted(ballot), _buttons(ctx))
+    reply = close_prompt(ctx.language, year.roster, ballot, year.voted(ballot), ctx.buttons(PREFIX))
     return Turn([reply], state=DeskState(step=CLOSE, ballot_id=ballot.id))
 
 
