@@ -22,7 +22,7 @@ DURING = dt.datetime(2019, 1, 5, 3, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def person(engine: Engine) -> Person:
+def person(engine: Engine, seeded: None) -> Person:
     """The seed bloc's ICT officer, joined, at the start of the report."""
     with session_scope(engine) as session:
         load_bloc(session=session, config=seed_bloc(), actor="test")

@@ -25,7 +25,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def invites(engine: Engine) -> dict[str, str]:
+def invites(engine: Engine, seeded: None) -> dict[str, str]:
     """Load the seed bloc and issue invites; officer code -> invite code."""
     with session_scope(engine) as session:
         load_bloc(session=session, config=seed_bloc(), actor="test")

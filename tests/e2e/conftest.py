@@ -74,7 +74,7 @@ class BotWorld:
 
 
 @pytest.fixture
-async def world(engine: Engine) -> AsyncIterator[BotWorld]:
+async def world(engine: Engine, seeded: None) -> AsyncIterator[BotWorld]:
     """The seed bloc loaded, invites issued, the bot polling the fake server."""
     clock = Clock(DURING)
     with session_scope(engine) as session:

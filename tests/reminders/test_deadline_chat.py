@@ -22,7 +22,7 @@ NOW = local(2019, 1, 7, 9)  # Monday, before the reporting deadline of Thursday 
 
 
 @pytest.fixture
-def people(engine: Engine) -> dict[str, Person]:
+def people(engine: Engine, seeded: None) -> dict[str, Person]:
     """The seed bloc; the leader's, the deputy's and a member's officers joined by their invites."""
     clock = Clock(NOW)
     with session_scope(engine) as session:

@@ -42,7 +42,7 @@ def _open(engine: Engine, *, secret: bool = True, kind: BallotKind = BallotKind.
 
 
 @pytest.fixture
-def units(engine: Engine) -> dict[str, int]:
+def units(engine: Engine, seeded: None) -> dict[str, int]:
     """The seed bloc; unit ids by code."""
     with session_scope(engine) as session:
         load_bloc(session=session, config=seed_bloc(), actor="test")
