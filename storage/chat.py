@@ -78,16 +78,14 @@ def claim_update(*, session: Session, update_key: str) -> bool:
 def get_state(*, session: Session, channel: str, user_id: int, language: str) -> ChatState:
     """The person's conversation state, created (not yet flushed) on first contact.
 
-    The period the state is on comes in the same query and stays in the session's
-    identity map for the unit of work: `session.get(Period, id)` then needs no query.
+    The period the state is on comes in the same query.
     """
     row = session.exec(_STATE, params={"channel": channel, "user_id": user_id}).first()
     if row is None:
         state = ChatState(channel=channel, user_id=user_id, language=language)
         session.add(state)
         return state
-    state, period = row
-    session.info["state_period"] = period  # the identity map holds objects weakly
+    state, _period = row
     return state
 
 
@@ -126,9 +124,6 @@ def officer_for_user(*, session: Session, channel: str, user_id: int) -> Officer
     if row is None:
         return None
     officer, unit, bloc = row
-    # The session's identity map holds objects weakly: keep these for the unit of
-    # work, so that later lookups of the officer's unit or bloc by id need no query.
-    session.info["officer_rows"] = row
     if not (officer.id is not None and unit.id is not None and bloc.id is not None):
         raise RuntimeError('invariant broken: officer.id is not None and unit.id is not None and bloc.id is not None')
     return OfficerView(
