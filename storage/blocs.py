@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -54,10 +54,31 @@ def config_to_json(config: BlocConfig) -> str:
     return config.model_dump_json()
 
 
-@lru_cache(maxsize=64)
 def config_from_json(text: str) -> BlocConfig:
-    """Read a configuration stored by :func:`config_to_json` (cached: models are frozen)."""
+    """Read a configuration stored by :func:`config_to_json`."""
     return BlocConfig.model_validate_json(text, context={"stored": True})
+
+
+# Parsed configurations by the SHA-256 of their text (`Bloc.config_hash`): a turn
+# reads the bloc's 64-character hash, and the text (2,7 MB at 4.000 units) only
+# when this process has not parsed it yet. Keyed by content, not by bloc id and a
+# counter, so that two databases in one process (tests, benchmarks) cannot mix
+# them up. Models are frozen, so one parse is shared.
+_PARSED: dict[str, BlocConfig] = {}
+_PARSED_KEPT = 64
+_PARSED_GUARD = threading.Lock()  # turns run in worker threads
+
+
+def bloc_config_of(bloc: Bloc) -> BlocConfig:
+    """A bloc row's configuration, parsed once per process and text."""
+    config = _PARSED.get(bloc.config_hash)
+    if config is None:
+        config = config_from_json(bloc.config_json)  # a deferred column: read here
+        with _PARSED_GUARD:
+            if len(_PARSED) >= _PARSED_KEPT:
+                del _PARSED[next(iter(_PARSED))]  # the oldest; a province has a few dozen blocs
+            _PARSED[bloc.config_hash] = config
+    return config
 
 
 def _local_to_utc(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
@@ -303,12 +324,12 @@ class BlocRef:
 def _ref(bloc: Bloc) -> BlocRef | None:
     if bloc.id is None:
         return None
-    return BlocRef(id=bloc.id, code=bloc.code, config=config_from_json(bloc.config_json),
+    return BlocRef(id=bloc.id, code=bloc.code, config=bloc_config_of(bloc),
                    group_chat_id=bloc.group_chat_id)
 
 
 def bloc_by_id(*, session: Session, bloc_id: int) -> BlocRef | None:
-    """The bloc with that id; no query when the session holds it already (the officer's bloc)."""
+    """The bloc with that id: its row without the configuration text, parsed only when it changed."""
     bloc = session.get(Bloc, bloc_id)
     return None if bloc is None else _ref(bloc)
 

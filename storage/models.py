@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy.orm import deferred
 from sqlmodel import Field, SQLModel
 
 from storage.types import DecimalText, UTCDateTime
@@ -33,8 +34,15 @@ class SubmissionStatus(StrEnum):
     accepted = "accepted"
 
 
+# The configuration text grows with the bloc (109 KB at 200 units, 2,7 MB at
+# 4.000): it is read only when asked for, not with every bloc row (docs/performance.md).
+_CONFIG_JSON = Column("config_json", Text, nullable=False)
+
+
 class Bloc(SQLModel, table=True):
-    """A bloc, with its whole validated configuration."""
+    """A bloc, with its whole validated configuration (`config_hash` is the SHA-256 of its text)."""
+
+    __mapper_args__ = {"properties": {"config_json": deferred(_CONFIG_JSON)}}
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=32, unique=True, index=True)
@@ -42,7 +50,7 @@ class Bloc(SQLModel, table=True):
     province: str
     timezone: str = Field(max_length=64)
     language: str = Field(max_length=8)
-    config_json: str = Field(sa_column=Column(Text, nullable=False))
+    config_json: str = Field(sa_column=_CONFIG_JSON)
     config_hash: str = Field(max_length=64)
     group_chat_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
