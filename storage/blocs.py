@@ -17,6 +17,7 @@ from rules.config import BlocConfig, CriterionKind, Window
 from storage.audit import record
 from storage.models import (
     Bloc,
+    BlocConfigText,
     Criterion,
     Indicator,
     Officer,
@@ -60,8 +61,8 @@ def config_from_json(text: str) -> BlocConfig:
 
 
 # Parsed configurations by the SHA-256 of their text (`Bloc.config_hash`): a turn
-# reads the bloc's 64-character hash, and the text (2,7 MB at 4.000 units) only
-# when this process has not parsed it yet. Keyed by content, not by bloc id and a
+# reads the bloc's row with that hash, and the text (`BlocConfigText`, 2,7 MB at
+# 4.000 units) only when this process has not parsed it yet. Keyed by content, not by bloc id and a
 # counter, so that two databases in one process (tests, benchmarks) cannot mix
 # them up. Models are frozen, so one parse is shared.
 _PARSED: dict[str, BlocConfig] = {}
@@ -69,11 +70,14 @@ _PARSED_KEPT = 64
 _PARSED_GUARD = threading.Lock()  # turns run in worker threads
 
 
-def bloc_config_of(bloc: Bloc) -> BlocConfig:
-    """A bloc row's configuration, parsed once per process and text."""
+def bloc_config_of(*, session: Session, bloc: Bloc) -> BlocConfig:
+    """A bloc row's configuration, its text read and parsed once per process and text."""
     config = _PARSED.get(bloc.config_hash)
     if config is None:
-        config = config_from_json(bloc.config_json)  # a deferred column: read here
+        stored = session.get(BlocConfigText, bloc.id)
+        if stored is None:
+            raise RuntimeError(f"bloc {bloc.code} has no configuration text")
+        config = config_from_json(stored.config_json)
         with _PARSED_GUARD:
             if len(_PARSED) >= _PARSED_KEPT:
                 del _PARSED[next(iter(_PARSED))]  # the oldest; a province has a few dozen blocs
@@ -175,7 +179,8 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
     summary = LoadSummary(bloc_code=config.bloc.code, created=bloc is None)
     if bloc is not None and bloc.config_hash == digest:
         return summary
-    previous = bloc.config_json if bloc is not None else None
+    stored = session.get(BlocConfigText, bloc.id) if bloc is not None else None
+    previous = stored.config_json if stored is not None else None
     values = {
         "name": config.bloc.name,
         "province": config.bloc.province,
@@ -183,7 +188,7 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
         "language": config.bloc.language,
     }
     if bloc is None:
-        bloc = Bloc(code=config.bloc.code, config_json=text, config_hash=digest, name=config.bloc.name,
+        bloc = Bloc(code=config.bloc.code, config_hash=digest, name=config.bloc.name,
                     province=config.bloc.province, timezone=config.bloc.timezone,
                     language=config.bloc.language)
         session.add(bloc)
@@ -199,12 +204,17 @@ def load_bloc(*, session: Session, config: BlocConfig, actor: str) -> LoadSummar
                    target=config.bloc.code, before=before, after=values)
         for name, value in values.items():
             setattr(bloc, name, value)
-        bloc.config_json, bloc.config_hash, bloc.updated_at = text, digest, utcnow()
+        bloc.config_hash, bloc.updated_at = digest, utcnow()
         session.add(bloc)
         session.flush()
     if not (bloc.id is not None):
         raise RuntimeError('invariant broken: bloc.id is not None')
     bloc_id = bloc.id
+    if stored is None:
+        stored = BlocConfigText(bloc_id=bloc_id, config_json=text)
+    else:
+        stored.config_json = text
+    session.add(stored)
     sync = _Sync(session=session, actor=actor, bloc_id=bloc_id, summary=summary)
 
     old_units = {row.code: row for row in session.exec(select(Unit).where(Unit.bloc_id == bloc_id))}
@@ -321,17 +331,17 @@ class BlocRef:
     group_chat_id: int | None
 
 
-def _ref(bloc: Bloc) -> BlocRef | None:
+def _ref(session: Session, bloc: Bloc) -> BlocRef | None:
     if bloc.id is None:
         return None
-    return BlocRef(id=bloc.id, code=bloc.code, config=bloc_config_of(bloc),
+    return BlocRef(id=bloc.id, code=bloc.code, config=bloc_config_of(session=session, bloc=bloc),
                    group_chat_id=bloc.group_chat_id)
 
 
 def bloc_by_id(*, session: Session, bloc_id: int) -> BlocRef | None:
-    """The bloc with that id: its row without the configuration text, parsed only when it changed."""
+    """The bloc with that id; its configuration's text is read and parsed only when it changed."""
     bloc = session.get(Bloc, bloc_id)
-    return None if bloc is None else _ref(bloc)
+    return None if bloc is None else _ref(session, bloc)
 
 
 def find_bloc(*, session: Session, bloc_code: str | None) -> BlocRef | None:
@@ -341,7 +351,7 @@ def find_bloc(*, session: Session, bloc_code: str | None) -> BlocRef | None:
         bloc = blocs[0] if len(blocs) == 1 else None
     else:
         bloc = session.exec(select(Bloc).where(Bloc.code == bloc_code)).first()
-    return None if bloc is None else _ref(bloc)
+    return None if bloc is None else _ref(session, bloc)
 
 
 def list_bloc_codes(*, session: Session) -> list[str]:
