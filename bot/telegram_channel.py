@@ -3,7 +3,7 @@
 python-telegram-bot does the transport (polling or its webhook server), the
 rate limiting (`AIORateLimiter`) and the error handler; the conversation itself
 is the channel-neutral `Conversation`, called in a worker thread because the
-database work is synchronous; as many at once as the database serves.
+database work is synchronous; no more at once than the database serves.
 """
 
 from __future__ import annotations
@@ -37,6 +37,12 @@ from storage.db import units_of_work_at_once
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_CALLBACK_BYTES = 64
+# Turns in worker threads at once, at most. A turn is mostly Python (the ORM), which
+# holds the GIL: more threads overlap no more database waits but take the GIL from
+# the event loop. 200 officers on PostgreSQL (bench/chat.py): with the pool's 32 at
+# once the loop stalled until a reply was lost to a 6 s connect timeout (two runs of
+# two); with 4, 0,64 of the echo bot's rate (docs/performance.md).
+TURNS_AT_ONCE = 4
 ResultT = TypeVar("ResultT")
 
 
@@ -215,7 +221,7 @@ class TelegramChannel:
         self._edit_locks: dict[str, asyncio.Lock] = {}
         # Units of work beyond what the database serves at once wait here, not for a
         # pool connection (whose timeout would be an error shown to the person).
-        self._database_slots = asyncio.Semaphore(units_of_work_at_once(conversation.engine))
+        self._database_slots = asyncio.Semaphore(min(TURNS_AT_ONCE, units_of_work_at_once(conversation.engine)))
 
     def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Register the one update handler and the error handler."""
