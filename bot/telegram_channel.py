@@ -2,8 +2,8 @@
 
 python-telegram-bot does the transport (polling or its webhook server), the
 rate limiting (`AIORateLimiter`) and the error handler; the conversation itself
-is the channel-neutral `Conversation`, called in a worker thread because the
-database work is synchronous; no more at once than the database serves.
+is the channel-neutral `Conversation`, synchronous: called in a worker thread on
+PostgreSQL and on the event loop on SQLite, no more at once than the database serves.
 """
 
 from __future__ import annotations
@@ -222,6 +222,7 @@ class TelegramChannel:
         # Units of work beyond what the database serves at once wait here, not for a
         # pool connection (whose timeout would be an error shown to the person).
         self._database_slots = asyncio.Semaphore(min(TURNS_AT_ONCE, units_of_work_at_once(conversation.engine)))
+        self._on_loop = conversation.engine.dialect.name == "sqlite"
 
     def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Register the one update handler and the error handler."""
@@ -260,18 +261,26 @@ class TelegramChannel:
         except TelegramError as error:
             log.warning("could not answer button press %s (%s)", query.id, error)
 
-    async def _in_worker(self, work: Callable[..., ResultT], *args: Any) -> ResultT:
-        """Run a synchronous unit of work in a worker thread once the database has room for it.
+    async def _unit_of_work(self, work: Callable[..., ResultT], *args: Any) -> ResultT:
+        """Run a synchronous unit of work once the database has room for it.
 
-        The event loop stays free for other chats meanwhile, also while a turn does
-        heavy work of its own (/publish draws a chart and writes the paperwork).
+        On PostgreSQL in a worker thread: the event loop stays free for other chats
+        meanwhile, also while a turn does heavy work of its own (/publish draws a chart
+        and writes the paperwork). On SQLite, which serves one writer at a time, on the
+        event loop: in a thread, every statement hands the GIL back and forth with the
+        busy loop, and 200 officers got 0,46–0,48 of the echo bot's rate against
+        0,91 on the loop (bench/chat.py, docs/performance.md). The price: a long turn
+        on SQLite holds up the other chats' sending, and a scheduler transaction in
+        progress makes the loop wait in SQLite's busy handler.
         """
         async with self._database_slots:
+            if self._on_loop:
+                return work(*args)
             return await asyncio.to_thread(work, *args)
 
     async def _handle(self, incoming: Incoming) -> Outcome:
         """Run the conversation for one message."""
-        return await self._in_worker(self.conversation.handle, incoming)
+        return await self._unit_of_work(self.conversation.handle, incoming)
 
     async def deliver(self, application: Application[Any, Any, Any, Any, Any, Any], replies: list[Reply],
                       chat_id: int | None = None, message_id: int | None = None,
@@ -298,7 +307,7 @@ class TelegramChannel:
                 log.warning("chat %s refused a reply (%s); the other replies are still sent", target, error)
                 continue
             if reply.remember_as and sent:
-                await self._in_worker(self.conversation.remember, reply.remember_as, target,
+                await self._unit_of_work(self.conversation.remember, reply.remember_as, target,
                                       sent[0].message_id)
 
     async def _deliver_edit(self, application: Application[Any, Any, Any, Any, Any, Any], reply: Reply,
@@ -313,7 +322,7 @@ class TelegramChannel:
             target = reply.chat_id if reply.chat_id is not None else chat_id
             if target is None:
                 return
-            kept = await self._in_worker(self.conversation.recall, key)
+            kept = await self._unit_of_work(self.conversation.recall, key)
             edit_id = kept[1] if kept is not None and kept[0] == target else None
             try:
                 sent = await send_reply(application, target, reply, edit_id)
@@ -321,7 +330,7 @@ class TelegramChannel:
                 log.warning("chat %s refused an edit of %s (%s)", target, key, error)
                 return
             if sent:
-                await self._in_worker(self.conversation.remember, key, target, sent[0].message_id)
+                await self._unit_of_work(self.conversation.remember, key, target, sent[0].message_id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log with context and tell the person; their place in the conversation is kept."""
