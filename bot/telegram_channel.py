@@ -40,8 +40,8 @@ MAX_CALLBACK_BYTES = 64
 # Turns in worker threads at once, at most. A turn is mostly Python (the ORM), which
 # holds the GIL: more threads overlap no more database waits but take the GIL from
 # the event loop. 200 officers on PostgreSQL (bench/chat.py): with the pool's 32 at
-# once the loop stalled until a reply was lost to a 6 s connect timeout (two runs of
-# two); with 4, 0,64 of the echo bot's rate (docs/performance.md).
+# once the loop stalled until a reply was lost to a 6 s connect timeout (in two runs
+# of three); with 4, 0,64 of the echo bot's rate (docs/performance.md).
 TURNS_AT_ONCE = 4
 ResultT = TypeVar("ResultT")
 
@@ -308,7 +308,7 @@ class TelegramChannel:
                 continue
             if reply.remember_as and sent:
                 await self._unit_of_work(self.conversation.remember, reply.remember_as, target,
-                                      sent[0].message_id)
+                                         sent[0].message_id)
 
     async def _deliver_edit(self, application: Application[Any, Any, Any, Any, Any, Any], reply: Reply,
                             chat_id: int | None, stamp: int) -> None:
