@@ -44,7 +44,7 @@ from telegram.ext import (  # noqa: E402
 )
 
 from bench.common import big_bloc, postgres_database  # noqa: E402
-from bot.app import build_application, settle_heap  # noqa: E402
+from bot.app import build_application  # noqa: E402
 from fakes.people import ScriptedOfficer  # noqa: E402
 from fakes.telegram import FakeTelegram  # noqa: E402
 from handlers.services.reporting import unit_items  # noqa: E402
@@ -89,7 +89,6 @@ async def echo_run(fake: FakeTelegram, people: int, turns: int) -> dict[str, flo
         await application.start()
         assert application.updater is not None
         await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        settle_heap()  # as our bot's post_init does: the same for both
         scripted = [ScriptedOfficer(fake, fake.user(900_000 + n, f"E{n}"), f"E{n}", timeout=60)
                     for n in range(people)]
 
@@ -140,7 +139,6 @@ async def bot_run(fake: FakeTelegram, url: str, officers: int,
             values = [(item.code, Decimal(30000) if item.is_indicator else Decimal(1))
                       for item in unit_items(config, officer.unit)]
             people.append((person, officer.code, values))
-        settle_heap()  # what `run` does in post_init (the application is driven by hand here)
 
         async def report(person: ScriptedOfficer, code: str, values: list[tuple[str, Decimal]],
                          index: int) -> None:
@@ -157,7 +155,6 @@ async def bot_run(fake: FakeTelegram, url: str, officers: int,
             elapsed += time.perf_counter() - started
         await application.updater.stop()
         await application.stop()
-    await parts.close_async_engine()
     engine.dispose()
     latencies = [value for person, _, _ in people for value in person.latencies]
     turns_each = len(people[0][0].latencies)

@@ -92,7 +92,6 @@ async def run(url: str, units: int, per_unit: int, rate_limit: float) -> dict[st
         elapsed = time.perf_counter() - started
         await scheduler.stop()
         await parts.application.shutdown()
-        await parts.close_async_engine()
         per_chat = Counter(message.chat_id for message in fake.sent)
         too_many = fake.too_many_requests
     with session_scope(engine) as session:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import gc
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +25,6 @@ from bot.transport import DEFAULT_POOL_SIZE, AiohttpRequest
 from handlers.dispatch import Clock, Conversation, system_clock
 from handlers.flows.votes.due import due_ballot_replies
 from handlers.i18n import warm_up
-from storage.db import make_async_engine
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
@@ -39,30 +37,6 @@ class BotParts:
     conversation: Conversation
     channel: TelegramChannel
     reminders: ReminderScheduler
-
-    async def close_async_engine(self) -> None:
-        """Close the PostgreSQL asyncio engine's connections.
-
-        `run` does it when the application shuts down (python-telegram-bot calls
-        `post_shutdown` from run_polling/run_webhook only); whoever drives the
-        application by hand (tests, the benchmarks) calls this after `shutdown()`.
-        """
-        if self.conversation.async_engine is not None:
-            await self.conversation.async_engine.dispose()
-
-
-def settle_heap() -> None:
-    """Take what start-up made (modules, catalogs, locale data, mappers) out of the cycle collector's way.
-
-    A full collection walks every tracked object, nearly all of them made at
-    start-up and kept for good (about a quarter of a million in the chat
-    benchmark's process, where each full pass stopped every chat for a tenth of a
-    second or more; docs/performance.md). `gc.freeze()` moves them to a generation that is never
-    walked; what the bot makes later is collected as before. Called once the bot
-    has started (`post_init`), and by whoever drives the application by hand.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def build_application(
@@ -90,24 +64,18 @@ def build_application(
     if http_client not in ("aiohttp", "httpx"):
         raise ValueError(f"unknown HTTP client {http_client!r}: aiohttp or httpx")
     warm_up()
-    async_engine = None
-    if engine.dialect.name == "postgresql":
-        async_engine = make_async_engine(engine.url.render_as_string(hide_password=False),
-                                         pool_size=10, max_overflow=10)
-    conversation = Conversation(engine, clock=clock, async_engine=async_engine)
+    conversation = Conversation(engine, clock=clock)
     channel = TelegramChannel(conversation, bot_username=bot_username)
 
     async def post_init(application: TelegramApp) -> None:
         await set_commands(application)
         if reminders:
             await scheduler.start()
-        settle_heap()
 
     async def post_stop(_application: TelegramApp) -> None:
         await scheduler.stop()
 
     async def post_shutdown(_application: TelegramApp) -> None:
-        await parts.close_async_engine()
         if dispose_engine:
             engine.dispose()
 

@@ -2,8 +2,8 @@
 
 python-telegram-bot does the transport (polling or its webhook server), the
 rate limiting (`AIORateLimiter`) and the error handler; the conversation itself
-is the channel-neutral `Conversation`, called in a worker thread because the
-database work is synchronous.
+is the channel-neutral `Conversation`, synchronous: called in a worker thread on
+PostgreSQL and on the event loop on SQLite, no more at once than the database serves.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from telegram import (
     BotCommand,
@@ -32,11 +32,18 @@ from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHan
 from handlers.chat import Incoming, InFile, InKind, Outcome, Reply
 from handlers.dispatch import Conversation, menu_commands
 from handlers.i18n import language_of, t
-from storage.db import sqlite_writer_free
+from storage.db import units_of_work_at_once
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_CALLBACK_BYTES = 64
+# Turns in worker threads at once, at most. A turn is mostly Python (the ORM), which
+# holds the GIL: more threads overlap no more database waits but take the GIL from
+# the event loop. 200 officers on PostgreSQL (bench/chat.py): with the pool's 32 at
+# once the loop stalled until a reply was lost to a 6 s connect timeout (in two runs
+# of three); with 4, 0,64 of the echo bot's rate (docs/performance.md).
+TURNS_AT_ONCE = 4
+ResultT = TypeVar("ResultT")
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -212,6 +219,10 @@ class TelegramChannel:
         self._stamps = itertools.count(1)
         self._latest_edit: dict[str, int] = {}
         self._edit_locks: dict[str, asyncio.Lock] = {}
+        # Units of work beyond what the database serves at once wait here, not for a
+        # pool connection (whose timeout would be an error shown to the person).
+        self._database_slots = asyncio.Semaphore(min(TURNS_AT_ONCE, units_of_work_at_once(conversation.engine)))
+        self._on_loop = conversation.engine.dialect.name == "sqlite"
 
     def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Register the one update handler and the error handler."""
@@ -250,23 +261,26 @@ class TelegramChannel:
         except TelegramError as error:
             log.warning("could not answer button press %s (%s)", query.id, error)
 
-    async def _handle(self, incoming: Incoming) -> Outcome:
-        """Run the conversation without handing the GIL back and forth with a worker thread.
+    async def _unit_of_work(self, work: Callable[..., ResultT], *args: Any) -> ResultT:
+        """Run a synchronous unit of work once the database has room for it.
 
-        A database driver drops the GIL at every statement; a worker thread then waits
-        for the event loop to give it back, statement after statement (measured in
-        docs/performance.md). So: on PostgreSQL the unit of work runs on the event loop
-        with its database waits awaited (psycopg's asyncio driver); on SQLite, which
-        runs one transaction at a time, it runs right here when no other transaction
-        of this process holds the writer lock, which takes a few milliseconds. Only
-        otherwise does it go to a worker thread.
+        On PostgreSQL in a worker thread: the event loop stays free for other chats
+        meanwhile, also while a turn does heavy work of its own (/publish draws a chart
+        and writes the paperwork). On SQLite, which serves one writer at a time, on the
+        event loop: in a thread, every statement hands the GIL back and forth with the
+        busy loop, and 200 officers got 0,46–0,48 of the echo bot's rate against
+        0,91 on the loop (bench/chat.py, docs/performance.md). The price: a long turn
+        on SQLite holds up the other chats' sending, and a scheduler transaction in
+        progress makes the loop wait in SQLite's busy handler.
         """
-        conversation = self.conversation
-        if conversation.async_engine is not None:
-            return await conversation.handle_async(incoming)
-        if sqlite_writer_free(conversation.engine):
-            return conversation.handle(incoming)
-        return await asyncio.to_thread(conversation.handle, incoming)
+        async with self._database_slots:
+            if self._on_loop:
+                return work(*args)
+            return await asyncio.to_thread(work, *args)
+
+    async def _handle(self, incoming: Incoming) -> Outcome:
+        """Run the conversation for one message."""
+        return await self._unit_of_work(self.conversation.handle, incoming)
 
     async def deliver(self, application: Application[Any, Any, Any, Any, Any, Any], replies: list[Reply],
                       chat_id: int | None = None, message_id: int | None = None,
@@ -293,7 +307,8 @@ class TelegramChannel:
                 log.warning("chat %s refused a reply (%s); the other replies are still sent", target, error)
                 continue
             if reply.remember_as and sent:
-                await asyncio.to_thread(self.conversation.remember, reply.remember_as, target, sent[0].message_id)
+                await self._unit_of_work(self.conversation.remember, reply.remember_as, target,
+                                         sent[0].message_id)
 
     async def _deliver_edit(self, application: Application[Any, Any, Any, Any, Any, Any], reply: Reply,
                             chat_id: int | None, stamp: int) -> None:
@@ -307,7 +322,7 @@ class TelegramChannel:
             target = reply.chat_id if reply.chat_id is not None else chat_id
             if target is None:
                 return
-            kept = await asyncio.to_thread(self.conversation.recall, key)
+            kept = await self._unit_of_work(self.conversation.recall, key)
             edit_id = kept[1] if kept is not None and kept[0] == target else None
             try:
                 sent = await send_reply(application, target, reply, edit_id)
@@ -315,7 +330,7 @@ class TelegramChannel:
                 log.warning("chat %s refused an edit of %s (%s)", target, key, error)
                 return
             if sent:
-                await asyncio.to_thread(self.conversation.remember, key, target, sent[0].message_id)
+                await self._unit_of_work(self.conversation.remember, key, target, sent[0].message_id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log with context and tell the person; their place in the conversation is kept."""

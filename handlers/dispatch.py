@@ -12,11 +12,9 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
-from typing import cast
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 
 from handlers.chat import Incoming, InKind, Option, Outcome, Reply
@@ -38,7 +36,7 @@ from storage.chat import (
     save_state,
     set_officer_language,
 )
-from storage.db import async_session_scope, session_scope
+from storage.db import session_scope
 from storage.invites import RedeemOutcome, redeem_invite
 from storage.models import ChatState
 
@@ -69,25 +67,14 @@ def system_clock() -> dt.datetime:
 class Conversation:
     """The channel-neutral bot: one call per incoming message."""
 
-    def __init__(self, engine: Engine, *, clock: Clock = system_clock,
-                 async_engine: AsyncEngine | None = None) -> None:
+    def __init__(self, engine: Engine, *, clock: Clock = system_clock) -> None:
         self.engine = engine
         self.clock = clock
-        # On PostgreSQL, the same database through psycopg's asyncio driver (handle_async).
-        self.async_engine = async_engine
 
     def handle(self, incoming: Incoming) -> Outcome:
         """Process one message in one transaction and return what to send."""
         with session_scope(self.engine) as session:
             return self._handle(session, incoming)
-
-    async def handle_async(self, incoming: Incoming) -> Outcome:
-        """`handle` on the event loop, its database waits awaited (needs `async_engine`)."""
-        if self.async_engine is None:
-            raise RuntimeError("handle_async needs an asyncio engine")
-        async with async_session_scope(self.async_engine) as session:
-            # The session given is sqlmodel's (AsyncSession.sync_session_class).
-            return await session.run_sync(lambda sync: self._handle(cast(Session, sync), incoming))
 
     def _handle(self, session: Session, incoming: Incoming) -> Outcome:
         if not claim_update(session=session, update_key=incoming.update_key):

@@ -115,9 +115,6 @@ def officer_for_user(*, session: Session, channel: str, user_id: int) -> Officer
     if row is None:
         return None
     officer, unit, bloc = row
-    # The session's identity map holds objects weakly: keep these for the unit of
-    # work, so that later lookups of the officer's unit or bloc by id need no query.
-    session.info["officer_rows"] = row
     if not (officer.id is not None and unit.id is not None and bloc.id is not None):
         raise RuntimeError('invariant broken: officer.id is not None and unit.id is not None and bloc.id is not None')
     return OfficerView(

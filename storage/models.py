@@ -1,6 +1,6 @@
 """SQLModel tables. The schema itself is created only by the Alembic migrations.
 
-The validated configuration file is kept whole in `Bloc.config_json` (the pact's
+The validated configuration file is kept whole in `BlocConfigText` (the pact's
 rules are data the scoring reads); units, officers, periods, criteria and
 indicators are also kept as rows so that results, invites and chat state can
 refer to them with foreign keys.
@@ -46,7 +46,7 @@ class SubmissionStatus(StrEnum):
 
 
 class Bloc(SQLModel, table=True):
-    """A bloc, with its whole validated configuration."""
+    """A bloc; `config_hash` is the SHA-256 of its configuration's text (in `BlocConfigText`)."""
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=32, unique=True, index=True)
@@ -54,11 +54,25 @@ class Bloc(SQLModel, table=True):
     province: str
     timezone: str = Field(max_length=64)
     language: str = Field(max_length=8)
-    config_json: str = Field(sa_column=Column(Text, nullable=False))
     config_hash: str = Field(max_length=64)
     group_chat_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class BlocConfigText(SQLModel, table=True):
+    """A bloc's whole validated configuration, as JSON text.
+
+    A row of its own: the text grows with the bloc (109 KB at 200 units, 2,7 MB
+    at 4.000), and every turn reads the bloc's row. SQLite keeps a long value in
+    the row's chain of overflow pages, and a column after it is found only by
+    walking that chain (1 ms per read at 4.000 units; docs/performance.md).
+    """
+
+    __tablename__ = "bloc_config_text"
+
+    bloc_id: int = Field(foreign_key="bloc.id", primary_key=True)
+    config_json: str = Field(sa_column=Column(Text, nullable=False))
 
 
 class Unit(SQLModel, table=True):

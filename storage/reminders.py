@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from rules.config import BlocConfig
 from rules.reminders import SentKey, is_relevant
 from storage.audit import record
-from storage.blocs import config_from_json
+from storage.blocs import bloc_config_of
 from storage.models import (
     Bloc,
     Entry,
@@ -124,7 +124,7 @@ def bloc_ids(*, session: Session) -> list[int]:
 def bloc_config(*, session: Session, bloc_id: int) -> BlocConfig | None:
     """A bloc's configuration (cached parse of the stored text)."""
     bloc = session.get(Bloc, bloc_id)
-    return config_from_json(bloc.config_json) if bloc is not None else None
+    return bloc_config_of(session=session, bloc=bloc) if bloc is not None else None
 
 
 def load_bloc_world(*, session: Session, bloc_id: int, now: dt.datetime) -> BlocWorld | None:
@@ -132,7 +132,7 @@ def load_bloc_world(*, session: Session, bloc_id: int, now: dt.datetime) -> Bloc
     bloc = session.get(Bloc, bloc_id)
     if bloc is None:
         return None
-    config = config_from_json(bloc.config_json)
+    config = bloc_config_of(session=session, bloc=bloc)
     periods = [
         period for period in session.exec(select(Period).where(Period.bloc_id == bloc_id).order_by(col(Period.id)))
         if is_relevant(opens=period.reporting_opens, deadline=period.reporting_deadline,

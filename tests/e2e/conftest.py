@@ -59,7 +59,6 @@ class BotWorld:
         if application.running:
             await application.stop()
         await application.shutdown()
-        await parts.close_async_engine()
         self.parts = None
 
     async def wait_handled(self) -> None:

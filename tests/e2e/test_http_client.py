@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import socket
 from pathlib import Path
 
@@ -68,33 +67,9 @@ async def test_the_bot_answers_with_either_http_client(engine: Engine, client: s
             finally:
                 await application.updater.stop()
                 await application.stop()
-        await parts.close_async_engine()
 
 
 def test_an_unknown_http_client_is_refused(engine: Engine) -> None:
     with pytest.raises(ValueError, match="aiohttp or httpx"):
         build_application(token="1:x", engine=engine, base_url="http://127.0.0.1:9/bot",
                           base_file_url="http://127.0.0.1:9/file/bot", http_client="requests")
-
-
-async def test_start_up_objects_leave_the_cycle_collectors_way_once_the_bot_runs(
-    engine: Engine,
-) -> None:
-    """post_init (what run_polling and run_webhook call) freezes what start-up made."""
-    gc.unfreeze()
-    assert gc.get_freeze_count() == 0
-    try:
-        async with FakeTelegram() as fake:
-            parts = build_application(token=fake.token, engine=engine, base_url=fake.base_url,
-                                      base_file_url=fake.base_file_url, clock=Clock(DURING),
-                                      dispose_engine=False)
-            application = parts.application
-            async with application:
-                assert application.post_init is not None
-                await application.post_init(application)
-                frozen = gc.get_freeze_count()
-            await parts.close_async_engine()
-        # The catalogs, mappers and the application itself are among them.
-        assert frozen > 10_000
-    finally:
-        gc.unfreeze()

@@ -52,7 +52,6 @@ async def test_webhook_mode_checks_the_secret(engine: Engine) -> None:
             finally:
                 await application.updater.stop()
                 await application.stop()
-        await parts.close_async_engine()
 
 
 async def _run_command(env: dict[str, str]) -> tuple[int, str]:

@@ -62,7 +62,6 @@ async def main(argv: list[str]) -> int:
     finally:
         await parts.reminders.stop()
         await parts.application.shutdown()
-        await parts.close_async_engine()
         engine.dispose()
     return 0
 

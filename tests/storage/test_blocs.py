@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, event, func
 from sqlmodel import select
 
 from rules.config import PeriodKind
 from storage.audit import list_audit
-from storage.blocs import LoadError, find_bloc, load_bloc
+from storage.blocs import LoadError, bloc_by_id, find_bloc, load_bloc
 from storage.db import session_scope
 from storage.models import AuditLog, Entry, Indicator, Officer, Submission, Unit
 from storage.results import ResultsError, import_results
@@ -144,6 +145,37 @@ def test_results_for_a_missing_period_are_refused(engine: Engine) -> None:
     results = seed_results(period=PeriodKind.mid_year.value)
     with pytest.raises(ResultsError, match="no mid-year period in 2018"), session_scope(engine) as session:
         import_results(session=session, results=results, actor="test")
+
+
+def test_a_turn_reads_the_configuration_text_only_once_it_changed(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        load_bloc(session=session, config=seed_bloc(), actor="test")
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(2):
+            statements.clear()
+            with session_scope(engine) as session:
+                bloc = bloc_by_id(session=session, bloc_id=1)
+            assert bloc is not None and bloc.config.awards.certificates == 1
+        # Read and parsed at most once in this process (an earlier test may have): not again.
+        assert not [statement for statement in statements if "config_json" in statement]
+        data = seed_bloc_data()
+        data["awards"] = {**data["awards"], "certificates": 3}
+        with session_scope(engine) as session:
+            load_bloc(session=session, config=seed_bloc(**data), actor="board")
+        statements.clear()
+        with session_scope(engine) as session:
+            changed = bloc_by_id(session=session, bloc_id=1)
+        assert changed is not None and changed.config.awards.certificates == 3
+        # The new text is read unless this process parsed the same text before (keyed by its hash).
+        assert len([statement for statement in statements if "config_json" in statement]) <= 1
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
 
 
 def test_a_rule_change_is_audited(engine: Engine) -> None:

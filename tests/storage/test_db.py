@@ -1,4 +1,4 @@
-"""Engines and units of work: the SQLite transactions of one process queue on our own lock."""
+"""Engines and units of work: SQLite transactions take the write lock when they begin, one after the other."""
 
 from __future__ import annotations
 
@@ -6,18 +6,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
-from storage.chat import claim_update
-from storage.db import (
-    async_session_scope,
-    make_async_engine,
-    make_engine,
-    migrate,
-    session_scope,
-    sqlite_writer_free,
-)
+from storage.db import make_engine, migrate, session_scope, units_of_work_at_once
 
 
 def test_sqlite_units_of_work_in_one_process_run_one_after_the_other(tmp_path: Path) -> None:
@@ -39,7 +31,7 @@ def test_sqlite_units_of_work_in_one_process_run_one_after_the_other(tmp_path: P
 
     def second() -> None:
         inside_first.wait(10)
-        # Another engine on the same file shares the lock.
+        # Another engine on the same file waits for the same lock.
         with session_scope(second_engine) as session:
             session.execute(text("SELECT 1"))  # the transaction begins here
             second_entered.set()
@@ -49,14 +41,12 @@ def test_sqlite_units_of_work_in_one_process_run_one_after_the_other(tmp_path: P
     for thread in threads:
         thread.start()
     assert inside_first.wait(10)
-    assert not sqlite_writer_free(second_engine), "the first transaction holds this process's writer lock"
     # The second transaction waits for the first to end.
     assert not second_entered.wait(0.3)
     release_first.set()
     for thread in threads:
         thread.join(10)
     assert order == ["first in", "first out", "second in"]
-    assert sqlite_writer_free(first_engine), "given back when the connections returned to the pool"
     first_engine.dispose()
     second_engine.dispose()
 
@@ -81,23 +71,8 @@ def test_a_failed_unit_of_work_lets_the_next_one_in(tmp_path: Path) -> None:
     engine.dispose()
 
 
-async def test_a_postgresql_unit_of_work_on_the_event_loop_commits_or_rolls_back_whole(
-    database_url: str,
-) -> None:
-    if not database_url.startswith("postgresql"):
-        with pytest.raises(ValueError, match="PostgreSQL only"):
-            make_async_engine(database_url)
-        return
-    engine = make_async_engine(database_url)
-    try:
-        async with async_session_scope(engine) as session:
-            await session.run_sync(lambda sync: claim_update(session=sync, update_key="kept"))
-        with pytest.raises(RuntimeError):
-            async with async_session_scope(engine) as session:
-                await session.run_sync(lambda sync: claim_update(session=sync, update_key="lost"))
-                raise RuntimeError("the unit of work fails after its statement")
-        async with async_session_scope(engine) as session:
-            assert not await session.run_sync(lambda sync: claim_update(session=sync, update_key="kept"))
-            assert await session.run_sync(lambda sync: claim_update(session=sync, update_key="lost"))
-    finally:
-        await engine.dispose()
+def test_units_of_work_at_once_is_one_writer_on_sqlite_and_the_pool_on_postgresql(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
+        assert units_of_work_at_once(engine) == 1
+    else:
+        assert units_of_work_at_once(engine) == engine.pool.size() + 10  # QueuePool's default overflow
