@@ -199,7 +199,8 @@ async def send_reply(application: Application[Any, Any, Any, Any, Any, Any], cha
             sent.append(await bot.send_message(target, part, parse_mode=ParseMode.HTML,
                                                reply_markup=markup if last else None))
     for out in reply.files:
-        upload = InputFile(out.content, filename=out.name)
+        # Made here, after the commit and off the event loop (charts, paperwork).
+        upload = InputFile(await asyncio.to_thread(out.render), filename=out.name)
         if out.is_photo:
             sent.append(await bot.send_photo(target, upload, caption=out.caption or None))
         else:

@@ -6,6 +6,7 @@ Telegram, a terminal and (later) Zalo each translate their own updates into an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -66,12 +67,23 @@ class Option:
 
 @dataclass(frozen=True)
 class OutFile:
-    """A file to send: a document or a picture, with its bytes."""
+    """A file to send: a document or a picture, made when it is sent.
+
+    `render` makes the bytes from plain data it holds: the chart and the
+    paperwork take a few hundred milliseconds, so a channel calls it after the
+    turn's transaction, off the event loop (`await asyncio.to_thread(...)`),
+    where it holds up neither the database nor other people's chats.
+    """
 
     name: str
-    content: bytes
+    render: Callable[[], bytes]
     is_photo: bool = False
     caption: str = ""
+
+    @property
+    def content(self) -> bytes:
+        """The file's bytes (made anew at each call)."""
+        return self.render()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from handlers.chat import Option, OutFile, Reply
@@ -357,7 +358,8 @@ def publication(ctx: Context, config: BlocConfig, period: PeriodInfo, view: Rank
     head.append(ctx.text("publish_legend"))
     replies = [Reply(Safe("\n".join(head)), chat_id=group)]
     replies += [Reply(Safe(part), chat_id=group) for part in ranking_parts(language, view)]
-    chart = OutFile(name=f"xep-hang-{period.year}.png", content=ranking_chart(language, view, config), is_photo=True,
+    chart = OutFile(name=f"xep-hang-{period.year}.png", render=partial(ranking_chart, language, view, config),
+                    is_photo=True,
                     caption=plain(ctx.text("publish_chart_caption", year=period.year)))
     replies.append(Reply("", files=(chart,), chat_id=group))
     files = paperwork_files(published.score_sheet, published.minutes)

@@ -78,3 +78,24 @@ def test_starting_the_bot_does_not_import_the_chart_or_document_libraries() -> N
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,  # noqa: S603
                             check=True, timeout=120)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_paperwork_is_made_when_it_is_sent_not_in_the_turn(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The turn that publishes returns files whose bytes the channel makes later, off the event loop."""
+    from handlers.renderers import documents
+
+    _seed(engine)
+    with session_scope(engine) as session:
+        bloc, period = ranking.find_bloc_period(session=session, bloc_code="K3", year=2018,
+                                                kind=PeriodKind.year_end)
+        view = service.ranking_view(session=session, bloc=bloc, period=period)
+        published = service.publish(session=session, bloc=bloc, period=period, view=view, actor="test", now=NOW)
+    made: list[str] = []
+    monkeypatch.setattr(documents, "render_score_sheet", lambda data: made.append("xlsx") or b"x")
+    monkeypatch.setattr(documents, "render_minutes", lambda data: made.append("docx") or b"d")
+    files = documents.paperwork_files(published.score_sheet, published.minutes)
+    assert made == []
+    assert [file.content for file in files] == [b"x", b"d"]
+    assert made == ["xlsx", "docx"]
