@@ -91,8 +91,10 @@ def one_publication(engine: Any, bloc_code: str) -> dict[str, float]:
                                                                  view=view, actor="bench", now=NOW))
             parts = timed("table", lambda: ranking_parts("vi", view))
             chart = timed("chart", lambda: ranking_chart("vi", view, bloc.config))
-            files = timed("paperwork", lambda: paperwork_files(published.score_sheet, published.minutes))
-            assert parts and chart[:4] == b"\x89PNG" and len(files) == 2
+            # The files are made when the channel sends them (OutFile.render): made here, as sent.
+            files = timed("paperwork", lambda: [file.content for file in
+                                                paperwork_files(published.score_sheet, published.minutes)])
+            assert parts and chart[:4] == b"\x89PNG" and len(files) == 2 and all(files)
             assert len(view.report.rows) == len(bloc.config.units)
         finally:
             session.close()
