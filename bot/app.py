@@ -25,6 +25,7 @@ from bot.transport import DEFAULT_POOL_SIZE, AiohttpRequest
 from handlers.dispatch import Clock, Conversation, system_clock
 from handlers.flows.votes.due import due_ballot_replies
 from handlers.i18n import warm_up
+from storage.db import make_async_engine
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
@@ -65,7 +66,12 @@ def build_application(
         raise ValueError(f"unknown HTTP client {http_client!r}: aiohttp or httpx")
     warm_up()
     conversation = Conversation(engine, clock=clock)
-    channel = TelegramChannel(conversation, bot_username=bot_username)
+    # On PostgreSQL a turn runs on the event loop through psycopg's asyncio driver
+    # (bot/telegram_channel.py TelegramChannel._handle); the update processor closes it.
+    async_engine = make_async_engine(engine.url.render_as_string(hide_password=False), pool_size=10,
+                                     max_overflow=10) if engine.dialect.name == "postgresql" else None
+    closing = [async_engine.dispose] if async_engine is not None else []
+    channel = TelegramChannel(conversation, bot_username=bot_username, async_engine=async_engine)
 
     async def post_init(application: TelegramApp) -> None:
         await set_commands(application)
@@ -90,7 +96,7 @@ def build_application(
         .token(token)
         .base_url(base_url)
         .base_file_url(base_file_url)
-        .concurrent_updates(PerChatUpdateProcessor(256))
+        .concurrent_updates(PerChatUpdateProcessor(256, on_shutdown=closing))
         .rate_limiter(AIORateLimiter(overall_max_rate=messages_per_second,
                                      group_max_rate=group_messages_per_minute,
                                      max_retries=rate_limit_retries))

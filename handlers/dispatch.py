@@ -12,9 +12,11 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
+from typing import cast
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 
 from handlers.chat import Incoming, InKind, Option, Outcome, Reply
@@ -36,7 +38,7 @@ from storage.chat import (
     save_state,
     set_officer_language,
 )
-from storage.db import session_scope
+from storage.db import async_session_scope, session_scope
 from storage.invites import RedeemOutcome, redeem_invite
 from storage.models import ChatState
 
@@ -75,6 +77,12 @@ class Conversation:
         """Process one message in one transaction and return what to send."""
         with session_scope(self.engine) as session:
             return self._handle(session, incoming)
+
+    async def handle_async(self, async_engine: AsyncEngine, incoming: Incoming) -> Outcome:
+        """`handle` on the event loop (PostgreSQL): the same unit of work, its database waits awaited."""
+        async with async_session_scope(async_engine) as session:
+            # The session given is sqlmodel's (AsyncSession.sync_session_class).
+            return await session.run_sync(lambda sync: self._handle(cast(Session, sync), incoming))
 
     def _handle(self, session: Session, incoming: Incoming) -> Outcome:
         if not claim_update(session=session, update_key=incoming.update_key):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, create_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -59,6 +61,30 @@ def units_of_work_at_once(engine: Engine) -> int:
     if isinstance(pool, QueuePool):
         return pool.size() + pool._max_overflow
     return 1
+
+
+def make_async_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An asyncio engine on PostgreSQL (psycopg's async driver), for units of work run on the event loop."""
+    if not url.startswith("postgresql"):
+        raise ValueError("the asyncio engine is for PostgreSQL only")
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+@asynccontextmanager
+async def async_session_scope(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """One unit of work on the event loop: commit when the block ends, roll back on any error.
+
+    `await session.run_sync(fn, ...)` runs ordinary (synchronous) storage code in
+    it; each of its database waits is awaited on the event loop, no thread needed.
+    """
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
 
 
 @contextmanager
