@@ -231,9 +231,10 @@ class TelegramChannel:
         # Units of work beyond what the database serves at once wait here, not for a
         # pool connection (whose timeout would be an error shown to the person).
         self._async_engine = async_engine
-        at_once = units_of_work_at_once(conversation.engine)
-        if async_engine is None:
-            at_once = min(TURNS_AT_ONCE, at_once)
+        if async_engine is not None:  # turns on the loop: as many as its pool serves
+            at_once = units_of_work_at_once(async_engine.sync_engine)
+        else:
+            at_once = min(TURNS_AT_ONCE, units_of_work_at_once(conversation.engine))
         self._database_slots = asyncio.Semaphore(at_once)
         self._on_loop = conversation.engine.dialect.name == "sqlite"
 

@@ -22,7 +22,7 @@ from handlers.services.reporting import (
     editable_periods,
 )
 from rules.numbers import NumberError, format_number, parse_number
-from storage.blocs import BlocRef, bloc_by_id
+from storage.blocs import stored_bloc
 from storage.models import SubmissionStatus
 
 MAX_NOTE = 1000  # characters of a note given as evidence
@@ -101,15 +101,8 @@ def start(ctx: Context, state: ReportState | None) -> Turn:
         return Turn([_closed_reply(ctx)])
     if len(periods) > 1:
         return Turn([render.pick_period_reply(ctx, periods)], state=ReportState(step="period"))
-    report = UnitReport(session=ctx.session, officer=ctx.officer, bloc=_bloc(ctx), period=periods[0])
-    return _enter(ctx, report)
-
-
-def _bloc(ctx: Context) -> BlocRef:
-    bloc = bloc_by_id(session=ctx.session, bloc_id=ctx.officer.bloc_id)
-    if bloc is None:
-        raise LookupError(f"the bloc of officer {ctx.officer.code} is gone")
-    return bloc
+    bloc = stored_bloc(session=ctx.session, bloc_id=ctx.officer.bloc_id)
+    return _enter(ctx, UnitReport(session=ctx.session, officer=ctx.officer, bloc=bloc, period=periods[0]))
 
 
 def _start_button(ctx: Context, state: ReportState | None, _parts: list[str]) -> Turn:

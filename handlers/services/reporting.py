@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from rules.config import BlocConfig, CriterionKind, Direction
 from rules.scoring import UnitResults, UnitScore, score_unit
-from storage.blocs import BlocRef, bloc_by_id
+from storage.blocs import BlocRef, bloc_by_id, stored_bloc
 from storage.chat import (
     OfficerView,
     add_evidence,
@@ -105,8 +105,7 @@ def editable_periods(*, session: Session, officer: OfficerView, now: dt.datetime
 def closed_reason(*, session: Session, bloc_id: int, now: dt.datetime) -> ClosedReason:
     """Why the unit cannot report now."""
     periods = periods_for_reporting(session=session, bloc_id=bloc_id)
-    bloc = bloc_by_id(session=session, bloc_id=bloc_id)
-    zone = bloc.config.bloc.timezone if bloc is not None else "UTC"
+    zone = stored_bloc(session=session, bloc_id=bloc_id).config.bloc.timezone
     if any(p.published_at is not None and p.reporting_opens <= now < p.reporting_deadline for p in periods):
         return ClosedReason(Closed.locked, zone)
     upcoming = [p for p in periods if p.reporting_opens > now]
@@ -134,9 +133,7 @@ def progress(*, session: Session, officer: OfficerView, now: dt.datetime) -> tup
     """The bloc's time zone and the progress of the unit's report in the open periods (else the latest)."""
     periods = open_periods(session=session, bloc_id=officer.bloc_id, now=now) \
         or periods_for_reporting(session=session, bloc_id=officer.bloc_id)[:1]
-    bloc = bloc_by_id(session=session, bloc_id=officer.bloc_id)
-    if bloc is None:
-        return "UTC", []
+    bloc = stored_bloc(session=session, bloc_id=officer.bloc_id)
     items = unit_items(bloc.config, officer.unit_code)
     found = []
     for period in periods:
