@@ -37,6 +37,7 @@ from sqlmodel import Session  # noqa: E402
 
 from bench.common import big_bloc, postgres_database  # noqa: E402
 from handlers.renderers.documents import paperwork_files  # noqa: E402
+from handlers.renderers.files import make  # noqa: E402
 from handlers.renderers.review import ranking_chart, ranking_parts  # noqa: E402
 from handlers.services import review as service  # noqa: E402
 from handlers.services.ranking import find_bloc_period  # noqa: E402
@@ -92,7 +93,7 @@ def one_publication(engine: Any, bloc_code: str) -> dict[str, float]:
             parts = timed("table", lambda: ranking_parts("vi", view))
             chart = timed("chart", lambda: ranking_chart("vi", view, bloc.config))
             # The files are made when the channel sends them (OutFile.render): made here, as sent.
-            files = timed("paperwork", lambda: [file.content for file in
+            files = timed("paperwork", lambda: [make(file) for file in
                                                 paperwork_files(published.score_sheet, published.minutes)])
             assert parts and chart[:4] == b"\x89PNG" and len(files) == 2 and all(files)
             assert len(view.report.rows) == len(bloc.config.units)

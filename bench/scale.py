@@ -123,7 +123,7 @@ class Officer:
 
     def send(self, timed: bool = True, **values: Any) -> Outcome:
         """One turn."""
-        incoming = Incoming(channel="telegram", update_key=f"bench:{os.getpid()}:{next(_keys)}", user_id=self.user_id,
+        incoming = Incoming(channel="telegram", update_id=f"bench:{os.getpid()}:{next(_keys)}", user_id=self.user_id,
                             chat_id=self.user_id, is_private=True, **values)
         started = time.process_time()
         self.last = self.conversation.handle(incoming)

@@ -1,12 +1,14 @@
-"""One place wires everything: settings, database, conversation, Telegram application.
+"""One place wires everything: settings, database, conversation, runtime, Telegram application.
 
-Order of the pieces: the database engine (migrated by the caller), the
-channel-neutral conversation on it, the Telegram adapter with its single update
-handler and its error handler, the per-chat update processor and the rate
-limiter; the reminder scheduler (started in `post_init` when `reminders=True`,
-or by the caller with `parts.reminders.start()`; stopped in `post_stop`; each
-pass also closes the ballots whose time is up and sends their one reminder);
-`post_init` sets the command menu, `post_shutdown` closes the engine.
+Order of the pieces: the database engine (migrated by the caller) and, on
+PostgreSQL, its asyncio twin; the channel-neutral conversation on it; the units
+of work (bot/units.py); the outbox's sender and the runtime around them
+(bot/outbox.py, bot/runtime.py); the Telegram application with its single
+update handler and its error handler and the per-chat update processor; our
+own long poll (bot/telegram_channel.py `TelegramPoller`), started by `start`
+unless the process serves webhooks; the reminder scheduler (each pass also
+closes the ballots whose time is up, their announcements owed through the
+outbox). `start` and `stop` bring it all up and down in order.
 """
 
 from __future__ import annotations
@@ -14,15 +16,28 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from sqlmodel import Session
+from telegram.ext import Application, ApplicationBuilder
 
+from bot.outbox import Limits, Sender, SenderSettings
+from bot.port import Delivery, Message, Verdict
+from bot.runtime import RecoverySettings, Runtime
 from bot.scheduler import PACE_SHARE, ReminderScheduler
-from bot.telegram_channel import PerChatUpdateProcessor, TelegramChannel, set_commands
+from bot.telegram_channel import (
+    PerChatUpdateProcessor,
+    TelegramChannel,
+    TelegramPoller,
+    bot_id_of,
+    set_commands,
+)
 from bot.transport import DEFAULT_POOL_SIZE, AiohttpRequest
-from handlers.dispatch import Clock, Conversation, system_clock
+from bot.units import UnitsOfWork
+from handlers.chat import Reply
+from handlers.dispatch import Clock, Conversation, owe, system_clock
 from handlers.flows.votes.due import due_ballot_replies
 from handlers.i18n import warm_up
 from storage.db import make_async_engine
@@ -37,7 +52,11 @@ class BotParts:
     application: TelegramApp
     conversation: Conversation
     channel: TelegramChannel
+    runtime: Runtime
+    poller: TelegramPoller
     reminders: ReminderScheduler
+    start_reminders: bool = False  # `start` starts the reminder scheduler
+    dispose_engine: bool = True  # `stop` closes the engine's connections
 
 
 def build_application(
@@ -48,42 +67,35 @@ def build_application(
     base_file_url: str,
     bot_username: str | None = None,
     clock: Clock = system_clock,
-    rate_limit_retries: int = 5,
-    messages_per_second: float = 30.0,
-    group_messages_per_minute: float = 20.0,
+    messages_per_second: float | None = 30.0,
+    group_messages_per_minute: int | None = 20,
     dispose_engine: bool = True,
     reminders: bool = False,
     http_client: str = "aiohttp",
+    sender: SenderSettings | None = None,
+    recovery: RecoverySettings | None = None,
+    poll_timeout: int = 30,
 ) -> BotParts:
-    """Build the real python-telegram-bot Application around the conversation.
+    """Build the real python-telegram-bot Application around the conversation and the runtime.
 
-    `messages_per_second` is the bot-wide send rate (Telegram allows about 30);
-    python-telegram-bot's AIORateLimiter holds requests above it and retries 429s.
-    `reminders=True` starts the reminder scheduler with the application (`run`).
+    `messages_per_second` is the bot-wide send rate (Telegram allows about 30),
+    counted in the database for every process together; None lifts it (for
+    measuring). `reminders=True` starts the reminder scheduler with `start`.
     `http_client` is "aiohttp" (bot/transport.py) or "httpx" (python-telegram-bot's own).
     """
     if http_client not in ("aiohttp", "httpx"):
         raise ValueError(f"unknown HTTP client {http_client!r}: aiohttp or httpx")
     warm_up()
     conversation = Conversation(engine, clock=clock)
-    # On PostgreSQL a turn runs on the event loop through psycopg's asyncio driver
-    # (bot/telegram_channel.py TelegramChannel._handle); the update processor closes it.
+    # On PostgreSQL units of work run on the event loop through psycopg's asyncio
+    # driver (bot/units.py); the update processor closes its engine.
     async_engine = make_async_engine(engine.url.render_as_string(hide_password=False), pool_size=10,
                                      max_overflow=10) if engine.dialect.name == "postgresql" else None
-    closing = [async_engine.dispose] if async_engine is not None else []
-    channel = TelegramChannel(conversation, bot_username=bot_username, async_engine=async_engine)
-
-    async def post_init(application: TelegramApp) -> None:
-        await set_commands(application)
-        if reminders:
-            await scheduler.start()
-
-    async def post_stop(_application: TelegramApp) -> None:
-        await scheduler.stop()
-
-    async def post_shutdown(_application: TelegramApp) -> None:
-        if dispose_engine:
-            engine.dispose()
+    units = UnitsOfWork(engine, async_engine)
+    limits = Limits(per_second=int(messages_per_second) if messages_per_second else None,
+                    per_group_minute=group_messages_per_minute)
+    outbox = Sender(units, (), limits=limits, settings=sender)
+    runtime = Runtime(conversation, units, outbox, recovery=recovery)
 
     builder = ApplicationBuilder()
     if http_client == "aiohttp":
@@ -96,24 +108,62 @@ def build_application(
         .token(token)
         .base_url(base_url)
         .base_file_url(base_file_url)
-        .concurrent_updates(PerChatUpdateProcessor(256, on_shutdown=closing))
-        .rate_limiter(AIORateLimiter(overall_max_rate=messages_per_second,
-                                     group_max_rate=group_messages_per_minute,
-                                     max_retries=rate_limit_retries))
-        .post_init(post_init)
-        .post_stop(post_stop)
-        .post_shutdown(post_shutdown)
+        .updater(None)
+        .concurrent_updates(PerChatUpdateProcessor(256, on_shutdown=[units.close]))
         .build()
     )
-    channel.install(application)
-    scheduler = ReminderScheduler(application=application, engine=engine, clock=clock,
-                                  messages_per_second=messages_per_second * PACE_SHARE)
+    channel = TelegramChannel(runtime, application, bot_id=bot_id_of(token), bot_username=bot_username)
+    channel.install()
+    outbox.add(channel)
+    poller = TelegramPoller(channel, timeout=poll_timeout)
+
+    async def deliver(chat_id: int, reply: Reply) -> Delivery:
+        """A reminder through the port; a rate limit or a server error is tried again a few times."""
+        delivery = await channel.deliver(str(chat_id), Message(reply))
+        for attempt in range(4):
+            if delivery.verdict is not Verdict.retry:
+                break
+            await asyncio.sleep(delivery.retry_after if delivery.retry_after is not None else 0.5 * 2 ** attempt)
+            delivery = await channel.deliver(str(chat_id), Message(reply, parts_done=delivery.parts_done))
+        return delivery
+
+    scheduler = ReminderScheduler(deliver=deliver, engine=engine, clock=clock,
+                                  messages_per_second=(messages_per_second or 30.0) * PACE_SHARE)
+
+    def owe_here(session: Session, replies: Any) -> list[str]:
+        return owe(session, channel=channel.name, bot=channel.bot, replies=replies, now=system_clock())
 
     async def close_due_ballots(now: dt.datetime) -> None:
         """Ballots whose closing time has come are counted and announced (handlers/flows/votes/due.py)."""
-        await channel.deliver(application, await asyncio.to_thread(due_ballot_replies, engine, now))
+        chats = await asyncio.to_thread(partial(due_ballot_replies, engine, now, owe_here))
+        for chat in chats:
+            await outbox.flush(chat)
 
     scheduler.tasks.append(close_due_ballots)
-    parts = BotParts(application=application, conversation=conversation, channel=channel,
-                     reminders=scheduler)
-    return parts
+    return BotParts(application=application, conversation=conversation, channel=channel, runtime=runtime,
+                    poller=poller, reminders=scheduler, start_reminders=reminders, dispose_engine=dispose_engine)
+
+
+async def start(parts: BotParts, *, polling: bool = True, commands: bool = True) -> None:
+    """Bring the bot up: the application, the command menu, the runtime's background pass, the poll."""
+    await parts.application.initialize()
+    if commands:
+        await set_commands(parts.application)
+    await parts.application.start()
+    parts.runtime.start()
+    if polling:
+        parts.poller.start()
+    if parts.start_reminders:
+        await parts.reminders.start()
+
+
+async def stop(parts: BotParts) -> None:
+    """Bring the bot down in the reverse order; what is kept and owed stays in the database."""
+    await parts.poller.stop()
+    await parts.reminders.stop()
+    await parts.runtime.stop()
+    if parts.application.running:
+        await parts.application.stop()
+    await parts.application.shutdown()
+    if parts.dispose_engine:
+        parts.conversation.engine.dispose()

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -20,6 +20,7 @@ from sqlmodel import Session
 from bot.loading import FileError, load_bloc_file, load_results_file
 from bot.settings import Settings, get_settings
 from bot.terminal import render_ranking_table
+from handlers.renderers.files import make
 from handlers.services.ranking import RankingError, compute_ranking
 from rules.config import PeriodKind
 from storage.audit import list_audit
@@ -27,6 +28,9 @@ from storage.blocs import LoadError, find_bloc, load_bloc
 from storage.db import make_engine, migrate, session_scope
 from storage.invites import issue_invites
 from storage.results import ResultsError, import_results
+
+if TYPE_CHECKING:
+    from bot.app import BotParts
 
 Command = Callable[[argparse.Namespace, Settings, Console], int]
 
@@ -173,7 +177,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings, console: Console) -
         files = paperwork_files(score_sheet, minutes)
         out.mkdir(parents=True, exist_ok=True)
         for file in files:
-            (out / file.name).write_bytes(file.content)
+            (out / file.name).write_bytes(make(file))
         bloc = find_bloc(session=session, bloc_code=score_sheet.bloc_code)
         if bloc is not None:
             record_export(session=session, bloc_id=bloc.id, actor="cli:export",
@@ -277,12 +281,16 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     from telegram.error import InvalidToken
 
     from bot.app import build_application
+    from bot.leases import AlreadyRunning
 
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
         return _fail(console, [
             "TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather and put it in .env "
             "(see .env.example), or try `python -m bot demo`, which needs none."
         ])
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    if args.webhook and not secret:
+        return _fail(console, ["WEBHOOK_SECRET is required in webhook mode (see .env.example)."])
     # build_application closes the engine at shutdown; the context closes it on every other way out.
     with migrated_engine(settings) as engine:
         parts = build_application(
@@ -292,20 +300,58 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
             http_client=settings.telegram_http_client,
         )
         try:
-            if args.webhook:
-                secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-                if not secret:
-                    return _fail(console, ["WEBHOOK_SECRET is required in webhook mode (see .env.example)."])
-                path = urlsplit(args.webhook).path.strip("/")
-                parts.application.run_webhook(
-                    listen=settings.webhook_listen, port=settings.webhook_port, url_path=path,
-                    webhook_url=args.webhook, secret_token=secret,
-                )
-            else:
-                parts.application.run_polling()
+            asyncio.run(serve(parts, settings, webhook=args.webhook, secret=secret))
         except InvalidToken:
             return _fail(console, ["Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather."])
+        except AlreadyRunning as error:
+            return _fail(console, [str(error)])
     return 0
+
+
+async def serve(parts: BotParts, settings: Settings, *, webhook: str | None, secret: str | None) -> None:
+    """Run until SIGINT or SIGTERM: the poll or the webhook server, the runtime, the reminders."""
+    import signal
+    from contextlib import ExitStack
+
+    from bot.app import start, stop
+    from bot.http_server import HttpServer
+    from bot.leases import AlreadyRunning, hold_alone
+
+    engine = parts.conversation.engine
+    with ExitStack() as alone:
+        if engine.dialect.name == "sqlite":
+            try:
+                alone.enter_context(hold_alone(engine, "sqlite"))
+            except AlreadyRunning as error:
+                raise AlreadyRunning(
+                    f"Another process already runs the bot on this SQLite database ({engine.url.database}). "
+                    "SQLite serves one process: stop the other one, or use PostgreSQL for several."
+                ) from error
+        elif not webhook:  # (on SQLite the one process polls)
+            try:
+                alone.enter_context(hold_alone(engine, f"poll:telegram:{parts.channel.bot}"))
+            except AlreadyRunning as error:
+                raise AlreadyRunning(
+                    f"Another process already polls Telegram bot {parts.channel.bot}. Long polling is one "
+                    "process per bot; run several replicas in webhook mode (docs/deployment.md)."
+                ) from error
+        server = HttpServer(parts.runtime)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        await start(parts, polling=not webhook)
+        try:
+            if webhook and secret:
+                path = server.add_telegram(parts.channel, secret)
+                await parts.application.bot.set_webhook(webhook.rstrip("/") + path, secret_token=secret,
+                                                        allowed_updates=[])
+            if webhook or settings.http_port:
+                await server.start(settings.webhook_listen, settings.http_port or settings.webhook_port)
+            await stopping.wait()
+        finally:
+            await server.stop()
+            await stop(parts)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -324,7 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     shell.set_defaults(handler=cmd_shell)
 
     run = commands.add_parser("run", help="run the real bot (TELEGRAM_BOT_TOKEN required)")
-    run.add_argument("--webhook", metavar="URL", help="webhook mode: the public HTTPS URL")
+    run.add_argument("--webhook", metavar="URL",
+                     help="webhook mode: the public HTTPS base URL (the bot's path /telegram/<bot id> is added)")
     run.set_defaults(handler=cmd_run)
 
     init = commands.add_parser("init", help="validate and load a bloc configuration file")

@@ -15,6 +15,7 @@ from bot.terminal import plain
 from handlers.chat import Incoming, InKind, Option, Outcome
 from handlers.dispatch import Conversation
 from handlers.flow import small_number
+from handlers.renderers.files import make
 
 CHANNEL = "console"
 
@@ -33,7 +34,7 @@ class ConsoleChannel:
 
     def to_incoming(self, line: str) -> Incoming:
         """A typed line as a neutral message: `#n` picks an option, `/cmd args` is a command."""
-        message = partial(Incoming, channel=CHANNEL, update_key=f"console:{self._tag}:{next(self._counter)}",
+        message = partial(Incoming, channel=CHANNEL, update_id=f"{self._tag}:{next(self._counter)}",
                           user_id=self.officer_id, chat_id=self.officer_id, is_private=True)
         stripped = line.strip()
         chosen = small_number(stripped[1:]) if stripped.startswith("#") else None
@@ -58,7 +59,7 @@ class ConsoleChannel:
                     self.options.append(option)
                     self.output.write(f"  #{len(self.options)} {option.label}\n")
             for file in reply.files:
-                self.output.write(f"  [file] {file.name} ({len(file.content)} bytes)\n")
+                self.output.write(f"  [file] {file.name} ({len(make(file))} bytes)\n")
         self.output.flush()
 
     def run(self, read_line: Callable[[], str | None]) -> None:

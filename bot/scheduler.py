@@ -16,11 +16,10 @@ provincial department getting the same reminder twice after every crash.
 Two processes on one PostgreSQL database: the one holding a bloc's advisory lock
 (`storage.reminders.BlocLock`) sends its messages; the other skips that bloc.
 
-Sends are paced a little under the bot-wide limit (AIORateLimiter is a leaky
-bucket that lets a burst through, which a strict 30-per-second window answers
-with 429 and a pause); they still go through the AIORateLimiter, which retries a
-429 after its retry_after. A 403 (the officer blocked the bot) is recorded, not
-retried, and the leader is told once per unit and period.
+Sends are paced a little under the bot-wide limit and go through the channel
+port (`deliver`, bot/app.py), which tries a 429 or a server error again a few
+times after its retry_after. A 403 (the officer blocked the bot) is recorded,
+not retried, and the leader is told once per unit and period.
 
 We use APScheduler directly, not python-telegram-bot's JobQueue: the job is one
 interval that needs no CallbackContext, the dependency is already there without
@@ -38,16 +37,14 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from apscheduler.job import Job  # type: ignore[import-untyped]
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 from sqlalchemy import Engine
-from telegram.error import Forbidden, TelegramError
-from telegram.ext import Application
 
-from bot.telegram_channel import send_reply
+from bot.port import Delivery, Verdict
+from handlers.chat import Reply
 from handlers.flows.reminders import Outgoing, due_messages
 from storage.db import session_scope
 from storage.reminders import BlocLock, LogStatus, bloc_ids, claim_message, finish_message
@@ -55,7 +52,6 @@ from storage.reminders import BlocLock, LogStatus, bloc_ids, claim_message, fini
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
-TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 # Share of the bot-wide message rate the reminders use: smooth pacing a little under
 # the limit keeps a strict sliding window from ever answering 429.
 PACE_SHARE = 0.98
@@ -109,14 +105,14 @@ class ReminderScheduler:
     def __init__(
         self,
         *,
-        application: TelegramApp,
+        deliver: Callable[[int, Reply], Awaitable[Delivery]],
         engine: Engine,
         clock: Clock,
         interval_seconds: float = 60.0,
         messages_per_second: float = 30.0 * PACE_SHARE,
         concurrency: int = 8,
     ) -> None:
-        self.application = application
+        self.deliver = deliver
         self.engine = engine
         self.clock = clock
         self.interval_seconds = interval_seconds
@@ -311,14 +307,14 @@ class ReminderScheduler:
     async def _send(self, item: Outgoing) -> tuple[LogStatus, str | None]:
         """Send one message; never raises (the outcome is logged in the sent-log)."""
         try:
-            await send_reply(self.application, item.chat_id, item.reply)
-        except Forbidden as error:
-            log.info("officer %s blocked the bot (%s)", item.message.officer_id, error)
-            return LogStatus.blocked, str(error)
-        except TelegramError as error:
-            log.warning("reminder to chat %s failed: %s", item.chat_id, error)
-            return LogStatus.failed, str(error)
+            delivery = await self.deliver(item.chat_id, item.reply)
         except Exception as error:
             log.exception("reminder to chat %s failed", item.chat_id)
             return LogStatus.failed, repr(error)
-        return LogStatus.delivered, None
+        if delivery.verdict is Verdict.delivered:
+            return LogStatus.delivered, None
+        if delivery.verdict is Verdict.blocked:
+            log.info("officer %s blocked the bot (%s)", item.message.officer_id, delivery.detail)
+            return LogStatus.blocked, delivery.detail
+        log.warning("reminder to chat %s failed: %s", item.chat_id, delivery.detail)
+        return LogStatus.failed, delivery.detail

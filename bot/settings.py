@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"  # noqa: S104 (a webhook server listens on all interfaces)
     webhook_port: int = 8443
+    # The HTTP server (webhooks, /healthz) listens on this port in polling mode too when set.
+    http_port: int | None = None
     invite_ttl_days: int = Field(default=30, ge=1, le=365)
     log_level: str = "INFO"
 

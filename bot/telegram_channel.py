@@ -1,24 +1,26 @@
-"""The Telegram adapter: updates in as `Incoming`, replies out as messages and keyboards.
+"""The Telegram adapter: updates in as `Incoming`, owed messages out as messages and keyboards.
 
-python-telegram-bot does the transport (polling or its webhook server), the
-rate limiting (`AIORateLimiter`) and the error handler; the conversation itself
-is the channel-neutral `Conversation`, synchronous: called in a worker thread on
-PostgreSQL and on the event loop on SQLite, no more at once than the database serves.
+python-telegram-bot does the HTTP (its `Bot`, over bot/transport.py), reads the
+updates (`Update.de_json`) and runs the one update handler and the error
+handler in its `Application`. Updates come in through our own long poll
+(`TelegramPoller`), which acknowledges an update to Telegram (the next
+`offset`) only after it is kept in the inbox, or through the webhook route of
+bot/http_server.py, which answers 200 only after the same. The handler then
+has the runtime take the chat's turns; the outbox's sender delivers through
+`TelegramChannel.deliver`, which answers the port's four verdicts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import (
     BotCommand,
     BotCommandScopeDefault,
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -27,24 +29,31 @@ from telegram import (
     Update,
 )
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
 
-from handlers.chat import Incoming, InFile, InKind, Outcome, Reply
-from handlers.dispatch import Conversation, menu_commands
-from handlers.i18n import language_of, t
-from storage.db import units_of_work_at_once
+from bot.port import Answer, Delivery, Owed, Verdict
+from bot.port import Message as OwedMessage
+from bot.runtime import Runtime
+from handlers.chat import Incoming, InFile, InKind, OutFile, Reply
+from handlers.dispatch import menu_commands
+from handlers.i18n import t
+from handlers.renderers.files import make
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_CALLBACK_BYTES = 64
-# Turns in worker threads at once, at most. A turn is mostly Python (the ORM), which
-# holds the GIL: more threads overlap no more database waits but take the GIL from
-# the event loop. 200 officers on PostgreSQL (bench/chat.py): with the pool's 32 at
-# once the loop stalled until a reply was lost to a 6 s connect timeout (in two runs
-# of three); with 4, 0,64 of the echo bot's rate (docs/performance.md).
-TURNS_AT_ONCE = 4
-ResultT = TypeVar("ResultT")
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -96,7 +105,12 @@ def _chat_key(update: object) -> int | None:
     return None
 
 
-def to_incoming(update: Update, bot_username: str | None) -> Incoming | None:
+def bot_id_of(token: str) -> str:
+    """The bot's id, the part of its token before the colon (no request needed)."""
+    return token.split(":", 1)[0]
+
+
+def to_incoming(update: Update, bot_username: str | None, bot_id: str = "") -> Incoming | None:
     """Translate a Telegram update into a neutral message (None for kinds we ignore)."""
     user = update.effective_user
     chat = update.effective_chat
@@ -104,7 +118,8 @@ def to_incoming(update: Update, bot_username: str | None) -> Incoming | None:
         return None
     common: dict[str, Any] = {
         "channel": CHANNEL,
-        "update_key": f"tg:{update.update_id}",
+        "bot": bot_id,
+        "update_id": str(update.update_id),
         "user_id": user.id,
         "chat_id": chat.id,
         "is_private": chat.type == chat.PRIVATE,
@@ -114,7 +129,8 @@ def to_incoming(update: Update, bot_username: str | None) -> Incoming | None:
     query = update.callback_query
     if query is not None:
         message_id = query.message.message_id if query.message is not None else None
-        return Incoming(kind=InKind.option, data=query.data or "", message_id=message_id, **common)
+        return Incoming(kind=InKind.option, data=query.data or "", message_id=message_id, option_id=query.id,
+                        **common)
     message = update.message
     if message is None:
         return None
@@ -180,199 +196,217 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
     return parts
 
 
-async def send_reply(application: Application[Any, Any, Any, Any, Any, Any], chat_id: int, reply: Reply,
-                     edit_message_id: int | None = None) -> list[Message]:
-    """Render one reply: edit the pressed message when asked, else send; files after the text."""
-    bot = application.bot
-    target = reply.chat_id if reply.chat_id is not None else chat_id
-    markup = keyboard(reply)
-    sent: list[Message] = []
-    if (reply.edit or reply.edit_key) and edit_message_id is not None \
-            and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH:
-        try:
-            edited = await bot.edit_message_text(reply.text, chat_id=target, message_id=edit_message_id,
-                                                 parse_mode=ParseMode.HTML, reply_markup=markup)
-            if isinstance(edited, Message):
-                sent.append(edited)
-            return sent
-        except BadRequest as error:
-            if "not modified" in str(error).lower():
-                return sent
-            log.info("could not edit message %s in %s (%s); sending a new one", edit_message_id, target, error)
-    if reply.text:
-        parts = split_text(reply.text)
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            sent.append(await bot.send_message(target, part, parse_mode=ParseMode.HTML,
-                                               reply_markup=markup if last else None))
-    for out in reply.files:
-        # Made here, after the commit and off the event loop (charts, paperwork).
-        upload = InputFile(await asyncio.to_thread(out.render), filename=out.name)
-        if out.is_photo:
-            sent.append(await bot.send_photo(target, upload, caption=out.caption or None))
-        else:
-            sent.append(await bot.send_document(target, upload, caption=out.caption or None))
-    return sent
+def _seconds(value: float | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def verdict_of(error: Exception) -> Delivery:
+    """What a failed Bot API request means for the message: blocked, refused, or try again."""
+    if isinstance(error, RetryAfter):
+        return Delivery(Verdict.retry, detail=str(error), retry_after=_seconds(error.retry_after))
+    if isinstance(error, Forbidden):
+        return Delivery(Verdict.blocked, detail=str(error))
+    if isinstance(error, ChatMigrated):
+        return Delivery(Verdict.refused, detail=f"the group moved to chat {error.new_chat_id}")
+    if isinstance(error, BadRequest):  # before NetworkError: BadRequest is one
+        return Delivery(Verdict.refused, detail=str(error))
+    if isinstance(error, TimedOut | NetworkError):  # 5xx, timeouts, refused connections
+        return Delivery(Verdict.retry, detail=f"{type(error).__name__}: {error}")
+    return Delivery(Verdict.retry, detail=f"{type(error).__name__}: {error}")
 
 
 class TelegramChannel:
-    """Connects a python-telegram-bot Application to the conversation."""
+    """One Telegram bot: its Application, its update handler, and its side of the channel port."""
 
-    def __init__(self, conversation: Conversation, bot_username: str | None = None,
-                 async_engine: AsyncEngine | None = None) -> None:
-        self.conversation = conversation
+    name = CHANNEL
+
+    def __init__(self, runtime: Runtime, application: TelegramApp, *, bot_id: str,
+                 bot_username: str | None = None) -> None:
+        self.runtime = runtime
+        self.application = application
+        self.bot = bot_id
         self.bot_username = bot_username
-        # Edits of one kept message (a ballot's turnout) come from updates of different
-        # chats, processed concurrently: each outcome gets a stamp in the order its
-        # transaction finished, and an edit older than one already sent is skipped.
-        self._stamps = itertools.count(1)
-        self._latest_edit: dict[str, int] = {}
-        self._edit_locks: dict[str, asyncio.Lock] = {}
-        # Units of work beyond what the database serves at once wait here, not for a
-        # pool connection (whose timeout would be an error shown to the person).
-        self._async_engine = async_engine
-        if async_engine is not None:  # turns on the loop: as many as its pool serves
-            at_once = units_of_work_at_once(async_engine.sync_engine)
-        else:
-            at_once = min(TURNS_AT_ONCE, units_of_work_at_once(conversation.engine))
-        self._database_slots = asyncio.Semaphore(at_once)
-        self._on_loop = conversation.engine.dialect.name == "sqlite"
 
-    def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    def install(self) -> None:
         """Register the one update handler and the error handler."""
-        application.add_handler(TypeHandler(Update, self.on_update))
-        application.add_error_handler(self.on_error)
+        self.application.add_handler(TypeHandler(Update, self.on_update))
+        self.application.add_error_handler(self.on_error)
+
+    def incoming(self, update: Update) -> Incoming | None:
+        """An update as a neutral message (None for kinds the bot ignores)."""
+        return to_incoming(update, self.bot_username or self.application.bot.username, self.bot)
+
+    async def receive(self, updates: Sequence[Update]) -> None:
+        """Keep updates in the inbox, then queue them for the handler.
+
+        Returns once they are committed: only then may the platform be told they
+        arrived (the poller's next offset, the webhook's 200).
+        """
+        incomings = [found for found in map(self.incoming, updates) if found is not None]
+        if incomings:
+            await self.runtime.keep(incomings)
+        for update in updates:
+            await self.application.update_queue.put(update)
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Handle one update: run the conversation, answer the button, send the replies."""
-        incoming = to_incoming(update, self.bot_username or context.bot.username)
+        """Take the chat's waiting turns (this update's among them); the sender delivers the replies."""
+        incoming = self.incoming(update)
         if incoming is None:
             if update.callback_query is not None:
-                await update.callback_query.answer()
+                await self.deliver(str(update.callback_query.from_user.id),
+                                   Answer(option_id=update.callback_query.id, notice=None))
             return
-        outcome = await self._handle(incoming)
-        stamp = next(self._stamps)  # no await since the commit: stamps follow commit order
-        if update.callback_query is None:
-            await self.deliver(context.application, outcome.replies, incoming.chat_id, incoming.message_id,
-                               stamp)
-            return
-        # Every pressed button is answered, so the phone stops its spinner; the answer
-        # goes out while the replies are sent, not before them.
-        answering = asyncio.create_task(self._answer(update.callback_query, outcome.notice))
-        try:
-            await self.deliver(context.application, outcome.replies, incoming.chat_id, incoming.message_id,
-                               stamp)
-        finally:
-            await answering
-
-    @staticmethod
-    async def _answer(query: CallbackQuery, notice: str | None) -> None:
-        """Answer a pressed button. A failed answer only leaves the spinner turning a few
-        seconds more (e.g. a press older than Telegram keeps queries for): it is logged
-        and does not stop the replies, which carry what the person needs."""
-        try:
-            await query.answer(text=notice)
-        except TelegramError as error:
-            log.warning("could not answer button press %s (%s)", query.id, error)
-
-    async def _unit_of_work(self, work: Callable[..., ResultT], *args: Any) -> ResultT:
-        """Run a synchronous unit of work once the database has room for it.
-
-        On PostgreSQL in a worker thread: the event loop stays free for other chats
-        meanwhile, also while a turn does heavy work of its own (/publish draws a chart
-        and writes the paperwork). On SQLite, which serves one writer at a time, on the
-        event loop: in a thread, every statement hands the GIL back and forth with the
-        busy loop, and 200 officers got 0,46–0,48 of the echo bot's rate against
-        0,91 on the loop (bench/chat.py, docs/performance.md). The price: a long turn
-        on SQLite holds up the other chats' sending, and a scheduler transaction in
-        progress makes the loop wait in SQLite's busy handler.
-        """
-        async with self._database_slots:
-            if self._on_loop:
-                return work(*args)
-            return await asyncio.to_thread(work, *args)
-
-    async def _handle(self, incoming: Incoming) -> Outcome:
-        """Run the conversation for one message.
-
-        On PostgreSQL with an asyncio engine, on the event loop with every database
-        wait awaited (`Conversation.handle_async`): in a worker thread each statement
-        hands the GIL back and forth with the loop, and 200 officers got 0,36 of the
-        echo bot's rate against the 0,5 target (bench/chat.py, docs/performance.md).
-        """
-        if self._async_engine is not None:
-            async with self._database_slots:
-                return await self.conversation.handle_async(self._async_engine, incoming)
-        return await self._unit_of_work(self.conversation.handle, incoming)
-
-    async def deliver(self, application: Application[Any, Any, Any, Any, Any, Any], replies: list[Reply],
-                      chat_id: int | None = None, message_id: int | None = None,
-                      stamp: int | None = None) -> None:
-        """Send replies (also those of scheduled jobs, which carry their own chat ids)."""
-        stamp = stamp if stamp is not None else next(self._stamps)
-        for reply in replies:
-            if reply.edit_key:
-                await self._deliver_edit(application, reply, chat_id, stamp)
-                continue
-            target = reply.chat_id if reply.chat_id is not None else chat_id
-            if target is None:
-                log.error("a reply without a chat was dropped: %.60s", reply.text)
-                continue
-            edit_id = message_id if reply.edit else None
-            try:
-                sent = await send_reply(application, target, reply, edit_id)
-            except Forbidden:
-                log.warning("chat %s blocked the bot; reply dropped", target)
-                continue
-            except BadRequest as error:
-                # e.g. the bot was removed from the group: the data is committed already,
-                # so the other replies (the person's own confirmation) still go out.
-                log.warning("chat %s refused a reply (%s); the other replies are still sent", target, error)
-                continue
-            if reply.remember_as and sent:
-                await self._unit_of_work(self.conversation.remember, reply.remember_as, target,
-                                         sent[0].message_id)
-
-    async def _deliver_edit(self, application: Application[Any, Any, Any, Any, Any, Any], reply: Reply,
-                            chat_id: int | None, stamp: int) -> None:
-        """Edit a kept message, unless a newer edit of it was already sent."""
-        key = reply.edit_key or ""
-        lock = self._edit_locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            if stamp < self._latest_edit.get(key, 0):
-                return
-            self._latest_edit[key] = stamp
-            target = reply.chat_id if reply.chat_id is not None else chat_id
-            if target is None:
-                return
-            kept = await self._unit_of_work(self.conversation.recall, key)
-            edit_id = kept[1] if kept is not None and kept[0] == target else None
-            try:
-                sent = await send_reply(application, target, reply, edit_id)
-            except (Forbidden, BadRequest) as error:
-                log.warning("chat %s refused an edit of %s (%s)", target, key, error)
-                return
-            if sent:
-                await self._unit_of_work(self.conversation.remember, key, target, sent[0].message_id)
+        await self.runtime.drain(incoming.chat_key)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log with context and tell the person; their place in the conversation is kept."""
+        """Log with context. The update stays in the inbox: the background pass takes it again."""
         where = ""
         if isinstance(update, Update):
             where = (f"update {update.update_id} from user "
                      f"{update.effective_user.id if update.effective_user else '?'} in chat "
                      f"{update.effective_chat.id if update.effective_chat else '?'}")
-        log.error("error while handling %s", where or update, exc_info=context.error)
-        if isinstance(update, Update) and update.effective_chat is not None:
-            language = language_of(update.effective_user.language_code if update.effective_user else None)
-            if update.callback_query is not None:
-                # Most often answered already (the answer goes out with the replies).
-                await self._answer(update.callback_query, None)
+        log.error("error while handling %s; it is tried again from the inbox", where or update,
+                  exc_info=context.error)
+
+    # -- the port -------------------------------------------------------------
+
+    def is_group(self, chat_id: str) -> bool:
+        """Telegram's group and channel ids are negative."""
+        return chat_id.startswith("-")
+
+    async def deliver(self, chat_id: str, owed: Owed) -> Delivery:
+        """Send one owed message (or answer a button); never raises for Telegram's or the network's errors."""
+        bot = self.application.bot
+        if isinstance(owed, Answer):
             try:
-                await context.bot.send_message(update.effective_chat.id, t(language, "error_generic"),
-                                               parse_mode=ParseMode.HTML)
-            except Exception:  # noqa: BLE001 (the error handler must not raise)
-                log.warning("could not tell chat %s about the error", update.effective_chat.id)
+                await bot.answer_callback_query(owed.option_id, text=owed.notice)
+            except BadRequest as error:  # a press older than Telegram keeps queries for
+                return Delivery(Verdict.refused, detail=f"button answer: {error}")
+            except TelegramError as error:
+                return verdict_of(error)
+            return Delivery(Verdict.delivered)
+        sent: list[Message] = []
+        try:
+            done = await self._send(int(chat_id), owed, sent)
+        except TelegramError as error:
+            failed = verdict_of(error)
+            return Delivery(failed.verdict, detail=failed.detail, retry_after=failed.retry_after,
+                            parts_done=owed.parts_done + len(sent))
+        first = sent[0].message_id if sent else None
+        return Delivery(Verdict.delivered, message_id=str(first) if first is not None else None,
+                        parts_done=done)
+
+    async def _send(self, chat_id: int, owed: OwedMessage, sent: list[Message]) -> int:
+        """Edit the pressed message when asked, else send the text's parts, then the files."""
+        bot = self.application.bot
+        reply = owed.reply
+        markup = keyboard(reply)
+        if owed.edit_message_id is not None and owed.parts_done == 0 \
+                and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH:
+            try:
+                edited = await bot.edit_message_text(reply.text, chat_id=chat_id,
+                                                     message_id=int(owed.edit_message_id),
+                                                     parse_mode=ParseMode.HTML, reply_markup=markup)
+                if isinstance(edited, Message):
+                    sent.append(edited)
+                return 1
+            except BadRequest as error:
+                if "not modified" in str(error).lower():
+                    return 1
+                log.info("could not edit message %s in %s (%s); sending a new one", owed.edit_message_id,
+                         chat_id, error)
+        parts: list[Callable[[], Awaitable[Message]]] = []
+        texts = split_text(reply.text) if reply.text else []
+        for index, text in enumerate(texts):
+            last = index == len(texts) - 1
+            parts.append(lambda text=text, last=last: bot.send_message(  # type: ignore[misc]
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup if last else None))
+        for out in reply.files:
+            parts.append(lambda out=out: self._send_file(chat_id, out))  # type: ignore[misc]
+        for part in parts[owed.parts_done:]:
+            sent.append(await part())
+        return len(parts)
+
+    async def _send_file(self, chat_id: int, out: OutFile) -> Message:
+        bot = self.application.bot
+        # Made here, after the commit and off the event loop (charts, paperwork).
+        upload = InputFile(await asyncio.to_thread(make, out), filename=out.name)
+        if out.is_photo:
+            photo: Message = await bot.send_photo(chat_id, upload, caption=out.caption or None)
+            return photo
+        document: Message = await bot.send_document(chat_id, upload, caption=out.caption or None)
+        return document
+
+
+class TelegramPoller:
+    """Long polling that acknowledges an update only once it is kept.
+
+    Telegram forgets the updates before `offset` when it is passed; the offset
+    moves past an update only after `TelegramChannel.receive` committed it, so a
+    crash at any moment leaves it either with Telegram or in the inbox. One
+    consumer per bot: Telegram answers a second one with 409 Conflict, and the
+    caller refuses to start a second polling process (bot/leases.py).
+    """
+
+    def __init__(self, channel: TelegramChannel, *, timeout: int = 30, pause: float = 0.0) -> None:
+        self.channel = channel
+        self.timeout = timeout
+        self.pause = pause
+        self._task: asyncio.Task[None] | None = None
+        self.offset: int | None = None
+
+    def start(self) -> None:
+        """Start polling in a task."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="telegram-poller")
+
+    @property
+    def running(self) -> bool:
+        """Whether the poll loop runs."""
+        return self._task is not None and not self._task.done()
+
+    async def stop(self) -> None:
+        """Stop polling; an update fetched and not yet kept is fetched again next time."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        bot = self.channel.application.bot
+        failures = 0
+        while True:
+            try:
+                updates = await bot.get_updates(offset=self.offset, timeout=self.timeout,
+                                                allowed_updates=Update.ALL_TYPES)
+                failures = 0
+            except RetryAfter as error:
+                await asyncio.sleep(_seconds(error.retry_after))
+                continue
+            except TimedOut:
+                continue
+            except InvalidToken:
+                log.error("Telegram rejected the bot token; polling stops")
+                raise
+            except Conflict as error:
+                log.error("another process polls this bot (%s): run one polling process per bot, or "
+                          "webhook mode for several replicas", error)
+                await asyncio.sleep(5)
+                continue
+            except TelegramError as error:
+                failures += 1
+                pause = min(30.0, 0.5 * 2 ** min(failures, 6))
+                log.warning("getUpdates failed (%s); again in %.1f s", error, pause)
+                await asyncio.sleep(pause)
+                continue
+            if updates:
+                await self.channel.receive(updates)
+                self.offset = updates[-1].update_id + 1  # acknowledged on the next request
+            elif self.pause:
+                await asyncio.sleep(self.pause)
 
 
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

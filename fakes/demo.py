@@ -20,10 +20,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from bot.app import build_application
+from bot.app import build_application, start, stop
 from bot.clock import RunningClock
 from bot.loading import load_bloc_file, load_results_file
-from bot.telegram_channel import set_commands
 from bot.terminal import plain, render_ranking_table
 from fakes.people import ScriptedOfficer
 from fakes.telegram import FakeChat, FakeTelegram, SentMessage
@@ -63,23 +62,18 @@ async def play_seed_year(database: Path, console: Console) -> int:
         # The fake server has no group limit; Telegram's 20 a minute would only slow the demo down.
         parts = build_application(token=fake.token, engine=engine, base_url=fake.base_url,
                                   base_file_url=fake.base_file_url, bot_username=fake.bot_username,
-                                  clock=clock, group_messages_per_minute=0)
-        application = parts.application
+                                  clock=clock, group_messages_per_minute=None, poll_timeout=1)
         group = fake.group(GROUP_ID, config.bloc.name)
-        async with application:
-            await set_commands(application)  # what run_polling does in post_init
-            await application.start()
-            if application.updater is None:
-                raise RuntimeError("the application has no updater")
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        await start(parts)
+        try:
             started = time.perf_counter()
             reporters = await _reports(fake, config, codes, values)
             heads = await _join_heads(fake, config, codes)
             await _review_and_publish(fake, group, heads)
             await _votes(fake, heads)
             elapsed = time.perf_counter() - started
-            await application.updater.stop()
-            await application.stop()
+        finally:
+            await stop(parts)
         people = [*reporters, *heads.values()]
         for scripted in people:
             _print_transcript(console, scripted.name, scripted.transcript)

@@ -6,9 +6,10 @@ Telegram, a terminal and (later) Zalo each translate their own updates into an
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class InKind(StrEnum):
@@ -35,14 +36,15 @@ class InFile:
 class Incoming:
     """One message in, in neutral terms.
 
-    `update_key` identifies the delivery (e.g. `tg:123456`) so that the same
+    (`channel`, `bot`, `update_id`) identifies the delivery, so that the same
     update delivered twice is processed once. `user_id` is the channel's id of
     the person; `chat_id` the chat it came from (equal to `user_id` in a
-    private chat).
+    private chat). `option_id` is the platform's id of a pressed button, to
+    answer it.
     """
 
     channel: str
-    update_key: str
+    update_id: str
     user_id: int
     chat_id: int
     is_private: bool
@@ -55,6 +57,18 @@ class Incoming:
     message_id: int | None = None  # the bot's message a pressed button belongs to
     user_name: str = ""
     language_code: str | None = None
+    bot: str = ""
+    option_id: str = ""
+
+    @property
+    def chat_key(self) -> str:
+        """The key of the chat this came from, for ordering its updates and replies."""
+        return chat_key(self.channel, self.bot, self.chat_id)
+
+
+def chat_key(channel: str, bot: str, chat_id: int | str) -> str:
+    """One chat of one bot on one channel, as the inbox and the outbox name it."""
+    return f"{channel}:{bot}:{chat_id}"
 
 
 @dataclass(frozen=True)
@@ -69,21 +83,19 @@ class Option:
 class OutFile:
     """A file to send: a document or a picture, made when it is sent.
 
-    `render` makes the bytes from plain data it holds: the chart and the
-    paperwork take a few hundred milliseconds, so a channel calls it after the
-    turn's transaction, off the event loop (`await asyncio.to_thread(...)`),
-    where it holds up neither the database nor other people's chats.
+    `maker` names a renderer of `handlers.renderers.files` and `data` is the
+    plain data it makes the bytes from; both are kept in the outbox with the
+    reply, so a file owed survives a restart. The chart and the paperwork take
+    a few hundred milliseconds: a channel makes them after the turn's
+    transaction, off the event loop (`await asyncio.to_thread(make, out)`,
+    `handlers.renderers.files.make`).
     """
 
     name: str
-    render: Callable[[], bytes]
+    maker: str
+    data: Any
     is_photo: bool = False
     caption: str = ""
-
-    @property
-    def content(self) -> bytes:
-        """The file's bytes (made anew at each call)."""
-        return self.render()
 
 
 @dataclass(frozen=True)
@@ -114,3 +126,24 @@ class Outcome:
     replies: list[Reply] = field(default_factory=list)
     notice: str | None = None  # a short toast for a pressed button (answerCallbackQuery text)
     duplicate: bool = False  # the update was already processed; nothing was done
+    chats: list[str] = field(default_factory=list)  # the chats owed messages in the outbox by this turn
+
+
+# -- kept as JSON: the inbox keeps what came in, the outbox what must go out ----
+
+
+def dump_incoming(incoming: Incoming) -> str:
+    """An incoming message as JSON, for the inbox."""
+    data = asdict(incoming)
+    data["kind"] = incoming.kind.value
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def load_incoming(text: str) -> Incoming:
+    """An incoming message back from `dump_incoming`."""
+    data = json.loads(text)
+    data["kind"] = InKind(data["kind"])
+    data["args"] = tuple(data.get("args") or ())
+    if data.get("file") is not None:
+        data["file"] = InFile(**data["file"])
+    return Incoming(**data)

@@ -1,8 +1,8 @@
-"""One entry point for every message: deduplicate, find who it is, route, save, reply.
+"""One entry point for every message: keep it, find who it is, route, save, owe the replies.
 
-`Conversation.handle` runs one database transaction per incoming message: the
-update is marked processed, the step's data and the person's state are saved,
-all or nothing. Channels call it from a worker thread (it is synchronous).
+One database transaction per incoming message: the update is marked
+processed, the step's data, the person's state and the replies owed are
+saved, all or nothing (`Conversation.take_turn`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 import hmac
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import cast
 
 from pydantic import ValidationError
@@ -19,7 +19,16 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 
-from handlers.chat import Incoming, InKind, Option, Outcome, Reply
+from handlers.chat import (
+    Incoming,
+    InKind,
+    Option,
+    Outcome,
+    Reply,
+    chat_key,
+    dump_incoming,
+    load_incoming,
+)
 from handlers.flow import AnyFlow, Context, FlowState, Turn
 from handlers.flows.deadlines import FLOW as DEADLINES
 from handlers.flows.reporting import FLOW as REPORT
@@ -28,9 +37,9 @@ from handlers.flows.votes import FLOW as VOTES
 from handlers.i18n import LANGUAGES, language_of, t
 from handlers.renderers import reporting as render_report
 from handlers.services.reporting import progress
+from handlers.wire import dump_reply
 from storage.chat import (
     OfficerView,
-    claim_update,
     get_state,
     officer_for_user,
     recall_message,
@@ -40,6 +49,7 @@ from storage.chat import (
 )
 from storage.db import async_session_scope, session_scope
 from storage.invites import RedeemOutcome, redeem_invite
+from storage.messages import add_outgoing, claim_incoming, next_incoming, set_inbox_outcome, store_incoming
 from storage.models import ChatState
 
 Clock = Callable[[], dt.datetime]
@@ -61,17 +71,155 @@ def menu_commands() -> dict[str, str]:
     return menu
 
 
+def owe(
+    session: Session, *, channel: str, bot: str, replies: Sequence[Reply], now: dt.datetime,
+    default_chat: int | str | None = None, answer: str | None = None, notice: str | None = None,
+    pressed_message: int | None = None,
+) -> list[str]:
+    """Write replies to the outbox in the caller's transaction; the chats owed, in order.
+
+    `now` is the real time (the outbox's times are the sender's, not the bloc's
+    calendar, which tests and the demo move).
+
+    `default_chat` is where a reply without its own chat goes (the chat a message
+    came from); `answer` the id of a pressed button, answered first (with `notice`).
+    """
+    chats: list[str] = []
+
+    def add(chat_id: int | str, payload: dict[str, object]) -> None:
+        key = chat_key(channel, bot, chat_id)
+        add_outgoing(session=session, channel=channel, bot=bot, chat_id=str(chat_id), chat_key=key,
+                     payload=payload, now=now)
+        if key not in chats:
+            chats.append(key)
+
+    if answer is not None and default_chat is not None:
+        add(default_chat, {"answer": answer, "notice": notice})
+    for reply in replies:
+        target = reply.chat_id if reply.chat_id is not None else default_chat
+        if target is None:
+            log.error("a reply without a chat was dropped: %.60s", reply.text)
+            continue
+        edit = pressed_message if reply.edit and target == default_chat else None
+        add(target, {"reply": dump_reply(reply), "edit_message_id": edit})
+    return chats
+
+
 def system_clock() -> dt.datetime:
     """The current time, aware, in UTC."""
     return dt.datetime.now(dt.UTC)
 
 
 class Conversation:
-    """The channel-neutral bot: one call per incoming message."""
+    """The channel-neutral bot: one call per incoming message.
+
+    The durable path, which every channel of `python -m bot run` takes: `keep`
+    stores an update in the inbox (before the platform is told it arrived), then
+    `take_turn` handles the oldest update a chat has waiting, in one transaction
+    that claims it and writes the replies it decided to the outbox; a sender
+    delivers them (bot/outbox.py). `handle` does all of it in one call and
+    returns the replies instead (the terminal, tests).
+    """
 
     def __init__(self, engine: Engine, *, clock: Clock = system_clock) -> None:
         self.engine = engine
         self.clock = clock
+
+    # -- the durable path -------------------------------------------------
+
+    def keep(self, incomings: Sequence[Incoming]) -> list[bool]:
+        """Store updates in the inbox, in one transaction; True for each one new."""
+        with session_scope(self.engine) as session:
+            return self.keep_in(session, incomings)
+
+    def keep_in(self, session: Session, incomings: Sequence[Incoming]) -> list[bool]:
+        """`keep` in the caller's transaction."""
+        return [self._keep(session, incoming) for incoming in incomings]
+
+    def _keep(self, session: Session, incoming: Incoming) -> bool:
+        return store_incoming(session=session, channel=incoming.channel, bot=incoming.bot,
+                              update_id=incoming.update_id, chat_key=incoming.chat_key,
+                              payload=dump_incoming(incoming), now=system_clock()) is not None
+
+    def take_turn(self, chat: str) -> Outcome | None:
+        """Handle the oldest update `chat` has waiting; None when it has none.
+
+        The replies go to the outbox in the same transaction (their chats are
+        in `Outcome.chats`). A turn that fails saves nothing of the update: the
+        update is marked failed and the person is told so, with the step they
+        are really at, in the same transaction.
+        """
+        while True:
+            with session_scope(self.engine) as session:
+                done, outcome = self.turn_in(session, chat)
+            if done:
+                return outcome
+
+    def turn_in(self, session: Session, chat: str) -> tuple[bool, Outcome | None]:
+        """`take_turn`'s unit of work in the caller's transaction: (done, outcome).
+
+        Not done when another process claimed the update first: the caller
+        commits (nothing was written) and calls again for the next one.
+        """
+        claimed = self._claim(session, chat)
+        if claimed is None:
+            return True, None
+        inbox_id, incoming = claimed
+        if inbox_id < 0:
+            return False, None
+        try:
+            with session.begin_nested():
+                return True, self._turn(session, incoming)
+        except Exception:
+            log.exception("turn failed for update %s of chat %s", incoming.update_id, chat)
+            set_inbox_outcome(session=session, inbox_id=inbox_id, outcome="failed")
+            return True, self._failed(session, incoming)
+
+    def _claim(self, session: Session, chat: str) -> tuple[int, Incoming] | None:
+        """The chat's oldest waiting update, claimed in this transaction (id -1: taken by another)."""
+        found = next_incoming(session=session, chat_key=chat)
+        if found is None:
+            return None
+        inbox_id, payload = found
+        if not claim_incoming(session=session, inbox_id=inbox_id, now=system_clock()):
+            return -1, load_incoming(payload)
+        return inbox_id, load_incoming(payload)
+
+    def _turn(self, session: Session, incoming: Incoming) -> Outcome:
+        outcome = self._process(session, incoming)
+        outcome.chats = self._owe(session, incoming, outcome)
+        return outcome
+
+    def _owe(self, session: Session, incoming: Incoming, outcome: Outcome) -> list[str]:
+        """Write an outcome's replies (and the answer to a pressed button) to the outbox."""
+        answer = incoming.option_id if incoming.kind is InKind.option and incoming.option_id else None
+        return owe(session, channel=incoming.channel, bot=incoming.bot, replies=outcome.replies,
+                   now=system_clock(), default_chat=incoming.chat_id, answer=answer, notice=outcome.notice,
+                   pressed_message=incoming.message_id)
+
+    def _failed(self, session: Session, incoming: Incoming) -> Outcome:
+        """What a person is told when their message could not be handled: the truth, from what is committed."""
+        state = get_state(session=session, channel=incoming.channel, user_id=incoming.user_id,
+                          language=language_of(incoming.language_code))
+        officer = officer_for_user(session=session, channel=incoming.channel, user_id=incoming.user_id)
+        language = officer.language if officer is not None else state.language
+        header = t(language, "error_not_saved")
+        outcome = Outcome([Reply(header)], notice=t(language, "error_not_saved_notice"))
+        flow = FLOWS_BY_NAME.get(state.flow or "")
+        if flow is not None and flow.again is not None and officer is not None and incoming.is_private:
+            stored = self._stored_state(state, flow)
+            if stored is not None:
+                try:
+                    with session.begin_nested():
+                        ctx = self._context(session, officer, incoming, language, self.clock())
+                        turn = flow.again(ctx, stored, header)
+                        outcome = Outcome(list(turn.replies), notice=outcome.notice)
+                except Exception:
+                    log.exception("the current step could not be shown again after a failed turn")
+        outcome.chats = self._owe(session, incoming, outcome)
+        return outcome
+
+    # -- one call: kept, handled, answered ------------------------------------
 
     def handle(self, incoming: Incoming) -> Outcome:
         """Process one message in one transaction and return what to send."""
@@ -85,8 +233,11 @@ class Conversation:
             return await session.run_sync(lambda sync: self._handle(cast(Session, sync), incoming))
 
     def _handle(self, session: Session, incoming: Incoming) -> Outcome:
-        if not claim_update(session=session, update_key=incoming.update_key):
+        if not self._keep(session, incoming):
             return Outcome(duplicate=True)
+        return self._process(session, incoming)
+
+    def _process(self, session: Session, incoming: Incoming) -> Outcome:
         state = get_state(session=session, channel=incoming.channel, user_id=incoming.user_id,
                           language=language_of(incoming.language_code))
         officer = officer_for_user(session=session, channel=incoming.channel, user_id=incoming.user_id)

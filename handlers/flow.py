@@ -135,7 +135,9 @@ class Flow(Generic[StateT]):
     button gets the flow's stored state (or None) and the parts after its name. `steps` maps each value of
     the state's `step` to what it answers; `on_stale` answers a button of an
     older prompt (or of no current step) and typed text in a step without
-    `on_message`. `menu` maps commands to the catalog key of their description.
+    `on_message`. `again` shows the current step once more under a header text
+    (after a message whose turn failed and saved nothing). `menu` maps commands
+    to the catalog key of their description.
     """
 
     name: str
@@ -147,6 +149,7 @@ class Flow(Generic[StateT]):
     group_commands: Mapping[str, Handler] = field(default_factory=dict)
     open_buttons: Mapping[str, Callable[[Context, StateT | None, list[str]], Turn]] = field(default_factory=dict)
     menu: Mapping[str, str] = field(default_factory=dict)
+    again: Callable[[Context, StateT, str], Turn] | None = None
 
     def load(self, stored: str) -> StateT:
         """The flow's state from its stored JSON."""

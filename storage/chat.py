@@ -5,11 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import bindparam
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -19,29 +16,14 @@ from storage.models import (
     Evidence,
     Officer,
     Period,
-    ProcessedUpdate,
     SentRef,
     Submission,
     Unit,
     utcnow,
 )
 
-
-def _claim_statement(dialect: str) -> Any:
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    # On the table, not the ORM class: a Core statement skips the ORM's bulk-insert path.
-    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
-    return (
-        insert(table)
-        .values(update_key=bindparam("update_key"), processed_at=bindparam("processed_at"))
-        .on_conflict_do_nothing(index_elements=["update_key"])
-        .returning(table.c.id)
-    )
-
-
 # The statements every message runs are built once, with bound parameters: building
 # a statement and its cache key costs more than running it on SQLite.
-_CLAIM = {dialect: _claim_statement(dialect) for dialect in ("sqlite", "postgresql")}
 _STATE = select(ChatState).where(ChatState.channel == bindparam("channel"),
                                   ChatState.user_id == bindparam("user_id"))
 _OFFICER_ROWS = (
@@ -57,18 +39,6 @@ _OFFICER_BY_ACCOUNT = {
 _ENTRIES = select(Entry).where(Entry.submission_id == bindparam("submission_id"))
 _SUBMISSION = select(Submission).where(Submission.period_id == bindparam("period_id"),
                                        Submission.unit_id == bindparam("unit_id"))
-
-
-def claim_update(*, session: Session, update_key: str) -> bool:
-    """Record an update as processed in this transaction; False if it already was.
-
-    One `INSERT … ON CONFLICT DO NOTHING` on both SQLite and PostgreSQL: of two
-    workers handling the same delivery at once, the database lets exactly one in.
-    """
-    connection = session.connection()
-    statement = _CLAIM["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
-    found = connection.execute(statement, {"update_key": update_key, "processed_at": utcnow()})
-    return found.first() is not None
 
 
 def get_state(*, session: Session, channel: str, user_id: int, language: str) -> ChatState:

@@ -256,12 +256,65 @@ class ChatState(SQLModel, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class ProcessedUpdate(SQLModel, table=True):
-    """A delivered update already handled: a second delivery is ignored."""
+class InboxMessage(SQLModel, table=True):
+    """An update as the platform delivered it, kept before it is acknowledged.
+
+    The platform is told an update arrived (the next polling offset, a webhook's
+    200) only once this row is committed; the turn that handles it marks it
+    processed in its own transaction. (channel, bot, update id) is the key of a
+    delivery: a second delivery of the same update inserts nothing. `payload` is
+    the neutral `Incoming` as JSON; `chat_key` orders one chat's updates.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("channel", "bot", "update_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    update_key: str = Field(max_length=64, unique=True)
-    processed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    channel: str = Field(max_length=16)
+    bot: str = Field(max_length=64)
+    update_id: str = Field(max_length=64)
+    chat_key: str = Field(max_length=160, index=True)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    processed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    outcome: str | None = Field(default=None, max_length=16)  # "done", "duplicate", "failed"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message the bot owes, written in the transaction that decided it.
+
+    A sender delivers the rows of one chat in order (`id`), one at a time: it
+    leases the head of the chat's queue (`leased_until`), sends, and records
+    the answer: delivered, blocked by the person, refused, or retry at
+    `next_attempt_at`. A lease that runs out (its process died) is taken again.
+    """
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    bot: str = Field(max_length=64)
+    chat_key: str = Field(max_length=160, index=True)
+    chat_id: str = Field(max_length=64)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(default="pending", max_length=16, index=True)
+    attempts: int = Field(default=0)
+    next_attempt_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    leased_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    edit_key: str | None = Field(default=None, max_length=96, index=True)
+
+
+class SendBudget(SQLModel, table=True):
+    """Messages sent in one window (a second per bot, a minute per group), for all processes together."""
+
+    __tablename__ = "send_budget"
+
+    scope: str = Field(max_length=160, primary_key=True)
+    window: int = Field(primary_key=True, sa_type=BigInteger)
+    used: int = Field(default=0)
 
 
 class SentRef(SQLModel, table=True):

@@ -307,6 +307,15 @@ def _stale(ctx: Context, report: UnitReport, state: ReportState) -> Turn:
     return Turn(_prompt(ctx, report, state, ctx.text("stale_button")), notice=ctx.text("stale_notice"))
 
 
+def again(ctx: Context, state: ReportState, header: str) -> Turn:
+    """The current step once more, under `header` (a message whose turn failed saved nothing)."""
+    report = UnitReport.open(session=ctx.session, officer=ctx.officer, period_id=state.period_id) \
+        if state.period_id is not None else None
+    if report is None:
+        return Turn([Reply(header)])
+    return Turn(_prompt(ctx, report, state, header))
+
+
 def on_stale(ctx: Context, state: ReportState) -> Turn:
     """A button of an older prompt (or typed text where a button is expected): the current step again."""
     if state.period_id is None:
@@ -342,6 +351,7 @@ FLOW: Flow[ReportState] = Flow(
                           on_message=_message(_again)),
     },
     on_stale=on_stale,
+    again=again,
     commands={"report": start},
     open_buttons={"start": _start_button},
     menu={"report": "cmd_report"},

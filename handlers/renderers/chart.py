@@ -38,6 +38,22 @@ class ChartBar:
     total: Decimal
 
 
+@dataclass(frozen=True)
+class ChartData:
+    """Everything the chart shows, worked out in the turn; drawn when it is sent."""
+
+    title: str
+    section_labels: Sequence[str]
+    bonus_label: str
+    bars: Sequence[ChartBar]
+
+
+def render_chart(data: ChartData) -> bytes:
+    """The chart of `data` as a PNG."""
+    return render_ranking_chart(title=data.title, section_labels=data.section_labels,
+                                bonus_label=data.bonus_label, bars=data.bars)
+
+
 def render_ranking_chart(
     *, title: str, section_labels: Sequence[str], bonus_label: str, bars: Sequence[ChartBar],
     deduction_label: str = "−",

@@ -15,7 +15,6 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from handlers.chat import OutFile
@@ -397,6 +396,6 @@ def paperwork_files(score_sheet: ScoreSheetData, minutes: MinutesData) -> list[O
     """The score sheet and the minutes as files, named after the bloc and the period."""
     sheet_name, minutes_name = score_sheet.file_names
     return [
-        OutFile(name=sheet_name, render=partial(render_score_sheet, score_sheet)),
-        OutFile(name=minutes_name, render=partial(render_minutes, minutes)),
+        OutFile(name=sheet_name, maker="score_sheet", data=score_sheet),
+        OutFile(name=minutes_name, maker="minutes", data=minutes),
     ]

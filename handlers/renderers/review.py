@@ -9,13 +9,12 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from handlers.chat import Option, OutFile, Reply
 from handlers.flow import Context
 from handlers.i18n import Safe, format_moment, points, t
-from handlers.renderers.chart import ChartBar, render_ranking_chart
+from handlers.renderers.chart import ChartBar, ChartData, render_chart
 from handlers.renderers.documents import paperwork_files
 from handlers.services.review import (
     Published,
@@ -261,6 +260,11 @@ def ranking_parts(language: str, view: RankingView) -> list[str]:
 
 
 def ranking_chart(language: str, view: RankingView, config: BlocConfig) -> bytes:
+    """The ranking's chart as a PNG."""
+    return render_chart(chart_data(language, view, config))
+
+
+def chart_data(language: str, view: RankingView, config: BlocConfig) -> ChartData:
     """The ranking's chart: a bar per unit stacked by section, labelled with rank and short name."""
     report = view.report
     bars = [
@@ -269,7 +273,7 @@ def ranking_chart(language: str, view: RankingView, config: BlocConfig) -> bytes
                  bonus=row.bonus, deductions=row.deductions, total=row.total)
         for row in report.rows
     ]
-    return render_ranking_chart(
+    return ChartData(
         title=plain(t(language, "publish_chart_title", bloc=report.bloc_name, year=report.year,
                       kind=t(language, f"kind_{report.period}"))),
         section_labels=[plain(t(language, "publish_chart_section", code=section.code))
@@ -358,7 +362,7 @@ def publication(ctx: Context, config: BlocConfig, period: PeriodInfo, view: Rank
     head.append(ctx.text("publish_legend"))
     replies = [Reply(Safe("\n".join(head)), chat_id=group)]
     replies += [Reply(Safe(part), chat_id=group) for part in ranking_parts(language, view)]
-    chart = OutFile(name=f"xep-hang-{period.year}.png", render=partial(ranking_chart, language, view, config),
+    chart = OutFile(name=f"xep-hang-{period.year}.png", maker="chart", data=chart_data(language, view, config),
                     is_photo=True,
                     caption=plain(ctx.text("publish_chart_caption", year=period.year)))
     replies.append(Reply("", files=(chart,), chat_id=group))

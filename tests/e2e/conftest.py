@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import Engine
 
-from bot.app import BotParts, build_application
-from bot.telegram_channel import set_commands
+from bot.app import BotParts, build_application, start, stop
 from fakes.people import ScriptedOfficer
 from fakes.telegram import FakeTelegram
 from storage.blocs import load_bloc
@@ -38,12 +37,8 @@ class BotWorld:
         parts = build_application(token=self.fake.token, engine=self.engine, base_url=self.fake.base_url,
                                   base_file_url=self.fake.base_file_url,
                                   bot_username=self.fake.bot_username, clock=self.clock,
-                                  dispose_engine=False)
-        await parts.application.initialize()
-        await set_commands(parts.application)  # run_polling would do it in post_init
-        await parts.application.start()
-        assert parts.application.updater is not None
-        await parts.application.updater.start_polling(poll_interval=0.0, timeout=1)
+                                  dispose_engine=False, poll_timeout=1)
+        await start(parts)
         self.parts = parts
         self.started.append(parts)
         return parts
@@ -53,18 +48,14 @@ class BotWorld:
         parts = self.parts
         if parts is None:
             return
-        application = parts.application
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        await application.shutdown()
+        await stop(parts)
         self.parts = None
 
-    async def wait_handled(self) -> None:
-        """Wait until the running bot has every queued update and has finished with each."""
+    async def wait_handled(self, timeout: float = 10.0) -> None:
+        """Wait until the running bot has every queued update, has finished with each, and owes nothing due."""
         assert self.parts is not None
-        await self.fake.wait_handled(self.parts.application)
+        await self.fake.wait_handled(self.parts.application, timeout)
+        await self.parts.runtime.settled(timeout)
 
     def officer(self, user_id: int, name: str, language: str = "vi") -> ScriptedOfficer:
         """A scripted person with a private chat."""

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from telegram import Bot, InputFile
 from telegram.error import NetworkError, TimedOut
 
-from bot.app import build_application
+from bot.app import build_application, start, stop
 from bot.transport import AiohttpRequest
 from fakes.people import ScriptedOfficer
 from fakes.telegram import FakeTelegram
@@ -55,18 +55,13 @@ async def test_the_bot_answers_with_either_http_client(engine: Engine, client: s
         parts = build_application(token=fake.token, engine=engine, base_url=fake.base_url,
                                   base_file_url=fake.base_file_url, clock=Clock(DURING),
                                   dispose_engine=False, http_client=client)
-        application = parts.application
-        async with application:
-            await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            try:
-                person = ScriptedOfficer(fake, fake.user(701, "Hà"), "Hà")
-                reply = await person.say("/start", "mã mời cá nhân")
-                assert reply.chat_id == 701
-            finally:
-                await application.updater.stop()
-                await application.stop()
+        await start(parts)
+        try:
+            person = ScriptedOfficer(fake, fake.user(701, "Hà"), "Hà")
+            reply = await person.say("/start", "mã mời cá nhân")
+            assert reply.chat_id == 701
+        finally:
+            await stop(parts)
 
 
 def test_an_unknown_http_client_is_refused(engine: Engine) -> None:

@@ -181,19 +181,21 @@ async def test_rate_limit_429_is_retried(world: BotWorld) -> None:
     assert len(sends) == 2  # refused once with 429, then retried after retry_after
 
 
-async def test_a_failed_send_is_reported_and_the_place_kept(world: BotWorld) -> None:
+async def test_a_failed_send_is_tried_again_and_arrives_once(world: BotWorld) -> None:
     mai = world.officer(512, "Mai")
     await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
     await mai.say("/report", "Mục 1/")
     world.fake.fail_next("sendMessage", status=500)
     mark = world.fake.mark()
-    await mai.user.send_text("30.544")
-    await world.fake.wait_for(lambda m: m.chat_id == 512 and "gặp lỗi" in plain(m.text), after=mark)
-    await mai.say("/report", "Đúng chưa?")  # still at the confirm step
+    # The reply owed stays in the outbox and goes out on a later try: once, and right.
+    await mai.say("30.544", "Đúng chưa?")
+    await world.wait_handled()
+    sent = [m for m in world.fake.sent[mark:] if m.chat_id == 512]
+    assert len(sent) == 1
     await mai.press("Đúng, lưu", "Mục 2/")
 
 
-async def test_a_failed_send_after_a_pressed_button_is_reported_and_the_value_kept(
+async def test_a_failed_send_after_a_pressed_button_arrives_and_the_value_is_kept(
     world: BotWorld,
 ) -> None:
     mai = world.officer(513, "Mai")
@@ -203,14 +205,14 @@ async def test_a_failed_send_after_a_pressed_button_is_reported_and_the_value_ke
     assert mai.last is not None
     message = world.fake.message(513, mai.last.message_id)
     button = next(text for text, _ in message.buttons if "Đúng, lưu" in text)
-    world.fake.fail_next("sendMessage", status=500)
+    world.fake.fail_next("sendMessage", status=502, count=2)
     mark = world.fake.mark()
     await mai.user.press(message, text=button)
-    # The button is answered once, and the person is told something went wrong.
-    await world.fake.wait_for(lambda m: m.chat_id == 513 and "gặp lỗi" in plain(m.text), after=mark)
+    # The button is answered, and after two refused sends the next question arrives once.
+    await world.fake.wait_for(lambda m: m.chat_id == 513 and "Mục 2/" in plain(m.text), after=mark)
     assert [a for a in world.fake.callback_answers if a.user_id == 513]
     assert _count(world.engine, Entry) == 1, "the confirmed value was committed before the send"
-    await mai.say("/report", "Mục 2/")
+    assert len([m for m in world.fake.sent[mark:] if m.chat_id == 513 and "Mục 2/" in plain(m.text)]) == 1
 
 
 async def test_chats_run_concurrently(world: BotWorld) -> None:
@@ -236,16 +238,23 @@ async def test_chats_run_concurrently(world: BotWorld) -> None:
 
 
 async def test_an_older_edit_of_a_kept_message_never_overwrites_a_newer_one(world: BotWorld) -> None:
-    """Turnout edits come from updates of different chats: the last committed one wins."""
+    """Turnout edits come from turns of different chats: an edit with a newer one owed is skipped."""
     from handlers.chat import Reply
+    from handlers.dispatch import owe, system_clock
+    from storage.db import session_scope
 
     group = world.fake.group(-1009, "Nhóm")
     parts = world.parts
     assert parts is not None
-    app, channel = parts.application, parts.channel
-    await channel.deliver(app, [Reply("🗳 0/7", chat_id=group.id, remember_as="turnout:test")])
-    await channel.deliver(app, [Reply("🗳 2/7", chat_id=group.id, edit_key="turnout:test")], stamp=10_002)
-    await channel.deliver(app, [Reply("🗳 1/7", chat_id=group.id, edit_key="turnout:test")], stamp=10_001)
+    channel = parts.channel
+    replies = [Reply("🗳 0/7", chat_id=group.id, remember_as="turnout:test"),
+               Reply("🗳 1/7", chat_id=group.id, edit_key="turnout:test"),
+               Reply("🗳 2/7", chat_id=group.id, edit_key="turnout:test")]
+    with session_scope(world.engine) as session:
+        chats = owe(session, channel=channel.name, bot=channel.bot, replies=replies, now=system_clock())
+    await parts.runtime.sender.flush(chats[0])
     messages = world.fake.messages_to(group)
     assert len(messages) == 1
     assert world.fake.message(group, messages[0].message_id).text == "🗳 2/7"
+    texts = [call[1].get("text") for call in world.fake.calls if call[0] in ("sendMessage", "editMessageText")]
+    assert "🗳 1/7" not in texts, "the older edit was never sent"

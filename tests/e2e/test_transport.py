@@ -9,7 +9,8 @@ import sys
 
 from sqlalchemy import Engine
 
-from bot.app import build_application
+from bot.app import build_application, start, stop
+from bot.http_server import HttpServer
 from bot.terminal import plain
 from fakes.people import ScriptedOfficer
 from fakes.telegram import FakeTelegram
@@ -28,30 +29,26 @@ async def test_webhook_mode_checks_the_secret(engine: Engine) -> None:
         parts = build_application(token=fake.token, engine=engine, base_url=fake.base_url,
                                   base_file_url=fake.base_file_url, clock=Clock(DURING),
                                   dispose_engine=False)
-        application = parts.application
-        port = _free_port()
-        async with application:
-            await application.start()
-            assert application.updater is not None
-            await application.updater.start_webhook(
-                listen="127.0.0.1", port=port, url_path="hook",
-                webhook_url=f"http://127.0.0.1:{port}/hook", secret_token="s3cret-token",
-            )
-            try:
-                assert fake.webhook_url == f"http://127.0.0.1:{port}/hook"
-                person = ScriptedOfficer(fake, fake.user(700, "Lan"), "Lan")
-                reply = await person.say("/start", "mã mời cá nhân")
-                assert reply.chat_id == 700
-                forged = {"update_id": 999_999, "message": {
-                    "message_id": 1, "date": 0, "chat": {"id": 700, "type": "private"},
-                    "from": {"id": 700, "is_bot": False, "first_name": "X"}, "text": "/help"}}
-                assert await fake.post_to_webhook(forged, secret_token="wrong") == 403
-                assert await fake.post_to_webhook(forged, secret_token=None) == 403
-                await fake.wait_handled(application)
-                assert not [m for m in fake.messages_to(700) if "khối thi đua" in plain(m.text)]
-            finally:
-                await application.updater.stop()
-                await application.stop()
+        server = HttpServer(parts.runtime)
+        path = server.add_telegram(parts.channel, "s3cret-token")
+        await start(parts, polling=False)
+        port = await server.start("127.0.0.1", 0)
+        try:
+            await parts.application.bot.set_webhook(f"http://127.0.0.1:{port}{path}", secret_token="s3cret-token")
+            assert fake.webhook_url == f"http://127.0.0.1:{port}/telegram/{parts.channel.bot}"
+            person = ScriptedOfficer(fake, fake.user(700, "Lan"), "Lan")
+            reply = await person.say("/start", "mã mời cá nhân")
+            assert reply.chat_id == 700
+            forged = {"update_id": 999_999, "message": {
+                "message_id": 1, "date": 0, "chat": {"id": 700, "type": "private"},
+                "from": {"id": 700, "is_bot": False, "first_name": "X"}, "text": "/help"}}
+            assert await fake.post_to_webhook(forged, secret_token="wrong") == 403
+            assert await fake.post_to_webhook(forged, secret_token=None) == 403
+            await fake.wait_handled(parts.application)
+            assert not [m for m in fake.messages_to(700) if "khối thi đua" in plain(m.text)]
+        finally:
+            await server.stop()
+            await stop(parts)
 
 
 async def _run_command(env: dict[str, str]) -> tuple[int, str]:

@@ -11,19 +11,18 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, inspect
 from sqlmodel import col, select
-from telegram.ext import AIORateLimiter
 
-import bot.app
 from bot.cli import main
+from bot.outbox import Limits
 from bot.settings import get_settings
 from bot.terminal import plain
 from fakes.people import ScriptedOfficer
 from fakes.telegram import SentMessage
+from handlers.renderers.files import make
 from handlers.services.ranking import compute_ranking
 from handlers.services.votes import vote_results
 from rules.config import BlocConfig
@@ -84,22 +83,15 @@ class Votes:
 
 
 @pytest.fixture
-def group_limit_lifted(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No group rate limit for the bots these tests start.
+async def votes(world: BotWorld) -> AsyncIterator[Votes]:
+    """The seed year with its ranking published, a group bound, the seven heads linked, January 24th.
 
-    Telegram lets a bot write about 20 messages a minute to a group and
-    python-telegram-bot's limiter holds the rest back (1 every 3 s); these tests
-    vote three ballots in seconds, far faster than any meeting.
+    No group rate limit: Telegram lets a bot write about 20 messages a minute to
+    a group and the sender holds the rest back (1 every 3 s); these tests vote
+    three ballots in seconds, far faster than any meeting.
     """
-    def unlimited_groups(**options: Any) -> AIORateLimiter:
-        return AIORateLimiter(**{**options, "group_max_rate": 0})
-
-    monkeypatch.setattr(bot.app, "AIORateLimiter", unlimited_groups)
-
-
-@pytest.fixture
-async def votes(group_limit_lifted: None, world: BotWorld) -> AsyncIterator[Votes]:
-    """The seed year with its ranking published, a group bound, the seven heads linked, January 24th."""
+    assert world.parts is not None
+    world.parts.runtime.sender.limits = Limits(per_second=None, per_group_minute=None)
     publish_seed_year(world.engine)
     world.fake.group(GROUP, "Khối thi đua số 3")
     link_officers(world.engine, USERS)
@@ -409,7 +401,7 @@ async def test_the_minutes_record_the_closed_ballots(votes: Votes) -> None:
         sheet, minutes = build_paperwork(session=session, bloc_code="K3", year=2018,
                                          now=dt.datetime(2019, 1, 24, 3, tzinfo=dt.UTC))
     docx = next(file for file in paperwork_files(sheet, minutes) if file.name.endswith(".docx"))
-    text = "\n".join(paragraph.text for paragraph in Document(io.BytesIO(docx.content)).paragraphs)
+    text = "\n".join(paragraph.text for paragraph in Document(io.BytesIO(make(docx))).paragraphs)
     assert "4. Kết quả biểu quyết" in text
     assert "Sở Thông tin và Truyền thông" in text[text.index("4. Kết quả biểu quyết"):]
     assert "7 phiếu" in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 from decimal import Decimal
@@ -83,8 +84,13 @@ def test_starting_the_bot_does_not_import_the_chart_or_document_libraries() -> N
 def test_the_paperwork_is_made_when_it_is_sent_not_in_the_turn(
     engine: Engine, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The turn that publishes returns files whose bytes the channel makes later, off the event loop."""
+    """The turn that publishes returns files whose bytes the channel makes later, off the event loop.
+
+    A file is kept in the outbox as its maker's name and plain data: read back
+    from JSON, it is the same file.
+    """
     from handlers.renderers import documents
+    from handlers.renderers import files as file_makers
 
     _seed(engine)
     with session_scope(engine) as session:
@@ -93,9 +99,14 @@ def test_the_paperwork_is_made_when_it_is_sent_not_in_the_turn(
         view = service.ranking_view(session=session, bloc=bloc, period=period)
         published = service.publish(session=session, bloc=bloc, period=period, view=view, actor="test", now=NOW)
     made: list[str] = []
-    monkeypatch.setattr(documents, "render_score_sheet", lambda data: made.append("xlsx") or b"x")
-    monkeypatch.setattr(documents, "render_minutes", lambda data: made.append("docx") or b"d")
+    kinds = file_makers.makers()
+    monkeypatch.setitem(kinds, "score_sheet", file_makers.Maker(
+        kinds["score_sheet"].data_type, lambda data: made.append("xlsx") or b"x"))
+    monkeypatch.setitem(kinds, "minutes", file_makers.Maker(
+        kinds["minutes"].data_type, lambda data: made.append("docx") or b"d"))
     files = documents.paperwork_files(published.score_sheet, published.minutes)
     assert made == []
-    assert [file.content for file in files] == [b"x", b"d"]
+    kept = [file_makers.load_file(json.loads(json.dumps(file_makers.dump_file(file)))) for file in files]
+    assert kept == files
+    assert [file_makers.make(file) for file in kept] == [b"x", b"d"]
     assert made == ["xlsx", "docx"]

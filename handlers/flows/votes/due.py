@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from handlers.chat import Reply
 from handlers.renderers.votes import closing_replies, reminder_replies
-from handlers.services.votes import Closed, due_ballots
+from handlers.services.votes import close_and_count, remind
+from storage.db import session_scope
+from storage.votes import due_ballot_ids
+
+Owe = Callable[[Session, Sequence[Reply]], list[str]]
 
 
-def due_ballot_replies(engine: Engine, now: dt.datetime) -> list[Reply]:
-    """Close the ballots whose closing time has come and send each open ballot's one reminder (bot/app.py)."""
-    replies: list[Reply] = []
-    for done in due_ballots(engine, now):
-        replies.extend(closing_replies(done) if isinstance(done, Closed) else reminder_replies(done))
-    return replies
+def due_ballot_replies(engine: Engine, now: dt.datetime, owe: Owe) -> list[str]:
+    """Close the ballots whose closing time has come and owe each open ballot's one reminder (bot/app.py).
+
+    Each ballot in its own transaction whose first statement is the claiming
+    UPDATE; the announcement is written to the outbox in that transaction, so a
+    ballot is never counted without its result owed to the group. Returns the
+    chats owed messages.
+    """
+    with session_scope(engine) as session:
+        to_close, to_remind = due_ballot_ids(session=session, now=now)
+    chats: list[str] = []
+    for ballot_id in to_close:
+        with session_scope(engine) as session:
+            closed = close_and_count(session=session, ballot_id=ballot_id, now=now, closed_by="schedule")
+            if closed is not None:
+                chats += owe(session, closing_replies(closed))
+    for ballot_id in to_remind:
+        with session_scope(engine) as session:
+            reminder = remind(session=session, ballot_id=ballot_id, now=now)
+            if reminder is not None:
+                chats += owe(session, reminder_replies(reminder))
+    return chats

@@ -1,0 +1,219 @@
+"""The sender: what the outbox owes, delivered in order per chat, once it can be.
+
+A chat's messages go out one at a time, in the order they were decided: the
+sender leases the head of the chat's queue, delivers it through the chat's
+channel, and records the answer in the database. A rate limit, a server error,
+a timeout or a refused connection leaves the message at the head, to be tried
+again after the platform's `retry_after` or a growing pause; the chat's later
+messages wait behind it. A blocked chat or a refused message is recorded and
+the queue goes on. A lease whose process died runs out and another process
+takes the message again.
+
+At least once, not at most once: when a platform's answer is lost (a timeout
+after the message reached it), the message is sent again. A person may then
+see a message twice; the other choice would leave them without the next
+question, which is worse, and every message the bot sends is safe to read twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from bot.port import Answer, Channel, Delivery, Message, Owed, Verdict, decode
+from bot.units import UnitsOfWork
+from storage.chat import recall_message, remember_message
+from storage.messages import (
+    BLOCKED,
+    DELIVERED,
+    REFUSED,
+    SUPERSEDED,
+    OwedRow,
+    due_chats,
+    finish_outgoing,
+    is_superseded,
+    lease_head,
+    retry_outgoing,
+    save_payload,
+    take_budget,
+)
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The platform's send limits for one bot, for every process together (None: no limit)."""
+
+    per_second: int | None = 30
+    per_group_minute: int | None = 20
+
+
+@dataclass(frozen=True)
+class SenderSettings:
+    """How long a lease holds, how retries back off, how long a message is worth trying."""
+
+    lease: dt.timedelta = dt.timedelta(seconds=60)
+    first_retry: float = 0.5
+    longest_retry: float = 60.0
+    give_up_after: dt.timedelta = dt.timedelta(days=1)
+
+
+def _system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Sender:
+    """Delivers the outbox, chat by chat, through the channels it was given."""
+
+    def __init__(self, units: UnitsOfWork, channels: Iterable[Channel], *, limits: Limits | None = None,
+                 settings: SenderSettings | None = None, clock: Clock = _system_clock) -> None:
+        self.units = units
+        self.channels = {(channel.name, channel.bot): channel for channel in channels}
+        self.limits = limits or Limits()
+        self.settings = settings or SenderSettings()
+        self.clock = clock
+        self._busy: dict[str, bool] = {}  # chat -> asked again while busy
+        self.delivered = 0
+
+    @property
+    def busy(self) -> bool:
+        """Whether a chat is being flushed in this process now."""
+        return bool(self._busy)
+
+    def add(self, channel: Channel) -> None:
+        """Deliver through one more channel."""
+        self.channels[(channel.name, channel.bot)] = channel
+
+    async def flush(self, chat: str) -> None:
+        """Deliver what `chat` is owed now, in order; return when it is owed nothing due.
+
+        A chat being flushed in this process is not flushed twice at once: the
+        second call asks the first to look once more before it stops.
+        """
+        if chat in self._busy:
+            self._busy[chat] = True
+            return
+        self._busy[chat] = False
+        try:
+            while True:
+                while await self._deliver_head(chat):
+                    pass
+                if not self._busy[chat]:
+                    return
+                self._busy[chat] = False
+        finally:
+            del self._busy[chat]
+
+    async def sweep(self, at_once: int = 8) -> int:
+        """Flush every chat with a message due (left by a failure, a restart or another process)."""
+        chats = await self.units.run(lambda session: due_chats(session=session, now=self.clock()))
+        gate = asyncio.Semaphore(at_once)
+
+        async def one(chat: str) -> None:
+            async with gate:
+                await self.flush(chat)
+
+        await asyncio.gather(*(one(chat) for chat in chats))
+        return len(chats)
+
+    async def _deliver_head(self, chat: str) -> bool:
+        """Deliver the head of a chat's queue; False when there is nothing due to deliver."""
+        leased = await self.units.run(lambda session: self._lease(session, chat))
+        if leased is None:
+            return False
+        row, owed = leased
+        if owed is None:
+            return True  # superseded, recorded: the next one
+        channel = self.channels.get((row.channel, row.bot))
+        if channel is None:
+            await self.units.run(lambda session: retry_outgoing(
+                session=session, outbox_id=row.id, at=self.clock() + dt.timedelta(seconds=30),
+                error=f"no channel {row.channel}/{row.bot} in this process"))
+            return False
+        if not isinstance(owed, Answer):
+            await self._wait_for_budget(channel, row.chat_id)
+        try:
+            delivery = await channel.deliver(row.chat_id, owed)
+        except Exception as error:  # noqa: BLE001 (a bug in an adapter must not stop the queue)
+            log.exception("delivery of outbox message %s to %s failed", row.id, chat)
+            delivery = Delivery(Verdict.retry, detail=f"{type(error).__name__}: {error}")
+        return await self.units.run(lambda session: self._record(session, row, owed, delivery))
+
+    def _lease(self, session: Session, chat: str) -> tuple[OwedRow, Owed | None] | None:
+        now = self.clock()
+        row = lease_head(session=session, chat_key=chat, now=now, lease=self.settings.lease)
+        if row is None:
+            return None
+        if is_superseded(session=session, owed=row):
+            finish_outgoing(session=session, outbox_id=row.id, state=SUPERSEDED, now=now)
+            return row, None
+        owed = decode(row.payload)
+        if isinstance(owed, Message) and owed.reply.edit_key:
+            kept = recall_message(session=session, key=owed.reply.edit_key)
+            if kept is not None and str(kept[0]) == row.chat_id:
+                owed = Message(reply=owed.reply, edit_message_id=str(kept[1]), parts_done=owed.parts_done)
+        return row, owed
+
+    def _record(self, session: Session, row: OwedRow, owed: Owed, delivery: Delivery) -> bool:
+        """Keep a delivery's answer; True when the chat's queue may go on now."""
+        now = self.clock()
+        if delivery.verdict is Verdict.delivered:
+            finish_outgoing(session=session, outbox_id=row.id, state=DELIVERED, now=now)
+            self.delivered += 1
+            if isinstance(owed, Message) and delivery.message_id is not None:
+                key = owed.reply.remember_as or owed.reply.edit_key
+                if key:
+                    remember_message(session=session, key=key, chat_id=int(row.chat_id),
+                                     message_id=int(delivery.message_id))
+            return True
+        if delivery.verdict is Verdict.blocked:
+            log.warning("chat %s blocked the bot; outbox message %s not delivered (%s)", row.chat_key, row.id,
+                        delivery.detail)
+            finish_outgoing(session=session, outbox_id=row.id, state=BLOCKED, now=now, error=delivery.detail)
+            return True
+        if delivery.verdict is Verdict.refused:
+            log.error("chat %s refused outbox message %s for good: %s", row.chat_key, row.id, delivery.detail)
+            finish_outgoing(session=session, outbox_id=row.id, state=REFUSED, now=now, error=delivery.detail)
+            return True
+        if now - row.created_at > self.settings.give_up_after:
+            log.error("outbox message %s to %s given up after %s attempts: %s", row.id, row.chat_key,
+                      row.attempts + 1, delivery.detail)
+            finish_outgoing(session=session, outbox_id=row.id, state=REFUSED, now=now,
+                            error=f"given up: {delivery.detail}")
+            return True
+        pause = delivery.retry_after if delivery.retry_after is not None else min(
+            self.settings.longest_retry, self.settings.first_retry * 2 ** min(row.attempts, 16))
+        pause *= random.uniform(1.0, 1.2)  # noqa: S311 (spreading retries, not a secret)
+        log.info("outbox message %s to %s: retry in %.1f s (%s)", row.id, row.chat_key, pause, delivery.detail)
+        if isinstance(owed, Message) and delivery.parts_done > owed.parts_done:
+            row.payload["parts_done"] = delivery.parts_done
+            save_payload(session=session, outbox_id=row.id, payload=row.payload)
+        retry_outgoing(session=session, outbox_id=row.id, at=now + dt.timedelta(seconds=pause),
+                       error=delivery.detail)
+        return False
+
+    async def _wait_for_budget(self, channel: Channel, chat_id: str) -> None:
+        """Wait until the bot (and a group) may send one more message, counted for every process."""
+        limits = [(f"{channel.name}:{channel.bot}", 1, self.limits.per_second)]
+        if channel.is_group(chat_id):
+            limits.append((f"{channel.name}:{channel.bot}:{chat_id}", 60, self.limits.per_group_minute))
+        for scope, seconds, limit in limits:
+            if limit is None:
+                continue
+            while True:
+                now = self.clock().timestamp()
+                window = int(now // seconds)
+                taken = await self.units.run(lambda session, scope=scope, window=window, limit=limit:  # type: ignore[misc]
+                                             take_budget(session=session, scope=scope, window=window, limit=limit))
+                if taken:
+                    break
+                await asyncio.sleep((window + 1) * seconds - now + 0.001)
+

@@ -1,0 +1,35 @@
+"""Replies kept as JSON: the outbox holds what must go out, files as their makers' data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.chat import Option, Reply
+from handlers.renderers.files import dump_file, load_file
+
+
+def dump_reply(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON-ready data (its files as their makers' data)."""
+    return {
+        "text": str(reply.text),
+        "options": [[[option.label, option.data] for option in row] for row in reply.options],
+        "files": [dump_file(file) for file in reply.files],
+        "chat_id": reply.chat_id,
+        "edit": reply.edit,
+        "remember_as": reply.remember_as,
+        "edit_key": reply.edit_key,
+    }
+
+
+def load_reply(data: dict[str, Any]) -> Reply:
+    """A reply back from `dump_reply`."""
+    return Reply(
+        text=str(data.get("text") or ""),
+        options=tuple(tuple(Option(str(label), str(option)) for label, option in row)
+                      for row in data.get("options") or ()),
+        files=tuple(load_file(file) for file in data.get("files") or ()),
+        chat_id=data.get("chat_id"),
+        edit=bool(data.get("edit")),
+        remember_as=data.get("remember_as"),
+        edit_key=data.get("edit_key"),
+    )

@@ -1,0 +1,238 @@
+"""The inbox and the outbox: what came in before it was acknowledged, what must go out.
+
+Every function works in the caller's transaction. The turn that handles an
+update claims its inbox row and writes the replies it decided in the same
+transaction; a sender leases the head of a chat's outbox queue, sends, and
+records the answer. Written for SQLite and PostgreSQL alike: a claim is an
+`UPDATE … WHERE` that only one transaction can win.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, and_, delete, func, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from storage.models import InboxMessage, OutboxMessage, SendBudget
+
+_INBOX: Table = InboxMessage.__table__  # type: ignore[attr-defined]
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+_BUDGET: Table = SendBudget.__table__  # type: ignore[attr-defined]
+PENDING, DELIVERED, BLOCKED, REFUSED, SUPERSEDED = "pending", "delivered", "blocked", "refused", "superseded"
+
+
+def _insert(session: Session) -> Any:
+    return postgresql_insert if session.connection().dialect.name == "postgresql" else sqlite_insert
+
+
+# -- inbox ------------------------------------------------------------------
+
+
+def store_incoming(*, session: Session, channel: str, bot: str, update_id: str, chat_key: str, payload: str,
+                   now: dt.datetime) -> int | None:
+    """Keep an update; its new row id, or None when this delivery was kept already."""
+    table = _INBOX
+    statement = (
+        _insert(session)(table)
+        .values(channel=channel, bot=bot, update_id=update_id, chat_key=chat_key, payload=payload,
+                received_at=now)
+        .on_conflict_do_nothing(index_elements=["channel", "bot", "update_id"])
+        .returning(table.c.id)
+    )
+    found = session.connection().execute(statement).first()
+    return int(found[0]) if found is not None else None
+
+
+def next_incoming(*, session: Session, chat_key: str) -> tuple[int, str] | None:
+    """The oldest update of a chat not yet processed: its row id and payload."""
+    row = session.exec(
+        select(InboxMessage.id, InboxMessage.payload)
+        .where(InboxMessage.chat_key == chat_key, col(InboxMessage.processed_at).is_(None))
+        .order_by(col(InboxMessage.id)).limit(1)
+    ).first()
+    if row is None or row[0] is None:
+        return None
+    return int(row[0]), row[1]
+
+
+def claim_incoming(*, session: Session, inbox_id: int, now: dt.datetime, outcome: str = "done") -> bool:
+    """Mark an update processed in this transaction; False when another transaction did.
+
+    The first write of a turn: on PostgreSQL it takes the row's lock, so a second
+    replica handling the same chat waits here, then finds it processed.
+    """
+    result = session.connection().execute(
+        update(_INBOX)
+        .where(col(InboxMessage.id) == inbox_id, col(InboxMessage.processed_at).is_(None))
+        .values(processed_at=now, outcome=outcome)
+    )
+    return bool(result.rowcount)
+
+
+def set_inbox_outcome(*, session: Session, inbox_id: int, outcome: str) -> None:
+    """Record how a processed update ended ("done", "failed")."""
+    session.connection().execute(
+        update(_INBOX).where(col(InboxMessage.id) == inbox_id)
+        .values(outcome=outcome))
+
+
+def waiting_chats(*, session: Session, received_before: dt.datetime, limit: int = 500) -> list[str]:
+    """Chats with an update kept but not processed (its process stopped, or it is new)."""
+    return list(session.exec(
+        select(InboxMessage.chat_key)
+        .where(col(InboxMessage.processed_at).is_(None), col(InboxMessage.received_at) <= received_before)
+        .group_by(col(InboxMessage.chat_key)).order_by(func.min(InboxMessage.id)).limit(limit)
+    ))
+
+
+# -- outbox -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwedRow:
+    """A leased outbox row: what to send, where, and how many times it was tried."""
+
+    id: int
+    channel: str
+    bot: str
+    chat_key: str
+    chat_id: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: dt.datetime
+    edit_key: str | None
+
+
+def add_outgoing(*, session: Session, channel: str, bot: str, chat_id: str, chat_key: str,
+                 payload: dict[str, Any], now: dt.datetime) -> None:
+    """Owe a message: written in the transaction that decided it."""
+    session.add(OutboxMessage(channel=channel, bot=bot, chat_id=chat_id, chat_key=chat_key,
+                              payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                              edit_key=payload.get("reply", {}).get("edit_key"),
+                              next_attempt_at=now, created_at=now))
+
+
+def lease_head(*, session: Session, chat_key: str, now: dt.datetime, lease: dt.timedelta) -> OwedRow | None:
+    """Lease the first message a chat is owed, if it is due and no live lease holds it.
+
+    Only the head of a chat's queue is ever leased, so the messages of one chat
+    go out one at a time, in order, whichever process sends them.
+    """
+    head = session.exec(
+        select(OutboxMessage).where(OutboxMessage.chat_key == chat_key, OutboxMessage.state == PENDING)
+        .order_by(col(OutboxMessage.id)).limit(1)
+    ).first()
+    if head is None or head.id is None or head.next_attempt_at > now:
+        return None
+    if head.leased_until is not None and head.leased_until > now:
+        return None
+    result = session.connection().execute(
+        update(_OUTBOX)
+        .where(col(OutboxMessage.id) == head.id, col(OutboxMessage.state) == PENDING,
+               or_(col(OutboxMessage.leased_until).is_(None), col(OutboxMessage.leased_until) <= now))
+        .values(leased_until=now + lease)
+    )
+    if not result.rowcount:
+        return None
+    return OwedRow(id=head.id, channel=head.channel, bot=head.bot, chat_key=head.chat_key, chat_id=head.chat_id,
+                payload=json.loads(head.payload), attempts=head.attempts, created_at=head.created_at,
+                edit_key=head.edit_key)
+
+
+def is_superseded(*, session: Session, owed: OwedRow) -> bool:
+    """An edit of a kept message with a newer edit of the same message owed or sent."""
+    if owed.edit_key is None:
+        return False
+    newer = session.exec(
+        select(OutboxMessage.id).where(OutboxMessage.edit_key == owed.edit_key, col(OutboxMessage.id) > owed.id)
+        .limit(1)
+    ).first()
+    return newer is not None
+
+
+def finish_outgoing(*, session: Session, outbox_id: int, state: str, now: dt.datetime,
+                    error: str | None = None) -> None:
+    """Record the end of a message: delivered, blocked, refused or superseded."""
+    session.connection().execute(
+        update(_OUTBOX).where(col(OutboxMessage.id) == outbox_id)
+        .values(state=state, finished_at=now, leased_until=None, error=error,
+                attempts=OutboxMessage.attempts + 1))
+
+
+def retry_outgoing(*, session: Session, outbox_id: int, at: dt.datetime, error: str) -> None:
+    """Try a message again at `at` (and the chat's later messages after it)."""
+    session.connection().execute(
+        update(_OUTBOX).where(col(OutboxMessage.id) == outbox_id)
+        .values(next_attempt_at=at, leased_until=None, error=error, attempts=OutboxMessage.attempts + 1))
+
+
+def save_payload(*, session: Session, outbox_id: int, payload: dict[str, Any]) -> None:
+    """Keep a message's progress (the parts of it already sent) with it."""
+    session.connection().execute(
+        update(_OUTBOX).where(col(OutboxMessage.id) == outbox_id)
+        .values(payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":"))))
+
+
+def due_chats(*, session: Session, now: dt.datetime, limit: int = 500) -> list[str]:
+    """Chats whose first owed message is due and not leased by a live sender."""
+    pending = and_(col(OutboxMessage.state) == PENDING, col(OutboxMessage.next_attempt_at) <= now,
+                   or_(col(OutboxMessage.leased_until).is_(None), col(OutboxMessage.leased_until) <= now))
+    return list(session.exec(
+        select(OutboxMessage.chat_key).where(pending)
+        .group_by(col(OutboxMessage.chat_key)).order_by(func.min(OutboxMessage.id)).limit(limit)
+    ))
+
+
+def backlog(*, session: Session) -> tuple[int, dt.datetime | None]:
+    """How many messages are owed, and since when the oldest is."""
+    count, oldest = session.exec(
+        select(func.count(), func.min(OutboxMessage.created_at)).where(OutboxMessage.state == PENDING)
+    ).one()
+    if isinstance(oldest, str):  # SQLite's aggregate loses the column type
+        oldest = dt.datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=dt.UTC)
+    return int(count), oldest
+
+
+def prune(*, session: Session, before: dt.datetime) -> tuple[int, int]:
+    """Forget processed updates and finished messages older than `before`.
+
+    An update's key must be kept longer than the platform may deliver it again,
+    but not for ever: Telegram starts its update ids afresh after a week without
+    updates, so the keys of `days` ago must not swallow new updates.
+    """
+    inbox = session.connection().execute(
+        delete(_INBOX).where(
+            col(InboxMessage.processed_at).is_not(None), col(InboxMessage.processed_at) < before))
+    outbox = session.connection().execute(
+        delete(_OUTBOX).where(
+            col(OutboxMessage.state) != PENDING, col(OutboxMessage.finished_at) < before))
+    session.connection().execute(
+        delete(_BUDGET).where(
+            col(SendBudget.window) < int(before.timestamp())))
+    return int(inbox.rowcount), int(outbox.rowcount)
+
+
+# -- one send budget for every process ----------------------------------------
+
+
+def take_budget(*, session: Session, scope: str, window: int, limit: int) -> bool:
+    """One message more in `scope`'s window, if fewer than `limit` went out in it.
+
+    The count lives in the database, so the platform's limits (about 30 messages
+    a second per bot, 20 a minute per group) hold for all processes together.
+    """
+    table = _BUDGET
+    insert = _insert(session)(table).values(scope=scope, window=window, used=1)
+    statement = insert.on_conflict_do_update(
+        index_elements=["scope", "window"], set_={"used": table.c.used + 1},
+        where=table.c.used < limit,
+    ).returning(table.c.used)
+    return session.connection().execute(statement).first() is not None
