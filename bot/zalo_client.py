@@ -357,7 +357,8 @@ class ZaloBotClient:
         if code < 400:
             code = 500  # "not ok" with a success status: an error that says nothing about itself
         description = self._redact(str(body.get("description") or f"HTTP {status}"))
-        _LOG.info("Zalo %s: error %s %s", method, code, description)
+        # An idle long poll answers 408 every poll: nothing worth an INFO line.
+        _LOG.log(logging.DEBUG if code == 408 else logging.INFO, "Zalo %s: error %s %s", method, code, description)
         raise _classified(method, code, description, _retry_hint(body, headers))
 
     # ------------------------------------------------------------------ methods
