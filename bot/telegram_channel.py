@@ -212,6 +212,14 @@ async def send_reply(application: Application[Any, Any, Any, Any, Any, Any], cha
             sent.append(await bot.send_photo(target, upload, caption=out.caption or None))
         else:
             sent.append(await bot.send_document(target, upload, caption=out.caption or None))
+    for kept in reply.resend:
+        # A file a person sent earlier (evidence), sent again by Telegram's own file id.
+        if kept.channel != CHANNEL:
+            continue
+        if kept.is_photo:
+            sent.append(await bot.send_photo(target, kept.file_id, caption=kept.name))
+        else:
+            sent.append(await bot.send_document(target, kept.file_id, caption=kept.name))
     return sent
 
 

@@ -233,8 +233,9 @@ def _read_evidence(ctx: Context, report: UnitReport, state: ReportState, _argume
     if item is None or report.value(item.code) is None:
         return _at(ctx, report, state.model_copy(update={"step": "value"}))
     if incoming.kind is InKind.file and incoming.file is not None:
-        report.attach(item, file_id=incoming.file.file_id, file_name=incoming.file.file_name,
-                      file_size=incoming.file.file_size)
+        report.attach(item, channel=incoming.channel, file_id=incoming.file.file_id,
+                      file_name=incoming.file.file_name, file_size=incoming.file.file_size,
+                      is_photo=incoming.file.is_photo)
         received = render.evidence_received(ctx, file_name=incoming.file.file_name,
                                             file_size=incoming.file.file_size)
     elif incoming.kind is InKind.text and incoming.text.strip():

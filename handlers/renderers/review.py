@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from handlers.chat import Option, OutFile, Reply
+from handlers.chat import KeptFile, Option, OutFile, Reply
 from handlers.flow import Context
 from handlers.i18n import Safe, format_moment, points, t
 from handlers.renderers.chart import ChartBar, render_ranking_chart
@@ -28,6 +28,7 @@ from handlers.services.review import (
 from rules.config import BlocConfig, CriterionKind
 from rules.numbers import format_number, format_percent
 from rules.scoring import UnitScore, achievement
+from storage.evidence import EvidenceView
 from storage.review import PeriodInfo, SubmissionView, UnitStatus
 
 PREFIX = "rv"  # the review flow's buttons: rv:<nonce>:<action>[:<argument>]
@@ -144,6 +145,7 @@ def unit_card(ctx: Context, config: BlocConfig, unit: UnitStatus, view: Submissi
         rows.append((ctx.button(PREFIX, ctx.text("review_btn_accept"), "accept"),))
     rows.append((ctx.button(PREFIX, ctx.text("review_btn_change"), "change"),
                  ctx.button(PREFIX, ctx.text("review_btn_return"), "return")))
+    rows.extend(evidence_buttons(ctx, items, view))
     rows.append((ctx.button(PREFIX, ctx.text("review_btn_list"), "list"),))
     return Reply(Safe("\n".join(line for line in lines if line)), options=tuple(rows))
 
@@ -166,6 +168,39 @@ def item_line(ctx: Context, item: ReviewItem, view: SubmissionView) -> str:
         text = Safe(text + ctx.text("review_item_reviewed", value=value_text(language, item, entry.reviewed_value),
                                     reason=entry.review_reason or "—"))
     return text + clip
+
+
+def evidence_buttons(ctx: Context, items: Sequence[ReviewItem], view: SubmissionView) -> list[tuple[Option, ...]]:
+    """A button per item that has evidence, three to a row, to open it."""
+    buttons = [ctx.button(PREFIX, ctx.text("review_btn_evidence", code=item.code,
+                                           count=view.entries[item.code].evidence), "ev", item.code)
+               for item in items if item.code in view.entries and view.entries[item.code].evidence]
+    return [tuple(buttons[start:start + 3]) for start in range(0, len(buttons), 3)]
+
+
+def evidence_reply(ctx: Context, unit: UnitStatus, item: ReviewItem, evidence: Sequence[EvidenceView]) -> Reply:
+    """An item's evidence: each note in full, each file named and sent again on the channel it came from."""
+    language = ctx.language
+    lines = [ctx.text("review_evidence_title", unit=unit.unit_name, item=f"{item.code}. {item.text}")]
+    resend: list[KeptFile] = []
+    for number, piece in enumerate(evidence, start=1):
+        if piece.file_id is None:
+            lines.append(ctx.text("review_evidence_note", n=number, note=piece.note or ""))
+            continue
+        name = piece.file_name or ctx.text("review_evidence_unnamed")
+        size = format_number(Decimal(piece.file_size or 0) / 1024, decimals=0, locale=language)
+        key = "review_evidence_photo" if piece.is_photo else "review_evidence_file"
+        lines.append(ctx.text(key, n=number, name=name, kb=size))
+        if piece.channel == ctx.incoming.channel:
+            resend.append(KeptFile(channel=piece.channel, file_id=piece.file_id, name=name, is_photo=piece.is_photo))
+        else:
+            lines.append(ctx.text("review_evidence_elsewhere", channel=piece.channel or "—"))
+    if not evidence:
+        lines.append(ctx.text("review_evidence_none"))
+    elif resend:
+        lines.append(ctx.text("review_evidence_sent", count=len(resend)))
+    back = ((ctx.button(PREFIX, ctx.text("review_btn_back_unit"), "open", unit.unit_id),),)
+    return Reply(Safe("\n".join(lines)), options=back, resend=tuple(resend))
 
 
 def value_text(language: str, item: ReviewItem, value: Decimal | None) -> str:

@@ -21,6 +21,7 @@ from rules.config import BlocConfig, CriterionKind, Direction
 from rules.numbers import NumberError, parse_number
 from rules.scoring import ScoreSheet, UnitScore
 from storage.blocs import BlocRef, latest_year
+from storage.evidence import EvidenceView, evidence_of
 from storage.results import ReportedFigures
 from storage.review import (
     HANDED_IN,
@@ -191,6 +192,11 @@ def review_item(config: BlocConfig, unit_code: str, code: str | None) -> ReviewI
 def submission(*, session: Session, period: PeriodInfo, unit: UnitStatus) -> SubmissionView | None:
     """A unit's submission with its entries, None before it started."""
     return submission_view(session=session, period_id=period.id, unit_id=unit.unit_id)
+
+
+def evidence(*, session: Session, period: PeriodInfo, unit: UnitStatus, item: ReviewItem) -> list[EvidenceView]:
+    """The files and notes the unit attached to one item, oldest first."""
+    return evidence_of(session=session, period_id=period.id, unit_id=unit.unit_id, item_code=item.code)
 
 
 def handed_in(view: SubmissionView | None) -> bool:

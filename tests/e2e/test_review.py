@@ -322,3 +322,49 @@ async def test_moving_the_group_is_confirmed_privately(world: BotWorld) -> None:
     with session_scope(world.engine) as session:
         assert session.exec(select(Bloc.group_chat_id)).one() == other.id
     assert [action for action, _, _ in _audit(world.engine)].count("bloc.bind_group") == 2
+
+
+async def _report_with_evidence(world: BotWorld, officer: ScriptedOfficer, chat_id: int) -> None:
+    """Sở Công thương reports by chat: CT-1 with a document, a photo and a note; the rest typed."""
+    await officer.say("/report", "Mục 1/")
+    await officer.say("25250", "Đúng chưa?")
+    await officer.press("Lưu và gửi minh chứng", "Gửi minh chứng")
+    mark = world.fake.mark()
+    await officer.user.send_document("so-lieu-ban-le.pdf", b"%PDF-1.4 ban le", "application/pdf")
+    await world.fake.wait_for(lambda m: m.chat_id == chat_id and "Đã nhận tệp" in plain(m.text), after=mark)
+    mark = world.fake.mark()
+    await officer.user.send_photo(b"photo of the report")
+    await world.fake.wait_for(lambda m: m.chat_id == chat_id and "Đã nhận tệp" in plain(m.text), after=mark)
+    await officer.say("Số liệu của Cục Thống kê <tỉnh>", "Đã lưu ghi chú")
+    await officer.press("Tiếp tục", "Mục 2/")
+    values = ["2150", "9,7", "9,8", "9,7", "9,8", "9,7", "9,5", "0"]
+    for index, value in enumerate(values, start=2):
+        await officer.say(value, "Đúng chưa?")
+        await officer.press("Đúng, lưu", f"Mục {index + 1}/" if index < 9 else "Tổng hợp")
+    await officer.press("Nộp báo cáo", "Đã nộp báo cáo")
+
+
+async def test_the_reviewer_opens_the_evidence_behind_a_figure(world: BotWorld) -> None:
+    _import(world.engine, without=("SCT",))
+    leader = await _join(world, 791, "tttt-head", "Thành")
+    lan = await _join(world, 792, "ct-tdkt", "Lan")
+    await _report_with_evidence(world, lan, 792)
+
+    await leader.say("/review", "Rà soát báo cáo")
+    card = await leader.press("Sở CT", "Tổng sau rà soát")
+    assert [label for label, _ in card.buttons if label.startswith("📎")] == ["📎 CT-1 (3)"]
+    mark = world.fake.mark()
+    shown = await leader.press("📎 CT-1 (3)", "Minh chứng của Sở Công thương")
+    text = plain(shown.text)
+    assert "so-lieu-ban-le.pdf" in text and "Ghi chú: Số liệu của Cục Thống kê <tỉnh>" in text
+    document = await world.fake.wait_for(lambda m: m.chat_id == 791 and m.kind == "document", after=mark)
+    photo = await world.fake.wait_for(lambda m: m.chat_id == 791 and m.kind == "photo", after=mark)
+    # The very files the unit sent, sent again by their Telegram file ids (not uploaded anew).
+    assert document.file_bytes == b"%PDF-1.4 ban le" and document.file_name == "so-lieu-ban-le.pdf"
+    assert photo.file_bytes == b"photo of the report"
+    assert document.params.get("document") == document.file_id
+    assert photo.params.get("photo") == photo.file_id
+    # The way back to the report; nothing was changed by looking.
+    leader.last = shown
+    await leader.press("Quay lại báo cáo", "Tổng sau rà soát")
+    assert _statuses(world.engine)["SCT"] == "submitted"

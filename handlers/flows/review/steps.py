@@ -64,6 +64,18 @@ def open_unit(ctx: Context, state: ReviewState, argument: str) -> Turn:
 
 
 @refusable
+def open_evidence(ctx: Context, state: ReviewState, argument: str) -> Turn:
+    """An item's evidence: the files sent again to the reviewer, the notes shown; the way back to the report."""
+    desk = Desk.of(ctx)
+    period, unit = _current(desk, state)
+    item = service.review_item(desk.config, unit.unit_code, argument)
+    if item is None:
+        return stale(ctx, state)
+    kept = service.evidence(session=ctx.session, period=period, unit=unit, item=item)
+    return Turn([render.evidence_reply(ctx, unit, item, kept)], state=_showing(period, unit))
+
+
+@refusable
 def back_to_list(ctx: Context, state: ReviewState, argument: str) -> Turn:
     """Back to the list of units."""
     desk = Desk.of(ctx)
