@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from rules.config import BlocConfig, CriterionKind, Direction
+from rules.extras import Extras, explain_extras
 from rules.scoring import UnitResults, UnitScore, score_unit
 from storage.blocs import BlocRef, bloc_by_id, stored_bloc
 from storage.chat import (
@@ -164,6 +165,7 @@ class Summary:
 
     lines: list[SummaryLine]
     score: UnitScore
+    extras: Extras  # where the bonus and deductions come from
 
     @property
     def missing(self) -> list[str]:
@@ -287,7 +289,7 @@ class UnitReport:
             achieved = score.achievements.get(item.code) if item.is_indicator and value is not None else None
             evidence = counts.get(entry.id, 0) if entry is not None and entry.id is not None else 0
             lines.append(SummaryLine(item=item, value=value, achievement=achieved, evidence=evidence))
-        return Summary(lines=lines, score=score)
+        return Summary(lines=lines, score=score, extras=explain_extras(self.config.pact, indicators, score))
 
     def _find(self) -> Submission | None:
         if self._submission is None:

@@ -72,6 +72,7 @@ class ReviewItem:
     target: Decimal = Decimal(0)
     direction: Direction = Direction.higher
     maximum: Decimal = Decimal(0)
+    criterion: str = ""  # an indicator's criterion in the pact
 
     @property
     def is_indicator(self) -> bool:
@@ -174,7 +175,7 @@ def review_items(config: BlocConfig, unit_code: str) -> list[ReviewItem]:
     """A unit's reviewable items: its indicators, then self, bonus and deduction criteria."""
     items = [
         ReviewItem(code=indicator.code, kind="indicator", text=indicator.text, measure=indicator.measure,
-                   target=indicator.target, direction=indicator.direction)
+                   target=indicator.target, direction=indicator.direction, criterion=indicator.criterion)
         for indicator in config.indicators_of(unit_code)
     ]
     items += [

@@ -83,6 +83,11 @@ def test_full_report_and_submit(engine: Engine, clock: Clock, invites: dict[str,
         person.press("Đúng, lưu")
     assert "Tổng hợp" in person.texts() and "B.1: 0/3 điểm" in person.texts()
     assert "Nội dung III: <b>29,3</b>/30 điểm" in person.texts()
+    # Where the bonus comes from, beside "B.1: 0/3 điểm": the two indicators over plan, averaged.
+    assert "/100 điểm (thưởng +0,35)" in person.texts()
+    assert ("Thưởng vượt kế hoạch (I.1): +0,35 điểm – TT-1 đạt 102,0% kế hoạch, TT-2 đạt 105,0% kế hoạch; "
+            "0,1 điểm cho mỗi 1% vượt, tối đa 1 điểm") in person.texts()
+    assert "trừ" not in person.texts().split("Tổng hợp")[-1]  # no deduction: none mentioned
     person.press("Nộp báo cáo")
     assert "Đã nộp báo cáo" in person.texts()
     with session_scope(engine) as session:

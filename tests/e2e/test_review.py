@@ -6,9 +6,11 @@ Submissions are filled by the results import where the chat path is not the poin
 
 from __future__ import annotations
 
+import io
 import json
 from decimal import Decimal
 
+from openpyxl import load_workbook
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
@@ -368,3 +370,48 @@ async def test_the_reviewer_opens_the_evidence_behind_a_figure(world: BotWorld) 
     leader.last = shown
     await leader.press("Quay lại báo cáo", "Tổng sau rà soát")
     assert _statuses(world.engine)["SCT"] == "submitted"
+
+
+async def test_bonus_and_deductions_are_explained_in_pact_order_wherever_shown(world: BotWorld) -> None:
+    _import(world.engine)
+    leader = await _join(world, 793, "tttt-head", "Thành")
+    deputy = await _join(world, 794, "gtvt-head", "Long")
+    await _bound_group(world, leader)
+    await deputy.say("/review", "Rà soát báo cáo")
+    card = plain((await deputy.press("Sở TT&TT", "Tổng sau rà soát")).text)
+    assert "Thưởng vượt kế hoạch (I.1): +0,35 điểm – TT-1 đạt 102,0% kế hoạch, TT-2 đạt 105,0% kế hoạch" in card
+    assert "0,1 điểm cho mỗi 1% vượt, tối đa 1 điểm, tính bình quân" in card
+    # The pact's order: section I (its indicator criterion with its indicators, then I.2), II, III, bonus.
+    order = ["Nội dung I:", "I.1 – điểm các chỉ tiêu", "TT-1:", "TT-2:", "I.2:", "Nội dung II:", "III.3:", "B.1:",
+             "Tổng sau rà soát"]
+    assert [card.index(mark) for mark in order] == sorted(card.index(mark) for mark in order)
+    assert "D.1" not in card and "D.2" not in card and "—" not in card  # no deduction given: none shown
+
+    await deputy.press("Sửa điểm", "Chọn mục")
+    await deputy.press("D.1 ·", "điểm thẩm định")
+    await deputy.say("1", "lý do sửa")
+    mark = world.fake.mark()
+    card = plain((await deputy.say("Nộp báo cáo chậm 2 ngày", "Đã sửa D.1")).text)
+    assert "không trừ điểm → trừ 1 điểm" in card
+    assert "D.1: không trừ điểm (tối đa 2 điểm) → thẩm định: trừ 1 điểm (Nộp báo cáo chậm 2 ngày)" in card
+    assert "D.2" not in card and "B.1: chưa nhập (tối đa 3 điểm)" in card
+    assert "Trừ D.1 (Gửi báo cáo chậm so với thời hạn): −1 điểm (tối đa 2 điểm)." in card
+    assert "/100 điểm (thưởng +0,35; trừ −1)" in card
+    told = await world.fake.wait_for(lambda m: m.chat_id == 793 and "đã sửa điểm" in plain(m.text), after=mark)
+    assert "không trừ điểm → trừ 1 điểm" in plain(told.text)
+
+    mark = world.fake.mark()
+    await _publish(world, leader)
+    await world.wait_handled()
+    table = "\n".join(plain(m.text) for m in world.fake.sent[mark:] if m.chat_id == GROUP_ID and m.kind == "text")
+    own = table.split(". Sở Thông tin và Truyền thông")[1].split("\n\n")[0]
+    assert "+0,35 vượt kế hoạch I.1 (TT-1 đạt 102,0% kế hoạch, TT-2 đạt 105,0% kế hoạch)" in own
+    assert "−1 trừ D.1" in own
+    assert "−0,00" not in table and "Trừ" not in table  # units without deductions show none
+    sheet_file = next(m for m in world.fake.sent[mark:] if m.chat_id == 793 and (m.file_name or "").endswith(".xlsx"))
+    sheet = load_workbook(io.BytesIO(sheet_file.file_bytes or b""))["Bảng điểm"]
+    headers = [cell.value for cell in sheet[4]]
+    rows = {row[1]: row for row in sheet.iter_rows(min_row=6, values_only=True)}
+    explained = rows["Sở Thông tin và Truyền thông"][headers.index("Căn cứ điểm thưởng, điểm trừ")]
+    assert explained == "+0,35 vượt kế hoạch I.1 (TT-1 đạt 102,0% kế hoạch, TT-2 đạt 105,0% kế hoạch); −1 trừ D.1"
+    assert rows["Sở Thông tin và Truyền thông"][headers.index("Thưởng vượt kế hoạch")] == 0.35
