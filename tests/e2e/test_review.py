@@ -61,7 +61,7 @@ def _snapshot(engine: Engine) -> tuple[object, ...]:
 
 async def _join(world: BotWorld, user_id: int, officer_code: str, name: str) -> ScriptedOfficer:
     person = world.officer(user_id, name)
-    await person.say(f"/start {world.codes[officer_code]}", "Xin chào")
+    await person.say(f"/start {world.codes[officer_code]}", "Kính chào")
     return person
 
 
@@ -230,7 +230,7 @@ async def test_return_for_correction_and_resubmit(world: BotWorld) -> None:
         submission = session.exec(select(Submission).join(Unit).where(Unit.code == "SXD")).one()
     assert submission.status == "returned" and submission.return_reason == "Thiếu minh chứng tiêu chí III.3"
     await builder.say("/report", "Mục 9/9")  # the imported results had no bonus self-score (B.1)
-    await builder.say("0", "Đúng chưa?")
+    await builder.say("0", "Số liệu vừa nhập")
     await builder.press("Đúng, lưu", "Tổng hợp")
     await builder.press("Nộp báo cáo", "Đã nộp báo cáo")
     assert _statuses(world.engine)["SXD"] == "submitted"
@@ -329,7 +329,7 @@ async def test_moving_the_group_is_confirmed_privately(world: BotWorld) -> None:
 async def _report_with_evidence(world: BotWorld, officer: ScriptedOfficer, chat_id: int) -> None:
     """Sở Công thương reports by chat: CT-1 with a document, a photo and a note; the rest typed."""
     await officer.say("/report", "Mục 1/")
-    await officer.say("25250", "Đúng chưa?")
+    await officer.say("25250", "Số liệu vừa nhập")
     await officer.press("Lưu và gửi minh chứng", "Gửi minh chứng")
     mark = world.fake.mark()
     await officer.user.send_document("so-lieu-ban-le.pdf", b"%PDF-1.4 ban le", "application/pdf")
@@ -341,7 +341,7 @@ async def _report_with_evidence(world: BotWorld, officer: ScriptedOfficer, chat_
     await officer.press("Tiếp tục", "Mục 2/")
     values = ["2150", "9,7", "9,8", "9,7", "9,8", "9,7", "9,5", "0"]
     for index, value in enumerate(values, start=2):
-        await officer.say(value, "Đúng chưa?")
+        await officer.say(value, "Số liệu vừa nhập")
         await officer.press("Đúng, lưu", f"Mục {index + 1}/" if index < 9 else "Tổng hợp")
     await officer.press("Nộp báo cáo", "Đã nộp báo cáo")
 

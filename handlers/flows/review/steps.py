@@ -91,7 +91,7 @@ def accept(ctx: Context, state: ReviewState, argument: str) -> Turn:
     if recipients is None:
         return Turn([desk.card(period, unit, prefix=ctx.text("review_cannot_accept"))], state=_showing(period, unit))
     notices = render.told(recipients, "review_told_accepted", unit=unit.unit_name, year=period.year,
-                          kind=lambda language: render.kind_text(language, period))
+                          reviewer=ctx.officer.unit_name, kind=lambda language: render.kind_text(language, period))
     done = ctx.text("review_accepted", unit=unit.unit_name)
     turn = _listing(desk, period, done)
     return Turn([*turn.replies, *notices], notice=render.plain(done), state=turn.state)
