@@ -54,14 +54,16 @@ def language_of(code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def t(language: str, key: str, *, address: str = DEFAULT_ADDRESS, **params: Any) -> Safe:
+def t(language: str, key: str, **params: Any) -> Safe:
     """The message `key` in `language`, with escaped parameters.
 
     `{you}` and `{You}` in a message are the form of address of the officer
-    (`đồng chí`, `anh/chị`: the bloc's choice), mid-sentence and at its start.
+    (`đồng chí`, `anh/chị`: the bloc's choice, given as `address`), mid-sentence
+    and at its start.
     """
     messages = catalog(language if language in LANGUAGES else DEFAULT_LANGUAGE)
     template = messages.get(key) or catalog(DEFAULT_LANGUAGE)[key]
+    address = str(params.pop("address", None) or DEFAULT_ADDRESS)
     params.setdefault("you", address)
     params.setdefault("You", address[:1].upper() + address[1:])
     escaped = {name: value if isinstance(value, Safe) else html.escape(str(value), quote=False)
