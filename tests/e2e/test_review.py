@@ -101,6 +101,10 @@ async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld
         await leader.press("Chấp nhận", "Đã chấp nhận")
     told = await world.fake.wait_for(lambda m: m.chat_id == 703 and "đã sửa điểm" in plain(m.text))
     assert "9,6 điểm → 9 điểm" in plain(told.text) and "Chưa có văn bản tham mưu kèm theo" in plain(told.text)
+    # The unit is told which unit accepted its report, not "the leader and the deputy".
+    accepted = await world.fake.wait_for(lambda m: m.chat_id == 703 and "chấp nhận sau rà soát" in plain(m.text))
+    assert "đã được Sở Thông tin và Truyền thông chấp nhận" in plain(accepted.text)
+    assert "khối trưởng, khối phó" not in plain(accepted.text)
     # The leader's own unit is the deputy's to review.
     await leader.say("/review", "Rà soát báo cáo")
     await leader.press("Sở TT&TT", "khối phó rà soát")
