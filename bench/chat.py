@@ -144,7 +144,7 @@ async def bot_run(fake: FakeTelegram, url: str, officers: int,
                          index: int) -> None:
             if think:  # the n-th person starts n/N of a pause after the first
                 await asyncio.sleep(think * index / officers)
-            await person.say(f"/start {codes[code]}", "Xin chào")
+            await person.say(f"/start {codes[code]}", "Kính chào")
             await person.report(values)
 
         elapsed = 0.0

@@ -45,7 +45,7 @@ from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHan
 from bot.port import Answer, Delivery, Owed, Verdict
 from bot.port import Message as OwedMessage
 from bot.runtime import Runtime
-from handlers.chat import Incoming, InFile, InKind, OutFile, Reply
+from handlers.chat import Incoming, InFile, InKind, KeptFile, OutFile, Reply
 from handlers.dispatch import menu_commands
 from handlers.i18n import t
 from handlers.renderers.files import make
@@ -323,6 +323,10 @@ class TelegramChannel:
                 chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup if last else None))
         for out in reply.files:
             parts.append(lambda out=out: self._send_file(chat_id, out))  # type: ignore[misc]
+        for kept in reply.resend:
+            # A file a person sent earlier (evidence), sent again by Telegram's own file id.
+            if kept.channel == CHANNEL:
+                parts.append(lambda kept=kept: self._send_kept(chat_id, kept))  # type: ignore[misc]
         for part in parts[owed.parts_done:]:
             sent.append(await part())
         return len(parts)
@@ -335,6 +339,15 @@ class TelegramChannel:
             photo: Message = await bot.send_photo(chat_id, upload, caption=out.caption or None)
             return photo
         document: Message = await bot.send_document(chat_id, upload, caption=out.caption or None)
+        return document
+
+
+    async def _send_kept(self, chat_id: int, kept: KeptFile) -> Message:
+        bot = self.application.bot
+        if kept.is_photo:
+            photo: Message = await bot.send_photo(chat_id, kept.file_id, caption=kept.name)
+            return photo
+        document: Message = await bot.send_document(chat_id, kept.file_id, caption=kept.name)
         return document
 
 

@@ -139,13 +139,13 @@ def to_incoming(event: Mapping[str, Any], bot_id: str) -> Incoming | None:
         return None
     user_name = _text(sender.get("display_name")) or _text(sender.get("name")) or _text(sender.get("first_name"))
     is_private = _text(chat.get("chat_type")).upper() != "GROUP"
-    key = update_key(bot_id, message_id)
 
     def incoming(kind: InKind, *, text: str = "", command: str = "", args: tuple[str, ...] = (),
                  file: InFile | None = None) -> Incoming:
         return Incoming(
             channel=CHANNEL,
-            update_key=key,
+            bot=bot_id,
+            update_id=message_id,
             user_id=user_id,  # type: ignore[arg-type]  # the port makes these str
             chat_id=chat_id,  # type: ignore[arg-type]  # the port makes these str
             is_private=is_private,

@@ -121,7 +121,7 @@ async def _reports(fake: FakeTelegram, config: BlocConfig, codes: dict[str, str]
         people.append((scripted, officer.code, unit_values))
 
     async def one(scripted: ScriptedOfficer, officer_code: str, unit_values: list[tuple[str, Decimal]]) -> None:
-        await scripted.say(f"/start {codes[officer_code]}", "Xin chào")
+        await scripted.say(f"/start {codes[officer_code]}", "Kính chào")
         await scripted.report(unit_values)
 
     await asyncio.gather(*(one(*entry) for entry in people))
@@ -133,7 +133,7 @@ async def _join_heads(fake: FakeTelegram, config: BlocConfig, codes: dict[str, s
     heads = {}
     for number, officer in enumerate(o for o in config.officers if o.role is OfficerRole.unit_head):
         scripted = ScriptedOfficer(fake, fake.user(200 + number, officer.name, language_code="vi"), officer.name)
-        await scripted.say(f"/start {codes[officer.code]}", "Xin chào")
+        await scripted.say(f"/start {codes[officer.code]}", "Kính chào")
         heads[officer.unit] = scripted
     return heads
 
@@ -191,7 +191,7 @@ async def _votes(fake: FakeTelegram, heads: dict[str, ScriptedOfficer]) -> None:
 
             voter.last = await fake.wait_for(is_ballot, after=mark, timeout=15)
             voter.transcript.append(("bot", plain(voter.last.text)))
-            await voter.press(choice, "Bạn chọn")
+            await voter.press(choice, "Lựa chọn của đơn vị")
             await voter.press("Xác nhận", "Đã ghi nhận phiếu")
 
         await asyncio.gather(*(cast(unit, choice) for unit, choice in choices.items()))

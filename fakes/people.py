@@ -74,7 +74,7 @@ class ScriptedOfficer:
         """Do a whole report: each item's value typed the Vietnamese way, confirmed; submit."""
         await self.say("/report", "Mục 1/")
         for index, (_code, value) in enumerate(values):
-            await self.say(format_number(value), "Đúng chưa?")
+            await self.say(format_number(value), "Số liệu vừa nhập")
             following = f"Mục {index + 2}/" if index + 1 < len(values) else "Tổng hợp"
             await self.press("Đúng, lưu", following)
         await self.press("Nộp báo cáo", "Đã nộp báo cáo")

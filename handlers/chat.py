@@ -61,6 +61,11 @@ class Incoming:
     option_id: str = ""
 
     @property
+    def update_key(self) -> str:
+        """The delivery's key, `<channel>:<bot>:<update id>` (the inbox's unique key, as one string)."""
+        return f"{self.channel}:{self.bot}:{self.update_id}"
+
+    @property
     def chat_key(self) -> str:
         """The key of the chat this came from, for ordering its updates and replies."""
         return chat_key(self.channel, self.bot, self.chat_id)
@@ -99,6 +104,19 @@ class OutFile:
 
 
 @dataclass(frozen=True)
+class KeptFile:
+    """A file already on a channel, sent again by the id that channel gave it (a unit's evidence).
+
+    Only the channel named can send it; another channel shows its name instead.
+    """
+
+    channel: str
+    file_id: str
+    name: str
+    is_photo: bool = False
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message out: HTML-safe text, options in rows, files.
 
@@ -107,7 +125,8 @@ class Reply:
     sending a new one (falling back to a new message when it cannot).
     `remember_as` keeps the sent message's id under a key; `edit_key` edits the
     message kept under that key instead of sending a new one (a new one is sent,
-    and kept, when there is none or it cannot be edited).
+    and kept, when there is none or it cannot be edited). `resend` are files already
+    on the channel, sent again by their id after the text and the new files.
     """
 
     text: str
@@ -117,6 +136,7 @@ class Reply:
     edit: bool = False
     remember_as: str | None = None
     edit_key: str | None = None
+    resend: tuple[KeptFile, ...] = ()
 
 
 @dataclass

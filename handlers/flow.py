@@ -23,14 +23,15 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
 from handlers.chat import Incoming, Option, Reply
-from handlers.i18n import Safe, t
+from handlers.i18n import DEFAULT_ADDRESS, Safe, t
+from storage.blocs import stored_bloc
 from storage.chat import OfficerView
 
 
@@ -89,9 +90,17 @@ class Context:
     language: str
     nonce: str
 
+    @cached_property
+    def address(self) -> str:
+        """How the officer's bloc addresses its officers (`đồng chí`, `anh/chị`), read once per turn."""
+        try:
+            return stored_bloc(session=self.session, bloc_id=self.officer.bloc_id).config.bloc.address
+        except LookupError:
+            return DEFAULT_ADDRESS
+
     def text(self, key: str, **params: object) -> Safe:
-        """A catalog text in the person's language."""
-        return t(self.language, key, **params)
+        """A catalog text in the person's language, addressing the officer as the bloc chose."""
+        return t(self.language, key, address=self.address, **params)
 
     def button(self, prefix: str, label: str, action: str, *arguments: object) -> Option:
         """A button of the current prompt: `<prefix>:<nonce>:<action>[:<argument>...]`."""

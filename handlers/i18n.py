@@ -19,6 +19,7 @@ from babel.dates import format_datetime
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
+DEFAULT_ADDRESS = "đồng chí"  # how officers are addressed when the bloc is not known (rules.config.Bloc.address)
 _LOCALES = Path(__file__).resolve().parent / "locales"
 
 
@@ -54,9 +55,17 @@ def language_of(code: str | None) -> str:
 
 
 def t(language: str, key: str, **params: Any) -> Safe:
-    """The message `key` in `language`, with escaped parameters."""
+    """The message `key` in `language`, with escaped parameters.
+
+    `{you}` and `{You}` in a message are the form of address of the officer
+    (`đồng chí`, `anh/chị`: the bloc's choice, given as `address`), mid-sentence
+    and at its start.
+    """
     messages = catalog(language if language in LANGUAGES else DEFAULT_LANGUAGE)
     template = messages.get(key) or catalog(DEFAULT_LANGUAGE)[key]
+    address = str(params.pop("address", None) or DEFAULT_ADDRESS)
+    params.setdefault("you", address)
+    params.setdefault("You", address[:1].upper() + address[1:])
     escaped = {name: value if isinstance(value, Safe) else html.escape(str(value), quote=False)
                for name, value in params.items()}
     return Safe(template.format(**escaped))

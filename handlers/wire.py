@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
-from handlers.chat import Option, Reply
+from handlers.chat import KeptFile, Option, Reply
 from handlers.renderers.files import dump_file, load_file
 
 
@@ -18,6 +19,7 @@ def dump_reply(reply: Reply) -> dict[str, Any]:
         "edit": reply.edit,
         "remember_as": reply.remember_as,
         "edit_key": reply.edit_key,
+        "resend": [asdict(kept) for kept in reply.resend],
     }
 
 
@@ -32,4 +34,5 @@ def load_reply(data: dict[str, Any]) -> Reply:
         edit=bool(data.get("edit")),
         remember_as=data.get("remember_as"),
         edit_key=data.get("edit_key"),
+        resend=tuple(KeptFile(**kept) for kept in data.get("resend") or ()),
     )

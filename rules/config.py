@@ -68,6 +68,14 @@ class Bloc(Frozen):
     province: str = Field(min_length=1)
     timezone: str = "Asia/Ho_Chi_Minh"
     language: Literal["vi", "en"] = "vi"
+    # How the bot addresses officers in Vietnamese, as an official letter would: "đồng chí" or "anh/chị".
+    address: str = Field(default="đồng chí", min_length=1, max_length=20)
+
+    @field_validator("address")
+    @classmethod
+    def _address_in_lower_case(cls, value: str) -> str:
+        # Written mid-sentence; the catalog capitalises it at the start of one.
+        return value.strip().lower()
 
     @field_validator("timezone")
     @classmethod

@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import DecimalText, UTCDateTime
@@ -207,10 +207,12 @@ class Evidence(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     entry_id: int = Field(foreign_key="entry.id", index=True)
-    file_id: str | None = None
+    file_id: str | None = None  # the channel's id of the file, to send it again
     file_name: str | None = None
     file_size: int | None = None
     note: str | None = None
+    channel: str | None = Field(default=None, max_length=16)  # where file_id is valid (None: a note)
+    is_photo: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

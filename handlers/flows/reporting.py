@@ -95,7 +95,9 @@ def start(ctx: Context, state: ReportState | None) -> Turn:
     if state is not None and state.period_id is not None:
         report = UnitReport.open(session=ctx.session, officer=ctx.officer, period_id=state.period_id)
         if report is not None and report.may_edit(ctx.now):
-            return Turn([Reply(ctx.text("report_resume")), *_prompt(ctx, report, state)])
+            # "Continuing where you stopped" only for a report under way, not one already handed in.
+            resume = [] if state.step == "submitted" else [Reply(ctx.text("report_resume"))]
+            return Turn([*resume, *_prompt(ctx, report, state)])
     periods = editable_periods(session=ctx.session, officer=ctx.officer, now=ctx.now)
     if not periods:
         return Turn([_closed_reply(ctx)])
@@ -171,6 +173,9 @@ def _read_value(ctx: Context, report: UnitReport, state: ReportState, _argument:
     if item is None:
         return _at(ctx, report, _summary_state(state))
     incoming = ctx.incoming
+    if incoming.kind is InKind.file:
+        # Evidence belongs to a saved figure: say how to attach it instead of only refusing.
+        return _at(ctx, report, state, ctx.text("err_file_before_number"))
     if incoming.kind is not InKind.text or not incoming.text.strip():
         return _at(ctx, report, state, ctx.text("err_need_number"))
     try:
@@ -233,8 +238,9 @@ def _read_evidence(ctx: Context, report: UnitReport, state: ReportState, _argume
     if item is None or report.value(item.code) is None:
         return _at(ctx, report, state.model_copy(update={"step": "value"}))
     if incoming.kind is InKind.file and incoming.file is not None:
-        report.attach(item, file_id=incoming.file.file_id, file_name=incoming.file.file_name,
-                      file_size=incoming.file.file_size)
+        report.attach(item, channel=incoming.channel, file_id=incoming.file.file_id,
+                      file_name=incoming.file.file_name, file_size=incoming.file.file_size,
+                      is_photo=incoming.file.is_photo)
         received = render.evidence_received(ctx, file_name=incoming.file.file_name,
                                             file_size=incoming.file.file_size)
     elif incoming.kind is InKind.text and incoming.text.strip():

@@ -11,6 +11,7 @@ them, so that starting the bot does not load them.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,8 +19,10 @@ from decimal import Decimal
 from typing import Any
 
 from handlers.chat import OutFile
+from handlers.renderers.extras import extras_short
 from handlers.renderers.votes import minutes_outcome, minutes_question, minutes_tallies
 from handlers.services.paperwork import MinutesData, ScoreSheetData
+from handlers.services.ranking import RankedRow
 from rules.numbers import format_number, format_percent
 
 FONT = "Times New Roman"
@@ -71,6 +74,12 @@ def _points(value: Decimal) -> str:
 # -- the score sheet ------------------------------------------------------------
 
 
+def extras_text(unit: RankedRow) -> str:
+    """Where a unit's bonus and deductions come from, as on the group's table: `+0,35 vượt kế hoạch I.1 (…)`."""
+    return "; ".join(html.unescape(line) for line in extras_short("vi", unit.extras))
+
+
+
 def render_score_sheet(data: ScoreSheetData) -> bytes:
     """The score sheet: one row per unit, own and reviewed points per criterion, totals, place."""
     from openpyxl import Workbook
@@ -91,7 +100,8 @@ def render_score_sheet(data: ScoreSheetData) -> bytes:
         label = f"{criterion.code} (tối đa {format_number(criterion.max_points)})"
         columns += [(label, "Tự chấm"), (label, "Thẩm định")]
     columns += [(f"Cộng nội dung {section.code}", None) for section in data.sections]
-    columns += [("Điểm thưởng", None), ("Điểm trừ", None), ("Tổng điểm", None), ("Tỷ lệ % điểm chuẩn", None),
+    columns += [("Thưởng vượt kế hoạch", None), ("Điểm thưởng", None), ("Điểm trừ", None),
+                ("Căn cứ điểm thưởng, điểm trừ", None), ("Tổng điểm", None), ("Tỷ lệ % điểm chuẩn", None),
                 ("Xếp hạng", None), ("Xếp loại", None), ("Đề nghị khen thưởng", None), ("Ghi chú", None)]
     width = len(columns)
     last = get_column_letter(width)
@@ -134,7 +144,9 @@ def render_score_sheet(data: ScoreSheetData) -> bytes:
                        (unit.criteria.get(criterion.code, Decimal(0)), POINTS_FORMAT)]
         values += [(unit.sections.get(section.code, Decimal(0)), POINTS_FORMAT) for section in data.sections]
         values += [
-            (unit.bonus, POINTS_FORMAT), (unit.deductions, POINTS_FORMAT), (unit.total, POINTS_FORMAT),
+            (unit.extras.over_plan if unit.extras is not None else Decimal(0), POINTS_FORMAT),
+            (unit.bonus, POINTS_FORMAT), (unit.deductions, POINTS_FORMAT), (extras_text(unit), None),
+            (unit.total, POINTS_FORMAT),
             (unit.percent_of_standard / 100, PERCENT_FORMAT),
             (f"{unit.rank}" + (" (đồng hạng)" if unit.shared_rank else ""), None),
             (unit.band or "", None), (award_label(unit.award), None),
@@ -157,6 +169,7 @@ def render_score_sheet(data: ScoreSheetData) -> bytes:
         sheet.column_dimensions[get_column_letter(column)].width = 10
     for column in range(width - 2, width + 1):
         sheet.column_dimensions[get_column_letter(column)].width = 22
+    sheet.column_dimensions[get_column_letter(width - 6)].width = 40  # where the bonus and deductions come from
     sheet.row_dimensions[head].height = 32
     sheet.freeze_panes = sheet.cell(row=sub + 1, column=3)
     sheet.print_title_rows = f"{head}:{sub}"

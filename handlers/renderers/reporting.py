@@ -13,6 +13,7 @@ from decimal import Decimal
 from handlers.chat import Option, Reply
 from handlers.flow import Context
 from handlers.i18n import Safe, format_moment, points, t
+from handlers.renderers.extras import extras_in_total, extras_lines
 from handlers.services.reporting import Closed, ClosedReason, Item, PeriodProgress, Summary
 from rules.config import BlocConfig, Direction
 from rules.numbers import format_number, format_percent
@@ -128,8 +129,10 @@ def summary_reply(ctx: Context, config: BlocConfig, summary: Summary, prefix: st
         lines.append(ctx.text("summary_section", code=section.code,
                               points=points(score.sections.get(section.code, Decimal(0)), language),
                               max=format_number(section.max, locale=language)))
-    lines.append(ctx.text("summary_total", total=points(score.total, language), bonus=points(score.bonus, language),
-                          standard=format_number(config.pact.standard_score, locale=language)))
+    lines.append(ctx.text("summary_total", total=points(score.total, language),
+                          standard=format_number(config.pact.standard_score, locale=language))
+                 + extras_in_total(language, score.bonus, score.deductions))
+    lines.extend(extras_lines(language, summary.extras))
     missing = summary.missing
     if missing:
         lines.append(ctx.text("summary_missing_count", count=len(missing)))

@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from handlers.chat import Option, OutFile, Reply
+from handlers.chat import KeptFile, Option, OutFile, Reply
 from handlers.flow import Context
 from handlers.i18n import Safe, format_moment, points, t
 from handlers.renderers.chart import ChartBar, ChartData, render_chart
 from handlers.renderers.documents import paperwork_files
+from handlers.renderers.extras import extras_in_total, extras_lines, extras_short
 from handlers.services.review import (
     Published,
     RankingView,
@@ -25,8 +26,10 @@ from handlers.services.review import (
     ValueProblem,
 )
 from rules.config import BlocConfig, CriterionKind
+from rules.extras import explain_extras
 from rules.numbers import format_number, format_percent
 from rules.scoring import UnitScore, achievement
+from storage.evidence import EvidenceView
 from storage.review import PeriodInfo, SubmissionView, UnitStatus
 
 PREFIX = "rv"  # the review flow's buttons: rv:<nonce>:<action>[:<argument>]
@@ -124,27 +127,50 @@ def unit_card(ctx: Context, config: BlocConfig, unit: UnitStatus, view: Submissi
         lines.append(ctx.text("review_unit_not_handed_in"))
         back = ((ctx.button(PREFIX, ctx.text("review_btn_list"), "list"),),)
         return Reply(Safe("\n".join(line for line in lines if line)), options=back)
-    for item in items:
-        lines.append(item_line(ctx, item, view))
-    for criterion in config.pact.criteria():
-        if criterion.kind is CriterionKind.indicator:
-            lines.append(ctx.text("review_item_indicator_points", code=criterion.code,
-                                  points=points(score.criteria.get(criterion.code, Decimal(0)), language),
-                                  max=format_number(criterion.max, locale=language)))
-    for section in config.pact.sections:
-        lines.append(ctx.text("review_unit_section", code=section.code,
-                              points=points(score.sections.get(section.code, Decimal(0)), language),
-                              max=format_number(section.max, locale=language)))
+    lines.extend(pact_lines(ctx, config, items, view, score))
     lines.append(ctx.text("review_unit_total", total=points(score.total, language),
-                          bonus=points(score.bonus, language), deductions=points(score.deductions, language),
-                          standard=format_number(config.pact.standard_score, locale=language)))
+                          standard=format_number(config.pact.standard_score, locale=language))
+                 + extras_in_total(language, score.bonus, score.deductions))
+    lines.extend(extras_lines(language, explain_extras(config.pact, config.indicators_of(unit.unit_code), score)))
     rows: list[tuple[Option, ...]] = []
     if status == "submitted":
         rows.append((ctx.button(PREFIX, ctx.text("review_btn_accept"), "accept"),))
     rows.append((ctx.button(PREFIX, ctx.text("review_btn_change"), "change"),
                  ctx.button(PREFIX, ctx.text("review_btn_return"), "return")))
+    rows.extend(evidence_buttons(ctx, items, view))
     rows.append((ctx.button(PREFIX, ctx.text("review_btn_list"), "list"),))
     return Reply(Safe("\n".join(line for line in lines if line)), options=tuple(rows))
+
+
+def pact_lines(ctx: Context, config: BlocConfig, items: Sequence[ReviewItem], view: SubmissionView,
+               score: UnitScore) -> list[str]:
+    """A submission's items in the pact's order, section by section, then bonus; deductions only where given."""
+    language = ctx.language
+    by_code = {item.code: item for item in items}
+    indicators = [item for item in items if item.is_indicator]
+    lines: list[str] = []
+    for section in config.pact.sections:
+        lines.append(ctx.text("review_unit_section", code=section.code, name=section.name,
+                              points=points(score.sections.get(section.code, Decimal(0)), language),
+                              max=format_number(section.max, locale=language)))
+        for criterion in section.criteria:
+            if criterion.kind is CriterionKind.indicator:
+                lines.append(ctx.text("review_item_indicator_points", code=criterion.code,
+                                      points=points(score.criteria.get(criterion.code, Decimal(0)), language),
+                                      max=format_number(criterion.max, locale=language)))
+                lines.extend("  " + item_line(ctx, item, view) for item in indicators
+                             if item.criterion == criterion.code)
+            elif criterion.code in by_code:
+                lines.append(item_line(ctx, by_code[criterion.code], view))
+    for criterion in config.pact.bonus.criteria:
+        if criterion.code in by_code:
+            lines.append(item_line(ctx, by_code[criterion.code], view))
+    for criterion in config.pact.deductions.criteria:
+        entry = view.entries.get(criterion.code)
+        given = entry is not None and bool(entry.value or entry.reviewed_value or entry.evidence)
+        if criterion.code in by_code and given:
+            lines.append(item_line(ctx, by_code[criterion.code], view))
+    return lines
 
 
 def item_line(ctx: Context, item: ReviewItem, view: SubmissionView) -> str:
@@ -152,14 +178,19 @@ def item_line(ctx: Context, item: ReviewItem, view: SubmissionView) -> str:
     language = ctx.language
     entry = view.entries.get(item.code)
     own = entry.value if entry is not None else None
-    clip = f" 📎{entry.evidence}" if entry is not None and entry.evidence else ""
+    clip = f" 📎 {entry.evidence}" if entry is not None and entry.evidence else ""
     if item.is_indicator:
         text = ctx.text("review_item_indicator", code=item.code, value=value_text(language, item, own),
                         percent=format_percent(achievement(own, item.target, item.direction), locale=language)
                         if own is not None else "—")
+    elif item.kind == CriterionKind.deduction.value:
+        text = ctx.text("review_item_deduction", code=item.code, text=item.text,
+                        value=value_text(language, item, own), max=format_number(item.maximum, locale=language))
+    elif own is None:
+        text = ctx.text("review_item_criterion_missing", code=item.code, max=format_number(item.maximum,
+                                                                                        locale=language))
     else:
-        text = ctx.text("review_item_criterion", code=item.code,
-                        value=points(own, language) if own is not None else "—",
+        text = ctx.text("review_item_criterion", code=item.code, value=points(own, language),
                         max=format_number(item.maximum, locale=language))
     if entry is not None and entry.reviewed_value is not None:
         text = Safe(text + ctx.text("review_item_reviewed", value=value_text(language, item, entry.reviewed_value),
@@ -167,12 +198,50 @@ def item_line(ctx: Context, item: ReviewItem, view: SubmissionView) -> str:
     return text + clip
 
 
+def evidence_buttons(ctx: Context, items: Sequence[ReviewItem], view: SubmissionView) -> list[tuple[Option, ...]]:
+    """A button per item that has evidence, three to a row, to open it."""
+    buttons = [ctx.button(PREFIX, ctx.text("review_btn_evidence", code=item.code,
+                                           count=view.entries[item.code].evidence), "ev", item.code)
+               for item in items if item.code in view.entries and view.entries[item.code].evidence]
+    return [tuple(buttons[start:start + 3]) for start in range(0, len(buttons), 3)]
+
+
+def evidence_reply(ctx: Context, unit: UnitStatus, item: ReviewItem, evidence: Sequence[EvidenceView]) -> Reply:
+    """An item's evidence: each note in full, each file named and sent again on the channel it came from."""
+    language = ctx.language
+    lines = [ctx.text("review_evidence_title", unit=unit.unit_name, item=f"{item.code}. {item.text}")]
+    resend: list[KeptFile] = []
+    for number, piece in enumerate(evidence, start=1):
+        if piece.file_id is None:
+            lines.append(ctx.text("review_evidence_note", n=number, note=piece.note or ""))
+            continue
+        name = piece.file_name or ctx.text("review_evidence_unnamed")
+        size = format_number(Decimal(piece.file_size or 0) / 1024, decimals=0, locale=language)
+        key = "review_evidence_photo" if piece.is_photo else "review_evidence_file"
+        lines.append(ctx.text(key, n=number, name=name, kb=size))
+        if piece.channel == ctx.incoming.channel:
+            resend.append(KeptFile(channel=piece.channel, file_id=piece.file_id, name=name, is_photo=piece.is_photo))
+        else:
+            lines.append(ctx.text("review_evidence_elsewhere", channel=piece.channel or "—"))
+    if not evidence:
+        lines.append(ctx.text("review_evidence_none"))
+    elif resend:
+        lines.append(ctx.text("review_evidence_sent", count=len(resend)))
+    back = ((ctx.button(PREFIX, ctx.text("review_btn_back_unit"), "open", unit.unit_id),),)
+    return Reply(Safe("\n".join(lines)), options=back, resend=tuple(resend))
+
+
 def value_text(language: str, item: ReviewItem, value: Decimal | None) -> str:
-    """An item's value with its measure (an actual) or as points."""
+    """An item's value with its measure (an actual), as points, or as points taken off (a deduction)."""
+    if item.kind == CriterionKind.deduction.value:
+        return t(language, "review_deducted", value=points(value, language)) if value else \
+            t(language, "review_not_deducted")
     if value is None:
-        return "—"
+        return t(language, "review_not_given")
     if item.is_indicator:
-        return f"{format_number(value, locale=language)} {item.measure}"
+        # "31,5%", not "31,5 %": a percent sign is written against its number.
+        gap = "" if item.measure.strip() == "%" else " "
+        return f"{format_number(value, locale=language)}{gap}{item.measure}"
     return t(language, "review_points", value=points(value, language))
 
 
@@ -240,8 +309,8 @@ def ranking_parts(language: str, view: RankingView) -> list[str]:
         lines = [t(language, "publish_row_unit", rank=row.rank, unit=row.unit_name) + marks]
         for start in range(0, len(sections), 3):
             lines.append(t(language, "publish_row_sections", sections=" · ".join(sections[start:start + 3])))
-        lines.append(t(language, "publish_row_extras", bonus=format_number(row.bonus, decimals=2, locale=language),
-                       deductions=format_number(row.deductions, decimals=2, locale=language)))
+        # Bonus and deductions only where a unit has some, each source on a line of its own.
+        lines.extend(t(language, "publish_row_extra", extra=extra) for extra in extras_short(language, row.extras))
         lines.append(t(language, "publish_row_total", total=format_number(row.total, decimals=2, locale=language),
                        percent=format_percent(row.percent_of_standard, locale=language), band=row.band or "—"))
         if row.award:

@@ -8,7 +8,7 @@ a terminal table, JSON, a chat message, a chart or a document.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from rules.awards import propose_awards
 from rules.config import BlocConfig, PeriodKind
+from rules.extras import Extras, explain_extras
 from rules.ranking import band, rank
 from rules.scoring import ScoreSheet, UnitResults
 from storage.blocs import BlocRef, find_bloc, latest_year
@@ -51,6 +52,8 @@ class RankedRow:
     percent_of_standard: Decimal
     band: str | None
     award: str | None
+    # Where the bonus and deductions come from (rules.extras), in pact order.
+    extras: Extras | None = field(default=None, compare=False)
 
     @property
     def submitted(self) -> bool:
@@ -207,6 +210,7 @@ def rank_figures(
                 percent_of_standard=score.percent_of_standard,
                 band=band(score.percent_of_standard, config.bands),
                 award=award.value if award is not None else None,
+                extras=explain_extras(config.pact, config.indicators_of(score.unit_code), score),
             )
         )
     return RankingReport(

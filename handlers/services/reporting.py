@@ -14,17 +14,18 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from rules.config import BlocConfig, CriterionKind, Direction
+from rules.extras import Extras, explain_extras
 from rules.scoring import UnitResults, UnitScore, score_unit
 from storage.blocs import BlocRef, bloc_by_id, stored_bloc
 from storage.chat import (
     OfficerView,
-    add_evidence,
     entries_of,
     evidence_counts,
     find_submission,
     open_periods,
     periods_for_reporting,
 )
+from storage.evidence import keep_evidence
 from storage.models import Entry, Period, Submission, SubmissionStatus
 from storage.results import get_or_create_submission, set_entry, set_status
 
@@ -164,6 +165,7 @@ class Summary:
 
     lines: list[SummaryLine]
     score: UnitScore
+    extras: Extras  # where the bonus and deductions come from
 
     @property
     def missing(self) -> list[str]:
@@ -243,14 +245,15 @@ class UnitReport:
             self._set_status(SubmissionStatus.in_progress)
         return True
 
-    def attach(self, item: Item, *, file_id: str | None = None, file_name: str | None = None,
-               file_size: int | None = None, note: str | None = None) -> bool:
+    def attach(self, item: Item, *, channel: str | None = None, file_id: str | None = None,
+               file_name: str | None = None, file_size: int | None = None, is_photo: bool = False,
+               note: str | None = None) -> bool:
         """Attach a file or a note to a saved item; False when the item has no saved value."""
         entry = self._entries_now().get(item.code)
         if entry is None or entry.id is None:
             return False
-        add_evidence(session=self.session, entry_id=entry.id, file_id=file_id, file_name=file_name,
-                     file_size=file_size, note=note)
+        keep_evidence(session=self.session, entry_id=entry.id, channel=channel, file_id=file_id,
+                      file_name=file_name, file_size=file_size, is_photo=is_photo, note=note)
         return True
 
     def submit(self) -> None:
@@ -286,7 +289,7 @@ class UnitReport:
             achieved = score.achievements.get(item.code) if item.is_indicator and value is not None else None
             evidence = counts.get(entry.id, 0) if entry is not None and entry.id is not None else 0
             lines.append(SummaryLine(item=item, value=value, achievement=achieved, evidence=evidence))
-        return Summary(lines=lines, score=score)
+        return Summary(lines=lines, score=score, extras=explain_extras(self.config.pact, indicators, score))
 
     def _find(self) -> Submission | None:
         if self._submission is None:

@@ -21,6 +21,7 @@ from rules.config import BlocConfig, CriterionKind, Direction
 from rules.numbers import NumberError, parse_number
 from rules.scoring import ScoreSheet, UnitScore
 from storage.blocs import BlocRef, latest_year
+from storage.evidence import EvidenceView, evidence_of
 from storage.results import ReportedFigures
 from storage.review import (
     HANDED_IN,
@@ -71,6 +72,7 @@ class ReviewItem:
     target: Decimal = Decimal(0)
     direction: Direction = Direction.higher
     maximum: Decimal = Decimal(0)
+    criterion: str = ""  # an indicator's criterion in the pact
 
     @property
     def is_indicator(self) -> bool:
@@ -173,7 +175,7 @@ def review_items(config: BlocConfig, unit_code: str) -> list[ReviewItem]:
     """A unit's reviewable items: its indicators, then self, bonus and deduction criteria."""
     items = [
         ReviewItem(code=indicator.code, kind="indicator", text=indicator.text, measure=indicator.measure,
-                   target=indicator.target, direction=indicator.direction)
+                   target=indicator.target, direction=indicator.direction, criterion=indicator.criterion)
         for indicator in config.indicators_of(unit_code)
     ]
     items += [
@@ -191,6 +193,11 @@ def review_item(config: BlocConfig, unit_code: str, code: str | None) -> ReviewI
 def submission(*, session: Session, period: PeriodInfo, unit: UnitStatus) -> SubmissionView | None:
     """A unit's submission with its entries, None before it started."""
     return submission_view(session=session, period_id=period.id, unit_id=unit.unit_id)
+
+
+def evidence(*, session: Session, period: PeriodInfo, unit: UnitStatus, item: ReviewItem) -> list[EvidenceView]:
+    """The files and notes the unit attached to one item, oldest first."""
+    return evidence_of(session=session, period_id=period.id, unit_id=unit.unit_id, item_code=item.code)
 
 
 def handed_in(view: SubmissionView | None) -> bool:

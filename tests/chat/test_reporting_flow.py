@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
+from rules.config import BlocConfig
 from storage.blocs import load_bloc
 from storage.db import session_scope
 from storage.invites import issue_invites
 from storage.models import AuditLog, Entry, Evidence, Submission
 from tests.chat.driver import Clock, Person, make_person
-from tests.factories import seed_bloc
+from tests.factories import seed_bloc, seed_bloc_data
 
 DURING = dt.datetime(2019, 1, 5, 3, 0, tzinfo=dt.UTC)
 
@@ -55,7 +56,7 @@ def test_onboarding_explains_codes(engine: Engine, clock: Clock, invites: dict[s
     person = _joined(engine, clock, invites)
     assert "Sở Thông tin và Truyền thông" in person.texts()
     other = make_person(engine, 6, clock)
-    assert "đã được dùng" in other.command("start", invites["tttt-tdkt"]).replies[0].text
+    assert "đã được sử dụng" in other.command("start", invites["tttt-tdkt"]).replies[0].text
 
 
 def test_expired_code(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
@@ -83,6 +84,11 @@ def test_full_report_and_submit(engine: Engine, clock: Clock, invites: dict[str,
         person.press("Đúng, lưu")
     assert "Tổng hợp" in person.texts() and "B.1: 0/3 điểm" in person.texts()
     assert "Nội dung III: <b>29,3</b>/30 điểm" in person.texts()
+    # Where the bonus comes from, beside "B.1: 0/3 điểm": the two indicators over plan, averaged.
+    assert "/100 điểm (thưởng +0,35)" in person.texts()
+    assert ("Thưởng vượt kế hoạch (I.1): +0,35 điểm – TT-1 đạt 102,0% kế hoạch, TT-2 đạt 105,0% kế hoạch; "
+            "0,1 điểm cho mỗi 1% vượt, tối đa 1 điểm") in person.texts()
+    assert "trừ" not in person.texts().split("Tổng hợp")[-1]  # no deduction: none mentioned
     person.press("Nộp báo cáo")
     assert "Đã nộp báo cáo" in person.texts()
     with session_scope(engine) as session:
@@ -305,3 +311,45 @@ def test_a_report_returned_after_the_deadline_can_be_corrected(
     clock.now = dt.datetime(2019, 1, 21, 3, tzinfo=dt.UTC)  # after the review deadline
     person.command("report")
     assert "hết hạn" in person.texts()
+
+
+def test_officers_are_addressed_as_the_bloc_chose(engine: Engine, clock: Clock, seeded: None) -> None:
+    data = seed_bloc_data()
+    data["bloc"] = {**data["bloc"], "address": "Anh/chị"}
+    with session_scope(engine) as session:
+        load_bloc(session=session, config=BlocConfig.model_validate(data), actor="test")
+        issued = issue_invites(session=session, bloc_id=1, now=DURING - dt.timedelta(days=1),
+                               ttl=dt.timedelta(days=30), actor="test")
+    codes = {invite.officer_code: invite.code for invite in issued}
+    person = _joined(engine, clock, codes)
+    person.command("report")
+    person.text("30.544")
+    assert "Đề nghị anh/chị kiểm tra lại trước khi lưu" in person.texts()
+    person.press("Nhập lại")
+    assert "Đề nghị anh/chị gõ lại" in person.texts() and "đồng chí" not in person.texts()
+
+
+def test_the_default_address_is_dong_chi_and_a_file_before_the_number_says_what_to_do(
+        engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites)
+    person.command("report")
+    person.text("-5")
+    assert "Đề nghị đồng chí gõ lại" in person.texts() and "Bạn" not in person.texts()
+    person.file("bien-ban.pdf", 20480)
+    assert "gõ số liệu của mục này trước, bấm <b>📎 Lưu và gửi minh chứng</b>, rồi gửi lại tệp" in person.texts()
+    with session_scope(engine) as session:
+        assert session.exec(select(func.count()).select_from(Evidence)).one() == 0
+    assert "Mục 1/9" in person.texts()  # still at the same item
+
+
+def test_a_report_handed_in_is_not_resumed_as_if_under_way(engine: Engine, clock: Clock,
+                                                           invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites)
+    person.command("report")
+    for value in ["30.544", "31,5", "9,8", "9,8", "9,8", "10", "9,8", "9,5", "0"]:
+        person.text(value)
+        person.press("Đúng, lưu")
+    person.press("Nộp báo cáo")
+    person.command("report")
+    assert "đang ở trạng thái <b>đã nộp</b>" in person.texts()
+    assert "Tiếp tục báo cáo" not in person.texts()

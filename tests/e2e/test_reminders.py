@@ -54,7 +54,7 @@ async def week(world: BotWorld) -> AsyncIterator[Walk]:
 async def _join_leader(world: BotWorld) -> int:
     """Mai, the leader unit's reporter, joins through her invite (as a person would)."""
     mai = world.officer(CHAT_IDS["tttt-tdkt"], "Mai")
-    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
     return mai.user.id
 
 

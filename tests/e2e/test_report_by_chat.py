@@ -34,7 +34,7 @@ async def test_onboarding_and_whole_report(world: BotWorld) -> None:
     mai = world.officer(501, "Mai")
     await mai.say("/start", "mã mời cá nhân")
     await mai.say("/start not-a-code", "không đúng")
-    welcome = await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    welcome = await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
     assert "Trần Thị Mai" in plain(welcome.text) and "Sở Thông tin và Truyền thông" in plain(welcome.text)
     await mai.report(SEED_TTTT)
     with session_scope(world.engine) as session:
@@ -47,7 +47,7 @@ async def test_onboarding_and_whole_report(world: BotWorld) -> None:
     assert len(world.fake.callback_answers) >= len(SEED_TTTT) + 1
     # a second person cannot reuse the code
     other = world.officer(502, "Other")
-    await other.say(f"/start {world.codes['tttt-tdkt']}", "đã được dùng")
+    await other.say(f"/start {world.codes['tttt-tdkt']}", "đã được sử dụng")
 
 
 async def test_command_menu_in_two_languages(world: BotWorld) -> None:
@@ -59,7 +59,7 @@ async def test_command_menu_in_two_languages(world: BotWorld) -> None:
 
 async def test_bad_input_is_answered_and_changes_nothing(world: BotWorld) -> None:
     mai = world.officer(503, "Mai")
-    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
     await mai.say("/report", "Mục 1/")
     before = _snapshot(world.engine)
     await mai.say("ba mươi nghìn", "không đọc được số")
@@ -83,9 +83,9 @@ async def test_bad_input_is_answered_and_changes_nothing(world: BotWorld) -> Non
 
 async def test_html_in_notes_and_names_is_escaped(world: BotWorld) -> None:
     mai = world.officer(504, "<b>Mai</b> & co")
-    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
     await mai.say("/report", "Mục 1/")
-    await mai.say("30.544", "Đúng chưa?")
+    await mai.say("30.544", "Số liệu vừa nhập")
     await mai.press("Lưu và gửi minh chứng", "Gửi minh chứng")
     await mai.say("Biên bản <i>số 5</i> & phụ lục <script>alert(1)</script> 🎉", "Đã lưu ghi chú")
     mark = world.fake.mark()
@@ -103,10 +103,10 @@ async def test_html_in_notes_and_names_is_escaped(world: BotWorld) -> None:
 async def test_stale_and_foreign_buttons_are_refused(world: BotWorld) -> None:
     mai = world.officer(505, "Mai")
     huy = world.officer(506, "Huy")
-    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
-    await huy.say(f"/start {world.codes['xd-head']}", "Xin chào")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
+    await huy.say(f"/start {world.codes['xd-head']}", "Kính chào")
     await mai.say("/report", "Mục 1/")
-    confirm = await mai.say("30.544", "Đúng chưa?")
+    confirm = await mai.say("30.544", "Số liệu vừa nhập")
     await mai.press("Nhập lại", "gõ lại")
     before = _snapshot(world.engine)
     # the old confirm message's button is stale now
@@ -134,7 +134,7 @@ async def test_an_officer_reports_only_for_their_own_unit(world: BotWorld) -> No
     await huy.say(f"/start {world.codes['xd-head']}", "Sở Xây dựng")
     first = await huy.say("/report", "Mục 1/")
     assert "chương trình phát triển đô thị" in plain(first.text)
-    await huy.say("1", "Đúng chưa?")
+    await huy.say("1", "Số liệu vừa nhập")
     await huy.press("Đúng, lưu", "Mục 2/")
     with session_scope(world.engine) as session:
         codes = list(session.exec(select(Entry.item_code)))
@@ -143,9 +143,9 @@ async def test_an_officer_reports_only_for_their_own_unit(world: BotWorld) -> No
 
 async def test_same_update_twice_is_processed_once(world: BotWorld) -> None:
     mai = world.officer(509, "Mai")
-    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
     await mai.say("/report", "Mục 1/")
-    confirm = await mai.say("30.544", "Đúng chưa?")
+    confirm = await mai.say("30.544", "Số liệu vừa nhập")
     mark = world.fake.mark()
     update = await mai.user.press(world.fake.message(509, confirm.message_id), text="✅ Đúng, lưu")
     await world.fake.wait_for(lambda m: m.chat_id == 509 and "Mục 2/" in plain(m.text), after=mark)
@@ -158,14 +158,14 @@ async def test_same_update_twice_is_processed_once(world: BotWorld) -> None:
 
 async def test_restart_in_the_middle_keeps_every_confirmed_value(world: BotWorld) -> None:
     mai = world.officer(510, "Mai")
-    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
     await mai.say("/report", "Mục 1/")
-    await mai.say("30.544", "Đúng chưa?")
+    await mai.say("30.544", "Số liệu vừa nhập")
     await mai.press("Đúng, lưu", "Mục 2/")
-    await mai.say("31,5", "Đúng chưa?")
+    await mai.say("31,5", "Số liệu vừa nhập")
     await world.stop_bot()
     await world.start_bot()  # a new Application on the same database
-    resumed = await mai.say("/report", "Đúng chưa?")
+    resumed = await mai.say("/report", "Số liệu vừa nhập")
     assert "31,5 % = 105,0% kế hoạch" in plain(resumed.text)
     await mai.press("Đúng, lưu", "Mục 3/")
     with session_scope(world.engine) as session:
@@ -183,12 +183,12 @@ async def test_rate_limit_429_is_retried(world: BotWorld) -> None:
 
 async def test_a_failed_send_is_tried_again_and_arrives_once(world: BotWorld) -> None:
     mai = world.officer(512, "Mai")
-    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
     await mai.say("/report", "Mục 1/")
     world.fake.fail_next("sendMessage", status=500)
     mark = world.fake.mark()
     # The reply owed stays in the outbox and goes out on a later try: once, and right.
-    await mai.say("30.544", "Đúng chưa?")
+    await mai.say("30.544", "Số liệu vừa nhập")
     await world.wait_handled()
     sent = [m for m in world.fake.sent[mark:] if m.chat_id == 512]
     assert len(sent) == 1
@@ -199,9 +199,9 @@ async def test_a_failed_send_after_a_pressed_button_arrives_and_the_value_is_kep
     world: BotWorld,
 ) -> None:
     mai = world.officer(513, "Mai")
-    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Xin chào")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
     await mai.say("/report", "Mục 1/")
-    await mai.say("30.544", "Đúng chưa?")
+    await mai.say("30.544", "Số liệu vừa nhập")
     assert mai.last is not None
     message = world.fake.message(513, mai.last.message_id)
     button = next(text for text, _ in message.buttons if "Đúng, lưu" in text)
@@ -218,8 +218,8 @@ async def test_a_failed_send_after_a_pressed_button_arrives_and_the_value_is_kep
 async def test_chats_run_concurrently(world: BotWorld) -> None:
     """While one chat's update is in flight (its reply held by the server), another chat is answered."""
     slow, quick = world.officer(598, "Slow"), world.officer(599, "Quick")
-    await slow.say(f"/start {world.codes['khcn-tdkt']}", "Xin chào")
-    await quick.say(f"/start {world.codes['nn-tdkt']}", "Xin chào")
+    await slow.say(f"/start {world.codes['khcn-tdkt']}", "Kính chào")
+    await quick.say(f"/start {world.codes['nn-tdkt']}", "Kính chào")
     hold = world.fake.hold("sendMessage", chat=slow.user)
     in_flight = asyncio.create_task(slow.say("/report", "Mục 1/"))
     await asyncio.wait_for(hold.arrived.wait(), 10)
@@ -230,9 +230,9 @@ async def test_chats_run_concurrently(world: BotWorld) -> None:
 
     people = [world.officer(600 + n, f"P{n}") for n in range(5)]
     codes = ["tttt-head", "xd-tdkt", "ct-tdkt", "gtvt-tdkt", "tnmt-tdkt"]
-    await asyncio.gather(*(p.say(f"/start {world.codes[c]}", "Xin chào") for p, c in zip(people, codes, strict=True)))
+    await asyncio.gather(*(p.say(f"/start {world.codes[c]}", "Kính chào") for p, c in zip(people, codes, strict=True)))
     await asyncio.gather(*(p.say("/report", "Mục 1/") for p in people))
-    await asyncio.gather(*(p.say("5", "Đúng chưa?") for p in people))
+    await asyncio.gather(*(p.say("5", "Số liệu vừa nhập") for p in people))
     await asyncio.gather(*(p.press("Đúng, lưu", "Mục 2/") for p in people))
     assert _count(world.engine, Entry) == 5
 

@@ -6,9 +6,11 @@ Submissions are filled by the results import where the chat path is not the poin
 
 from __future__ import annotations
 
+import io
 import json
 from decimal import Decimal
 
+from openpyxl import load_workbook
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
@@ -59,7 +61,7 @@ def _snapshot(engine: Engine) -> tuple[object, ...]:
 
 async def _join(world: BotWorld, user_id: int, officer_code: str, name: str) -> ScriptedOfficer:
     person = world.officer(user_id, name)
-    await person.say(f"/start {world.codes[officer_code]}", "Xin chào")
+    await person.say(f"/start {world.codes[officer_code]}", "Kính chào")
     return person
 
 
@@ -99,6 +101,10 @@ async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld
         await leader.press("Chấp nhận", "Đã chấp nhận")
     told = await world.fake.wait_for(lambda m: m.chat_id == 703 and "đã sửa điểm" in plain(m.text))
     assert "9,6 điểm → 9 điểm" in plain(told.text) and "Chưa có văn bản tham mưu kèm theo" in plain(told.text)
+    # The unit is told which unit accepted its report, not "the leader and the deputy".
+    accepted = await world.fake.wait_for(lambda m: m.chat_id == 703 and "chấp nhận sau rà soát" in plain(m.text))
+    assert "đã được Sở Thông tin và Truyền thông chấp nhận" in plain(accepted.text)
+    assert "khối trưởng, khối phó" not in plain(accepted.text)
     # The leader's own unit is the deputy's to review.
     await leader.say("/review", "Rà soát báo cáo")
     await leader.press("Sở TT&TT", "khối phó rà soát")
@@ -228,7 +234,7 @@ async def test_return_for_correction_and_resubmit(world: BotWorld) -> None:
         submission = session.exec(select(Submission).join(Unit).where(Unit.code == "SXD")).one()
     assert submission.status == "returned" and submission.return_reason == "Thiếu minh chứng tiêu chí III.3"
     await builder.say("/report", "Mục 9/9")  # the imported results had no bonus self-score (B.1)
-    await builder.say("0", "Đúng chưa?")
+    await builder.say("0", "Số liệu vừa nhập")
     await builder.press("Đúng, lưu", "Tổng hợp")
     await builder.press("Nộp báo cáo", "Đã nộp báo cáo")
     assert _statuses(world.engine)["SXD"] == "submitted"
@@ -322,3 +328,94 @@ async def test_moving_the_group_is_confirmed_privately(world: BotWorld) -> None:
     with session_scope(world.engine) as session:
         assert session.exec(select(Bloc.group_chat_id)).one() == other.id
     assert [action for action, _, _ in _audit(world.engine)].count("bloc.bind_group") == 2
+
+
+async def _report_with_evidence(world: BotWorld, officer: ScriptedOfficer, chat_id: int) -> None:
+    """Sở Công thương reports by chat: CT-1 with a document, a photo and a note; the rest typed."""
+    await officer.say("/report", "Mục 1/")
+    await officer.say("25250", "Số liệu vừa nhập")
+    await officer.press("Lưu và gửi minh chứng", "Gửi minh chứng")
+    mark = world.fake.mark()
+    await officer.user.send_document("so-lieu-ban-le.pdf", b"%PDF-1.4 ban le", "application/pdf")
+    await world.fake.wait_for(lambda m: m.chat_id == chat_id and "Đã nhận tệp" in plain(m.text), after=mark)
+    mark = world.fake.mark()
+    await officer.user.send_photo(b"photo of the report")
+    await world.fake.wait_for(lambda m: m.chat_id == chat_id and "Đã nhận tệp" in plain(m.text), after=mark)
+    await officer.say("Số liệu của Cục Thống kê <tỉnh>", "Đã lưu ghi chú")
+    await officer.press("Tiếp tục", "Mục 2/")
+    values = ["2150", "9,7", "9,8", "9,7", "9,8", "9,7", "9,5", "0"]
+    for index, value in enumerate(values, start=2):
+        await officer.say(value, "Số liệu vừa nhập")
+        await officer.press("Đúng, lưu", f"Mục {index + 1}/" if index < 9 else "Tổng hợp")
+    await officer.press("Nộp báo cáo", "Đã nộp báo cáo")
+
+
+async def test_the_reviewer_opens_the_evidence_behind_a_figure(world: BotWorld) -> None:
+    _import(world.engine, without=("SCT",))
+    leader = await _join(world, 791, "tttt-head", "Thành")
+    lan = await _join(world, 792, "ct-tdkt", "Lan")
+    await _report_with_evidence(world, lan, 792)
+
+    await leader.say("/review", "Rà soát báo cáo")
+    card = await leader.press("Sở CT", "Tổng sau rà soát")
+    assert [label for label, _ in card.buttons if label.startswith("📎")] == ["📎 CT-1 (3)"]
+    mark = world.fake.mark()
+    shown = await leader.press("📎 CT-1 (3)", "Minh chứng của Sở Công thương")
+    text = plain(shown.text)
+    assert "so-lieu-ban-le.pdf" in text and "Ghi chú: Số liệu của Cục Thống kê <tỉnh>" in text
+    document = await world.fake.wait_for(lambda m: m.chat_id == 791 and m.kind == "document", after=mark)
+    photo = await world.fake.wait_for(lambda m: m.chat_id == 791 and m.kind == "photo", after=mark)
+    # The very files the unit sent, sent again by their Telegram file ids (not uploaded anew).
+    assert document.file_bytes == b"%PDF-1.4 ban le" and document.file_name == "so-lieu-ban-le.pdf"
+    assert photo.file_bytes == b"photo of the report"
+    assert document.params.get("document") == document.file_id
+    assert photo.params.get("photo") == photo.file_id
+    # The way back to the report; nothing was changed by looking.
+    leader.last = shown
+    await leader.press("Quay lại báo cáo", "Tổng sau rà soát")
+    assert _statuses(world.engine)["SCT"] == "submitted"
+
+
+async def test_bonus_and_deductions_are_explained_in_pact_order_wherever_shown(world: BotWorld) -> None:
+    _import(world.engine)
+    leader = await _join(world, 793, "tttt-head", "Thành")
+    deputy = await _join(world, 794, "gtvt-head", "Long")
+    await _bound_group(world, leader)
+    await deputy.say("/review", "Rà soát báo cáo")
+    card = plain((await deputy.press("Sở TT&TT", "Tổng sau rà soát")).text)
+    assert "Thưởng vượt kế hoạch (I.1): +0,35 điểm – TT-1 đạt 102,0% kế hoạch, TT-2 đạt 105,0% kế hoạch" in card
+    assert "0,1 điểm cho mỗi 1% vượt, tối đa 1 điểm, tính bình quân" in card
+    # The pact's order: section I (its indicator criterion with its indicators, then I.2), II, III, bonus.
+    order = ["Nội dung I:", "I.1 – điểm các chỉ tiêu", "TT-1:", "TT-2:", "I.2:", "Nội dung II:", "III.3:", "B.1:",
+             "Tổng sau rà soát"]
+    assert [card.index(mark) for mark in order] == sorted(card.index(mark) for mark in order)
+    assert "D.1" not in card and "D.2" not in card and "—" not in card  # no deduction given: none shown
+
+    await deputy.press("Sửa điểm", "Chọn mục")
+    await deputy.press("D.1 ·", "điểm thẩm định")
+    await deputy.say("1", "lý do sửa")
+    mark = world.fake.mark()
+    card = plain((await deputy.say("Nộp báo cáo chậm 2 ngày", "Đã sửa D.1")).text)
+    assert "không trừ điểm → trừ 1 điểm" in card
+    assert "D.1: không trừ điểm (tối đa 2 điểm) → thẩm định: trừ 1 điểm (Nộp báo cáo chậm 2 ngày)" in card
+    assert "D.2" not in card and "B.1: chưa nhập (tối đa 3 điểm)" in card
+    assert "Trừ D.1 (Gửi báo cáo chậm so với thời hạn): −1 điểm (tối đa 2 điểm)." in card
+    assert "/100 điểm (thưởng +0,35; trừ −1)" in card
+    told = await world.fake.wait_for(lambda m: m.chat_id == 793 and "đã sửa điểm" in plain(m.text), after=mark)
+    assert "không trừ điểm → trừ 1 điểm" in plain(told.text)
+
+    mark = world.fake.mark()
+    await _publish(world, leader)
+    await world.wait_handled()
+    table = "\n".join(plain(m.text) for m in world.fake.sent[mark:] if m.chat_id == GROUP_ID and m.kind == "text")
+    own = table.split(". Sở Thông tin và Truyền thông")[1].split("\n\n")[0]
+    assert "+0,35 vượt kế hoạch I.1 (TT-1 đạt 102,0% kế hoạch, TT-2 đạt 105,0% kế hoạch)" in own
+    assert "−1 trừ D.1" in own
+    assert "−0,00" not in table and "Trừ" not in table  # units without deductions show none
+    sheet_file = next(m for m in world.fake.sent[mark:] if m.chat_id == 793 and (m.file_name or "").endswith(".xlsx"))
+    sheet = load_workbook(io.BytesIO(sheet_file.file_bytes or b""))["Bảng điểm"]
+    headers = [cell.value for cell in sheet[4]]
+    rows = {row[1]: row for row in sheet.iter_rows(min_row=6, values_only=True)}
+    explained = rows["Sở Thông tin và Truyền thông"][headers.index("Căn cứ điểm thưởng, điểm trừ")]
+    assert explained == "+0,35 vượt kế hoạch I.1 (TT-1 đạt 102,0% kế hoạch, TT-2 đạt 105,0% kế hoạch); −1 trừ D.1"
+    assert rows["Sở Thông tin và Truyền thông"][headers.index("Thưởng vượt kế hoạch")] == 0.35

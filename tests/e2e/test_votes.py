@@ -69,7 +69,7 @@ class Votes:
         """A unit's voter chooses and confirms (a secret ballot)."""
         voter = self.voters[unit]
         voter.last = await self.ballot(unit, title, after)
-        await voter.press(choice, "Bạn chọn")
+        await voter.press(choice, "Lựa chọn của đơn vị")
         await voter.press("Xác nhận", "Đã ghi nhận phiếu")
 
     async def cast_all(self, title: str, after: int, choices: dict[str, str]) -> None:
@@ -252,7 +252,7 @@ async def test_two_officers_of_one_unit_pressing_at_once_cast_one_vote(votes: Vo
     for person in (head, second):
         person.last = await votes.fake.wait_for(
             lambda m, p=person: m.chat_id == p.user.id and not m.is_edit and bool(m.buttons), after=mark)
-        await person.press("Đồng ý", "Bạn chọn")
+        await person.press("Đồng ý", "Lựa chọn của đơn vị")
     pressed = votes.fake.mark()
     await asyncio.gather(*(_confirm(votes, person) for person in (head, second)))  # both at the same moment
     answers = []

@@ -30,7 +30,7 @@ FLOW = Flow(
     steps={
         "list": Step(buttons={"open": steps.open_unit}),
         "unit": Step(buttons={"open": steps.open_unit, "list": steps.back_to_list, "accept": steps.accept,
-                              "change": steps.choose_item, "return": steps.ask_return}),
+                              "change": steps.choose_item, "return": steps.ask_return, "ev": steps.open_evidence}),
         "unit_item": Step(buttons={"open": steps.open_unit, "item": steps.chose_item}),
         "value": Step(on_message=steps.read_value),
         "reason": Step(on_message=steps.read_reason),

@@ -64,6 +64,18 @@ def open_unit(ctx: Context, state: ReviewState, argument: str) -> Turn:
 
 
 @refusable
+def open_evidence(ctx: Context, state: ReviewState, argument: str) -> Turn:
+    """An item's evidence: the files sent again to the reviewer, the notes shown; the way back to the report."""
+    desk = Desk.of(ctx)
+    period, unit = _current(desk, state)
+    item = service.review_item(desk.config, unit.unit_code, argument)
+    if item is None:
+        return stale(ctx, state)
+    kept = service.evidence(session=ctx.session, period=period, unit=unit, item=item)
+    return Turn([render.evidence_reply(ctx, unit, item, kept)], state=_showing(period, unit))
+
+
+@refusable
 def back_to_list(ctx: Context, state: ReviewState, argument: str) -> Turn:
     """Back to the list of units."""
     desk = Desk.of(ctx)
@@ -79,7 +91,7 @@ def accept(ctx: Context, state: ReviewState, argument: str) -> Turn:
     if recipients is None:
         return Turn([desk.card(period, unit, prefix=ctx.text("review_cannot_accept"))], state=_showing(period, unit))
     notices = render.told(recipients, "review_told_accepted", unit=unit.unit_name, year=period.year,
-                          kind=lambda language: render.kind_text(language, period))
+                          reviewer=ctx.officer.unit_name, kind=lambda language: render.kind_text(language, period))
     done = ctx.text("review_accepted", unit=unit.unit_name)
     turn = _listing(desk, period, done)
     return Turn([*turn.replies, *notices], notice=render.plain(done), state=turn.state)
