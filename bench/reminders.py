@@ -37,7 +37,8 @@ from bot.app import build_application  # noqa: E402
 from fakes.telegram import FakeTelegram, SentMessage  # noqa: E402
 from storage.blocs import load_bloc  # noqa: E402
 from storage.db import make_engine, migrate, session_scope  # noqa: E402
-from storage.models import Officer, ReminderLog  # noqa: E402
+from storage.invites import link_account  # noqa: E402
+from storage.models import Officer, ReminderLog, stored_id  # noqa: E402
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 BEFORE = dt.datetime(2019, 1, 7, 7, 0, tzinfo=VN).astimezone(dt.UTC)
@@ -63,8 +64,8 @@ async def run(url: str, units: int, per_unit: int, rate_limit: float) -> dict[st
     with session_scope(engine) as session:
         load_bloc(session=session, config=config, actor="bench")
         for index, officer in enumerate(session.exec(select(Officer).order_by(Officer.id))):  # type: ignore[arg-type]
-            officer.telegram_user_id = FIRST_CHAT + index
-            session.add(officer)
+            link_account(session=session, officer_id=stored_id(officer), channel="telegram",
+                         external_id=str(FIRST_CHAT + index), now=dt.datetime.now(dt.UTC))
     officers = len(config.officers)
     async with FakeTelegram(rate_limit=rate_limit) as fake:
         for index in range(officers):

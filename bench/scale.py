@@ -90,7 +90,7 @@ async def start_up(url: str, code: str) -> dict[str, float]:
     """Start `python -m bot run` with one `/status` waiting; time to its answer and memory."""
     engine = make_engine(url)
     with session_scope(engine) as session:  # the officer is linked already, as in a running year
-        redeem_invite(session=session, code=code, telegram_user_id=STARTUP_USER, now=NOW)
+        redeem_invite(session=session, code=code, channel="telegram", external_id=str(STARTUP_USER), now=NOW)
     engine.dispose()
     async with FakeTelegram() as fake:
         user = fake.user(STARTUP_USER, "Cán bộ")

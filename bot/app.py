@@ -36,7 +36,7 @@ from bot.telegram_channel import (
 )
 from bot.transport import DEFAULT_POOL_SIZE, AiohttpRequest
 from bot.units import UnitsOfWork
-from handlers.chat import Reply
+from handlers.chat import Reply, parse_address
 from handlers.dispatch import Clock, Conversation, owe, system_clock
 from handlers.flows.votes.due import due_ballot_replies
 from handlers.i18n import warm_up
@@ -86,7 +86,7 @@ def build_application(
     if http_client not in ("aiohttp", "httpx"):
         raise ValueError(f"unknown HTTP client {http_client!r}: aiohttp or httpx")
     warm_up()
-    conversation = Conversation(engine, clock=clock)
+    conversation = Conversation(engine, clock=clock, bots={"telegram": bot_id_of(token)})
     # On PostgreSQL units of work run on the event loop through psycopg's asyncio
     # driver (bot/units.py); the update processor closes its engine.
     async_engine = make_async_engine(engine.url.render_as_string(hide_password=False), pool_size=10,
@@ -117,14 +117,17 @@ def build_application(
     outbox.add(channel)
     poller = TelegramPoller(channel, timeout=poll_timeout)
 
-    async def deliver(chat_id: int, reply: Reply) -> Delivery:
+    async def deliver(to: str, reply: Reply) -> Delivery:
         """A reminder through the port; a rate limit or a server error is tried again a few times."""
-        delivery = await channel.deliver(str(chat_id), Message(reply))
+        on, chat_id = parse_address(to)
+        if on != channel.name:
+            return Delivery(Verdict.refused, detail=f"no {on} bot in this process")
+        delivery = await channel.deliver(chat_id, Message(reply))
         for attempt in range(4):
             if delivery.verdict is not Verdict.retry:
                 break
             await asyncio.sleep(delivery.retry_after if delivery.retry_after is not None else 0.5 * 2 ** attempt)
-            delivery = await channel.deliver(str(chat_id), Message(reply, parts_done=delivery.parts_done))
+            delivery = await channel.deliver(chat_id, Message(reply, parts_done=delivery.parts_done))
         return delivery
 
     scheduler = ReminderScheduler(deliver=deliver, engine=engine, clock=clock,

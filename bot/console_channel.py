@@ -35,7 +35,7 @@ class ConsoleChannel:
     def to_incoming(self, line: str) -> Incoming:
         """A typed line as a neutral message: `#n` picks an option, `/cmd args` is a command."""
         message = partial(Incoming, channel=CHANNEL, update_id=f"{self._tag}:{next(self._counter)}",
-                          user_id=self.officer_id, chat_id=self.officer_id, is_private=True)
+                          user_id=str(self.officer_id), chat_id=str(self.officer_id), is_private=True)
         stripped = line.strip()
         chosen = small_number(stripped[1:]) if stripped.startswith("#") else None
         if chosen is not None:

@@ -158,8 +158,8 @@ class Sender:
         owed = decode(row.payload)
         if isinstance(owed, Message) and owed.reply.edit_key:
             kept = recall_message(session=session, key=owed.reply.edit_key)
-            if kept is not None and str(kept[0]) == row.chat_id:
-                owed = Message(reply=owed.reply, edit_message_id=str(kept[1]), parts_done=owed.parts_done)
+            if kept is not None and kept[0] == row.chat_id:
+                owed = Message(reply=owed.reply, edit_message_id=kept[1], parts_done=owed.parts_done)
         return row, owed
 
     def _record(self, session: Session, row: OwedRow, owed: Owed, delivery: Delivery) -> bool:
@@ -171,8 +171,8 @@ class Sender:
             if isinstance(owed, Message) and delivery.message_id is not None:
                 key = owed.reply.remember_as or owed.reply.edit_key
                 if key:
-                    remember_message(session=session, key=key, chat_id=int(row.chat_id),
-                                     message_id=int(delivery.message_id))
+                    remember_message(session=session, key=key, chat_id=row.chat_id,
+                                     message_id=delivery.message_id)
             return True
         if delivery.verdict is Verdict.blocked:
             log.warning("chat %s blocked the bot; outbox message %s not delivered (%s)", row.chat_key, row.id,

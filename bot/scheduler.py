@@ -105,7 +105,7 @@ class ReminderScheduler:
     def __init__(
         self,
         *,
-        deliver: Callable[[int, Reply], Awaitable[Delivery]],
+        deliver: Callable[[str, Reply], Awaitable[Delivery]],
         engine: Engine,
         clock: Clock,
         interval_seconds: float = 60.0,

@@ -146,8 +146,8 @@ def to_incoming(event: Mapping[str, Any], bot_id: str) -> Incoming | None:
             channel=CHANNEL,
             bot=bot_id,
             update_id=message_id,
-            user_id=user_id,  # type: ignore[arg-type]  # the port makes these str
-            chat_id=chat_id,  # type: ignore[arg-type]  # the port makes these str
+            user_id=user_id,
+            chat_id=chat_id,
             is_private=is_private,
             kind=kind,
             text=text,

@@ -45,8 +45,8 @@ class Incoming:
 
     channel: str
     update_id: str
-    user_id: int
-    chat_id: int
+    user_id: str
+    chat_id: str
     is_private: bool
     kind: InKind
     text: str = ""
@@ -71,9 +71,37 @@ class Incoming:
         return chat_key(self.channel, self.bot, self.chat_id)
 
 
-def chat_key(channel: str, bot: str, chat_id: int | str) -> str:
+    @property
+    def chat_address(self) -> str:
+        """The address of the chat this came from (see :func:`address`)."""
+        return address(self.channel, self.chat_id)
+
+    @property
+    def user_address(self) -> str:
+        """The address of the person's private chat."""
+        return address(self.channel, self.user_id)
+
+
+def chat_key(channel: str, bot: str, chat_id: str) -> str:
     """One chat of one bot on one channel, as the inbox and the outbox name it."""
     return f"{channel}:{bot}:{chat_id}"
+
+
+def address(channel: str, chat_id: str) -> str:
+    """Where a reply goes when it is not the chat a message came from: `<channel>:<platform id>`.
+
+    Platform ids are strings (Telegram's are integers, Zalo's are not); which
+    bot of the channel sends is the deployment's choice (handlers.dispatch.owe).
+    """
+    return f"{channel}:{chat_id}"
+
+
+def parse_address(text: str) -> tuple[str, str]:
+    """An address's channel and platform id."""
+    channel, separator, chat_id = text.partition(":")
+    if not separator or not channel or not chat_id:
+        raise ValueError(f"not an address: {text!r}")
+    return channel, chat_id
 
 
 @dataclass(frozen=True)
@@ -120,7 +148,8 @@ class KeptFile:
 class Reply:
     """One message out: HTML-safe text, options in rows, files.
 
-    `chat_id` None means the chat the incoming message came from. `edit` asks the
+    `chat_id` None means the chat the incoming message came from; otherwise it
+    is an address (:func:`address`: the channel and the platform's id). `edit` asks the
     channel to replace the message that carried the pressed button instead of
     sending a new one (falling back to a new message when it cannot).
     `remember_as` keeps the sent message's id under a key; `edit_key` edits the
@@ -132,7 +161,7 @@ class Reply:
     text: str
     options: tuple[tuple[Option, ...], ...] = ()
     files: tuple[OutFile, ...] = ()
-    chat_id: int | None = None
+    chat_id: str | None = None
     edit: bool = False
     remember_as: str | None = None
     edit_key: str | None = None

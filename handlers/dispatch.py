@@ -11,7 +11,7 @@ import datetime as dt
 import hmac
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import cast
 
 from pydantic import ValidationError
@@ -28,6 +28,7 @@ from handlers.chat import (
     chat_key,
     dump_incoming,
     load_incoming,
+    parse_address,
 )
 from handlers.flow import AnyFlow, Context, FlowState, Turn
 from handlers.flows.deadlines import FLOW as DEADLINES
@@ -42,8 +43,6 @@ from storage.chat import (
     OfficerView,
     get_state,
     officer_for_user,
-    recall_message,
-    remember_message,
     save_state,
     set_officer_language,
 )
@@ -73,35 +72,44 @@ def menu_commands() -> dict[str, str]:
 
 def owe(
     session: Session, *, channel: str, bot: str, replies: Sequence[Reply], now: dt.datetime,
-    default_chat: int | str | None = None, answer: str | None = None, notice: str | None = None,
-    pressed_message: int | None = None,
+    default_chat: str | None = None, answer: str | None = None, notice: str | None = None,
+    pressed_message: int | None = None, bots: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Write replies to the outbox in the caller's transaction; the chats owed, in order.
 
-    `now` is the real time (the outbox's times are the sender's, not the bloc's
-    calendar, which tests and the demo move).
-
-    `default_chat` is where a reply without its own chat goes (the chat a message
-    came from); `answer` the id of a pressed button, answered first (with `notice`).
+    `default_chat` is the platform id of the chat a reply without its own goes
+    to (the chat a message came from) on `channel`, sent by `bot`; a reply with
+    its own address goes to that address's channel, sent by `bot` when it is
+    `channel` and by `bots[<its channel>]` otherwise. `answer` is the id of a
+    pressed button, answered first (with `notice`). `now` is the real time (the
+    outbox's times are the sender's, not the bloc's calendar, which tests and
+    the demo move).
     """
     chats: list[str] = []
 
-    def add(chat_id: int | str, payload: dict[str, object]) -> None:
-        key = chat_key(channel, bot, chat_id)
-        add_outgoing(session=session, channel=channel, bot=bot, chat_id=str(chat_id), chat_key=key,
-                     payload=payload, now=now)
+    def add(on: str, by: str, chat_id: str, payload: dict[str, object]) -> None:
+        key = chat_key(on, by, chat_id)
+        add_outgoing(session=session, channel=on, bot=by, chat_id=chat_id, chat_key=key, payload=payload,
+                     now=now)
         if key not in chats:
             chats.append(key)
 
     if answer is not None and default_chat is not None:
-        add(default_chat, {"answer": answer, "notice": notice})
+        add(channel, bot, default_chat, {"answer": answer, "notice": notice})
     for reply in replies:
-        target = reply.chat_id if reply.chat_id is not None else default_chat
-        if target is None:
-            log.error("a reply without a chat was dropped: %.60s", reply.text)
+        if reply.chat_id is None:
+            if default_chat is None:
+                log.error("a reply without a chat was dropped: %.60s", reply.text)
+                continue
+            on, chat_id = channel, default_chat
+        else:
+            on, chat_id = parse_address(reply.chat_id)
+        by = bot if on == channel else (bots or {}).get(on)
+        if by is None:
+            log.error("no bot serves channel %s here; a reply to %s was dropped: %.60s", on, chat_id, reply.text)
             continue
-        edit = pressed_message if reply.edit and target == default_chat else None
-        add(target, {"reply": dump_reply(reply), "edit_message_id": edit})
+        edit = pressed_message if reply.edit and on == channel and chat_id == default_chat else None
+        add(on, by, chat_id, {"reply": dump_reply(reply), "edit_message_id": edit})
     return chats
 
 
@@ -121,9 +129,13 @@ class Conversation:
     returns the replies instead (the terminal, tests).
     """
 
-    def __init__(self, engine: Engine, *, clock: Clock = system_clock) -> None:
+    def __init__(self, engine: Engine, *, clock: Clock = system_clock,
+                 bots: Mapping[str, str] | None = None) -> None:
         self.engine = engine
         self.clock = clock
+        # Per channel, the bot that sends what is addressed to that channel's people
+        # from another channel's turn (a ballot to a voter on Zalo, started on Telegram).
+        self.bots: dict[str, str] = dict(bots or {})
 
     # -- the durable path -------------------------------------------------
 
@@ -195,7 +207,7 @@ class Conversation:
         answer = incoming.option_id if incoming.kind is InKind.option and incoming.option_id else None
         return owe(session, channel=incoming.channel, bot=incoming.bot, replies=outcome.replies,
                    now=system_clock(), default_chat=incoming.chat_id, answer=answer, notice=outcome.notice,
-                   pressed_message=incoming.message_id)
+                   pressed_message=incoming.message_id, bots=self.bots)
 
     def _failed(self, session: Session, incoming: Incoming) -> Outcome:
         """What a person is told when their message could not be handled: the truth, from what is committed."""
@@ -245,16 +257,6 @@ class Conversation:
         outcome = self._route(session, state, officer, incoming, language)
         save_state(session=session, state=state)
         return outcome
-
-    def remember(self, key: str, chat_id: int, message_id: int) -> None:
-        """Keep a sent message's id (called by channels after sending a `remember_as` reply)."""
-        with session_scope(self.engine) as session:
-            remember_message(session=session, key=key, chat_id=chat_id, message_id=message_id)
-
-    def recall(self, key: str) -> tuple[int, int] | None:
-        """The chat and message id kept under a key."""
-        with session_scope(self.engine) as session:
-            return recall_message(session=session, key=key)
 
     def _route(
         self, session: Session, state: ChatState, officer: OfficerView | None, incoming: Incoming,
@@ -323,7 +325,7 @@ class Conversation:
             state.nonce = ""
         marker = f":{ctx.nonce}:"
         # The person's own chat: the private chat it came from, or named (a group command asking privately).
-        own = (None, ctx.incoming.user_id) if ctx.incoming.is_private else (ctx.incoming.user_id,)
+        own = (None, ctx.incoming.user_address) if ctx.incoming.is_private else (ctx.incoming.user_address,)
         if any(marker in option.data for reply in turn.replies if reply.chat_id in own
                for row in reply.options for option in row):
             state.nonce = ctx.nonce
@@ -401,7 +403,8 @@ class Conversation:
             return Outcome([Reply(t(language, "start_no_code"))])
         if len(code) > 64:
             return Outcome([Reply(t(language, "start_unknown"))])
-        redeemed = redeem_invite(session=session, code=code, telegram_user_id=incoming.user_id, now=now)
+        redeemed = redeem_invite(session=session, code=code, channel=incoming.channel,
+                                 external_id=incoming.user_id, now=now)
         if redeemed.outcome is RedeemOutcome.linked:
             linked = officer_for_user(session=session, channel=incoming.channel,
                                       user_id=incoming.user_id)

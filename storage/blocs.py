@@ -18,6 +18,7 @@ from storage.audit import record
 from storage.models import (
     Bloc,
     BlocConfigText,
+    BlocGroup,
     Criterion,
     Indicator,
     Officer,
@@ -329,14 +330,16 @@ class BlocRef:
     id: int
     code: str
     config: BlocConfig
-    group_chat_id: int | None
+    group_chat_id: str | None  # the address of the bloc's group, the one bound last (`<channel>:<id>`)
 
 
 def _ref(session: Session, bloc: Bloc) -> BlocRef | None:
     if bloc.id is None:
         return None
+    group = session.exec(select(BlocGroup).where(BlocGroup.bloc_id == bloc.id)
+                         .order_by(col(BlocGroup.bound_at).desc()).limit(1)).first()
     return BlocRef(id=bloc.id, code=bloc.code, config=bloc_config_of(session=session, bloc=bloc),
-                   group_chat_id=bloc.group_chat_id)
+                   group_chat_id=f"{group.channel}:{group.chat_id}" if group is not None else None)
 
 
 def bloc_by_id(*, session: Session, bloc_id: int) -> BlocRef | None:

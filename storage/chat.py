@@ -15,6 +15,7 @@ from storage.models import (
     Entry,
     Evidence,
     Officer,
+    OfficerAccount,
     Period,
     SentRef,
     Submission,
@@ -32,16 +33,17 @@ _OFFICER_ROWS = (
     .join(Bloc, col(Bloc.id) == Officer.bloc_id)
     .where(col(Officer.active).is_(True))
 )
-_OFFICER_BY_ACCOUNT = {
-    "console": _OFFICER_ROWS.where(Officer.id == bindparam("user_id")),
-    "telegram": _OFFICER_ROWS.where(Officer.telegram_user_id == bindparam("user_id")),
-}
+_OFFICER_BY_ID = _OFFICER_ROWS.where(Officer.id == bindparam("officer_id"))
+_OFFICER_BY_ACCOUNT = (
+    _OFFICER_ROWS.join(OfficerAccount, col(OfficerAccount.officer_id) == Officer.id)
+    .where(OfficerAccount.channel == bindparam("channel"), OfficerAccount.external_id == bindparam("user_id"))
+)
 _ENTRIES = select(Entry).where(Entry.submission_id == bindparam("submission_id"))
 _SUBMISSION = select(Submission).where(Submission.period_id == bindparam("period_id"),
                                        Submission.unit_id == bindparam("unit_id"))
 
 
-def get_state(*, session: Session, channel: str, user_id: int, language: str) -> ChatState:
+def get_state(*, session: Session, channel: str, user_id: str, language: str) -> ChatState:
     """The person's conversation state, created (not yet flushed) on first contact."""
     state = session.exec(_STATE, params={"channel": channel, "user_id": user_id}).first()
     if state is None:
@@ -73,15 +75,19 @@ class OfficerView:
     bloc_code: str
 
 
-def officer_for_user(*, session: Session, channel: str, user_id: int) -> OfficerView | None:
+def officer_for_user(*, session: Session, channel: str, user_id: str) -> OfficerView | None:
     """The active officer behind a chat account.
 
-    On Telegram the account is linked by an invite; the console channel (run by
-    the operator on the server) names the officer directly, its user id being the
-    officer's id.
+    On a messenger the account is linked by an invite (`officer_account`); the
+    console channel (run by the operator on the server) names the officer
+    directly, its user id being the officer's id.
     """
-    statement = _OFFICER_BY_ACCOUNT["console" if channel == "console" else "telegram"]
-    row = session.exec(statement, params={"user_id": user_id}).first()
+    if channel == "console":
+        if not user_id.isdigit():
+            return None
+        row = session.exec(_OFFICER_BY_ID, params={"officer_id": int(user_id)}).first()
+    else:
+        row = session.exec(_OFFICER_BY_ACCOUNT, params={"channel": channel, "user_id": user_id}).first()
     if row is None:
         return None
     officer, unit, bloc = row
@@ -166,7 +172,7 @@ def entry_value(entries: dict[str, Entry], code: str) -> Decimal | None:
     return entry.value if entry is not None else None
 
 
-def remember_message(*, session: Session, key: str, chat_id: int, message_id: int) -> None:
+def remember_message(*, session: Session, key: str, chat_id: str, message_id: str) -> None:
     """Keep the id of a sent message under a key, replacing an older one."""
     ref = session.exec(select(SentRef).where(SentRef.key == key)).first()
     if ref is None:
@@ -175,7 +181,7 @@ def remember_message(*, session: Session, key: str, chat_id: int, message_id: in
     session.add(ref)
 
 
-def recall_message(*, session: Session, key: str) -> tuple[int, int] | None:
+def recall_message(*, session: Session, key: str) -> tuple[str, str] | None:
     """The chat and message id kept under a key."""
     ref = session.exec(select(SentRef).where(SentRef.key == key)).first()
     return (ref.chat_id, ref.message_id) if ref is not None else None

@@ -8,10 +8,11 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from storage.audit import record
-from storage.models import Invite, Officer, Unit, stored_id
+from storage.models import Invite, Officer, OfficerAccount, Unit, stored_id
 
 
 def hash_code(code: str) -> str:
@@ -42,8 +43,11 @@ def issue_invites(
         .order_by(col(Unit.code), col(Officer.code))
     )
     issued: list[IssuedInvite] = []
+    linked = set(session.exec(select(OfficerAccount.officer_id)
+                              .join(Officer, col(Officer.id) == OfficerAccount.officer_id)
+                              .where(Officer.bloc_id == bloc_id)))
     for officer, unit_code in session.exec(query):
-        if officer.telegram_user_id is not None and not include_linked:
+        if officer.id in linked and not include_linked:
             continue
         officer_id = stored_id(officer)
         for old in session.exec(
@@ -65,6 +69,11 @@ def issue_invites(
     return issued
 
 
+def link_account(*, session: Session, officer_id: int, channel: str, external_id: str, now: dt.datetime) -> None:
+    """Link a chat account to an officer directly (what a redeemed invite does; operators' tools, tests)."""
+    session.add(OfficerAccount(channel=channel, external_id=external_id, officer_id=officer_id, linked_at=now))
+
+
 class RedeemOutcome(StrEnum):
     """What happened to a code presented in `/start`."""
 
@@ -84,8 +93,9 @@ class Redeemed:
     officer_id: int | None = None
 
 
-def redeem_invite(*, session: Session, code: str, telegram_user_id: int, now: dt.datetime) -> Redeemed:
-    """Link a chat account to the officer of a code; single use, one account per officer."""
+def redeem_invite(*, session: Session, code: str, channel: str, external_id: str,
+                  now: dt.datetime) -> Redeemed:
+    """Link a chat account to the officer of a code; single use, one account per officer and channel."""
     invite = session.exec(select(Invite).where(Invite.code_hash == hash_code(code))).first()
     if invite is None:
         return Redeemed(RedeemOutcome.unknown)
@@ -96,17 +106,21 @@ def redeem_invite(*, session: Session, code: str, telegram_user_id: int, now: dt
     officer = session.get(Officer, invite.officer_id)
     if officer is None:  # the foreign key keeps an invite's officer
         raise LookupError(f"invite {invite.id} names no officer")
-    holder = session.exec(select(Officer).where(Officer.telegram_user_id == telegram_user_id)).first()
-    if holder is not None and holder.id != officer.id:
-        return Redeemed(RedeemOutcome.account_taken, holder.id)
-    if officer.telegram_user_id is not None and officer.telegram_user_id != telegram_user_id:
+    accounts = list(session.exec(select(OfficerAccount).where(
+        OfficerAccount.channel == channel,
+        or_(col(OfficerAccount.external_id) == external_id, col(OfficerAccount.officer_id) == officer.id))))
+    holder = next((account for account in accounts if account.external_id == external_id), None)
+    if holder is not None and holder.officer_id != officer.id:
+        return Redeemed(RedeemOutcome.account_taken, holder.officer_id)
+    if any(account.officer_id == officer.id and account.external_id != external_id for account in accounts):
         return Redeemed(RedeemOutcome.already_linked, officer.id)
     invite.used_at = now
-    officer.telegram_user_id = telegram_user_id
     session.add(invite)
-    session.add(officer)
-    record(session=session, actor=f"tg:{telegram_user_id}", bloc_id=officer.bloc_id,
+    if holder is None:
+        link_account(session=session, officer_id=stored_id(officer), channel=channel, external_id=external_id,
+                     now=now)
+    record(session=session, actor=f"{channel}:{external_id}", bloc_id=officer.bloc_id,
            action="officer.link", target=officer.code, before=None,
-           after={"telegram_user_id": telegram_user_id})
+           after={"channel": channel, "account": external_id})
     session.flush()
     return Redeemed(RedeemOutcome.linked, officer.id)

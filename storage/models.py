@@ -55,7 +55,6 @@ class Bloc(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     language: str = Field(max_length=8)
     config_hash: str = Field(max_length=64)
-    group_chat_id: int | None = Field(default=None, sa_type=BigInteger)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -103,9 +102,41 @@ class Officer(SQLModel, table=True):
     voter: bool = False
     phone: str | None = None
     telegram_username: str | None = None
-    telegram_user_id: int | None = Field(default=None, unique=True, sa_type=BigInteger)
     language: str = Field(default="vi", max_length=8)
     active: bool = True
+
+
+class OfficerAccount(SQLModel, table=True):
+    """A person's account on one channel, linked to an officer by an invite.
+
+    The platform's id is a string (Telegram's integer ids, Zalo's string ids).
+    An officer has at most one account per channel; an account belongs to one officer.
+    """
+
+    __tablename__ = "officer_account"
+    __table_args__ = (UniqueConstraint("channel", "external_id"), UniqueConstraint("channel", "officer_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    officer_id: int = Field(foreign_key="officer.id", index=True)
+    linked_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def address(self) -> str:
+        """Where the officer is reached on this channel: `<channel>:<platform id>` (handlers.chat.address)."""
+        return f"{self.channel}:{self.external_id}"
+
+
+class BlocGroup(SQLModel, table=True):
+    """A bloc's group chat on one channel, bound by its leader with /bind."""
+
+    __tablename__ = "bloc_group"
+
+    bloc_id: int = Field(foreign_key="bloc.id", primary_key=True)
+    channel: str = Field(max_length=16, primary_key=True)
+    chat_id: str = Field(max_length=64)
+    bound_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class YearRoles(SQLModel, table=True):
@@ -248,7 +279,7 @@ class ChatState(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
-    user_id: int = Field(sa_type=BigInteger)
+    user_id: str = Field(max_length=64)
     officer_id: int | None = Field(default=None, foreign_key="officer.id")
     language: str = Field(default="vi", max_length=8)
     flow: str | None = Field(default=None, max_length=16)
@@ -324,8 +355,8 @@ class SentRef(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=96, unique=True)
-    chat_id: int = Field(sa_type=BigInteger)
-    message_id: int = Field(sa_type=BigInteger)
+    chat_id: str = Field(max_length=64)
+    message_id: str = Field(max_length=64)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -371,7 +402,8 @@ class ReminderLog(SQLModel, table=True):
     days_before: int
     deadline: dt.datetime = Field(sa_type=UTCDateTime)
     officer_id: int = Field(foreign_key="officer.id")
-    chat_id: int = Field(sa_type=BigInteger)
+    channel: str = Field(default="telegram", max_length=16)
+    chat_id: str = Field(max_length=64)
     status: str = Field(default="sending", max_length=16)
     slot_at: dt.datetime = Field(sa_type=UTCDateTime)
     claimed_at: dt.datetime = Field(sa_type=UTCDateTime)

@@ -38,6 +38,7 @@ from storage.models import (
     YearRoles,
     stored_id,
 )
+from storage.roles import officer_addresses
 
 # First half of the advisory lock key (the second is the bloc id): "reminders".
 LOCK_NAMESPACE = 0x52454D49
@@ -68,7 +69,7 @@ class OfficerContact:
     officer_id: int
     name: str
     unit_id: int
-    chat_id: int
+    chat_id: str  # an address: `<channel>:<platform id>`
     language: str
 
 
@@ -143,16 +144,16 @@ def load_bloc_world(*, session: Session, bloc_id: int, now: dt.datetime) -> Bloc
 
 
 def linked_officers(*, session: Session, bloc_id: int) -> list[OfficerContact]:
-    """Every active officer of a bloc who is linked to a Telegram account."""
-    rows = session.exec(
-        select(Officer).where(Officer.bloc_id == bloc_id, col(Officer.active).is_(True),
-                              col(Officer.telegram_user_id).is_not(None))
+    """Every active officer of a bloc who is linked to a chat account (the one linked last)."""
+    rows = list(session.exec(
+        select(Officer).where(Officer.bloc_id == bloc_id, col(Officer.active).is_(True))
         .order_by(col(Officer.id))
-    )
+    ))
+    addresses = officer_addresses(session=session, officer_ids=[officer.id for officer in rows])
     return [
         OfficerContact(officer_id=officer.id, name=officer.name, unit_id=officer.unit_id,
-                       chat_id=officer.telegram_user_id, language=officer.language)
-        for officer in rows if officer.id is not None and officer.telegram_user_id is not None
+                       chat_id=addresses[officer.id], language=officer.language)
+        for officer in rows if officer.id is not None and officer.id in addresses
     ]
 
 
@@ -207,13 +208,14 @@ def _period_world(session: Session, bloc_id: int, period: Period) -> PeriodWorld
 
 
 def claim_message(
-    *, session: Session, bloc_id: int, key: SentKey, chat_id: int, slot_at: dt.datetime, now: dt.datetime,
+    *, session: Session, bloc_id: int, key: SentKey, chat_id: str, slot_at: dt.datetime, now: dt.datetime,
     claimed_by: str,
 ) -> int | None:
     """Write a message's sent-log row before it goes out; None if its key is already logged."""
     period_id, unit_id, kind, days_before, deadline, officer_id = key
     row = ReminderLog(bloc_id=bloc_id, period_id=period_id, unit_id=unit_id, kind=kind,
-                      days_before=days_before, deadline=deadline, officer_id=officer_id, chat_id=chat_id,
+                      days_before=days_before, deadline=deadline, officer_id=officer_id,
+                      channel=chat_id.partition(":")[0], chat_id=chat_id,
                       status=LogStatus.sending.value, slot_at=slot_at, claimed_at=now,
                       claimed_by=claimed_by[:64])
     try:
@@ -248,7 +250,7 @@ class LogEntry:
     days_before: int
     deadline: dt.datetime
     officer_id: int
-    chat_id: int
+    chat_id: str
     status: str
     slot_at: dt.datetime
     claimed_at: dt.datetime

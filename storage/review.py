@@ -18,6 +18,7 @@ from storage.audit import record
 from storage.chat import evidence_counts
 from storage.models import (
     Bloc,
+    BlocGroup,
     Entry,
     Officer,
     Period,
@@ -139,17 +140,27 @@ def find_period(*, session: Session, bloc_id: int, year: int, kind: str) -> Peri
     return _info(period) if period is not None else None
 
 
-def bind_group(*, session: Session, bloc_id: int, chat_id: int, actor: str) -> int | None:
-    """Make a group chat the bloc's group; returns the group it replaced. Audited."""
+def bind_group(*, session: Session, bloc_id: int, chat_id: str, actor: str) -> str | None:
+    """Make a group chat (an address, `<channel>:<id>`) the bloc's group on its channel.
+
+    Returns the address of the group it replaced on that channel. Audited.
+    """
     bloc = session.get(Bloc, bloc_id)
     if bloc is None:
-        raise RuntimeError(f"no bloc {bloc_id}")
-    previous = bloc.group_chat_id
+        raise LookupError(f"no bloc {bloc_id}")
+    channel, _, platform_id = chat_id.partition(":")
+    row = session.get(BlocGroup, (bloc_id, channel))
+    previous = f"{channel}:{row.chat_id}" if row is not None else None
     if previous == chat_id:
         return previous
     record(session=session, actor=actor, bloc_id=bloc_id, action="bloc.bind_group", target=bloc.code,
            before=previous, after=chat_id)
-    bloc.group_chat_id, bloc.updated_at = chat_id, utcnow()
+    now = utcnow()
+    if row is None:
+        row = BlocGroup(bloc_id=bloc_id, channel=channel, chat_id=platform_id, bound_at=now)
+    row.chat_id, row.bound_at = platform_id, now
+    session.add(row)
+    bloc.updated_at = now
     session.add(bloc)
     return previous
 

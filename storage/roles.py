@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from storage.models import Bloc, Officer, Unit, YearRoles
+from storage.models import Bloc, Officer, OfficerAccount, Unit, YearRoles
 
 
 class BlocRole(StrEnum):
@@ -45,13 +45,27 @@ def may_review(*, session: Session, bloc_id: int, reviewer_unit_id: int, reviewe
     return True
 
 
-def linked_officer_chats(*, session: Session, unit_id: int) -> list[tuple[int, str]]:
-    """(Telegram user id, language) of every active, linked officer of a unit."""
-    rows = session.exec(
-        select(Officer.telegram_user_id, Officer.language)
-        .where(Officer.unit_id == unit_id, Officer.active == True, Officer.telegram_user_id != None)  # noqa: E711, E712
-    )
-    return [(user_id, language) for user_id, language in rows if user_id is not None]
+def linked_officer_chats(*, session: Session, unit_id: int) -> list[tuple[str, str]]:
+    """(address, language) of every active, linked officer of a unit: their latest linked account."""
+    accounts = officer_addresses(session=session, officer_ids=list(session.exec(
+        select(Officer.id).where(Officer.unit_id == unit_id, col(Officer.active).is_(True)))))
+    languages = {officer_id: language for officer_id, language in session.exec(
+        select(Officer.id, Officer.language).where(col(Officer.id).in_(list(accounts))))}
+    return [(found, languages[officer_id]) for officer_id, found in accounts.items()]
+
+
+def officer_addresses(*, session: Session, officer_ids: list[int | None]) -> dict[int, str]:
+    """Where each officer is reached: the address of the account they linked last (officers without one left out)."""
+    ids = [officer_id for officer_id in officer_ids if officer_id is not None]
+    if not ids:
+        return {}
+    found: dict[int, str] = {}
+    rows = session.exec(select(OfficerAccount).where(col(OfficerAccount.officer_id).in_(ids))
+                        .order_by(col(OfficerAccount.officer_id), col(OfficerAccount.linked_at),
+                                  col(OfficerAccount.id)))
+    for account in rows:
+        found[account.officer_id] = account.address
+    return {officer_id: found[officer_id] for officer_id in ids if officer_id in found}
 
 
 def unit_name(*, session: Session, unit_id: int) -> str:

@@ -37,6 +37,7 @@ from storage.models import (
     YearRoles,
     stored_id,
 )
+from storage.roles import officer_addresses
 
 
 class BallotKind(StrEnum):
@@ -97,7 +98,7 @@ class VoterChat:
 
     unit_id: int
     officer_id: int
-    user_id: int
+    user_id: str  # the address of the officer's private chat: `<channel>:<platform id>`
     language: str
 
 
@@ -359,14 +360,15 @@ def voter_chats(*, session: Session, unit_ids: Sequence[int]) -> list[VoterChat]
     """The linked, active voter officers of these units."""
     if not unit_ids:
         return []
-    rows = session.exec(
-        select(Officer.unit_id, Officer.id, Officer.telegram_user_id, Officer.language)
+    rows = list(session.exec(
+        select(Officer.unit_id, Officer.id, Officer.language)
         .where(col(Officer.unit_id).in_(list(unit_ids)), col(Officer.voter).is_(True),
-               col(Officer.active).is_(True), col(Officer.telegram_user_id).is_not(None))
+               col(Officer.active).is_(True))
         .order_by(col(Officer.unit_id), col(Officer.id))
-    )
-    return [VoterChat(unit_id=unit_id, officer_id=officer_id, user_id=user_id, language=language)
-            for unit_id, officer_id, user_id, language in rows if officer_id is not None and user_id is not None]
+    ))
+    addresses = officer_addresses(session=session, officer_ids=[officer_id for _, officer_id, _ in rows])
+    return [VoterChat(unit_id=unit_id, officer_id=officer_id, user_id=addresses[officer_id], language=language)
+            for unit_id, officer_id, language in rows if officer_id is not None and officer_id in addresses]
 
 
 def unit_id_map(*, session: Session, bloc_id: int) -> dict[str, int]:

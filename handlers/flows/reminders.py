@@ -19,7 +19,7 @@ class Outgoing:
 
     bloc_id: int
     message: DueMessage
-    chat_id: int
+    chat_id: str  # an address
     reply: Reply
 
 

@@ -413,7 +413,7 @@ def publish_second_question(ctx: Context, config: BlocConfig, view: RankingView)
 
 
 def publication(ctx: Context, config: BlocConfig, period: PeriodInfo, view: RankingView, published: Published,
-                group: int) -> list[Reply]:
+                group: str) -> list[Reply]:
     """The group's table and chart, what changed since the last publication, and the leader's paperwork."""
     language = ctx.language
     head: list[str] = [
@@ -440,7 +440,7 @@ def publication(ctx: Context, config: BlocConfig, period: PeriodInfo, view: Rank
     return replies
 
 
-def reopened(ctx: Context, period: PeriodInfo, reason: str, group: int | None) -> list[Reply]:
+def reopened(ctx: Context, period: PeriodInfo, reason: str, group: str | None) -> list[Reply]:
     """The period is open again: said to the leader and, with the reason, to the group."""
     kind = kind_text(ctx.language, period)
     replies = [Reply(ctx.text("publish_reopened", kind=kind, year=period.year))]
@@ -450,11 +450,11 @@ def reopened(ctx: Context, period: PeriodInfo, reason: str, group: int | None) -
     return replies
 
 
-def bind_question(ctx: Context, config: BlocConfig, chat_id: int) -> list[Reply]:
+def bind_question(ctx: Context, config: BlocConfig, chat_id: str) -> list[Reply]:
     """A move of the bloc's group to this one, confirmed in the private chat."""
     options = ((ctx.button(PREFIX, ctx.text("bind_btn_move"), "move", chat_id),),
                (ctx.button(PREFIX, ctx.text("bind_btn_keep"), "keep"),))
     return [Reply(ctx.text("bind_check_private")),
             Reply(ctx.text("bind_confirm_move", bloc=config.bloc.name), options=options,
-                  chat_id=ctx.incoming.user_id)]
+                  chat_id=ctx.incoming.user_address)]
 

@@ -101,7 +101,7 @@ def _closes(roster: Roster, ballot: BallotView, language: str) -> str:
 
 
 def ballot_message(language: str, roster: Roster, ballot: BallotView, unit_code: str, *, prefix: str = "",
-                   edit: bool = False, chat_id: int | None = None) -> Reply:
+                   edit: bool = False, chat_id: str | None = None) -> Reply:
     """The ballot as a voter sees it: what is asked, the secrecy, the buttons."""
     lines = [prefix] if prefix else []
     lines.append(t(language, "vote_ballot_head", title=ballot_title(language, roster, ballot),
@@ -196,7 +196,7 @@ def reminder_replies(reminder: Reminder) -> list[Reply]:
 # -- what the group (or the leader unit) sees --------------------------------------------------
 
 
-def _turnout_key(ballot: BallotView, chat_id: int) -> str:
+def _turnout_key(ballot: BallotView, chat_id: str) -> str:
     return f"vote:{ballot.id}:{chat_id}"
 
 

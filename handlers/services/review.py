@@ -46,7 +46,7 @@ from storage.roles import BlocRole, linked_officer_chats, may_review, unit_role
 
 LEADING = (BlocRole.leader, BlocRole.deputy)
 
-Recipient = tuple[int, str]
+Recipient = tuple[str, str]  # (address, language)
 """A linked officer to tell: (chat id, language)."""
 
 
@@ -309,7 +309,7 @@ def reopen(*, session: Session, bloc: BlocRef, period: PeriodInfo, reason: str, 
     reopen_period(session=session, period_id=period.id, reason=reason, actor=actor, now=now, bloc_id=bloc.id)
 
 
-def bind(*, session: Session, bloc: BlocRef, chat_id: int, actor: str) -> None:
+def bind(*, session: Session, bloc: BlocRef, chat_id: str, actor: str) -> None:
     """Make a group chat the bloc's group."""
     bind_group(session=session, bloc_id=bloc.id, chat_id=chat_id, actor=actor)
 

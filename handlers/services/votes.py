@@ -68,7 +68,7 @@ KINDS = (BallotKind.acclaim, BallotKind.leader, BallotKind.deputy)
 REMIND_AFTER = 3  # quarters of the ballot's time: the one reminder goes out with a quarter left
 FAILED = ("no_quorum", "tie", "below_pass_share")  # outcomes after which the leader is asked to vote again
 
-Chat = tuple[int, str]
+Chat = tuple[str, str]  # (address, language)
 """A chat to write to, and the language to write in."""
 
 

@@ -33,8 +33,8 @@ class Person:
     last: Outcome = field(default_factory=Outcome)
 
     def _send(self, **values: object) -> Outcome:
-        incoming = Incoming(channel="test", update_id=f"{next(_keys)}", user_id=self.user_id,
-                            chat_id=self.user_id, is_private=True, **values)  # type: ignore[arg-type]
+        incoming = Incoming(channel="telegram", update_id=f"{next(_keys)}", user_id=str(self.user_id),
+                            chat_id=str(self.user_id), is_private=True, **values)  # type: ignore[arg-type]
         self.last = self.conversation.handle(incoming)
         return self.last
 

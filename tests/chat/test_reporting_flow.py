@@ -163,8 +163,8 @@ def test_same_update_twice_is_processed_once(engine: Engine, clock: Clock, invit
     person.command("report")
     person.text("30.544")
     data = person.buttons()[0]
-    incoming = Incoming(channel="test", update_id="dup-1", user_id=person.user_id,
-                        chat_id=person.user_id, is_private=True, kind=InKind.option, data=data)
+    incoming = Incoming(channel="telegram", update_id="dup-1", user_id=str(person.user_id),
+                        chat_id=str(person.user_id), is_private=True, kind=InKind.option, data=data)
     first = person.conversation.handle(incoming)
     second = person.conversation.handle(incoming)
     assert not first.duplicate and second.duplicate and not second.replies

@@ -111,7 +111,7 @@ async def test_a_restart_sends_nothing_twice_and_misses_nothing(world: BotWorld,
     world.clock.now = local(2019, 1, 9, 10)
     # A process crashed after claiming xd-tdkt's Wednesday reminder, before sending it.
     with session_scope(world.engine) as session:
-        row = session.exec(select(ReminderLog).where(ReminderLog.chat_id == CHAT_IDS["xd-tdkt"])).first()
+        row = session.exec(select(ReminderLog).where(ReminderLog.chat_id == f"telegram:{CHAT_IDS['xd-tdkt']}")).first()
         assert row is not None
         claimed = claim_message(session=session, bloc_id=1, key=(row.period_id, row.unit_id, "remind", 1,
                                                                   row.deadline, row.officer_id),
@@ -151,7 +151,7 @@ async def test_a_blocked_officer_is_reported_to_the_leader_once(world: BotWorld,
     assert week.local_times(leader_chat, "không gửi được") == ["07/01 08:00"]  # told in the same pass
     with session_scope(world.engine) as session:
         rows = list(session.exec(select(ReminderLog.status, ReminderLog.days_before)
-                                 .where(ReminderLog.chat_id == CHAT_IDS["ct-tdkt"])))
+                                 .where(ReminderLog.chat_id == f"telegram:{CHAT_IDS['ct-tdkt']}")))
     # Every later reminder was tried once and recorded as blocked, never retried.
     assert rows == [("delivered", 7), ("blocked", 3), ("blocked", 1), ("blocked", 0)]
     blocked_sends = [call for call in world.fake.calls

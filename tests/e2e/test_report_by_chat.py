@@ -247,9 +247,9 @@ async def test_an_older_edit_of_a_kept_message_never_overwrites_a_newer_one(worl
     parts = world.parts
     assert parts is not None
     channel = parts.channel
-    replies = [Reply("🗳 0/7", chat_id=group.id, remember_as="turnout:test"),
-               Reply("🗳 1/7", chat_id=group.id, edit_key="turnout:test"),
-               Reply("🗳 2/7", chat_id=group.id, edit_key="turnout:test")]
+    replies = [Reply("🗳 0/7", chat_id=f"telegram:{group.id}", remember_as="turnout:test"),
+               Reply("🗳 1/7", chat_id=f"telegram:{group.id}", edit_key="turnout:test"),
+               Reply("🗳 2/7", chat_id=f"telegram:{group.id}", edit_key="turnout:test")]
     with session_scope(world.engine) as session:
         chats = owe(session, channel=channel.name, bot=channel.bot, replies=replies, now=system_clock())
     await parts.runtime.sender.flush(chats[0])

@@ -19,7 +19,7 @@ from fakes.people import ScriptedOfficer
 from fakes.telegram import FakeChat, SentMessage
 from rules.config import ResultsFile
 from storage.db import session_scope
-from storage.models import AuditLog, Bloc, Entry, Period, PublishedRanking, Submission, Unit, YearRoles
+from storage.models import AuditLog, BlocGroup, Entry, Period, PublishedRanking, Submission, Unit, YearRoles
 from storage.results import import_results
 from tests.e2e.conftest import BotWorld
 from tests.factories import seed_results_data
@@ -54,7 +54,7 @@ def _count(engine: Engine, model: type) -> int:
 def _snapshot(engine: Engine) -> tuple[object, ...]:
     with session_scope(engine) as session:
         reviewed = list(session.exec(select(Entry.item_code, Entry.reviewed_value).where(Entry.reviewed_value != None)))  # noqa: E711
-        group = session.exec(select(Bloc.group_chat_id)).one()
+        group = session.exec(select(BlocGroup.chat_id)).first()
         published = session.exec(select(Period.published_at)).one()
     return _count(engine, AuditLog), tuple(sorted(_statuses(engine).items())), tuple(reviewed), group, published
 
@@ -315,7 +315,7 @@ async def test_moving_the_group_is_confirmed_privately(world: BotWorld) -> None:
     question = await world.fake.wait_for(lambda m: m.chat_id == 772 and "Chuyển việc công bố" in plain(m.text),
                                          after=mark)
     with session_scope(world.engine) as session:
-        assert session.exec(select(Bloc.group_chat_id)).one() == GROUP_ID
+        assert session.exec(select(BlocGroup.chat_id)).one() == str(GROUP_ID)
     deputy.last = question
     await deputy.press("Giữ nhóm cũ", "Đã giữ nguyên")
     mark = world.fake.mark()
@@ -326,7 +326,7 @@ async def test_moving_the_group_is_confirmed_privately(world: BotWorld) -> None:
     await deputy.press("Chuyển sang nhóm mới", "Đã chuyển")
     await world.fake.wait_for(lambda m: m.chat_id == other.id and "Đã gắn nhóm này" in plain(m.text), after=mark)
     with session_scope(world.engine) as session:
-        assert session.exec(select(Bloc.group_chat_id)).one() == other.id
+        assert session.exec(select(BlocGroup.chat_id)).one() == str(other.id)
     assert [action for action, _, _ in _audit(world.engine)].count("bloc.bind_group") == 2
 
 

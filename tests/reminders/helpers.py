@@ -12,13 +12,15 @@ from sqlmodel import select
 from bot.scheduler import PassReport, ReminderScheduler
 from fakes.telegram import FakeTelegram, SentMessage
 from storage.db import session_scope
-from storage.models import Officer
+from storage.invites import link_account
+from storage.models import Officer, stored_id
 from tests.chat.driver import Clock
 from tests.factories import seed_bloc
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 # Telegram ids for the seed's officers, by officer code.
 CHAT_IDS = {officer.code: 7000 + index for index, officer in enumerate(seed_bloc().officers)}
+ADDRESSES = {code: f"telegram:{chat_id}" for code, chat_id in CHAT_IDS.items()}  # where replies go
 
 
 def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -31,8 +33,10 @@ def link_officers(engine: Engine, fake: FakeTelegram, codes: list[str], language
     with session_scope(engine) as session:
         for code in codes:
             officer = session.exec(select(Officer).where(Officer.code == code)).one()
-            officer.telegram_user_id, officer.language = CHAT_IDS[code], language
+            officer.language = language
             session.add(officer)
+            link_account(session=session, officer_id=stored_id(officer), channel="telegram",
+                         external_id=str(CHAT_IDS[code]), now=dt.datetime.now(dt.UTC))
     for code in codes:
         fake.user(CHAT_IDS[code], code, language_code=language)
     return {code: CHAT_IDS[code] for code in codes}

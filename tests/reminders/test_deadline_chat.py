@@ -72,9 +72,9 @@ def test_the_leader_moves_the_reporting_deadline_and_every_unit_is_told(
     assert "Đã đổi hạn nộp báo cáo – tổng kết năm 2018 thành 17:00 ngày 20/01/2019" in plain(outcome.replies[0].text)
     assert _reporting_deadline(engine) == local(2019, 1, 20, 17)
     told = {reply.chat_id: reply.text for reply in outcome.replies[1:]}
-    assert set(told) == {2002, 2003, 2004}  # every other linked officer, in their language
-    assert "17:00 ngày 10/01/2019 → 17:00 ngày 20/01/2019" in plain(told[2003])
-    assert "has been changed" in told[2004] and "17:00, 20/01/2019" in told[2004]
+    assert set(told) == {"telegram:2002", "telegram:2003", "telegram:2004"}  # every other linked officer
+    assert "17:00 ngày 10/01/2019 → 17:00 ngày 20/01/2019" in plain(told["telegram:2003"])
+    assert "has been changed" in told["telegram:2004"] and "17:00, 20/01/2019" in told["telegram:2004"]
     with session_scope(engine) as session:
         audit = session.exec(select(AuditLog).where(AuditLog.action == "period.deadline")).one()
     assert audit.actor == "officer:tttt-tdkt" and audit.target == "2018 year-end reporting"

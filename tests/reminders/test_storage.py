@@ -16,7 +16,7 @@ from storage.db import make_engine, session_scope
 from storage.models import ReminderLog, Submission, SubmissionStatus, Unit
 from storage.reminders import BlocLock, LogStatus, claim_message, finish_message
 from tests.factories import seed_bloc
-from tests.reminders.helpers import CHAT_IDS, link_officers, local
+from tests.reminders.helpers import ADDRESSES, link_officers, local
 
 MONDAY = local(2019, 1, 7, 8)
 
@@ -38,7 +38,7 @@ def test_a_key_is_claimed_once_and_a_crash_after_claiming_is_not_sent_again(engi
     _seed(engine, ["xd-tdkt", "ct-tdkt"])
     with session_scope(engine) as session:
         due = due_messages(session=session, bloc_id=1, now=MONDAY)
-    assert sorted(item.chat_id for item in due) == sorted([CHAT_IDS["xd-tdkt"], CHAT_IDS["ct-tdkt"]])
+    assert sorted(item.chat_id for item in due) == sorted([ADDRESSES["xd-tdkt"], ADDRESSES["ct-tdkt"]])
     first, second = due
     with session_scope(engine) as session:
         log_id = claim_message(session=session, bloc_id=1, key=first.message.key, chat_id=first.chat_id,
@@ -85,11 +85,11 @@ def test_what_is_due_follows_the_submissions(engine: Engine) -> None:
     with session_scope(engine) as session:
         due = due_messages(session=session, bloc_id=1, now=wednesday)
     by_kind = {(item.message.kind, item.chat_id): item for item in due}
-    assert set(by_kind) == {(ReminderKind.remind, CHAT_IDS["tttt-tdkt"]), (ReminderKind.remind, CHAT_IDS["ct-tdkt"]),
-                            (ReminderKind.digest, CHAT_IDS["tttt-tdkt"])}
-    returned = by_kind[(ReminderKind.remind, CHAT_IDS["ct-tdkt"])].reply.text
+    assert set(by_kind) == {(ReminderKind.remind, ADDRESSES["tttt-tdkt"]), (ReminderKind.remind, ADDRESSES["ct-tdkt"]),
+                            (ReminderKind.digest, ADDRESSES["tttt-tdkt"])}
+    returned = by_kind[(ReminderKind.remind, ADDRESSES["ct-tdkt"])].reply.text
     assert "bị trả lại để sửa: <i>thiếu minh chứng &lt;TT-1&gt;</i>" in returned
-    digest = plain(by_kind[(ReminderKind.digest, CHAT_IDS["tttt-tdkt"])].reply.text)
+    digest = plain(by_kind[(ReminderKind.digest, ADDRESSES["tttt-tdkt"])].reply.text)
     assert "Đã nộp (1/7): Sở Xây dựng" in digest
     assert "Sở Công thương: bị trả lại để sửa, 0/9 mục" in digest
     assert "Sở Giao thông – Vận tải: chưa bắt đầu, 0/9 mục (chưa có cán bộ nào kết nối với bot)" in digest

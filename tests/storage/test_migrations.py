@@ -57,7 +57,7 @@ def test_a_report_under_way_survives_the_typed_state_migration(blank_url: str) -
                 "pending": pending, "return_to": return_to})
     command.upgrade(config, "heads")
     with engine.connect() as connection:
-        found = {user_id: (flow, json.loads(state) if state else None, nonce) for user_id, flow, state, nonce in
+        found = {int(user_id): (flow, json.loads(state) if state else None, nonce) for user_id, flow, state, nonce in
                  connection.execute(text("SELECT user_id, flow, flow_state, nonce FROM chatstate"))}
         columns = set(connection.execute(text("SELECT * FROM chatstate")).keys())
     engine.dispose()
@@ -74,3 +74,35 @@ def test_a_report_under_way_survives_the_typed_state_migration(blank_url: str) -
     assert REPORT.load(json.dumps(found[3][1])).step == "value"
     assert found[4] == (None, None, "")
     assert found[5] == (None, None, "abc123")
+
+
+def test_telegram_links_and_the_group_become_accounts(blank_url: str) -> None:
+    """0011: `officer.telegram_user_id` becomes an `officer_account`, `bloc.group_chat_id` a `bloc_group`."""
+    config = alembic_config(blank_url)
+    command.upgrade(config, "0010")
+    engine = make_engine(blank_url)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO bloc (id, code, name, province, timezone, language, config_hash, group_chat_id,"
+            " created_at, updated_at) VALUES (1, 'K3', 'Khối 3', 'Tỉnh', 'Asia/Ho_Chi_Minh', 'vi', 'x', -1001234,"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        connection.execute(text("INSERT INTO unit (id, bloc_id, code, name, short_name, valid_from)"
+                                " VALUES (1, 1, 'U', 'Sở U', 'U', '2018-01-01')"))
+        for officer_id, user_id in ((1, 501), (2, None)):
+            connection.execute(text(
+                "INSERT INTO officer (id, bloc_id, unit_id, code, name, role, voter, telegram_user_id, language,"
+                " active) VALUES (:id, 1, 1, :code, 'A', 'head', true, :user_id, 'vi', true)"),
+                {"id": officer_id, "code": f"o{officer_id}", "user_id": user_id})
+        connection.execute(text(
+            "INSERT INTO sentref (key, chat_id, message_id, updated_at) VALUES ('k', -1001234, 77, CURRENT_TIMESTAMP)"))
+    command.upgrade(config, "heads")
+    with engine.connect() as connection:
+        accounts = list(connection.execute(text("SELECT channel, external_id, officer_id FROM officer_account")))
+        groups = list(connection.execute(text("SELECT bloc_id, channel, chat_id FROM bloc_group")))
+        kept = list(connection.execute(text("SELECT chat_id, message_id FROM sentref")))
+        officer_columns = set(connection.execute(text("SELECT * FROM officer")).keys())
+    engine.dispose()
+    assert accounts == [("telegram", "501", 1)]
+    assert groups == [(1, "telegram", "-1001234")]
+    assert kept == [("-1001234", "77")]
+    assert "telegram_user_id" not in officer_columns

@@ -10,8 +10,10 @@ from sqlmodel import select
 
 from storage.blocs import load_bloc
 from storage.db import session_scope
-from storage.models import Bloc, Officer, Period
+from storage.invites import link_account
+from storage.models import Bloc, Officer, Period, stored_id
 from storage.results import import_results
+from storage.review import bind_group
 from tests.factories import seed_bloc, seed_results
 
 GROUP = -1001234567890
@@ -36,8 +38,8 @@ def publish_seed_year(engine: Engine, *, group: int | None = GROUP, load: bool =
         period.published_at = VOTING - dt.timedelta(days=1)
         session.add(period)
         bloc = session.exec(select(Bloc)).one()
-        bloc.group_chat_id = group
-        session.add(bloc)
+        if group is not None:
+            bind_group(session=session, bloc_id=stored_id(bloc), chat_id=f"telegram:{group}", actor="test")
 
 
 def link_officers(engine: Engine, users: dict[str, int]) -> None:
@@ -45,5 +47,5 @@ def link_officers(engine: Engine, users: dict[str, int]) -> None:
     with session_scope(engine) as session:
         for code, user_id in users.items():
             officer = session.exec(select(Officer).where(Officer.code == code)).one()
-            officer.telegram_user_id = user_id
-            session.add(officer)
+            link_account(session=session, officer_id=stored_id(officer), channel="telegram",
+                         external_id=str(user_id), now=dt.datetime.now(dt.UTC))

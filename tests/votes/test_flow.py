@@ -54,7 +54,7 @@ class Bloc:
         """A unit's voter presses a button of the ballot it was sent."""
         person = self.people[unit]
         for reply in self.opened.replies:
-            if reply.chat_id == person.user_id:
+            if reply.chat_id == f"telegram:{person.user_id}":
                 for row in reply.options:
                     for option in row:
                         if label in option.label:
@@ -63,7 +63,8 @@ class Bloc:
 
 
 def _texts(outcome: Outcome, chat_id: int | None = None) -> str:
-    return "\n".join(plain(reply.text) for reply in outcome.replies if chat_id is None or reply.chat_id == chat_id)
+    return "\n".join(plain(reply.text) for reply in outcome.replies
+                     if chat_id is None or reply.chat_id == f"telegram:{chat_id}")
 
 
 def test_an_open_ballot_may_be_changed_and_publishes_each_choice(engine: Engine) -> None:
@@ -75,7 +76,7 @@ def test_an_open_ballot_may_be_changed_and_publishes_each_choice(engine: Engine)
     assert "Sở Xây dựng chọn Không đồng ý" in _texts(first) and "1/7 đơn vị" in _texts(first, GROUP)
     changed = bloc.press("SXD", "Đồng ý")
     assert "Sở Xây dựng chọn Đồng ý" in _texts(changed)
-    assert not any(reply.chat_id == GROUP for reply in changed.replies), "a change is not a new vote"
+    assert not any(reply.chat_id == f"telegram:{GROUP}" for reply in changed.replies), "a change is not a new vote"
     for unit in ("STTTT", "SCT", "SGTVT", "STNMT", "SKHCN"):
         bloc.press(unit, "Đồng ý")
     last = bloc.press("SNNPTNT", "Không đồng ý")
@@ -118,7 +119,7 @@ def test_without_a_group_the_results_go_to_the_leader_unit(engine: Engine) -> No
         bloc.press(unit, "Đồng ý")
         outcome = bloc.people[unit].press("Xác nhận")
     assert "Thông qua" in _texts(outcome, USERS["tttt-head"])
-    assert not any(reply.chat_id == GROUP for reply in outcome.replies)
+    assert not any(reply.chat_id == f"telegram:{GROUP}" for reply in outcome.replies)
 
 
 def test_the_leader_types_the_closing_time_within_the_bounds(engine: Engine) -> None:
@@ -172,7 +173,7 @@ def test_a_ballot_press_leaves_the_voters_flow_as_it_was(engine: Engine) -> None
 
     def lead_state() -> tuple[str | None, str | None, str]:
         with session_scope(engine) as session:
-            state = session.exec(select(ChatState).where(ChatState.user_id == bloc.lead.user_id)).one()
+            state = session.exec(select(ChatState).where(ChatState.user_id == str(bloc.lead.user_id))).one()
             return state.flow, state.flow_state, state.nonce
 
     before = lead_state()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.chat import Reply
+from handlers.chat import Reply, parse_address
 from handlers.flow import Context, Turn
 from handlers.flows.review.desk import Desk, stale
 from handlers.flows.review.state import ReviewState
@@ -25,7 +25,7 @@ def bind(ctx: Context) -> Turn:
     desk = Desk.of(ctx)
     if not _may_bind(desk):
         return Turn([Reply(ctx.text("bind_not_allowed", unit=ctx.officer.unit_name))])
-    chat_id = ctx.incoming.chat_id
+    chat_id = ctx.incoming.chat_address
     if desk.bloc.group_chat_id == chat_id:
         return Turn([Reply(ctx.text("bind_already", bloc=desk.config.bloc.name))])
     if desk.bloc.group_chat_id is None:
@@ -35,16 +35,15 @@ def bind(ctx: Context) -> Turn:
 
 
 def move(ctx: Context, state: ReviewState, argument: str) -> Turn:
-    """Move the bloc's group to the one the button names (a group's id is negative)."""
+    """Move the bloc's group to the one the button names (its address; the button's nonce vouches for it)."""
     desk = Desk.of(ctx)
     if not _may_bind(desk):
         return Turn([Reply(ctx.text("bind_not_allowed", unit=ctx.officer.unit_name))], state=None)
     try:
-        chat_id = int(argument)
+        parse_address(argument)
     except ValueError:
         return stale(ctx, state)
-    if chat_id >= 0:
-        return stale(ctx, state)
+    chat_id = argument
     service.bind(session=ctx.session, bloc=desk.bloc, chat_id=chat_id, actor=desk.actor)
     return Turn([Reply(ctx.text("bind_moved"), edit=True),
                  Reply(ctx.text("bind_done", bloc=desk.config.bloc.name), chat_id=chat_id)], state=None)
