@@ -58,6 +58,7 @@ def ballot_secret() -> str:
     """The server's ballot secret, as `python -m bot` sets it from the settings (random per run)."""
     secret = secrets.token_urlsafe(32)
     use_ballot_secret(secret)
+    os.environ["BALLOT_SECRET"] = secret  # the command line in-process and in subprocesses: the same one
     return secret
 
 
