@@ -21,6 +21,8 @@ from sqlalchemy import Engine, inspect, text
 from sqlmodel import select
 
 from bot.terminal import plain
+from handlers.renderers.votes import minutes_count
+from handlers.services.votes import vote_results
 from storage.db import session_scope
 from storage.models import Ballot, BallotBox, BallotTally
 from storage.votes import BallotKind, create_ballot, get_ballot, record_secret_vote, unit_id_map
@@ -124,6 +126,15 @@ def test_a_poller_cannot_link_any_unit_to_its_secret_choice(engine: Engine, tmp_
     result = "\n".join(plain(reply.text) for reply in last.replies if reply.chat_id == GROUP)
     assert "Đồng ý: 5 · Không đồng ý: 2" in result
     assert f"Mã xác nhận của các phiếu đã kiểm (7): {', '.join(sorted(receipts))}" in result
+    with session_scope(engine) as session:
+        minutes = minutes_count(vote_results(session=session, bloc_id=1, year=2018)[0])
+    assert minutes[:4] == [
+        "Số phiếu phát ra: 7; số phiếu thu về: 7; số phiếu hợp lệ: 7; số phiếu không hợp lệ: 0.",
+        "Đồng ý: 5 phiếu, đạt 71,43% số đơn vị thành viên",
+        "Không đồng ý: 2 phiếu, đạt 28,57% số đơn vị thành viên",
+        "Đối chiếu danh sách đơn vị bỏ phiếu: khớp (7/7 đơn vị).",
+    ]
+    assert minutes[4] == f"Mã xác nhận của các phiếu đã kiểm: {', '.join(sorted(receipts))}."
 
 
 def test_the_adversary_links_every_vote_of_the_old_counters(engine: Engine, tmp_path: Path) -> None:
