@@ -37,7 +37,7 @@ class _TextNumberLoader(yaml.SafeLoader):
         """A mapping, refused when one of its keys repeats."""
         seen: dict[Any, yaml.Node] = {}
         for key_node, _value in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             if key in seen:
                 raise DuplicateKey(None, None, f"the key {key!r} is given twice (first at line "
                                    f"{seen[key].start_mark.line + 1}); only one may stay", key_node.start_mark)
