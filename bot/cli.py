@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.loading import FileError, load_bloc_file, load_results_file
-from bot.settings import Settings, get_settings
+from bot.logs import configure_logging, redact
+from bot.settings import Settings, ballot_secret, get_settings
 from bot.terminal import render_ranking_table
 from handlers.renderers.files import make
 from handlers.services.ranking import RankingError, compute_ranking
@@ -28,6 +29,7 @@ from storage.blocs import LoadError, find_bloc, load_bloc
 from storage.db import make_engine, migrate, session_scope
 from storage.invites import issue_invites
 from storage.results import ResultsError, import_results
+from storage.sealing import use_ballot_secret
 
 if TYPE_CHECKING:
     from bot.app import BotParts
@@ -278,7 +280,7 @@ def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) ->
 
 def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Run the real bot: long polling, or webhook mode with `--webhook URL`."""
-    from telegram.error import InvalidToken
+    from telegram.error import InvalidToken, TelegramError
 
     from bot.app import build_application
     from bot.leases import AlreadyRunning
@@ -305,6 +307,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
             return _fail(console, ["Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather."])
         except AlreadyRunning as error:
             return _fail(console, [str(error)])
+        except TelegramError as error:
+            # Its message may hold the request's URL, and so the token: one redacted line, no traceback.
+            return _fail(console, [redact(f"the Bot API at {settings.telegram_api_base_url} failed: {error}",
+                                          [settings.telegram_bot_token.get_secret_value()])])
     return 0
 
 
@@ -423,4 +429,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(width=max(Console().width, 140))
     handler: Command = args.handler
-    return handler(args, get_settings(), console)
+    settings = get_settings()
+    configure_logging(settings.log_level, secrets=[secret.get_secret_value() for secret in (
+        settings.telegram_bot_token, settings.webhook_secret, settings.ballot_secret) if secret is not None])
+    use_ballot_secret(ballot_secret(settings))
+    return handler(args, settings, console)

@@ -22,8 +22,27 @@ class FileError(Exception):
         self.problems = problems
 
 
+MAX_FILE_BYTES = 8 * 1024 * 1024  # a bloc of 4.000 units is about 2,7 MB of configuration
+
+
+class DuplicateKey(yaml.MarkedYAMLError):
+    """A key given twice in one mapping: YAML would keep the last one silently."""
+
+
 class _TextNumberLoader(yaml.SafeLoader):
-    """A safe loader that leaves floats as text: `29.945` is read the Vietnamese way later."""
+    """A safe loader that leaves floats as text (`29.945` is read the Vietnamese way later)
+    and refuses a key given twice in one mapping, naming its line and path."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """A mapping, refused when one of its keys repeats."""
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise DuplicateKey(None, None, f"the key {key!r} is given twice (first at line "
+                                   f"{seen[key].start_mark.line + 1}); only one may stay", key_node.start_mark)
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
 
 
 _TextNumberLoader.yaml_implicit_resolvers = {
@@ -46,7 +65,11 @@ def format_location(location: tuple[int | str, ...]) -> str:
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file, reporting the line of a syntax error."""
     try:
-        content = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise FileError(path, [f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; not a bloc's file"])
+        content = raw.decode("utf-8")
     except OSError as exc:
         raise FileError(path, [f"cannot be read: {exc.strerror or exc}"]) from exc
     except UnicodeDecodeError as exc:
@@ -58,6 +81,8 @@ def read_yaml(path: Path) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise FileError(path, [f"{where}not valid YAML ({problem})"]) from exc
+    except (RecursionError, MemoryError) as exc:
+        raise FileError(path, ["is nested too deeply or too large to read"]) from exc
 
 
 def validate(model: type[ModelT], data: Any, path: Path) -> ModelT:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.sealing import new_ballot_secret
 
 
 class Settings(BaseSettings):
@@ -30,9 +34,26 @@ class Settings(BaseSettings):
     http_port: int | None = None
     invite_ttl_days: int = Field(default=30, ge=1, le=365)
     log_level: str = "INFO"
+    # The secret that seals secret ballots (storage/sealing.py). Never stored in the database.
+    # Unset: the command line keeps one in `ballot_secret_file`, created on first use.
+    ballot_secret: SecretStr | None = Field(default=None, min_length=32)
+    ballot_secret_file: Path = Path("./data/ballot-secret")
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def ballot_secret(settings: Settings) -> str:
+    """The ballot secret: the setting, else the key file's (created, readable by its owner only)."""
+    if settings.ballot_secret is not None:
+        return settings.ballot_secret.get_secret_value()
+    path = settings.ballot_secret_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as file:
+            file.write(new_ballot_secret() + "\n")
+    return path.read_text(encoding="ascii").strip()

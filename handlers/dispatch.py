@@ -36,6 +36,7 @@ from handlers.flows.reporting import FLOW as REPORT
 from handlers.flows.review import FLOW as REVIEW
 from handlers.flows.votes import FLOW as VOTES
 from handlers.i18n import LANGUAGES, language_of, t
+from handlers.log_context import log_chat, log_officer
 from handlers.renderers import reporting as render_report
 from handlers.services.reporting import progress
 from handlers.wire import dump_reply
@@ -253,6 +254,8 @@ class Conversation:
         state = get_state(session=session, channel=incoming.channel, user_id=incoming.user_id,
                           language=language_of(incoming.language_code))
         officer = officer_for_user(session=session, channel=incoming.channel, user_id=incoming.user_id)
+        log_chat.set(str(incoming.chat_id))
+        log_officer.set(officer.code if officer is not None else None)
         language = officer.language if officer is not None else state.language
         outcome = self._route(session, state, officer, incoming, language)
         save_state(session=session, state=state)

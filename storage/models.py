@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Text, UniqueConstraint, false
+from sqlalchemy import BigInteger, Column, LargeBinary, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from storage.types import DecimalText, UTCDateTime
@@ -448,6 +448,11 @@ class Ballot(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=24)
     result_json: str | None = Field(default=None, sa_column=Column(Text))
     winner_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    # A secret ballot's sealing key (see `BallotBox`): the public half, and the random salt
+    # from which the server's ballot secret derives the private half at closing time. Both
+    # None for a ballot opened before migration 0010 (counted from `BallotTally`).
+    seal_public_key: str | None = Field(default=None, max_length=64)
+    seal_salt: str | None = Field(default=None, max_length=64)
 
 
 class BallotVoter(SQLModel, table=True):
@@ -467,7 +472,12 @@ class BallotVoter(SQLModel, table=True):
 
 
 class BallotTally(SQLModel, table=True):
-    """The running count of one option of a secret ballot: the only record of its choices.
+    """The running count of one option of a secret ballot opened before migration 0010.
+
+    Superseded by :class:`BallotBox`: a reader who polls this table and
+    `ballot_voter` while a ballot is open sees which counter grew with which
+    voter (issue 16). Kept only so that a ballot opened under the old scheme
+    is still counted; no new ballot writes here. What follows is how it worked.
 
     Who voted (`ballot_voter`) and what was chosen (this table) cannot be joined:
 
@@ -511,3 +521,35 @@ class OpenVote(SQLModel, table=True):
     officer_id: int = Field(foreign_key="officer.id")
     choice: str = Field(max_length=32)
     voted_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class BallotBox(SQLModel, table=True):
+    """One sealed ballot of a secret ballot: the box the counting committee opens at closing.
+
+    Nothing in a row can be read without the server's ballot secret, and nothing
+    in it or about it depends on the choice in a readable way:
+
+    - `sealed` is libsodium's sealed box (X25519 + XSalsa20-Poly1305, PyNaCl) of a
+      fixed-length payload (the choice, the voter's receipt code, an
+      authentication tag), encrypted to the ballot's public key; the private half
+      is derived from the server's secret and the ballot's salt only at closing
+      (`storage/sealing.py`), so a reader of the database, its backups or its
+      `-wal` file, polling as often as they like, sees a voter row and an
+      unreadable box of the same length whatever was chosen;
+    - `slot` is random (not an insertion order), there is no timestamp, and on
+      SQLite the table is `WITHOUT ROWID`, so the rows are kept in the order of
+      their random keys, not of arrival;
+    - no counter is updated per vote: the boxes are opened and counted once, when
+      the ballot closes.
+
+    A reader can still tell *which box* arrived with which voter (same
+    transaction, same PostgreSQL `xmin`, same WAL frame); that is why the box
+    itself must be unreadable. See docs/security.md for who can learn what.
+    """
+
+    __tablename__ = "ballot_box"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    slot: str = Field(primary_key=True, max_length=32)
+    ballot_id: int = Field(foreign_key="ballot.id", index=True)
+    sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -5,10 +5,13 @@ One unit, one vote is kept by the database: `ballot_voter` has a UNIQUE
 NOTHING`, so of two officers of one unit pressing at the same moment exactly one
 gets in, whatever the code around it checked before.
 
-A secret ballot keeps no record that pairs a unit with its choice: see
-:class:`storage.models.BallotTally` for how, and why counters rather than one row
-per vote. Counts are read only once a ballot is closed (:func:`ballot_counts`
-refuses before), so nothing in the bot can show them early.
+A secret ballot keeps no readable record that pairs a unit with its choice:
+each choice is sealed to the ballot's public key into `ballot_box`
+(:class:`storage.models.BallotBox`, `storage/sealing.py`) and the boxes are
+opened only when the ballot closes (:func:`open_ballot_box`; :func:`ballot_counts`
+refuses before), so neither the bot nor a reader of the database can show or
+learn them early. Ballots opened before migration 0010 are still counted from
+their counters (:class:`storage.models.BallotTally`).
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
+from storage import sealing
 from storage.models import (
     Ballot,
+    BallotBox,
     BallotTally,
     BallotVoter,
     Officer,
@@ -81,6 +86,7 @@ class BallotView:
     outcome: str | None
     result: dict[str, Any] | None
     winner_unit_id: int | None
+    seal_key: sealing.SealKey | None = None  # None: an open ballot, or a secret one from before sealing
 
     @property
     def options(self) -> tuple[str, ...]:
@@ -90,6 +96,23 @@ class BallotView:
     def accepts_votes(self, now: dt.datetime) -> bool:
         """Not closed and its closing time not reached."""
         return self.closed_at is None and now < self.closes_at
+
+
+@dataclass(frozen=True)
+class Cast:
+    """A secret vote stored: the voter's receipt code (None in a ballot opened before sealing)."""
+
+    receipt: str | None
+
+
+@dataclass(frozen=True)
+class BoxCount:
+    """A closed secret ballot's box, opened: valid votes per option, invalid boxes, the receipts."""
+
+    counts: dict[str, int]
+    invalid: int
+    boxes: int
+    receipts: tuple[str, ...]  # sorted: says who voted nothing about what
 
 
 @dataclass(frozen=True)
@@ -126,6 +149,8 @@ def _view(row: Ballot) -> BallotView:
         closed_at=row.closed_at, closed_by=row.closed_by, outcome=row.outcome,
         result=json.loads(row.result_json) if row.result_json else None,
         winner_unit_id=row.winner_unit_id,
+        seal_key=sealing.SealKey(public_key=row.seal_public_key, salt=row.seal_salt)
+        if row.seal_public_key and row.seal_salt else None,
     )
 
 
@@ -165,9 +190,10 @@ def create_ballot(
 ) -> BallotView | None:
     """Open a ballot; None when that round of that ballot exists already (the database decides).
 
-    A secret ballot gets one zeroed counter per option here, so that a vote only
-    ever updates rows (see :class:`storage.models.BallotTally`).
+    A secret ballot gets its sealing key here: the public half and the salt are
+    stored, the private half is derived again only at closing (`storage/sealing.py`).
     """
+    key = sealing.new_seal_key() if secret else None
     statement = (
         _insert(session)(Ballot)
         .values(
@@ -175,7 +201,8 @@ def create_ballot(
             token=secrets.token_hex(4), subject_unit_id=subject_unit_id,
             candidates=json.dumps(list(candidates)), members=json.dumps(list(members)),
             rules_json=rules_json, opened_at=opened_at, opened_by=opened_by[:64], closes_at=closes_at,
-            remind_at=remind_at,
+            remind_at=remind_at, seal_public_key=key.public_key if key else None,
+            seal_salt=key.salt if key else None,
         )
         .on_conflict_do_nothing(index_elements=["bloc_id", "year", "kind", "round"])
         .returning(col(Ballot.id))
@@ -183,12 +210,7 @@ def create_ballot(
     ballot_id = session.exec(statement).scalar()
     if ballot_id is None:
         return None
-    created = _view(session.exec(select(Ballot).where(Ballot.id == ballot_id)).one())
-    if secret:
-        for choice in created.options:
-            session.add(BallotTally(ballot_id=ballot_id, choice=choice, votes=0))
-        session.flush()
-    return created
+    return _view(session.exec(select(Ballot).where(Ballot.id == ballot_id)).one())
 
 
 def get_ballot(*, session: Session, ballot_id: int, lock: bool = False) -> BallotView | None:
@@ -231,16 +253,30 @@ def _claim_voter(session: Session, ballot_id: int, unit_id: int) -> bool:
     return session.exec(statement).first() is not None
 
 
-def record_secret_vote(*, session: Session, ballot_id: int, unit_id: int, choice: str) -> bool:
-    """Record a unit's vote in a secret ballot; False when the unit has voted already.
+def record_secret_vote(*, session: Session, ballot_id: int, unit_id: int, choice: str) -> Cast | None:
+    """Record a unit's vote in a secret ballot; None when the unit has voted already.
 
-    The unit is written to `ballot_voter` and, in the same statement for every
-    option, the counters are rewritten: the chosen one plus one, the others plus
-    zero. Rewriting all of them leaves no trace of which one changed (on
-    PostgreSQL every counter row gets this transaction's id, not only the chosen one).
+    The unit goes to `ballot_voter` (its UNIQUE key keeps one vote per unit) and
+    the choice, with a fresh receipt code, is sealed into a box with a random
+    slot: nothing written depends on the choice in a form a reader can read, and
+    no counter changes. A ballot opened before sealing keeps its old counters.
     """
+    ballot = get_ballot(session=session, ballot_id=ballot_id)
+    if ballot is None or choice not in ballot.options:
+        raise ValueError(f"{choice!r} is not an option of ballot {ballot_id}")
     if not _claim_voter(session, ballot_id, unit_id):
-        return False
+        return None
+    if ballot.seal_key is None:
+        _count_legacy(session, ballot_id, choice)
+        return Cast(receipt=None)
+    receipt = sealing.new_receipt()
+    sealed = sealing.seal(ballot.seal_key, ballot_id=ballot_id, choice=choice, receipt=receipt)
+    session.exec(_insert(session)(BallotBox).values(slot=secrets.token_hex(16), ballot_id=ballot_id, sealed=sealed))
+    return Cast(receipt=receipt)
+
+
+def _count_legacy(session: Session, ballot_id: int, choice: str) -> None:
+    """A vote in a secret ballot opened before migration 0010: every counter rewritten, the chosen one + 1."""
     changed = session.exec(
         update(BallotTally)
         .where(col(BallotTally.ballot_id) == ballot_id)
@@ -252,7 +288,6 @@ def record_secret_vote(*, session: Session, ballot_id: int, unit_id: int, choice
     ).one()
     if changed.rowcount == 0 or known != 1:
         raise ValueError(f"{choice!r} is not an option of ballot {ballot_id}")
-    return True
 
 
 def record_open_vote(
@@ -295,11 +330,57 @@ def store_result(
     session.flush()
 
 
-def ballot_counts(*, session: Session, ballot_id: int) -> dict[str, int]:
-    """Votes per option of a closed ballot; refused while it is open."""
+def _closed_row(session: Session, ballot_id: int) -> Ballot:
     row = session.get(Ballot, ballot_id)
     if row is None or row.closed_at is None:
         raise BallotStillOpen(f"ballot {ballot_id} is open: its counts are not shown before closing")
+    return row
+
+
+def open_ballot_box(*, session: Session, ballot_id: int) -> BoxCount:
+    """Open every sealed box of a closed secret ballot and count them; refused while it is open.
+
+    A box that does not open with the ballot's key, or whose tag or choice is not
+    genuine (written by someone without the server's secret), is invalid.
+    """
+    row = _closed_row(session, ballot_id)
+    ballot = _view(row)
+    if ballot.seal_key is None:
+        return BoxCount(counts=ballot_counts(session=session, ballot_id=ballot_id), invalid=0, boxes=0, receipts=())
+    opener = sealing.Opener(ballot.seal_key, ballot_id)
+    counts = dict.fromkeys(ballot.options, 0)
+    invalid, receipts, boxes, seen = 0, [], 0, set()
+    for sealed in session.exec(select(BallotBox.sealed).where(BallotBox.ballot_id == ballot_id)):
+        boxes += 1
+        unsealed = opener.open(sealed)
+        # A copy of a genuine box (same receipt) is one ballot put in twice: invalid.
+        if unsealed is None or unsealed.choice not in counts or unsealed.receipt in seen:
+            invalid += 1
+            continue
+        counts[unsealed.choice] += 1
+        receipts.append(unsealed.receipt)
+        seen.add(unsealed.receipt)
+    return BoxCount(counts=counts, invalid=invalid, boxes=boxes, receipts=tuple(sorted(receipts)))
+
+
+def blur_arrival(*, session: Session, ballot_id: int) -> None:
+    """Rewrite a counted ballot's voter and box rows in one transaction.
+
+    On PostgreSQL every live row then carries the closing transaction's id (`xmin`)
+    instead of its vote's, so the live tables no longer pair a box with a voter
+    even for someone who holds the key (old row versions last until VACUUM).
+    """
+    session.exec(update(BallotBox).where(col(BallotBox.ballot_id) == ballot_id)
+                 .values(ballot_id=BallotBox.ballot_id))
+    session.exec(update(BallotVoter).where(col(BallotVoter.ballot_id) == ballot_id)
+                 .values(unit_id=BallotVoter.unit_id))
+
+
+def ballot_counts(*, session: Session, ballot_id: int) -> dict[str, int]:
+    """Votes per option of a closed ballot (valid votes of a sealed one); refused while it is open."""
+    row = _closed_row(session, ballot_id)
+    if row.secret and row.seal_public_key:
+        return open_ballot_box(session=session, ballot_id=ballot_id).counts
     options = ACCLAIM_CHOICES if row.kind == BallotKind.acclaim.value else tuple(json.loads(row.candidates))
     counts = dict.fromkeys(options, 0)
     if row.secret:

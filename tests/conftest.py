@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 
 from storage.blocs import load_bloc
 from storage.db import make_engine, migrate, session_scope
+from storage.sealing import use_ballot_secret
 from tests.factories import seed_bloc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,15 @@ _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
 _PREFIX = "kt_run_"
 _RUN = f"{_PREFIX}{_HOST}_{os.getpid()}_{secrets.token_hex(2)}"
 _RUN_NAME = re.compile(rf"^{_PREFIX}(?P<host>[0-9a-f]{{6}})_(?P<pid>\d+)_[0-9a-f]{{4}}_")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ballot_secret() -> str:
+    """The server's ballot secret, as `python -m bot` sets it from the settings (random per run)."""
+    secret = secrets.token_urlsafe(32)
+    use_ballot_secret(secret)
+    os.environ["BALLOT_SECRET"] = secret  # the command line in-process and in subprocesses: the same one
+    return secret
 
 
 def _load_seed(engine: Engine) -> None:

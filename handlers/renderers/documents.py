@@ -20,7 +20,7 @@ from typing import Any
 
 from handlers.chat import OutFile
 from handlers.renderers.extras import extras_short
-from handlers.renderers.votes import minutes_outcome, minutes_question, minutes_tallies
+from handlers.renderers.votes import minutes_count, minutes_outcome, minutes_question, minutes_tallies
 from handlers.services.paperwork import MinutesData, ScoreSheetData
 from handlers.services.ranking import RankedRow
 from rules.numbers import format_number, format_percent
@@ -49,11 +49,15 @@ class MinutesVote:
     question: str
     tallies: Sequence[tuple[str, int]]
     outcome: str
+    # The counting committee's lines (ballots issued, returned, valid, invalid; each option's
+    # votes and percentage; the roll check; the receipts); empty: the tallies alone are shown.
+    count: Sequence[str] = ()
 
 
 def minutes_votes(data: MinutesData) -> list[MinutesVote]:
     """The closed ballots of the minutes' year, worded for the minutes."""
-    return [MinutesVote(question=minutes_question(vote), tallies=minutes_tallies(vote), outcome=minutes_outcome(vote))
+    return [MinutesVote(question=minutes_question(vote), tallies=minutes_tallies(vote), outcome=minutes_outcome(vote),
+                        count=minutes_count(vote))
             for vote in data.votes]
 
 
@@ -345,8 +349,12 @@ def render_minutes(data: MinutesData, votes: Sequence[MinutesVote] | None = None
     if votes:
         for vote in votes:
             _line(document, vote.question, italic=True)
-            for option, count in vote.tallies:
-                _line(document, f"- {option}: {count} phiếu")
+            if vote.count:
+                for line in vote.count:
+                    _line(document, f"- {line}")
+            else:
+                for option, count in vote.tallies:
+                    _line(document, f"- {option}: {count} phiếu")
             _line(document, f"Kết quả: {vote.outcome}")
     else:
         for _ in range(3):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from decimal import Decimal
 
 from handlers.chat import Option, Reply
 from handlers.flow import Buttons
@@ -169,7 +170,10 @@ def _recorded(language: str, pressed: Recorded, officer: OfficerView) -> list[Re
     roster, ballot = pressed.roster, pressed.ballot
     ballot_name = ballot_title(language, roster, ballot)
     if ballot.secret:
-        replies = [Reply(t(language, "vote_recorded_secret", unit=officer.unit_name, title=ballot_name), edit=True)]
+        text = t(language, "vote_recorded_secret", unit=officer.unit_name, title=ballot_name)
+        if pressed.receipt is not None:
+            text = Safe(text + "\n\n" + t(language, "vote_receipt", receipt=pressed.receipt))
+        replies = [Reply(text, edit=True)]
     else:
         prefix = t(language, "vote_recorded_open", unit=officer.unit_name, title=ballot_name,
                    choice=choice_label(language, roster, ballot, pressed.choice))
@@ -246,6 +250,13 @@ def result_text(language: str, roster: Roster, ballot: BallotView) -> Safe:
         lines.append(t(language, key, unit=roster.name(roster.code(ballot.winner_unit_id)), role=role,
                        year=ballot.year + 1, units=tied, share=share, base=base,
                        need=quorum_need(rules, members), members=members))
+    ballots = result.get("ballots") or {}
+    if not ballots.get("roll_matches", True):
+        lines.append(t(language, "vote_result_roll_mismatch", boxes=ballots.get("boxes", 0),
+                       returned=ballots.get("returned", 0)))
+    receipts = result.get("receipts") or []
+    if receipts:
+        lines.append(t(language, "vote_result_receipts", n=len(receipts), codes=", ".join(receipts)))
     choices = result.get("choices") or {}
     if choices:
         lines.append(t(language, "vote_result_open_choices"))
@@ -410,6 +421,26 @@ def minutes_tallies(result: VoteResult) -> list[tuple[str, int]]:
     ordered = sorted(((code, votes) for code, votes in result.counts.items() if votes),
                      key=lambda item: (-item[1], result.unit_names.get(item[0], item[0])))
     return [(result.unit_names.get(code, code), votes) for code, votes in ordered]
+
+
+def minutes_count(result: VoteResult) -> list[str]:
+    """The counting committee's lines of a closed ballot: ballots issued, returned, valid, invalid;
+    votes and percentage per option; the check against the roll; the receipts found in the box."""
+    if result.decision is None:
+        return []
+    lines = [plain_text(t(MINUTES, "vote_minutes_ballots", issued=result.issued, returned=result.returned,
+                          valid=result.valid, invalid=result.invalid))]
+    base_count = result.valid if result.pass_base == "votes_cast" else result.members  # noqa: S105
+    base = _base(MINUTES, result.pass_base)
+    for option, votes in minutes_tallies(result):
+        share = Decimal(votes) * 100 / base_count if base_count else Decimal(0)
+        lines.append(plain_text(t(MINUTES, "vote_minutes_tally_line", option=option, votes=votes, base=base,
+                                  percent=format_percent(share, decimals=2, locale=MINUTES))))
+    key = "vote_minutes_roll_ok" if result.roll_matches else "vote_minutes_roll_mismatch"
+    lines.append(plain_text(t(MINUTES, key, returned=result.returned, issued=result.issued)))
+    if result.receipts:
+        lines.append(plain_text(t(MINUTES, "vote_minutes_receipts", codes=", ".join(result.receipts))))
+    return lines
 
 
 def minutes_outcome(result: VoteResult) -> str:

@@ -15,7 +15,11 @@ writes the messages and `handlers.flows.votes` wires the two to the chat.
   `flag-pending-acclaim` into `flag`; the elected leader and deputy become next
   year's roles.
 - Nothing here holds who chose what in a secret ballot: the choice of a secret
-  ballot rides in the voter's confirm button, never in a state.
+  ballot rides in the voter's confirm button, never in a state, and is stored
+  only sealed (`storage.votes.record_secret_vote`); the boxes are opened and
+  counted at closing, like a counting committee's (tổ kiểm phiếu) count: ballots
+  issued, returned, valid and invalid, checked against the voter roll, and the
+  list of the receipt codes found in the box, published with the result.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from storage.votes import (
     VoterChat,
     ballot_counts,
     ballots_of,
+    blur_arrival,
     claim_reminder,
     close_ballot,
     create_ballot,
@@ -53,6 +58,7 @@ from storage.votes import (
     get_ballot,
     is_published,
     next_roles,
+    open_ballot_box,
     open_choices,
     record_open_vote,
     record_secret_vote,
@@ -181,6 +187,13 @@ class VoteResult:
     winner_code: str | None = None
     runoff_candidates: tuple[str, ...] = ()
     choices: dict[str, str] = field(default_factory=dict)
+    # The counting committee's figures (once closed): ballots issued (one per unit on the roll),
+    # returned (units that voted), valid; whether the box matched the roll; the receipts found.
+    issued: int = 0
+    returned: int = 0
+    valid: int = 0
+    roll_matches: bool = True
+    receipts: tuple[str, ...] = ()
 
     @property
     def subject_name(self) -> str | None:
@@ -207,6 +220,9 @@ class VoteResult:
             "closed_by": self.closed_by, "outcome": self.decision, "counts": dict(self.counts),
             "invalid": self.invalid, "winner": self.winner_code,
             "runoff_candidates": list(self.runoff_candidates), "choices": dict(self.choices),
+            "ballots": {"issued": self.issued, "returned": self.returned, "valid": self.valid,
+                        "invalid": self.invalid, "roll_matches": self.roll_matches},
+            "receipts": list(self.receipts),
         }
 
 
@@ -240,8 +256,20 @@ def vote_results(*, session: Session, bloc_id: int, year: int) -> list[VoteResul
             winner_code=codes.get(ballot.winner_unit_id) if ballot.winner_unit_id else None,
             runoff_candidates=tuple(outcome.get("runoff_candidates", ())),
             choices=dict(outcome.get("choices", {})) if closed else {},
+            **(_committee(outcome, len(ballot.members)) if closed else {"issued": len(ballot.members)}),
         ))
     return results
+
+
+def _committee(result: Mapping[str, Any], members: int) -> dict[str, Any]:
+    """The counting committee's figures of a counted ballot (older results: from their counts)."""
+    ballots = result.get("ballots") or {}
+    cast = int(result.get("votes_cast", 0))
+    invalid = int(result.get("invalid", 0))
+    return {"issued": int(ballots.get("issued", members)), "returned": int(ballots.get("returned", cast)),
+            "valid": int(ballots.get("valid", int(result.get("valid", cast - invalid)))),
+            "roll_matches": bool(ballots.get("roll_matches", True)),
+            "receipts": tuple(result.get("receipts", ()))}
 
 
 def _counts_of(ballot: BallotView) -> dict[str, int]:
@@ -549,33 +577,48 @@ class Closed:
 
 
 def _anonymous_ballots(voters: list[str], counts: dict[str, int]) -> list[tuple[str, str]]:
-    """(voter, choice) pairs for `tally_election` from a secret ballot's counters.
+    """(voter, choice) pairs for `tally_election` from a secret ballot's count.
 
     A secret ballot has no pairing; this one is arbitrary (sorted voters beside
     sorted choices) and says nothing about who chose what. The rule against voting
     for oneself was checked with the real voter before each vote was stored, so
-    the count is run with that rule relaxed (see :func:`_tally`).
+    the count is run with that rule relaxed (see :func:`_tally`). A unit that
+    voted without a valid box (an invalid one, or one missing against the roll)
+    has a blank ballot (""), which the tally sets aside as invalid.
     """
     choices = [choice for choice in sorted(counts) for _ in range(counts[choice])]
-    if len(choices) != len(voters):
-        raise RuntimeError(f"{len(voters)} units voted but {len(choices)} choices are counted")
+    if len(choices) > len(voters):
+        raise RuntimeError(f"{len(voters)} units voted but {len(choices)} valid choices are counted")
+    choices += [""] * (len(voters) - len(choices))
     return list(zip(sorted(voters), choices, strict=True))
 
 
 def _tally(session: Session, roster: Roster, ballot: BallotView) -> tuple[str, dict[str, Any], int | None]:
-    """Count a closed ballot with `rules.voting`: (outcome, result as plain data, winner unit id)."""
+    """Count a closed ballot with `rules.voting`: (outcome, result as plain data, winner unit id).
+
+    A sealed ballot's box is opened here, once, and checked against the roll: the
+    boxes must be as many as the units that voted, every one of them on the roll.
+    A box that is not genuine is invalid: it counts as returned, not as a vote.
+    """
     voters = [roster.codes[unit_id] for unit_id in voted_unit_ids(session=session, ballot_id=ballot.id)]
-    counts = ballot_counts(session=session, ballot_id=ballot.id)
     members = len(ballot.members)
+    box = open_ballot_box(session=session, ballot_id=ballot.id) if ballot.seal_key is not None else None
+    counts = box.counts if box is not None else ballot_counts(session=session, ballot_id=ballot.id)
+    invalid = box.invalid if box is not None else 0
     choices = {} if ballot.secret else {
         roster.codes[unit_id]: choice for unit_id, choice in open_choices(session=session, ballot_id=ballot.id).items()
     }
+    returned = len(voters)
+    on_roll = all(code in ballot.members for code in voters)
+    roll_matches = on_roll and (box is None or box.boxes == returned)
     result: dict[str, Any]
     if ballot.kind is BallotKind.acclaim:
         acclaim = tally_acclaim(yes=counts.get("yes", 0), no=counts.get("no", 0), members=members,
                                 rules=ballot_rules(ballot))
         outcome = "passed" if acclaim.passed else "rejected" if acclaim.quorum_met else "no_quorum"
         result = asdict(acclaim)
+        result["invalid"] = invalid
+        valid = acclaim.votes_cast
         winner = None
     else:
         rules = election_rules(ballot)
@@ -592,7 +635,14 @@ def _tally(session: Session, roster: Roster, ballot: BallotView) -> tuple[str, d
                   "votes_cast": election.votes_cast, "valid": election.valid, "invalid": election.invalid,
                   "quorum_met": election.quorum_met, "winner": election.winner,
                   "runoff_candidates": list(election.runoff_candidates), "reason": election.reason.value}
+        valid = election.valid
         winner = roster.ids.get(election.winner) if election.winner else None
+    result["ballots"] = {"issued": members, "returned": returned, "valid": valid,
+                         "invalid": int(result.get("invalid", invalid)), "roll_matches": roll_matches,
+                         "boxes": box.boxes if box is not None else returned}
+    if box is not None:
+        result["receipts"] = list(box.receipts)
+        blur_arrival(session=session, ballot_id=ballot.id)
     if choices:
         result["choices"] = choices
     return outcome, result, winner
@@ -736,6 +786,7 @@ class Recorded:
     first: bool
     turnout: Turnout | None  # after a new vote in a ballot still open
     closing: Closed | None  # after the last unit's vote
+    receipt: str | None = None  # a secret ballot's receipt code, shown once to the voter, kept nowhere
 
 
 Pressed = Refused | Shown | Confirming | Recorded
@@ -778,10 +829,12 @@ def press_ballot(*, session: Session, officer: OfficerView, ballot_id: int | Non
             return Refused(Refusal.self_vote if error.reason == "self_vote" else Refusal.forged)
     if ballot.secret and action == "pick":
         return Confirming(roster, ballot, choice)
+    receipt = None
     if ballot.secret:
-        if not record_secret_vote(session=session, ballot_id=ballot.id, unit_id=officer.unit_id, choice=choice):
+        cast = record_secret_vote(session=session, ballot_id=ballot.id, unit_id=officer.unit_id, choice=choice)
+        if cast is None:
             return Refused(Refusal.already, roster, ballot)
-        first = True
+        first, receipt = True, cast.receipt
     else:
         first = record_open_vote(session=session, ballot_id=ballot.id, unit_id=officer.unit_id,
                                  officer_id=officer.id, choice=choice, now=now)
@@ -795,4 +848,4 @@ def press_ballot(*, session: Session, officer: OfficerView, ballot_id: int | Non
             closing = close_and_count(session=session, ballot_id=ballot.id, now=now, closed_by="all_voted")
         else:
             turnout = Turnout(ballot, voted, _announce_chats(session, bloc, ballot.year))
-    return Recorded(roster, ballot, choice, first, turnout, closing)
+    return Recorded(roster, ballot, choice, first, turnout, closing, receipt)

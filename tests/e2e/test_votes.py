@@ -28,8 +28,9 @@ from handlers.services.votes import vote_results
 from rules.config import BlocConfig
 from storage.blocs import load_bloc
 from storage.db import session_scope
-from storage.models import Ballot, BallotTally, BallotVoter, ChatState, Period, YearRoles
-from storage.votes import BallotStillOpen, ballot_counts
+from storage.models import Ballot, BallotBox, BallotTally, BallotVoter, ChatState, Period, YearRoles
+from storage.sealing import Opener
+from storage.votes import BallotStillOpen, ballot_counts, ballots_of
 from tests.e2e.conftest import BotWorld
 from tests.factories import seed_bloc_data
 from tests.votes.helpers import GROUP, HEADS, VOTING, link_officers, publish_seed_year, seed_config_data
@@ -105,8 +106,19 @@ def _count(engine: Engine, model: type) -> int:
 
 
 def _tally(engine: Engine) -> dict[str, int]:
+    """The sealed boxes opened as the key holder would (the test holds the ballot secret), open or not."""
     with session_scope(engine) as session:
-        return {row.choice: row.votes for row in session.exec(select(BallotTally))}
+        counts: dict[str, int] = {}
+        for ballot in ballots_of(session=session, bloc_id=1):
+            if ballot.seal_key is None:
+                continue
+            counts.update(dict.fromkeys(ballot.options, 0))
+            opener = Opener(ballot.seal_key, ballot.id)
+            for sealed in session.exec(select(BallotBox.sealed).where(BallotBox.ballot_id == ballot.id)):
+                unsealed = opener.open(sealed)
+                assert unsealed is not None
+                counts[unsealed.choice] += 1
+        return counts
 
 
 async def test_the_seed_year_acclaims_the_leader_and_elects_sxd_and_sct(
@@ -294,13 +306,14 @@ async def test_nobody_sees_choices_or_counts_of_a_secret_ballot_and_it_closes_on
         shown = vote_results(session=session, bloc_id=1, year=2018)
         assert [(v.status, v.votes_cast, v.counts, v.choices) for v in shown] == [("open", 3, {}, {})]
         # Who voted and what was chosen share no key, no time and no order; no chat state holds a choice.
-        columns = {column["name"] for column in inspect(session.connection()).get_columns("ballot_tally")}
-        assert columns == {"id", "ballot_id", "choice", "votes"}
+        columns = {column["name"] for column in inspect(session.connection()).get_columns("ballot_box")}
+        assert columns == {"slot", "ballot_id", "sealed"}
         assert {column["name"] for column in inspect(session.connection()).get_columns("ballot_voter")} == \
             {"id", "ballot_id", "unit_id"}
         assert all('"yes"' not in (state.flow_state or "") and '"no"' not in (state.flow_state or "")
                    for state in session.exec(select(ChatState)))
-        assert session.exec(select(func.count()).select_from(BallotTally)).one() == 2
+        assert session.exec(select(func.count()).select_from(BallotTally)).one() == 0, "no counter per vote"
+        assert session.exec(select(func.count()).select_from(BallotBox)).one() == 3
     # The leader and the deputy close it early at the same moment: it closes, and is counted, once.
     deputy = votes.voters["SGTVT"]
     for person in (votes.lead, deputy):
@@ -320,9 +333,10 @@ async def test_nobody_sees_choices_or_counts_of_a_secret_ballot_and_it_closes_on
     with session_scope(engine) as session:
         stored = session.exec(select(Ballot)).one()
         assert stored.outcome == "no_quorum" and stored.closed_by in ("officer:tttt-head", "officer:gtvt-head")
-        # Even now, nothing pairs a unit with its choice: the voters and two counters.
+        # Even now, nothing pairs a unit with its choice: the voters and three sealed boxes.
         assert session.exec(select(func.count()).select_from(BallotVoter)).one() == 3
-        assert {row.choice: row.votes for row in session.exec(select(BallotTally))} == {"yes": 2, "no": 1}
+        assert session.exec(select(func.count()).select_from(BallotBox)).one() == 3
+    assert _tally(engine) == {"yes": 2, "no": 1}
 
 
 async def test_a_tie_leads_to_a_runoff_that_decides(votes: Votes) -> None:

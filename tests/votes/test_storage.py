@@ -11,7 +11,8 @@ from sqlmodel import select
 
 from storage.blocs import load_bloc
 from storage.db import session_scope
-from storage.models import BallotTally, BallotVoter, OpenVote
+from storage.models import BallotBox, BallotTally, BallotVoter, OpenVote
+from storage.sealing import SealMismatch, use_ballot_secret
 from storage.votes import (
     BallotKind,
     BallotStillOpen,
@@ -20,6 +21,7 @@ from storage.votes import (
     ballot_counts,
     close_ballot,
     create_ballot,
+    open_ballot_box,
     record_open_vote,
     record_secret_vote,
     store_result,
@@ -53,7 +55,7 @@ def test_two_sessions_voting_for_one_unit_at_once_record_one_vote(engine: Engine
     ballot = _open(engine)
     assert ballot is not None
     barrier = threading.Barrier(2)
-    outcomes: list[bool] = []
+    outcomes: list[bool] = []  # whether each got its vote in
     errors: list[BaseException] = []
 
     def vote(choice: str) -> None:
@@ -61,7 +63,7 @@ def test_two_sessions_voting_for_one_unit_at_once_record_one_vote(engine: Engine
             with session_scope(engine) as session:
                 barrier.wait(timeout=10)
                 outcomes.append(record_secret_vote(session=session, ballot_id=ballot.id, unit_id=units["SXD"],
-                                                   choice=choice))
+                                                   choice=choice) is not None)
         except BaseException as error:  # noqa: BLE001 (reported below)
             errors.append(error)
 
@@ -74,7 +76,7 @@ def test_two_sessions_voting_for_one_unit_at_once_record_one_vote(engine: Engine
     assert sorted(outcomes) == [False, True], "the UNIQUE constraint lets exactly one in"
     with session_scope(engine) as session:
         assert len(list(session.exec(select(BallotVoter)))) == 1
-        assert sum(row.votes for row in session.exec(select(BallotTally))) == 1
+        assert len(list(session.exec(select(BallotBox)))) == 1, "one sealed box with the one voter"
 
 
 def test_a_ballot_round_is_opened_once_and_closed_once(engine: Engine, units: dict[str, int]) -> None:
@@ -98,16 +100,39 @@ def test_an_unknown_choice_is_refused(engine: Engine, units: dict[str, int]) -> 
         assert list(session.exec(select(BallotVoter))) == []
 
 
-def test_every_vote_rewrites_every_counter_and_stores_no_voter_with_it(engine: Engine, units: dict[str, int]) -> None:
+def test_a_secret_vote_is_sealed_in_a_box_and_no_counter_moves(engine: Engine, units: dict[str, int]) -> None:
     ballot = _open(engine, kind=BallotKind.leader)
-    assert ballot is not None
+    assert ballot is not None and ballot.seal_key is not None
+    receipts = []
     with session_scope(engine) as session:
         for unit, choice in (("STTTT", "SXD"), ("SGTVT", "SXD"), ("SXD", "SCT")):
-            assert record_secret_vote(session=session, ballot_id=ballot.id, unit_id=units[unit], choice=choice)
-        rows = list(session.exec(select(BallotTally).where(BallotTally.ballot_id == ballot.id)))
-        assert {row.choice: row.votes for row in rows if row.votes} == {"SXD": 2, "SCT": 1}
-        assert len(rows) == len(MEMBERS), "one counter per candidate, created when the ballot opened"
-        assert set(BallotTally.model_fields) == {"id", "ballot_id", "choice", "votes"}
+            cast = record_secret_vote(session=session, ballot_id=ballot.id, unit_id=units[unit], choice=choice)
+            assert cast is not None and cast.receipt is not None
+            receipts.append(cast.receipt)
+        boxes = list(session.exec(select(BallotBox).where(BallotBox.ballot_id == ballot.id)))
+        assert len(boxes) == 3 and len({len(box.sealed) for box in boxes}) == 1
+        assert all(b"SXD" not in box.sealed and b"SCT" not in box.sealed for box in boxes)
+        assert list(session.exec(select(BallotTally))) == []
+        assert set(BallotBox.model_fields) == {"slot", "ballot_id", "sealed"}, "no timestamp, no voter"
+        assert close_ballot(session=session, ballot_id=ballot.id, now=VOTING, closed_by="test")
+        box = open_ballot_box(session=session, ballot_id=ballot.id)
+    assert {code: votes for code, votes in box.counts.items() if votes} == {"SXD": 2, "SCT": 1}
+    assert box.receipts == tuple(sorted(receipts)) and box.invalid == 0
+
+
+def test_a_box_cannot_be_counted_with_another_ballot_secret(engine: Engine, units: dict[str, int],
+                                                             ballot_secret: str) -> None:
+    ballot = _open(engine)
+    assert ballot is not None
+    with session_scope(engine) as session:
+        record_secret_vote(session=session, ballot_id=ballot.id, unit_id=units["SCT"], choice="yes")
+        close_ballot(session=session, ballot_id=ballot.id, now=VOTING, closed_by="test")
+    use_ballot_secret("another secret, long enough to be accepted....")
+    try:
+        with pytest.raises(SealMismatch), session_scope(engine) as session:
+            open_ballot_box(session=session, ballot_id=ballot.id)
+    finally:
+        use_ballot_secret(ballot_secret)
 
 
 def test_an_open_vote_may_change_and_counts_once(engine: Engine, units: dict[str, int]) -> None:
