@@ -1,16 +1,14 @@
-"""What the terminal shows: HTML replies as plain text, the ranking as a table.
+"""What the terminal shows: marked-up replies as plain text, the ranking as a table.
 
 Shared by the command line, the terminal channel and the offline demo.
 """
 
 from __future__ import annotations
 
-import html
-import re
-
 from rich.console import Console
 from rich.table import Table
 
+from handlers.markup import to_plain
 from handlers.services.ranking import RankingReport
 from rules.numbers import format_number, format_percent
 
@@ -20,12 +18,7 @@ AWARD_LABELS = {
     "merit": "Bằng khen",
 }
 
-_TAGS = re.compile(r"<[^>]+>")
-
-
-def plain(text: str | None) -> str:
-    """What a person sees of an HTML message."""
-    return html.unescape(_TAGS.sub("", text or ""))
+plain = to_plain  # what a person sees of a marked-up message (handlers/markup.py)
 
 
 def render_ranking_table(report: RankingReport, console: Console) -> None:

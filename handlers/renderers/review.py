@@ -6,7 +6,6 @@ into replies (catalog texts, buttons made with `Context.button`, files).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from handlers.chat import KeptFile, Option, OutFile, Reply
 from handlers.flow import Context
 from handlers.i18n import Safe, format_moment, points, t
+from handlers.markup import to_plain
 from handlers.renderers.chart import ChartBar, ChartData, render_chart
 from handlers.renderers.documents import paperwork_files
 from handlers.renderers.extras import extras_in_total, extras_lines, extras_short
@@ -38,9 +38,7 @@ PART_LIMIT = 3500  # characters of HTML per message; Telegram's limit is 4.096
 BUTTON_LABEL = 48
 
 
-def plain(text: str) -> str:
-    """A catalog message as plain text (for pictures, documents and toasts, which are not HTML)."""
-    return html.unescape(text)
+plain = to_plain  # a catalog message as plain text (pictures, documents and toasts are not marked up)
 
 
 def short(text: str, limit: int = BUTTON_LABEL) -> str:

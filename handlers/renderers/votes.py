@@ -12,13 +12,12 @@ are made by the flow (`Buttons`), bound to the prompt's nonce.
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 from decimal import Decimal
 
 from handlers.chat import Option, Reply
 from handlers.flow import Buttons
 from handlers.i18n import Safe, format_moment, t
+from handlers.markup import to_plain
 from handlers.services.votes import (
     Announced,
     Closed,
@@ -48,12 +47,9 @@ from storage.votes import BallotKind, BallotView
 
 BALLOT_PREFIX = "v:b"
 MINUTES = "vi"  # the minutes are written in Vietnamese, whatever the reader's language
-_TAG = re.compile(r"<[^>]+>")
 
 
-def plain_text(text: str) -> str:
-    """Catalog text without markup, for a button label or a document: no HTML tags, no entities."""
-    return html.unescape(_TAG.sub("", text))
+plain_text = to_plain  # catalog text without markup, for a button label or a document
 
 
 def _label(language: str, key: str, **params: object) -> str:
