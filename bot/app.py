@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.file_links import FileLinks
 from bot.outbox import Limits, Sender, SenderSettings
 from bot.port import Delivery, Message, Verdict
 from bot.runtime import RecoverySettings, Runtime
@@ -36,6 +37,9 @@ from bot.telegram_channel import (
 )
 from bot.transport import DEFAULT_POOL_SIZE, AiohttpRequest
 from bot.units import UnitsOfWork
+from bot.zalo_channel import ZaloChannel, ZaloPoller
+from bot.zalo_client import DEFAULT_BASE_URL as DEFAULT_ZALO_BASE_URL
+from bot.zalo_client import ZaloBotClient
 from handlers.chat import Reply, parse_address
 from handlers.dispatch import Clock, Conversation, owe, system_clock
 from handlers.flows.votes.due import due_ballot_replies
@@ -57,6 +61,7 @@ class BotParts:
     reminders: ReminderScheduler
     start_reminders: bool = False  # `start` starts the reminder scheduler
     dispose_engine: bool = True  # `stop` closes the engine's connections
+    zalo: list[tuple[ZaloChannel, ZaloPoller]] = field(default_factory=list)  # `add_zalo`
 
 
 def build_application(
@@ -147,8 +152,21 @@ def build_application(
                     poller=poller, reminders=scheduler, start_reminders=reminders, dispose_engine=dispose_engine)
 
 
+def add_zalo(parts: BotParts, *, token: str, base_url: str = DEFAULT_ZALO_BASE_URL,
+             links: FileLinks | None = None, poll_timeout: int = 30) -> ZaloChannel:
+    """Serve a Zalo bot too: its channel on the port, its long poll (started by `start` when polling)."""
+    client = ZaloBotClient(token, base_url=base_url)
+    channel = ZaloChannel(parts.runtime, client, links=links)
+    parts.runtime.sender.add(channel)
+    parts.conversation.bots.setdefault(channel.name, channel.bot)
+    parts.zalo.append((channel, ZaloPoller(channel, timeout=poll_timeout)))
+    return channel
+
+
 async def start(parts: BotParts, *, polling: bool = True, commands: bool = True) -> None:
-    """Bring the bot up: the application, the command menu, the runtime's background pass, the poll."""
+    """Bring the bot up: the application, the command menu, the runtime's background pass, the polls."""
+    for channel, _poller in parts.zalo:
+        await channel.client.start()
     await parts.application.initialize()
     if commands:
         await set_commands(parts.application)
@@ -156,6 +174,8 @@ async def start(parts: BotParts, *, polling: bool = True, commands: bool = True)
     parts.runtime.start()
     if polling:
         parts.poller.start()
+        for _channel, poller in parts.zalo:
+            poller.start()
     if parts.start_reminders:
         await parts.reminders.start()
 
@@ -163,10 +183,15 @@ async def start(parts: BotParts, *, polling: bool = True, commands: bool = True)
 async def stop(parts: BotParts) -> None:
     """Bring the bot down in the reverse order; what is kept and owed stays in the database."""
     await parts.poller.stop()
+    for channel, poller in parts.zalo:
+        await poller.stop()
+        await channel.close()
     await parts.reminders.stop()
     await parts.runtime.stop()
     if parts.application.running:
         await parts.application.stop()
     await parts.application.shutdown()
+    for channel, _poller in parts.zalo:
+        await channel.client.close()
     if parts.dispose_engine:
         parts.conversation.engine.dispose()

@@ -342,6 +342,18 @@ async def serve(parts: BotParts, settings: Settings, *, webhook: str | None, sec
                     "process per bot; run several replicas in webhook mode (docs/deployment.md)."
                 ) from error
         server = HttpServer(parts.runtime)
+        zalo = None
+        if settings.zalo_bot_token is not None and settings.zalo_bot_token.get_secret_value():
+            from bot.app import add_zalo
+            from bot.file_links import FileLinks, derived_secret
+
+            zalo_token = settings.zalo_bot_token.get_secret_value()
+            links = None
+            if settings.public_base_url:
+                links = FileLinks(derived_secret(zalo_token), settings.public_base_url)
+                server.links = links
+            zalo = add_zalo(parts, token=zalo_token, base_url=settings.zalo_api_base_url, links=links)
+        zalo_secret = settings.zalo_webhook_secret.get_secret_value() if settings.zalo_webhook_secret else None
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -352,6 +364,12 @@ async def serve(parts: BotParts, settings: Settings, *, webhook: str | None, sec
                 path = server.add_telegram(parts.channel, secret)
                 await parts.application.bot.set_webhook(webhook.rstrip("/") + path, secret_token=secret,
                                                         allowed_updates=[])
+            if webhook and zalo is not None and zalo_secret:
+                path = server.add_zalo(zalo, zalo_secret)
+                await zalo.client.set_webhook(webhook.rstrip("/") + path, zalo_secret)
+            elif webhook and zalo is not None:  # no Zalo webhook secret: Zalo polls
+                for _channel, poller in parts.zalo:
+                    poller.start()
             if webhook or settings.http_port:
                 await server.start(settings.webhook_listen, settings.http_port or settings.webhook_port)
             await stopping.wait()

@@ -155,11 +155,12 @@ class Sender:
         if is_superseded(session=session, owed=row):
             finish_outgoing(session=session, outbox_id=row.id, state=SUPERSEDED, now=now)
             return row, None
-        owed = decode(row.payload)
+        owed = decode(row.payload, row.id)
         if isinstance(owed, Message) and owed.reply.edit_key:
             kept = recall_message(session=session, key=owed.reply.edit_key)
             if kept is not None and kept[0] == row.chat_id:
-                owed = Message(reply=owed.reply, edit_message_id=kept[1], parts_done=owed.parts_done)
+                owed = Message(reply=owed.reply, edit_message_id=kept[1], parts_done=owed.parts_done,
+                               outbox_id=row.id)
         return row, owed
 
     def _record(self, session: Session, row: OwedRow, owed: Owed, delivery: Delivery) -> bool:

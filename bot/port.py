@@ -53,18 +53,19 @@ class Message:
     reply: Reply
     edit_message_id: str | None = None
     parts_done: int = 0
+    outbox_id: int | None = None  # the row it comes from (a file link names it)
 
 
 Owed = Answer | Message
 
 
-def decode(payload: dict[str, Any]) -> Owed:
+def decode(payload: dict[str, Any], outbox_id: int | None = None) -> Owed:
     """An outbox row's payload as what to deliver."""
     if "answer" in payload:
         return Answer(option_id=str(payload["answer"]), notice=payload.get("notice"))
     edit = payload.get("edit_message_id")
     return Message(reply=load_reply(payload["reply"]), edit_message_id=str(edit) if edit is not None else None,
-                   parts_done=int(payload.get("parts_done") or 0))
+                   parts_done=int(payload.get("parts_done") or 0), outbox_id=outbox_id)
 
 
 class Channel(Protocol):

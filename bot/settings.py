@@ -30,8 +30,14 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"  # noqa: S104 (a webhook server listens on all interfaces)
     webhook_port: int = 8443
-    # The HTTP server (webhooks, /healthz) listens on this port in polling mode too when set.
+    # The HTTP server (webhooks, /healthz, file links) listens on this port in polling mode too when set.
     http_port: int | None = None
+    # Zalo (optional): a bot made in Zalo Bot Creator; polling unless ZALO_WEBHOOK_SECRET is set with --webhook.
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_secret: SecretStr | None = None
+    # The public address of the HTTP server, for download links sent where documents cannot be (Zalo).
+    public_base_url: str | None = None
     invite_ttl_days: int = Field(default=30, ge=1, le=365)
     log_level: str = "INFO"
     # The secret that seals secret ballots (storage/sealing.py). Never stored in the database.

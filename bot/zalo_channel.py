@@ -1,8 +1,13 @@
-"""The Zalo channel adapter: Zalo Bot Platform events to the neutral conversation.
+"""The Zalo channel adapter: Zalo Bot Platform events in, owed messages out, on the channel port.
 
-For now only the pure parts: reading a webhook body, checking its secret, and
-translating one event into a :class:`handlers.chat.Incoming`. The adapter on the
-channel port (polling, the webhook route, the sender) plugs these in.
+The pure parts read a webhook body, check its secret and translate one event
+into a :class:`handlers.chat.Incoming`; `ZaloChannel` is the port's side
+(`receive` keeps events in the inbox before they are answered, `deliver` sends
+what the outbox owes) and `ZaloPoller` the long poll. Zalo has no buttons, no
+edits and no documents: options are numbered under the text (typing "2"
+picks the second, mapped back to its button data), an edit is a new message,
+a document is a signed download link (bot/file_links.py), a picture is sent
+by that link's URL.
 
 An event, as the platform sends it::
 
@@ -19,16 +24,31 @@ it to the option offered in that chat's current step).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import hmac
+import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from handlers.chat import Incoming, InFile, InKind
+from bot.file_links import FileLinks
+from bot.port import Answer, Delivery, Owed, Verdict
+from bot.port import Message as OwedMessage
+from bot.runtime import Runtime
+from bot.zalo_client import SentMessage, ZaloBlocked, ZaloBotClient, ZaloError, ZaloRefused, ZaloRetryLater
+from handlers.chat import Incoming, InFile, InKind, chat_key
+from handlers.markup import to_plain
+from storage.messages import offer_options, offered_option
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "CHANNEL",
+    "ZaloChannel",
+    "ZaloPoller",
     "EVENT_IMAGE",
     "EVENT_STICKER",
     "EVENT_TEXT",
@@ -174,3 +194,167 @@ def to_incoming(event: Mapping[str, Any], bot_id: str) -> Incoming | None:
         photo = InFile(file_id=url, file_name=_photo_name(url, message_id), file_size=None, is_photo=True)
         return incoming(InKind.file, file=photo, text=_text(message.get("caption")))
     return incoming(InKind.unsupported)
+
+
+def _number(text: str) -> int | None:
+    stripped = text.strip().rstrip(".")
+    return int(stripped) if stripped.isdigit() and len(stripped) <= 2 else None
+
+
+def numbered(text: str, labels: list[str]) -> str:
+    """A text with its options numbered under it, for a channel without buttons."""
+    if not labels:
+        return text
+    lines = [f"{number}. {label}" for number, label in enumerate(labels, start=1)]
+    return "\n\n".join(part for part in (text, "\n".join(lines)) if part)
+
+
+class ZaloChannel:
+    """One Zalo bot on the channel port."""
+
+    name = CHANNEL
+
+    def __init__(self, runtime: Runtime, client: ZaloBotClient, *, links: FileLinks | None = None) -> None:
+        self.runtime = runtime
+        self.client = client
+        self.bot = client.bot_id
+        self.links = links
+        self._groups: set[str] = set()
+        self._tasks: set[asyncio.Task[int]] = set()
+
+    def is_group(self, chat_id: str) -> bool:
+        """Whether a chat was seen as a group (Zalo's ids do not say)."""
+        return chat_id in self._groups
+
+    async def incoming(self, event: Mapping[str, Any]) -> Incoming | None:
+        """An event as a neutral message; a number typed alone picks the option offered with that number."""
+        found = to_incoming(event, self.bot)
+        if found is None:
+            return None
+        if not found.is_private:
+            self._groups.add(found.chat_id)
+        number = _number(found.text) if found.kind is InKind.text else None
+        if number is not None:
+            data = await self.runtime.units.run(lambda session: offered_option(
+                session=session, chat_key=found.chat_key, number=number))
+            if data is not None:
+                return replace(found, kind=InKind.option, data=data)
+        return found
+
+    async def receive(self, events: list[Mapping[str, Any]]) -> None:
+        """Keep events in the inbox (committed when this returns), then take their chats' turns in the background."""
+        incomings = [found for found in [await self.incoming(event) for event in events] if found is not None]
+        if not incomings:
+            return
+        await self.runtime.keep(incomings)
+        for chat in dict.fromkeys(found.chat_key for found in incomings):
+            task = asyncio.create_task(self.runtime.drain(chat))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def deliver(self, chat_id: str, owed: Owed) -> Delivery:
+        """Send one owed message; never raises for Zalo's or the network's errors."""
+        if isinstance(owed, Answer):
+            return Delivery(Verdict.delivered, detail="no buttons on Zalo")
+        sent: list[SentMessage] = []
+        try:
+            await self._send(chat_id, owed, sent)
+        except ZaloRetryLater as error:
+            return Delivery(Verdict.retry, detail=str(error), retry_after=error.retry_after,
+                            parts_done=owed.parts_done + len(sent))
+        except ZaloBlocked as error:
+            return Delivery(Verdict.blocked, detail=str(error))
+        except ZaloRefused as error:
+            return Delivery(Verdict.refused, detail=str(error))
+        except ZaloError as error:
+            return Delivery(Verdict.retry, detail=str(error), parts_done=owed.parts_done + len(sent))
+        first = sent[0].message_id if sent else None
+        return Delivery(Verdict.delivered, message_id=first)
+
+    async def _send(self, chat_id: str, owed: OwedMessage, sent: list[SentMessage]) -> None:
+        reply = owed.reply
+        labels = [option.label for row in reply.options for option in row]
+        text = to_plain(reply.text)
+        links: list[str] = []
+        photos: list[tuple[str, str]] = []
+        now = self.runtime.clock()
+        for index, out in enumerate(reply.files):
+            if self.links is None or owed.outbox_id is None:
+                links.append(f"📎 {out.name}")
+                continue
+            url = self.links.url(owed.outbox_id, index, now)
+            if out.is_photo:
+                photos.append((url, to_plain(out.caption)))
+            else:
+                links.append(f"📎 {out.name}: {url}")
+        for kept in reply.resend:
+            if kept.channel == CHANNEL and kept.is_photo:
+                photos.append((kept.file_id, kept.name))
+            else:
+                links.append(f"📎 {kept.name}")
+        body = "\n".join(part for part in (numbered(text, labels), *links) if part)
+        parts: list[Any] = []
+        if body:
+            parts.append(lambda: self.client.send_message(chat_id, body))
+        for url, caption in photos:
+            parts.append(lambda url=url, caption=caption: self.client.send_photo(chat_id, url, caption))
+        if labels:  # kept before the text goes out: the person may answer at once
+            data = [option.data for row in reply.options for option in row]
+            key = chat_key(CHANNEL, self.bot, chat_id)
+            await self.runtime.units.run(lambda session: offer_options(
+                session=session, chat_key=key, options=data, now=self.runtime.clock()))
+        for part in parts[owed.parts_done:]:
+            result = await part()
+            sent.extend(result if isinstance(result, list) else [result])
+
+    async def close(self) -> None:
+        """Wait for the turns started by `receive`."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class ZaloPoller:
+    """Long polling: `getUpdates` answers one event, or 408 when idle.
+
+    It takes no offset: an event handed out is gone from the platform, so a
+    crash in the milliseconds between its arrival and its commit loses it.
+    Webhook mode (bot/http_server.py), which answers only after the commit,
+    has no such window and is the mode for production.
+    """
+
+    def __init__(self, channel: ZaloChannel, *, timeout: int = 30) -> None:
+        self.channel = channel
+        self.timeout = timeout
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start polling in a task."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="zalo-poller")
+
+    async def stop(self) -> None:
+        """Stop polling."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                event = await self.channel.client.get_updates(timeout=self.timeout)
+                failures = 0
+            except ZaloRetryLater as error:
+                failures += 1
+                pause = error.retry_after or min(30.0, 0.5 * 2 ** min(failures, 6))
+                log.warning("Zalo getUpdates failed (%s); again in %.1f s", error, pause)
+                await asyncio.sleep(pause)
+                continue
+            except ZaloError as error:
+                log.error("Zalo getUpdates refused (%s); polling pauses 30 s", error)
+                await asyncio.sleep(30)
+                continue
+            if event is not None:
+                await self.channel.receive([event])

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from storage.models import InboxMessage, OutboxMessage, SendBudget
+from storage.models import InboxMessage, OfferedOptions, OutboxMessage, SendBudget
 
 _INBOX: Table = InboxMessage.__table__  # type: ignore[attr-defined]
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -236,3 +236,30 @@ def take_budget(*, session: Session, scope: str, window: int, limit: int) -> boo
         where=table.c.used < limit,
     ).returning(table.c.used)
     return session.connection().execute(statement).first() is not None
+
+
+# -- numbered options, for a channel without buttons ---------------------------
+
+
+def offer_options(*, session: Session, chat_key: str, options: list[str], now: dt.datetime) -> None:
+    """Keep the button data a chat was last offered, in order (option 1 first)."""
+    row = session.get(OfferedOptions, chat_key)
+    if row is None:
+        row = OfferedOptions(chat_key=chat_key, options_json="[]", offered_at=now)
+    row.options_json, row.offered_at = json.dumps(options, ensure_ascii=False), now
+    session.add(row)
+
+
+def offered_option(*, session: Session, chat_key: str, number: int) -> str | None:
+    """The button data of option `number` (from 1) last offered in a chat, if there is one."""
+    row = session.get(OfferedOptions, chat_key)
+    if row is None:
+        return None
+    options: list[str] = json.loads(row.options_json)
+    return options[number - 1] if 1 <= number <= len(options) else None
+
+
+def outbox_payload(*, session: Session, outbox_id: int) -> dict[str, Any] | None:
+    """An outbox row's payload (for a file link to a file it carried), while the row is kept."""
+    row = session.get(OutboxMessage, outbox_id)
+    return json.loads(row.payload) if row is not None else None

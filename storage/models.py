@@ -340,6 +340,16 @@ class OutboxMessage(SQLModel, table=True):
     edit_key: str | None = Field(default=None, max_length=96, index=True)
 
 
+class OfferedOptions(SQLModel, table=True):
+    """The options last offered in a chat of a channel without buttons: typing "2" picks the second."""
+
+    __tablename__ = "offered_options"
+
+    chat_key: str = Field(max_length=160, primary_key=True)
+    options_json: str = Field(sa_column=Column(Text, nullable=False))
+    offered_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class SendBudget(SQLModel, table=True):
     """Messages sent in one window (a second per bot, a minute per group), for all processes together."""
 

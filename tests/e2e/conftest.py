@@ -32,13 +32,14 @@ class BotWorld:
     parts: BotParts | None = None
     started: list[BotParts] = field(default_factory=list)
 
-    async def start_bot(self) -> BotParts:
-        """Build and start a new Application polling the fake server."""
+    async def start_bot(self, *, run: bool = True) -> BotParts:
+        """Build a new Application polling the fake server, and start it (unless `run` is False)."""
         parts = build_application(token=self.fake.token, engine=self.engine, base_url=self.fake.base_url,
                                   base_file_url=self.fake.base_file_url,
                                   bot_username=self.fake.bot_username, clock=self.clock,
                                   dispose_engine=False, poll_timeout=1)
-        await start(parts)
+        if run:
+            await start(parts)
         self.parts = parts
         self.started.append(parts)
         return parts
