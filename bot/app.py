@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
-from telegram.ext import Application, ApplicationBuilder
 
 from bot.file_links import FileLinks
 from bot.outbox import Limits, Sender, SenderSettings
@@ -29,13 +28,13 @@ from bot.port import Delivery, Message, Verdict
 from bot.runtime import RecoverySettings, Runtime
 from bot.scheduler import PACE_SHARE, ReminderScheduler
 from bot.telegram_channel import (
-    PerChatUpdateProcessor,
+    TelegramApp,
     TelegramChannel,
     TelegramPoller,
     bot_id_of,
+    build_telegram,
     set_commands,
 )
-from bot.transport import DEFAULT_POOL_SIZE, AiohttpRequest
 from bot.units import UnitsOfWork
 from bot.zalo_channel import ZaloChannel, ZaloPoller
 from bot.zalo_client import DEFAULT_BASE_URL as DEFAULT_ZALO_BASE_URL
@@ -45,8 +44,6 @@ from handlers.dispatch import Clock, Conversation, owe, system_clock
 from handlers.flows.votes.due import due_ballot_replies
 from handlers.i18n import warm_up
 from storage.db import make_async_engine
-
-TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
 
 @dataclass(frozen=True)
@@ -102,21 +99,8 @@ def build_application(
     outbox = Sender(units, (), limits=limits, settings=sender)
     runtime = Runtime(conversation, units, outbox, recovery=recovery)
 
-    builder = ApplicationBuilder()
-    if http_client == "aiohttp":
-        builder = builder.request(AiohttpRequest(connection_pool_size=DEFAULT_POOL_SIZE)) \
-            .get_updates_request(AiohttpRequest(connection_pool_size=1))
-    else:
-        builder = builder.connection_pool_size(DEFAULT_POOL_SIZE)
-    application: TelegramApp = (
-        builder
-        .token(token)
-        .base_url(base_url)
-        .base_file_url(base_file_url)
-        .updater(None)
-        .concurrent_updates(PerChatUpdateProcessor(256, on_shutdown=[units.close]))
-        .build()
-    )
+    application = build_telegram(token=token, base_url=base_url, base_file_url=base_file_url,
+                                 http_client=http_client, on_shutdown=[units.close])
     channel = TelegramChannel(runtime, application, bot_id=bot_id_of(token), bot_username=bot_username)
     channel.install()
     outbox.add(channel)

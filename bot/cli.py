@@ -280,10 +280,9 @@ def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) ->
 
 def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Run the real bot: long polling, or webhook mode with `--webhook URL`."""
-    from telegram.error import InvalidToken, TelegramError
-
     from bot.app import build_application
     from bot.leases import AlreadyRunning
+    from bot.telegram_channel import InvalidToken, TelegramError
 
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
         return _fail(console, [

@@ -40,15 +40,18 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application, BaseUpdateProcessor, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, ContextTypes, TypeHandler
 
 from bot.port import Answer, Delivery, Owed, Verdict
 from bot.port import Message as OwedMessage
 from bot.runtime import Runtime
+from bot.transport import DEFAULT_POOL_SIZE, AiohttpRequest
 from handlers.chat import Incoming, InFile, InKind, KeptFile, OutFile, Reply
 from handlers.dispatch import menu_commands
 from handlers.i18n import t
 from handlers.renderers.files import make
+
+__all__ = ["CHANNEL", "InvalidToken", "TelegramChannel", "TelegramError", "TelegramPoller", "build_telegram"]
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -94,6 +97,23 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """Close what was handed in to close with the application."""
         for close in self._on_shutdown:
             await close()
+
+
+def build_telegram(*, token: str, base_url: str, base_file_url: str, http_client: str,
+                   on_shutdown: Sequence[Callable[[], Awaitable[None]]] = ()) -> TelegramApp:
+    """python-telegram-bot's Application for one bot: our HTTP client, no Updater (our own poll), per-chat order."""
+    builder = ApplicationBuilder()
+    if http_client == "aiohttp":
+        builder = builder.request(AiohttpRequest(connection_pool_size=DEFAULT_POOL_SIZE)) \
+            .get_updates_request(AiohttpRequest(connection_pool_size=1))
+    else:
+        builder = builder.connection_pool_size(DEFAULT_POOL_SIZE)
+    application: TelegramApp = (
+        builder.token(token).base_url(base_url).base_file_url(base_file_url).updater(None)
+        .concurrent_updates(PerChatUpdateProcessor(256, on_shutdown=on_shutdown))
+        .build()
+    )
+    return application
 
 
 def _chat_key(update: object) -> int | None:
@@ -247,6 +267,18 @@ class TelegramChannel:
             await self.runtime.keep(incomings)
         for update in updates:
             await self.application.update_queue.put(update)
+
+    async def receive_json(self, data: object) -> bool:
+        """A webhook's body: kept and queued like a polled update; False when it is not an update."""
+        try:
+            update = Update.de_json(data, self.application.bot)  # type: ignore[arg-type]
+        except (ValueError, KeyError, TypeError) as error:
+            log.warning("webhook body not an update (%s)", error)
+            return False
+        if update is None:
+            return False
+        await self.receive([update])
+        return True
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Take the chat's waiting turns (this update's among them); the sender delivers the replies."""

@@ -153,3 +153,14 @@ def test_a_circle_through_a_lazy_import_is_found(tmp_path: Path) -> None:
     (tmp_path / "app" / "server.py").write_text("from app.users import User\n")
     graph = import_graph(product_modules(tmp_path, ("app",)))
     assert sorted(import_cycles(graph)) == [["app.cli", "app.demo"], ["app.server", "app.users"]]
+
+
+# The Telegram adapter: its module and its HTTP client. Nothing else of the product
+# knows python-telegram-bot, so a second channel is one adapter more.
+TELEGRAM_ADAPTER = {"bot.telegram_channel", "bot.transport"}
+
+
+def test_only_the_telegram_adapter_imports_telegram() -> None:
+    importing = {name for name, path in product_modules().items()
+                 for target, _ in _imports(name, path) if target.split(".")[0] == "telegram"}
+    assert importing == TELEGRAM_ADAPTER
