@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from bot.outbox import Sender
+from bot.tasks import Loop
 from bot.units import UnitsOfWork
 from handlers.chat import Incoming
 from handlers.dispatch import Conversation
@@ -50,7 +51,7 @@ class Runtime:
         self.sender = sender
         self.recovery = recovery or RecoverySettings()
         self._draining: dict[str, bool] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("runtime-recovery", self._run)
         self._wake = asyncio.Event()
         self._pruned_at: dt.datetime | None = None
 
@@ -114,8 +115,7 @@ class Runtime:
 
     def start(self) -> None:
         """Start the background pass (its first run recovers everything left)."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="runtime-recovery")
+        self._loop.start()
 
     def wake(self) -> None:
         """Run the background pass now (e.g. after a test changed the clock)."""
@@ -123,11 +123,7 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop the background pass."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._loop.stop()
 
     async def _run(self) -> None:
         first = True

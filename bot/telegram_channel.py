@@ -45,6 +45,7 @@ from telegram.ext import Application, ApplicationBuilder, BaseUpdateProcessor, C
 from bot.port import Answer, Delivery, Owed, Verdict
 from bot.port import Message as OwedMessage
 from bot.runtime import Runtime
+from bot.tasks import Loop
 from bot.transport import DEFAULT_POOL_SIZE, AiohttpRequest
 from handlers.chat import Incoming, InFile, InKind, KeptFile, OutFile, Reply
 from handlers.dispatch import menu_commands
@@ -397,28 +398,21 @@ class TelegramPoller:
         self.channel = channel
         self.timeout = timeout
         self.pause = pause
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("telegram-poller", self._run)
         self.offset: int | None = None
 
     def start(self) -> None:
         """Start polling in a task."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="telegram-poller")
+        self._loop.start()
 
     @property
     def running(self) -> bool:
         """Whether the poll loop runs."""
-        return self._task is not None and not self._task.done()
+        return self._loop.running
 
     async def stop(self) -> None:
         """Stop polling; an update fetched and not yet kept is fetched again next time."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        await self._loop.stop()
 
     async def _run(self) -> None:
         bot = self.channel.application.bot

@@ -25,7 +25,6 @@ it to the option offered in that chat's current step).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import hmac
 import logging
@@ -38,6 +37,7 @@ from bot.file_links import FileLinks
 from bot.port import Answer, Delivery, Owed, Verdict
 from bot.port import Message as OwedMessage
 from bot.runtime import Runtime
+from bot.tasks import Loop
 from bot.zalo_client import SentMessage, ZaloBlocked, ZaloBotClient, ZaloError, ZaloRefused, ZaloRetryLater
 from handlers.chat import Incoming, InFile, InKind, chat_key
 from handlers.markup import to_plain
@@ -325,20 +325,15 @@ class ZaloPoller:
     def __init__(self, channel: ZaloChannel, *, timeout: int = 30) -> None:
         self.channel = channel
         self.timeout = timeout
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop("zalo-poller", self._run)
 
     def start(self) -> None:
         """Start polling in a task."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="zalo-poller")
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop polling."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._loop.stop()
 
     async def _run(self) -> None:
         failures = 0
