@@ -21,13 +21,14 @@ from bot.loading import FileError, load_bloc_file, load_results_file
 from bot.logs import configure_logging, redact
 from bot.settings import Settings, ballot_secret, get_settings
 from bot.terminal import render_ranking_table
+from handlers.i18n import format_moment
 from handlers.renderers.files import make
 from handlers.services.ranking import RankingError, compute_ranking
 from rules.config import PeriodKind
 from storage.audit import list_audit
 from storage.blocs import LoadError, find_bloc, load_bloc
 from storage.db import make_engine, migrate, session_scope
-from storage.invites import issue_invites
+from storage.invites import InviteState, invite_states, issue_invites
 from storage.results import ResultsError, import_results
 from storage.sealing import use_ballot_secret
 
@@ -118,26 +119,46 @@ def cmd_ranking(args: argparse.Namespace, settings: Settings, console: Console) 
 
 
 def cmd_invites(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    """Issue one personal invite code per officer and print them with deep links."""
+    """Show each officer's invite state; issue a code to those who need one (or to one named officer)."""
+    now = dt.datetime.now(dt.UTC)
     with database(settings) as session:
         bloc = find_bloc(session=session, bloc_code=args.bloc)
         if bloc is None:
             return _fail(console, ["no such bloc; give --bloc CODE (see `init`)"])
+        known = {state.officer_code: state for state in invite_states(session=session, bloc_id=bloc.id, now=now)}
+        if args.officer is not None and args.officer not in known:
+            return _fail(console, [f"no active officer {args.officer!r} in bloc {bloc.code}"])
         issued = issue_invites(
-            session=session, bloc_id=bloc.id, now=dt.datetime.now(dt.UTC),
-            ttl=dt.timedelta(days=settings.invite_ttl_days), actor="cli:invites",
-            include_linked=args.all,
+            session=session, bloc_id=bloc.id, now=now, ttl=dt.timedelta(days=settings.invite_ttl_days),
+            actor="cli:invites", include_linked=args.all, officer_code=args.officer,
         )
-    table = Table(title="Mã mời cá nhân (dùng một lần)")
+        states = invite_states(session=session, bloc_id=bloc.id, now=now)
+        zone = bloc.config.bloc.timezone
+    labels = {"linked": "đã liên kết", "waiting": "chờ dùng mã", "expired": "mã đã hết hạn", "none": "chưa có mã"}
+    overview = Table(title=f"Tình trạng mã mời – {bloc.code}")
+    for column in ("Đơn vị", "Cán bộ", "Tình trạng", "Hết hạn"):
+        overview.add_column(column)
+    for state in states:
+        label = labels[state.state.value] + (f" ({', '.join(state.accounts)})" if state.accounts else "")
+        overview.add_row(state.unit_code, state.officer_name, label,
+                         format_moment(state.expires_at, zone, "vi") if state.expires_at else "")
+    console.print(overview)
+    if not issued:
+        console.print("Không cấp mã mới: mọi cán bộ đã liên kết hoặc đang giữ một mã còn hạn. "
+                      "Dùng --officer MÃ_CÁN_BỘ để cấp lại cho một người (mã cũ của người đó thôi hiệu lực).")
+        return 0
+    table = Table(title="Mã mời cá nhân mới cấp (dùng một lần)")
     for column in ("Đơn vị", "Cán bộ", "Mã", "Hết hạn", "Liên kết"):
         table.add_column(column)
     for invite in issued:
         link = f"https://t.me/{settings.bot_username}?start={invite.code}" if settings.bot_username else ""
         table.add_row(invite.unit_code, invite.officer_name, invite.code,
-                      invite.expires_at.date().isoformat(), link)
+                      format_moment(invite.expires_at, zone, "vi"), link)
     console.print(table)
-    if not issued:
-        console.print("Every officer is already linked; use --all to issue new codes anyway.")
+    replaced = [invite for invite in issued if known[invite.officer_code].state is InviteState.waiting]
+    if replaced:
+        console.print(f"Mã cũ của {', '.join(invite.officer_name for invite in replaced)} đã được thay "
+                      "và sẽ báo là đã thay khi được dùng.")
     return 0
 
 
@@ -416,6 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     invites = commands.add_parser("invites", help="issue personal invite codes")
     invites.add_argument("--bloc")
+    invites.add_argument("--officer", metavar="CODE", help="issue a new code to this officer only (replaces theirs)")
     invites.add_argument("--all", action="store_true", help="also for officers already linked")
     invites.set_defaults(handler=cmd_invites)
 

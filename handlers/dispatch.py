@@ -423,6 +423,7 @@ class Conversation:
             RedeemOutcome.unknown: "start_unknown",
             RedeemOutcome.expired: "start_expired",
             RedeemOutcome.used: "start_used",
+            RedeemOutcome.replaced: "start_replaced",
             RedeemOutcome.already_linked: "start_already_linked",
             RedeemOutcome.account_taken: "start_used",
         }[redeemed.outcome]

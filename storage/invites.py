@@ -31,37 +31,98 @@ class IssuedInvite:
     expires_at: dt.datetime
 
 
+class InviteState(StrEnum):
+    """Where an officer stands with their invites."""
+
+    linked = "linked"  # a chat account is linked
+    waiting = "waiting"  # a code was issued, is unused and still valid
+    expired = "expired"  # the last code expired unused
+    none = "none"  # no code was ever issued
+
+
+@dataclass(frozen=True)
+class OfficerInvites:
+    """An officer and the state of their invites, for the operator."""
+
+    unit_code: str
+    officer_code: str
+    officer_name: str
+    state: InviteState
+    accounts: tuple[str, ...]  # linked channels
+    expires_at: dt.datetime | None  # of the waiting code
+
+
+def invite_states(*, session: Session, bloc_id: int, now: dt.datetime) -> list[OfficerInvites]:
+    """Every active officer of a bloc with the state of their invites."""
+    officers = list(session.exec(
+        select(Officer, Unit.code).join(Unit, col(Unit.id) == Officer.unit_id)
+        .where(Officer.bloc_id == bloc_id, col(Officer.active).is_(True))
+        .order_by(col(Unit.code), col(Officer.code))))
+    ids = [officer.id for officer, _ in officers]
+    accounts: dict[int, list[str]] = {}
+    for account in session.exec(select(OfficerAccount).where(col(OfficerAccount.officer_id).in_(ids))):
+        accounts.setdefault(account.officer_id, []).append(account.channel)
+    invites: dict[int, list[Invite]] = {}
+    for invite in session.exec(select(Invite).where(col(Invite.officer_id).in_(ids)).order_by(col(Invite.id))):
+        invites.setdefault(invite.officer_id, []).append(invite)
+    states: list[OfficerInvites] = []
+    for officer, unit_code in officers:
+        officer_id = stored_id(officer)
+        live = next((invite for invite in invites.get(officer_id, []) if _live(invite, now)), None)
+        if officer_id in accounts:
+            state = InviteState.linked
+        elif live is not None:
+            state = InviteState.waiting
+        elif officer_id in invites:
+            state = InviteState.expired
+        else:
+            state = InviteState.none
+        states.append(OfficerInvites(unit_code=unit_code, officer_code=officer.code, officer_name=officer.name,
+                                     state=state, accounts=tuple(sorted(accounts.get(officer_id, []))),
+                                     expires_at=live.expires_at if live is not None else None))
+    return states
+
+
+def _live(invite: Invite, now: dt.datetime) -> bool:
+    return invite.used_at is None and invite.replaced_at is None and invite.expires_at > now
+
+
 def issue_invites(
     *, session: Session, bloc_id: int, now: dt.datetime, ttl: dt.timedelta, actor: str,
-    include_linked: bool = False,
+    include_linked: bool = False, officer_code: str | None = None,
 ) -> list[IssuedInvite]:
-    """One new code per active officer (not yet linked unless asked); older unused codes expire."""
+    """A code for each active officer who needs one: not linked (unless `include_linked`) and
+    holding no valid unused code. `officer_code` names one officer, whose valid code (if any)
+    is replaced: it then answers that it was replaced, not that it expired."""
     query = (
         select(Officer, Unit.code)
         .join(Unit, col(Unit.id) == Officer.unit_id)
         .where(Officer.bloc_id == bloc_id, col(Officer.active).is_(True))
         .order_by(col(Unit.code), col(Officer.code))
     )
+    if officer_code is not None:
+        query = query.where(Officer.code == officer_code)
     issued: list[IssuedInvite] = []
     linked = set(session.exec(select(OfficerAccount.officer_id)
                               .join(Officer, col(Officer.id) == OfficerAccount.officer_id)
                               .where(Officer.bloc_id == bloc_id)))
     for officer, unit_code in session.exec(query):
-        if officer.id in linked and not include_linked:
+        if officer.id in linked and not include_linked and officer_code is None:
             continue
         officer_id = stored_id(officer)
-        for old in session.exec(
-            select(Invite).where(Invite.officer_id == officer_id, col(Invite.used_at).is_(None))
-        ):
-            if old.expires_at > now:
-                old.expires_at = now
-                session.add(old)
+        live = [invite for invite in session.exec(select(Invite).where(Invite.officer_id == officer_id))
+                if _live(invite, now)]
+        if live and officer_code is None and not include_linked:
+            continue  # the code handed out still works
+        for old in live:
+            old.replaced_at = now
+            session.add(old)
         code = secrets.token_urlsafe(12)
         expires_at = now + ttl
         session.add(Invite(officer_id=officer_id, code_hash=hash_code(code), created_at=now,
                            expires_at=expires_at))
         record(session=session, actor=actor, bloc_id=bloc_id, unit_code=unit_code,
-               action="invite.issue", target=officer.code, before=None,
+               action="invite.issue", target=officer.code, before={"replaced": len(live)} if live else None,
                after={"expires_at": expires_at})
         issued.append(IssuedInvite(officer_code=officer.code, officer_name=officer.name,
                                    unit_code=unit_code, code=code, expires_at=expires_at))
@@ -81,6 +142,7 @@ class RedeemOutcome(StrEnum):
     unknown = "unknown"
     expired = "expired"
     used = "used"
+    replaced = "replaced"
     account_taken = "account_taken"
     already_linked = "already_linked"
 
@@ -101,6 +163,8 @@ def redeem_invite(*, session: Session, code: str, channel: str, external_id: str
         return Redeemed(RedeemOutcome.unknown)
     if invite.used_at is not None:
         return Redeemed(RedeemOutcome.used)
+    if invite.replaced_at is not None:
+        return Redeemed(RedeemOutcome.replaced)
     if invite.expires_at <= now:
         return Redeemed(RedeemOutcome.expired)
     officer = session.get(Officer, invite.officer_id)

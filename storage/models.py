@@ -270,6 +270,7 @@ class Invite(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
     used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    replaced_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)  # a newer code was issued
 
 
 class ChatState(SQLModel, table=True):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -67,6 +69,47 @@ def test_invites_are_single_codes_with_links(cli) -> None:  # type: ignore[no-un
     status, out = cli("invites", "--bloc", "K3")
     assert status == 0
     assert out.count("https://t.me/khoithidua_bot?start=") == 14
+
+
+def test_invites_again_keep_the_codes_handed_out_and_one_officer_can_get_a_new_one(
+    cli, database_url: str,  # type: ignore[no-untyped-def]
+) -> None:
+    """Running `invites` again revokes nothing; `--officer` replaces one code, which then says so."""
+    from handlers.dispatch import Conversation
+    from storage.db import make_engine
+    from tests.chat.driver import Clock, Person
+
+    cli("init", str(SEED_BLOC))
+    _, first = cli("invites", "--bloc", "K3")
+    codes = re.findall(r"start=([\w-]+)", first)
+    assert len(codes) == 14
+    status, again = cli("invites", "--bloc", "K3")
+    assert status == 0 and "start=" not in again
+    assert again.count("chờ dùng mã") == 14 and "Không cấp mã mới" in again
+    status, one = cli("invites", "--bloc", "K3", "--officer", "tttt-tdkt")
+    assert status == 0 and one.count("start=") == 1 and "đã được thay" in one
+    assert cli("invites", "--officer", "nobody")[0] == 2
+    engine = make_engine(database_url)
+    try:
+        conversation = Conversation(engine, clock=Clock(dt.datetime.now(dt.UTC)))
+        old_code = codes[sorted_officers().index("tttt-tdkt")]
+        person = Person(conversation, 9001)
+        assert "đã được thay bằng một mã mới" in person.command("start", old_code).replies[0].text
+        other = Person(conversation, 9002)
+        assert "Kính chào" in other.command("start", codes[sorted_officers().index("xd-head")]).replies[0].text
+    finally:
+        engine.dispose()
+    _, after = cli("invites", "--bloc", "K3")
+    assert "đã liên kết (telegram)" in after
+
+
+def sorted_officers() -> list[str]:
+    """The seed's officer codes in the order `invites` prints them (unit code, officer code)."""
+    from tests.factories import seed_bloc
+
+    config = seed_bloc()
+    units = {unit.code: unit.code for unit in config.units}
+    return [officer.code for officer in sorted(config.officers, key=lambda o: (units[o.unit], o.code))]
 
 
 @pytest.mark.parametrize(
