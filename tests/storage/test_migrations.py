@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,3 +76,22 @@ def test_a_report_under_way_survives_the_typed_state_migration(blank_url: str) -
     assert REPORT.load(json.dumps(found[3][1])).step == "value"
     assert found[4] == (None, None, "")
     assert found[5] == (None, None, "abc123")
+
+
+def test_replicas_started_together_migrate_one_after_the_other(blank_url: str) -> None:
+    """Each replica migrates at start-up; three at once on an empty database all come up."""
+    if not blank_url.startswith("postgresql"):
+        pytest.skip("several processes on one database are PostgreSQL's case; SQLite serves one process")
+    script = "import sys; from storage.db import migrate; migrate(sys.argv[1])"
+    processes = [subprocess.Popen([sys.executable, "-c", script, blank_url], stderr=subprocess.PIPE, text=True)
+                 for _ in range(3)]
+    failures = [error for process in processes for _, error in [process.communicate(timeout=120)]
+                if process.returncode != 0]
+    assert failures == []
+    engine = make_engine(blank_url)
+    try:
+        with engine.connect() as connection:
+            heads = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    finally:
+        engine.dispose()
+    assert len(heads) == 1
