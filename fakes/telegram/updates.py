@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -307,12 +308,12 @@ class UpdateQueue:
                     continue
                 task = asyncio.create_task(self._deliver_one(update, from_pending), name="FakeTelegram:post")
                 self._webhook_chats[key] = task
-                task.add_done_callback(lambda _task, key=key: self._delivery_done(key))
+                task.add_done_callback(functools.partial(self._delivery_done, key))
                 started = True
             if not started:
                 await self._signal.wait(None)
 
-    def _delivery_done(self, key: object) -> None:
+    def _delivery_done(self, key: object, _task: asyncio.Task[None]) -> None:
         self._webhook_chats.pop(key, None)
         self._signal.notify_all()
         self.state.changed.notify_all()
