@@ -282,6 +282,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
 
     from bot.app import build_application
     from bot.leases import AlreadyRunning
+    from bot.outbox import SenderSettings
 
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
         return _fail(console, [
@@ -299,6 +300,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
             bot_username=settings.bot_username, reminders=True,
             http_client=settings.telegram_http_client,
             messages_per_second=settings.telegram_messages_per_second or None,
+            sender=SenderSettings(lease=dt.timedelta(seconds=settings.outbox_lease_seconds)),
         )
         try:
             asyncio.run(serve(parts, settings, webhook=args.webhook, secret=secret))

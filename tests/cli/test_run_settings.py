@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +41,24 @@ def test_the_send_rate_setting_reaches_the_application(
     finally:
         get_settings.cache_clear()
     assert seen["messages_per_second"] == passed
+
+
+def test_the_outbox_lease_setting_reaches_the_sender(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+
+    def build_application(**kwargs: Any) -> None:
+        seen.update(kwargs)
+        raise Built
+
+    monkeypatch.setattr(bot.app, "build_application", build_application)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
+    monkeypatch.setenv("OUTBOX_LEASE_SECONDS", "7.5")
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(Built):
+            main(["run"])
+    finally:
+        get_settings.cache_clear()
+    assert seen["sender"].lease == dt.timedelta(seconds=7.5)
