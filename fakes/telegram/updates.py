@@ -75,6 +75,7 @@ class UpdateQueue:
         self._webhook_task: asyncio.Task[None] | None = None
         # The delivery under way per chat queue (see _webhook_loop).
         self._webhook_chats: dict[object, asyncio.Task[None]] = {}
+        self.most_posts_at_once = 0
         self._webhook_last_error: tuple[int, str] | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -308,6 +309,7 @@ class UpdateQueue:
                     continue
                 task = asyncio.create_task(self._deliver_one(update, from_pending), name="FakeTelegram:post")
                 self._webhook_chats[key] = task
+                self.most_posts_at_once = max(self.most_posts_at_once, len(self._webhook_chats))
                 task.add_done_callback(functools.partial(self._delivery_done, key))
                 started = True
             if not started:
