@@ -84,7 +84,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def haproxy_config(*, port: int, stats_port: int, servers: Sequence[int], check_ms: int = 300) -> str:
+def haproxy_config(*, port: int, stats_port: int, servers: Sequence[int], check_ms: int = 500) -> str:
     """deploy/haproxy.cfg for a test or a benchmark: plain HTTP on 127.0.0.1, the ports given, quick checks."""
     lines = [
         "global",
@@ -97,6 +97,7 @@ def haproxy_config(*, port: int, stats_port: int, servers: Sequence[int], check_
         "    retries 3",
         "    option redispatch 1",
         "    retry-on all-retryable-errors",
+        "    timeout check 5s",
         "frontend telegram",
         f"    bind 127.0.0.1:{port}",
         "    default_backend bot",
@@ -105,7 +106,7 @@ def haproxy_config(*, port: int, stats_port: int, servers: Sequence[int], check_
         "    option httpchk",
         "    http-check send meth GET uri /healthz",
         "    http-check expect status 200",
-        f"    default-server check inter {check_ms}ms fall 2 rise 1",
+        f"    default-server check inter {check_ms}ms fall 3 rise 1",
         *(f"    server r{index} 127.0.0.1:{server}" for index, server in enumerate(servers)),
         "frontend stats",
         f"    bind 127.0.0.1:{stats_port}",
@@ -161,7 +162,7 @@ class Cluster:
     """
 
     def __init__(self, *, fake: FakeTelegram, database_url: str, replicas: int, folder: Path,
-                 lease_seconds: float | None = None, check_ms: int = 300) -> None:
+                 lease_seconds: float | None = None, check_ms: int = 500) -> None:
         binary = haproxy_binary()
         if binary is None:
             raise RuntimeError("HAProxy is not installed (apt-get install haproxy)")
@@ -449,6 +450,8 @@ def check(engine: Engine, fake: FakeTelegram, officers: list[Officer]) -> Findin
     found.figures.update({
         "updates": updates, "messages_sent": len(fake.sent), "messages_sent_again": resent,
         "webhook_attempts_failed": sum(1 for d in fake.webhook_deliveries if d.status != 200),
+        "webhook_failures": dict(Counter((d.error or "")[:60] for d in fake.webhook_deliveries
+                                         if d.status != 200).most_common(4)),
         "webhook_most_at_once": fake.webhook_most_at_once, "entries": len(stored),
     })
     return found

@@ -364,5 +364,7 @@ class UpdateQueue:
                 return True
             self._webhook_last_error = (int(time.time()), error)
             _LOG.debug("webhook delivery of update %s failed: %s", update_id, error)
-            await self.state.sleep(min(0.05 * 2**attempt, _LONGEST_RETRY))
+            if self.state.closing:
+                return False
+            await self.state.sleep(min(0.05 * 2 ** min(attempt, 10), _LONGEST_RETRY))
         return False
