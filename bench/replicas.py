@@ -188,9 +188,9 @@ class Cluster:
         config.write_text(haproxy_config(port=self.port, stats_port=self.stats_port,
                                          servers=[replica.port for replica in self.replicas],
                                          check_ms=self.check_ms))
-        self.haproxy = await asyncio.create_subprocess_exec(
-            self.haproxy_binary, "-db", "-f", str(config), stdout=asyncio.subprocess.DEVNULL,
-            stderr=(self.folder / "haproxy.log").open("wb"))
+        with (self.folder / "haproxy.log").open("wb") as log:  # the child keeps its own copy
+            self.haproxy = await asyncio.create_subprocess_exec(
+                self.haproxy_binary, "-db", "-f", str(config), stdout=asyncio.subprocess.DEVNULL, stderr=log)
         try:
             for replica in self.replicas:
                 await self._start(replica)
@@ -250,9 +250,10 @@ class Cluster:
         # In a folder of its own: no .env of the checkout is read.
         cwd = self.folder / f"replica-{replica.index}"
         cwd.mkdir(exist_ok=True)
-        replica.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--webhook", self.url, cwd=cwd, env=self.environment(replica),
-            stdout=asyncio.subprocess.DEVNULL, stderr=replica.log.open("wb"))
+        with replica.log.open("wb") as log:  # the child keeps its own copy
+            replica.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", "--webhook", self.url, cwd=cwd, env=self.environment(replica),
+                stdout=asyncio.subprocess.DEVNULL, stderr=log)
 
     async def states(self) -> dict[str, str]:
         """Each replica's state as HAProxy sees it (UP, DOWN, ...), from its stats page."""
