@@ -303,6 +303,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     """Run the real bot: long polling, or webhook mode with `--webhook URL`."""
     from bot.app import build_application
     from bot.leases import AlreadyRunning
+    from bot.outbox import SenderSettings
     from bot.telegram_channel import InvalidToken, TelegramError
 
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
@@ -320,6 +321,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
             base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_file_base_url,
             bot_username=settings.bot_username, reminders=True,
             http_client=settings.telegram_http_client,
+            messages_per_second=settings.telegram_messages_per_second or None,
+            sender=SenderSettings(lease=dt.timedelta(seconds=settings.outbox_lease_seconds)),
         )
         try:
             asyncio.run(serve(parts, settings, webhook=args.webhook, secret=secret))

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     # The HTTP client for Bot API requests: aiohttp (bot/transport.py) or httpx
     # (python-telegram-bot's default).
     telegram_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
+    # The bot's send rate, counted in the database for every process together (Telegram
+    # allows about 30 a second per bot); 0 lifts the limit (for measuring against a fake server).
+    telegram_messages_per_second: int = Field(default=30, ge=0)
+    # How long a process holds the head of a chat's outbox while sending it; when the
+    # process dies, another one sends it after this long. Longer than the slowest send.
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"  # noqa: S104 (a webhook server listens on all interfaces)
     webhook_port: int = 8443

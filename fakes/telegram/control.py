@@ -161,6 +161,11 @@ class FakeTelegram(BotApiServer):
         return self.updates.deliveries
 
     @property
+    def webhook_most_at_once(self) -> int:
+        """The most webhook POSTs that were under way at one moment."""
+        return self.updates.most_posts_at_once
+
+    @property
     def webhook_retries(self) -> int:
         """How many times a failed webhook delivery is retried."""
         return self.updates.webhook_retries

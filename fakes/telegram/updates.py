@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -26,8 +27,27 @@ _DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "messa
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
+# The longest pause between two attempts of one webhook delivery (Telegram's grow to
+# minutes; a fake's tests and benchmarks should not wait that long).
+_LONGEST_RETRY = 1.0
+
+
 def _update_type(update: JSONDict) -> str:
     return next((key for key in update if key != "update_id"), "")
+
+
+def _queue_key(update: JSONDict) -> object:
+    """The webhook queue an update waits in: its chat's (its sender's when it has no chat)."""
+    body = update.get(_update_type(update))
+    if isinstance(body, dict):
+        message = body.get("message")
+        chat = body.get("chat") or (message.get("chat") if isinstance(message, dict) else None)
+        if isinstance(chat, dict) and "id" in chat:
+            return chat["id"]
+        sender = body.get("from")
+        if isinstance(sender, dict) and "id" in sender:
+            return sender["id"]
+    return ("update", update.get("update_id"))
 
 
 class UpdateQueue:
@@ -53,7 +73,9 @@ class UpdateQueue:
         self._webhook_secret: str | None = None
         self._webhook_max_connections = 40
         self._webhook_task: asyncio.Task[None] | None = None
-        self._webhook_busy = False
+        # The delivery under way per chat queue (see _webhook_loop).
+        self._webhook_chats: dict[object, asyncio.Task[None]] = {}
+        self.most_posts_at_once = 0
         self._webhook_last_error: tuple[int, str] | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -70,6 +92,12 @@ class UpdateQueue:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._webhook_task
             self._webhook_task = None
+        posts = list(self._webhook_chats.values())
+        for post in posts:
+            post.cancel()
+        for post in posts:
+            with contextlib.suppress(asyncio.CancelledError):
+                await post
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -87,7 +115,7 @@ class UpdateQueue:
         if self._redeliver:
             return False
         if self.webhook_url is not None:
-            return not self._pending and not self._webhook_busy
+            return not self._pending and not self._webhook_chats
         return not self._pending and self._unconfirmed_offset is None
 
     def enqueue(self, update: JSONDict) -> JSONDict:
@@ -261,26 +289,41 @@ class UpdateQueue:
             self._webhook_task = asyncio.create_task(self._webhook_loop(), name="FakeTelegram:webhook")
 
     async def _webhook_loop(self) -> None:
+        """POST updates as Telegram does: up to ``max_connections`` at once, one at a time per chat.
+
+        Telegram's Bot API server keeps a queue per chat for a webhook: updates of
+        different chats go out in parallel, those of one chat one after the other,
+        a failed one retried before the chat's next.
+        """
         while self.webhook_url is not None and not self.state.closing:
-            if self._redeliver:
-                update, from_pending = self._redeliver[0], False
-            elif self._pending:
-                update, from_pending = self._pending[0], True
-            else:
+            started = False
+            candidates = [(update, False) for update in self._redeliver] + [(update, True) for update in self._pending]
+            for update, from_pending in candidates:
+                if len(self._webhook_chats) >= self._webhook_max_connections:
+                    break
+                key = _queue_key(update)
+                if key in self._webhook_chats:
+                    continue
+                if not self._allowed(update):
+                    self._drop_delivered(update, from_pending)
+                    continue
+                task = asyncio.create_task(self._deliver_one(update, from_pending), name="FakeTelegram:post")
+                self._webhook_chats[key] = task
+                self.most_posts_at_once = max(self.most_posts_at_once, len(self._webhook_chats))
+                task.add_done_callback(functools.partial(self._delivery_done, key))
+                started = True
+            if not started:
                 await self._signal.wait(None)
-                continue
-            if not self._allowed(update):
-                self._drop_delivered(update, from_pending)
-                continue
-            self._webhook_busy = True
-            try:
-                delivered = await self._deliver(update)
-            finally:
-                self._webhook_busy = False
-            if delivered is None:
-                continue  # the webhook changed while delivering: retry with the new one
+
+    def _delivery_done(self, key: object, _task: asyncio.Task[None]) -> None:
+        self._webhook_chats.pop(key, None)
+        self._signal.notify_all()
+        self.state.changed.notify_all()
+
+    async def _deliver_one(self, update: JSONDict, from_pending: bool) -> None:
+        delivered = await self._deliver(update)
+        if delivered is not None:  # None: the webhook changed while delivering; retried with the new one
             self._drop_delivered(update, from_pending)
-            self.state.changed.notify_all()
 
     def _drop_delivered(self, update: JSONDict, from_pending: bool) -> None:
         if from_pending:
@@ -321,5 +364,7 @@ class UpdateQueue:
                 return True
             self._webhook_last_error = (int(time.time()), error)
             _LOG.debug("webhook delivery of update %s failed: %s", update_id, error)
-            await self.state.sleep(0.05 * 2**attempt)
+            if self.state.closing:
+                return False
+            await self.state.sleep(min(0.05 * 2 ** min(attempt, 10), _LONGEST_RETRY))
         return False

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import engine_from_config, pool, text
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 config = context.config
 target_metadata = SQLModel.metadata
+# Replicas started together each migrate at start-up: on PostgreSQL they take turns on
+# this advisory lock, and each one after the first finds the schema already current.
+MIGRATION_LOCK = 0x6B74_6D69_6772_6174  # "ktmigrat"
 
 
 def run_migrations_offline() -> None:
@@ -36,6 +39,9 @@ def run_migrations_online() -> None:
             connection=connection, target_metadata=target_metadata, render_as_batch=True
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Held until the migration's transaction ends; the current revision is read after it.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             context.run_migrations()
 
 

@@ -9,6 +9,7 @@ import socket
 from collections.abc import AsyncIterator
 
 import aiohttp
+import aiohttp.web
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
 from telegram.constants import ChatAction
@@ -541,3 +542,90 @@ async def test_waits_for_a_number_of_messages_and_for_every_answer_of_a_press(fa
         await fake.wait_answered(press, times=2)
         await fake.wait_handled(app)
     assert [answer.text for answer in fake.callback_answers] == ["ok"]
+
+
+class WebhookReceiver:
+    """A webhook that holds each POST until released, answering a chosen status once per update."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[tuple[int, int]] = []  # (update id, chat id) in the order they came
+        self.open = 0
+        self.most_open = 0
+        self.release = asyncio.Event()
+        self.arrived = asyncio.Condition()
+        self.fail_once: dict[int, int] = {}  # update id -> status answered to its first delivery
+
+    async def handle(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        update = await request.json()
+        update_id = int(update["update_id"])
+        self.open += 1
+        self.most_open = max(self.most_open, self.open)
+        async with self.arrived:
+            self.arrivals.append((update_id, int(update["message"]["chat"]["id"])))
+            self.arrived.notify_all()
+        try:
+            await self.release.wait()
+        finally:
+            self.open -= 1
+        status = self.fail_once.pop(update_id, 200)
+        return aiohttp.web.Response(status=status)
+
+    async def wait_arrivals(self, count: int) -> None:
+        async with self.arrived:
+            await asyncio.wait_for(self.arrived.wait_for(lambda: len(self.arrivals) >= count), 5)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[WebhookReceiver, str]]:
+    hook = WebhookReceiver()
+    app = aiohttp.web.Application()
+    app.router.add_post("/hook", hook.handle)
+    runner = aiohttp.web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await aiohttp.web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield hook, f"http://127.0.0.1:{port}/hook"
+    finally:
+        hook.release.set()
+        await runner.cleanup()
+
+
+async def test_webhook_delivers_chats_in_parallel_and_each_chat_in_order(
+        fake: FakeTelegram, receiver: tuple[WebhookReceiver, str]) -> None:
+    hook, url = receiver
+    people = [fake.user(1100 + n, f"P{n}") for n in range(5)]
+    app = build_app(fake)
+    async with app:
+        await app.bot.set_webhook(url, max_connections=3)
+        for person in people:
+            await person.send_text("một")
+        await people[0].send_text("hai")
+        await hook.wait_arrivals(3)
+        # Three chats at once (max_connections), the first chat's second update not before its first.
+        assert hook.most_open == 3 and sorted(chat for _, chat in hook.arrivals) == [1100, 1101, 1102]
+        hook.release.set()
+        await fake.wait_delivered()
+    chats = [chat for _, chat in hook.arrivals]
+    assert sorted(chats) == sorted([1100, 1100, 1101, 1102, 1103, 1104])
+    first, second = (update_id for update_id, chat in hook.arrivals if chat == 1100)
+    assert first < second and hook.most_open == 3 == fake.webhook_most_at_once
+
+
+async def test_webhook_delivers_again_after_a_server_error(
+        fake: FakeTelegram, receiver: tuple[WebhookReceiver, str]) -> None:
+    hook, url = receiver
+    jane, kim = fake.user(1200, "Jane"), fake.user(1201, "Kim")
+    app = build_app(fake)
+    async with app:
+        await app.bot.set_webhook(url)
+        first = await jane.send_text("một")
+        hook.fail_once[int(first["update_id"])] = 502
+        await jane.send_text("hai")
+        await kim.send_text("ba")
+        hook.release.set()
+        await fake.wait_delivered()
+    jane_arrivals = [update_id for update_id, chat in hook.arrivals if chat == 1200]
+    # The 502 was delivered again, before the chat's next update.
+    assert jane_arrivals == [int(first["update_id"]), int(first["update_id"]), int(first["update_id"]) + 1]
+    assert [d.status for d in fake.webhook_deliveries if d.update_id == int(first["update_id"])] == [502, 200]

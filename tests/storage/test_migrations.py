@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,3 +108,24 @@ def test_telegram_links_and_the_group_become_accounts(blank_url: str) -> None:
     assert groups == [(1, "telegram", "-1001234")]
     assert kept == [("-1001234", "77")]
     assert "telegram_user_id" not in officer_columns
+
+
+@pytest.mark.parametrize("blank_url", ["postgresql"], indirect=True)
+def test_replicas_started_together_migrate_one_after_the_other(blank_url: str) -> None:
+    """Each replica migrates at start-up; three at once on an empty database all come up.
+
+    PostgreSQL only: several processes on one database are its case; SQLite serves one process.
+    """
+    script = "import sys; from storage.db import migrate; migrate(sys.argv[1])"
+    processes = [subprocess.Popen([sys.executable, "-c", script, blank_url], stderr=subprocess.PIPE, text=True)
+                 for _ in range(3)]
+    failures = [error for process in processes for _, error in [process.communicate(timeout=120)]
+                if process.returncode != 0]
+    assert failures == []
+    engine = make_engine(blank_url)
+    try:
+        with engine.connect() as connection:
+            heads = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    finally:
+        engine.dispose()
+    assert len(heads) == 1
