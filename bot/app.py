@@ -145,8 +145,14 @@ def build_application(
 
 
 async def start(parts: BotParts, *, polling: bool = True, commands: bool = True) -> None:
-    """Bring the bot up: the application, the command menu, the runtime's background pass, the poll."""
+    """Bring the bot up: the application, the command menu, the runtime's background pass, the poll.
+
+    A polling process (one per bot) or a process on SQLite (one per database) sends
+    for its bot alone: it first takes over the messages a stopped process was sending.
+    """
     await parts.application.initialize()
+    if polling or parts.conversation.engine.dialect.name == "sqlite":
+        await parts.runtime.sender.take_over()
     if commands:
         await set_commands(parts.application)
     await parts.application.start()

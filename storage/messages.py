@@ -145,6 +145,22 @@ def lease_head(*, session: Session, chat_key: str, now: dt.datetime, lease: dt.t
                 edit_key=head.edit_key)
 
 
+def release_leases(*, session: Session, channel: str, bot: str, taken_before: dt.datetime,
+                   lease: dt.timedelta) -> int:
+    """Free the leases on a bot's messages taken before `taken_before`; how many were freed.
+
+    For a process that sends for the bot alone, at its start: such leases were
+    left by a process that stopped in the middle of a send.
+    """
+    result = session.connection().execute(
+        update(_OUTBOX)
+        .where(col(OutboxMessage.channel) == channel, col(OutboxMessage.bot) == bot,
+               col(OutboxMessage.state) == PENDING, col(OutboxMessage.leased_until).is_not(None),
+               col(OutboxMessage.leased_until) <= taken_before + lease)
+        .values(leased_until=None))
+    return int(result.rowcount)
+
+
 def is_superseded(*, session: Session, owed: OwedRow) -> bool:
     """An edit of a kept message with a newer edit of the same message owed or sent."""
     if owed.edit_key is None:
