@@ -75,6 +75,7 @@ def build_application(
     sender: SenderSettings | None = None,
     recovery: RecoverySettings | None = None,
     poll_timeout: int = 30,
+    request_timeout: float = 5.0,
 ) -> BotParts:
     """Build the real python-telegram-bot Application around the conversation and the runtime.
 
@@ -82,6 +83,8 @@ def build_application(
     counted in the database for every process together; None lifts it (for
     measuring). `reminders=True` starts the reminder scheduler with `start`.
     `http_client` is "aiohttp" (bot/transport.py) or "httpx" (python-telegram-bot's own).
+    `request_timeout` is the read timeout of a Bot API request (the long poll adds its own
+    time); tests lower it to see hung answers time out.
     """
     if http_client not in ("aiohttp", "httpx"):
         raise ValueError(f"unknown HTTP client {http_client!r}: aiohttp or httpx")
@@ -99,10 +102,11 @@ def build_application(
 
     builder = ApplicationBuilder()
     if http_client == "aiohttp":
-        builder = builder.request(AiohttpRequest(connection_pool_size=DEFAULT_POOL_SIZE)) \
-            .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        builder = builder.request(AiohttpRequest(connection_pool_size=DEFAULT_POOL_SIZE,
+                                                 read_timeout=request_timeout)) \
+            .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=request_timeout))
     else:
-        builder = builder.connection_pool_size(DEFAULT_POOL_SIZE)
+        builder = builder.connection_pool_size(DEFAULT_POOL_SIZE).read_timeout(request_timeout)
     application: TelegramApp = (
         builder
         .token(token)
