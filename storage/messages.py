@@ -34,6 +34,13 @@ def _insert(session: Session) -> Any:
 # -- inbox ------------------------------------------------------------------
 
 
+# How long after an update arrived the platform may deliver it again: Telegram keeps an
+# update it could not deliver for 24 hours; Zalo retries a webhook for minutes. A key
+# older than this is not a redelivery but a new update with a reused id (Telegram may
+# start its ids afresh after a week without updates, before the keys are pruned).
+REDELIVERED_WITHIN = dt.timedelta(days=2)
+
+
 def store_incoming(*, session: Session, channel: str, bot: str, update_id: str, chat_key: str, payload: str,
                    now: dt.datetime) -> int | None:
     """Keep an update; its new row id, or None when this delivery was kept already."""
@@ -45,6 +52,17 @@ def store_incoming(*, session: Session, channel: str, bot: str, update_id: str, 
         .on_conflict_do_nothing(index_elements=["channel", "bot", "update_id"])
         .returning(table.c.id)
     )
+    found = session.connection().execute(statement).first()
+    if found is not None:
+        return int(found[0])
+    # The key is taken: a redelivery, unless the key is older than any redelivery can be.
+    stale = session.connection().execute(
+        delete(_INBOX).where(col(InboxMessage.channel) == channel, col(InboxMessage.bot) == bot,
+                             col(InboxMessage.update_id) == update_id,
+                             col(InboxMessage.received_at) < now - REDELIVERED_WITHIN))
+    if not stale.rowcount:
+        return None
+    # Inserted anew (not updated in place), so that its row id orders it after the chat's earlier updates.
     found = session.connection().execute(statement).first()
     return int(found[0]) if found is not None else None
 
