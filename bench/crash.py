@@ -60,6 +60,7 @@ from sqlalchemy import Engine, create_engine, func, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
+from bench.common import open_periods  # noqa: E402
 from bot.loading import load_results_file, read_yaml  # noqa: E402
 from fakes.people import ScriptedOfficer  # noqa: E402
 from fakes.telegram import FakeTelegram, JSONDict, SentMessage  # noqa: E402
@@ -73,7 +74,6 @@ from storage.models import AuditLog, Entry, InboxMessage, OutboxMessage, Submiss
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 KINDS = ("random", "acknowledged", "send_held_delivered", "send_held_lost")
-VIETNAM = dt.timezone(dt.timedelta(hours=7))
 FIRST_USER = 700_001
 
 
@@ -83,16 +83,7 @@ FIRST_USER = 700_001
 def open_bloc(now: dt.datetime) -> BlocConfig:
     """The seed bloc with its year-end reporting window open around `now` (the bot runs on the real clock)."""
     data = read_yaml(ROOT / "examples" / "khoi3-2018.yaml")
-    local = now.astimezone(VIETNAM).replace(tzinfo=None, microsecond=0)
-
-    def at(days: int) -> str:
-        return (local + dt.timedelta(days=days)).isoformat()
-
-    # Far from every reminder slot (7, 3, 1 days before the deadline), so the scheduler stays quiet.
-    data["periods"] = [{"year": local.year, "kind": "year-end",
-                        "reporting": {"opens": at(-10), "deadline": at(20)},
-                        "review": {"opens": at(20), "deadline": at(30)},
-                        "votes": {"opens": at(34), "deadline": at(35)}}]
+    data["periods"] = open_periods(now)
     return BlocConfig.model_validate(data)
 
 

@@ -298,6 +298,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
             base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_file_base_url,
             bot_username=settings.bot_username, reminders=True,
             http_client=settings.telegram_http_client,
+            messages_per_second=settings.telegram_rate_limit or None,
         )
         try:
             asyncio.run(serve(parts, settings, webhook=args.webhook, secret=secret))

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
     # The HTTP server (webhooks, /healthz) listens on this port in polling mode too when set.
     http_port: int | None = None
+    # Messages a second the bot sends, all processes together (Telegram allows about 30);
+    # 0 lifts the limit (for measuring against a fake server only).
+    telegram_rate_limit: float = Field(default=30.0, ge=0)
     invite_ttl_days: int = Field(default=30, ge=1, le=365)
     log_level: str = "INFO"
 
