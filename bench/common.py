@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -15,11 +17,28 @@ from rules.config import BlocConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
 
 
-def big_bloc(units: int, per_unit: int = 1) -> BlocConfig:
-    """The seed's pact and periods with `units` units of `per_unit` officers, two indicators each."""
+def open_periods(now: dt.datetime) -> list[dict[str, Any]]:
+    """A year-end period whose reporting window is open around `now`, far from every reminder slot.
+
+    For a bot that runs on the real clock (`python -m bot run` in a process of its own).
+    """
+    local = now.astimezone(VIETNAM).replace(tzinfo=None, microsecond=0)
+
+    def at(days: int) -> str:
+        return (local + dt.timedelta(days=days)).isoformat()
+
+    return [{"year": local.year, "kind": "year-end", "reporting": {"opens": at(-10), "deadline": at(20)},
+             "review": {"opens": at(20), "deadline": at(30)}, "votes": {"opens": at(34), "deadline": at(35)}}]
+
+
+def big_bloc(units: int, per_unit: int = 1, *, periods: list[dict[str, Any]] | None = None) -> BlocConfig:
+    """The seed's pact and periods (or `periods`) with `units` units of `per_unit` officers, two indicators each."""
     data = copy.deepcopy(read_yaml(ROOT / "examples" / "khoi3-2018.yaml"))
+    if periods is not None:
+        data["periods"] = periods
     data["bloc"]["code"] = f"R{units}x{per_unit}"
     data["units"] = [{"code": f"U{n:04d}", "name": f"Sở số {n}", "short_name": f"S{n}"} for n in range(units)]
     data["officers"] = [{"code": f"o{n:04d}-{k}", "name": f"Cán bộ {n}.{k}", "unit": f"U{n:04d}"}

@@ -77,6 +77,7 @@ def build_application(
     sender: SenderSettings | None = None,
     recovery: RecoverySettings | None = None,
     poll_timeout: int = 30,
+    request_timeout: float = 5.0,
 ) -> BotParts:
     """Build the real python-telegram-bot Application around the conversation and the runtime.
 
@@ -84,6 +85,8 @@ def build_application(
     counted in the database for every process together; None lifts it (for
     measuring). `reminders=True` starts the reminder scheduler with `start`.
     `http_client` is "aiohttp" (bot/transport.py) or "httpx" (python-telegram-bot's own).
+    `request_timeout` is the read timeout of a Bot API request (the long poll adds its own
+    time); tests lower it to see hung answers time out.
     """
     if http_client not in ("aiohttp", "httpx"):
         raise ValueError(f"unknown HTTP client {http_client!r}: aiohttp or httpx")
@@ -100,7 +103,7 @@ def build_application(
     runtime = Runtime(conversation, units, outbox, recovery=recovery)
 
     application = build_telegram(token=token, base_url=base_url, base_file_url=base_file_url,
-                                 http_client=http_client, on_shutdown=[units.close])
+                                 http_client=http_client, read_timeout=request_timeout, on_shutdown=[units.close])
     channel = TelegramChannel(runtime, application, bot_id=bot_id_of(token), bot_username=bot_username)
     channel.install()
     outbox.add(channel)
@@ -148,10 +151,16 @@ def add_zalo(parts: BotParts, *, token: str, base_url: str = DEFAULT_ZALO_BASE_U
 
 
 async def start(parts: BotParts, *, polling: bool = True, commands: bool = True) -> None:
-    """Bring the bot up: the application, the command menu, the runtime's background pass, the polls."""
+    """Bring the bot up: the application, the command menu, the runtime's background pass, the polls.
+
+    A polling process (one per bot) or a process on SQLite (one per database) sends
+    for its bot alone: it first takes over the messages a stopped process was sending.
+    """
     for channel, _poller in parts.zalo:
         await channel.client.start()
     await parts.application.initialize()
+    if polling or parts.conversation.engine.dialect.name == "sqlite":
+        await parts.runtime.sender.take_over()
     if commands:
         await set_commands(parts.application)
     await parts.application.start()

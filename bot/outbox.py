@@ -39,6 +39,7 @@ from storage.messages import (
     finish_outgoing,
     is_superseded,
     lease_head,
+    release_leases,
     retry_outgoing,
     save_payload,
     take_budget,
@@ -91,6 +92,25 @@ class Sender:
     def add(self, channel: Channel) -> None:
         """Deliver through one more channel."""
         self.channels[(channel.name, channel.bot)] = channel
+
+    async def take_over(self) -> int:
+        """Free the leases a stopped process left on the messages of this sender's bots; how many.
+
+        Only for a process that sends for its bots alone (SQLite's one process, a
+        bot's one long poll): otherwise a lease may be another live process's, and
+        a dead one's runs out by itself (`SenderSettings.lease`). Without this the
+        replies a killed process was sending waited out its lease after a restart.
+        """
+        started = self.clock()
+
+        def free(session: Session) -> int:
+            return sum(release_leases(session=session, channel=name, bot=bot, taken_before=started,
+                                      lease=self.settings.lease) for name, bot in self.channels)
+
+        freed = await self.units.run(free)
+        if freed:
+            log.info("took over %s messages a stopped process was sending", freed)
+        return freed
 
     async def flush(self, chat: str) -> None:
         """Deliver what `chat` is owed now, in order; return when it is owed nothing due.

@@ -100,15 +100,18 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             await close()
 
 
-def build_telegram(*, token: str, base_url: str, base_file_url: str, http_client: str,
+def build_telegram(*, token: str, base_url: str, base_file_url: str, http_client: str, read_timeout: float = 5.0,
                    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = ()) -> TelegramApp:
-    """python-telegram-bot's Application for one bot: our HTTP client, no Updater (our own poll), per-chat order."""
+    """python-telegram-bot's Application for one bot: our HTTP client, no Updater (our own poll), per-chat order.
+
+    `read_timeout` bounds a Bot API request's answer (a long poll waits its own timeout on top).
+    """
     builder = ApplicationBuilder()
     if http_client == "aiohttp":
-        builder = builder.request(AiohttpRequest(connection_pool_size=DEFAULT_POOL_SIZE)) \
-            .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        builder = builder.request(AiohttpRequest(connection_pool_size=DEFAULT_POOL_SIZE, read_timeout=read_timeout)) \
+            .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=read_timeout))
     else:
-        builder = builder.connection_pool_size(DEFAULT_POOL_SIZE)
+        builder = builder.connection_pool_size(DEFAULT_POOL_SIZE).read_timeout(read_timeout)
     application: TelegramApp = (
         builder.token(token).base_url(base_url).base_file_url(base_file_url).updater(None)
         .concurrent_updates(PerChatUpdateProcessor(256, on_shutdown=on_shutdown))

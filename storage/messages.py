@@ -34,6 +34,13 @@ def _insert(session: Session) -> Any:
 # -- inbox ------------------------------------------------------------------
 
 
+# How long after an update arrived the platform may deliver it again: Telegram keeps an
+# update it could not deliver for 24 hours; Zalo retries a webhook for minutes. A key
+# older than this is not a redelivery but a new update with a reused id (Telegram may
+# start its ids afresh after a week without updates, before the keys are pruned).
+REDELIVERED_WITHIN = dt.timedelta(days=2)
+
+
 def store_incoming(*, session: Session, channel: str, bot: str, update_id: str, chat_key: str, payload: str,
                    now: dt.datetime) -> int | None:
     """Keep an update; its new row id, or None when this delivery was kept already."""
@@ -45,6 +52,17 @@ def store_incoming(*, session: Session, channel: str, bot: str, update_id: str, 
         .on_conflict_do_nothing(index_elements=["channel", "bot", "update_id"])
         .returning(table.c.id)
     )
+    found = session.connection().execute(statement).first()
+    if found is not None:
+        return int(found[0])
+    # The key is taken: a redelivery, unless the key is older than any redelivery can be.
+    stale = session.connection().execute(
+        delete(_INBOX).where(col(InboxMessage.channel) == channel, col(InboxMessage.bot) == bot,
+                             col(InboxMessage.update_id) == update_id,
+                             col(InboxMessage.received_at) < now - REDELIVERED_WITHIN))
+    if not stale.rowcount:
+        return None
+    # Inserted anew (not updated in place), so that its row id orders it after the chat's earlier updates.
     found = session.connection().execute(statement).first()
     return int(found[0]) if found is not None else None
 
@@ -143,6 +161,22 @@ def lease_head(*, session: Session, chat_key: str, now: dt.datetime, lease: dt.t
     return OwedRow(id=head.id, channel=head.channel, bot=head.bot, chat_key=head.chat_key, chat_id=head.chat_id,
                 payload=json.loads(head.payload), attempts=head.attempts, created_at=head.created_at,
                 edit_key=head.edit_key)
+
+
+def release_leases(*, session: Session, channel: str, bot: str, taken_before: dt.datetime,
+                   lease: dt.timedelta) -> int:
+    """Free the leases on a bot's messages taken before `taken_before`; how many were freed.
+
+    For a process that sends for the bot alone, at its start: such leases were
+    left by a process that stopped in the middle of a send.
+    """
+    result = session.connection().execute(
+        update(_OUTBOX)
+        .where(col(OutboxMessage.channel) == channel, col(OutboxMessage.bot) == bot,
+               col(OutboxMessage.state) == PENDING, col(OutboxMessage.leased_until).is_not(None),
+               col(OutboxMessage.leased_until) <= taken_before + lease)
+        .values(leased_until=None))
+    return int(result.rowcount)
 
 
 def is_superseded(*, session: Session, owed: OwedRow) -> bool:

@@ -129,6 +129,11 @@ class FakeTelegram(BotApiServer):
         """
         return self.faults.hold(method, chat_id=None if chat is None else _chat_key(chat))
 
+    def on_acknowledged(self, callback: Callable[[list[JSONDict]], None] | None) -> None:
+        """Call ``callback`` with the updates a getUpdates' ``offset`` acknowledges, at that moment
+        (before the call is answered); None removes it. A benchmark kills the bot there."""
+        self.updates.on_acknowledged = callback
+
     async def post_to_webhook(self, update: JSONDict, *, secret_token: str | None) -> int:
         """POST ``update`` to the current webhook with a chosen secret; return the HTTP status."""
         return await self.updates.post_to_webhook(update, secret_token=secret_token)

@@ -10,6 +10,7 @@ import logging
 import re
 import time
 from collections import deque
+from collections.abc import Callable
 
 import aiohttp
 
@@ -66,6 +67,8 @@ class UpdateQueue:
         self._allowed_updates: list[str] | None = None
         self._signal = Signal()
         self._poll_generation = 0
+        # Called with the updates a getUpdates' offset just acknowledged, before it is answered.
+        self.on_acknowledged: Callable[[list[JSONDict]], None] | None = None
         self.polls_waiting = 0
 
         self._session: aiohttp.ClientSession | None = None
@@ -164,8 +167,11 @@ class UpdateQueue:
     def _confirm(self, offset: int) -> None:
         pending = self._pending
         if offset > 0:
+            acknowledged = []
             while pending and int(pending[0]["update_id"]) < offset:
-                pending.popleft()
+                acknowledged.append(pending.popleft())
+            if acknowledged and self.on_acknowledged is not None:
+                self.on_acknowledged(acknowledged)
             if self._unconfirmed_offset is not None and offset >= self._unconfirmed_offset:
                 self._unconfirmed_offset = None
         elif offset < 0:

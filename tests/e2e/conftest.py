@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -32,12 +33,13 @@ class BotWorld:
     parts: BotParts | None = None
     started: list[BotParts] = field(default_factory=list)
 
-    async def start_bot(self, *, run: bool = True) -> BotParts:
-        """Build a new Application polling the fake server, and start it (unless `run` is False)."""
-        parts = build_application(token=self.fake.token, engine=self.engine, base_url=self.fake.base_url,
-                                  base_file_url=self.fake.base_file_url,
-                                  bot_username=self.fake.bot_username, clock=self.clock,
-                                  dispose_engine=False, poll_timeout=1)
+    async def start_bot(self, *, run: bool = True, **options: Any) -> BotParts:
+        """Build a new Application polling the fake server (`options` go to build_application), and start it
+        (unless `run` is False)."""
+        parts = build_application(**{"token": self.fake.token, "engine": self.engine, "base_url": self.fake.base_url,
+                                     "base_file_url": self.fake.base_file_url,
+                                     "bot_username": self.fake.bot_username, "clock": self.clock,
+                                     "dispose_engine": False, "poll_timeout": 1, **options})
         if run:
             await start(parts)
         self.parts = parts
