@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 from bot.port import Answer, Channel, Delivery, Message, Owed, Verdict, decode
 from bot.units import UnitsOfWork
+from handlers.dispatch import system_clock
 from storage.chat import recall_message, remember_message
 from storage.messages import (
     BLOCKED,
@@ -67,15 +68,11 @@ class SenderSettings:
     give_up_after: dt.timedelta = dt.timedelta(days=1)
 
 
-def _system_clock() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 class Sender:
     """Delivers the outbox, chat by chat, through the channels it was given."""
 
     def __init__(self, units: UnitsOfWork, channels: Iterable[Channel], *, limits: Limits | None = None,
-                 settings: SenderSettings | None = None, clock: Clock = _system_clock) -> None:
+                 settings: SenderSettings | None = None, clock: Clock = system_clock) -> None:
         self.units = units
         self.channels = {(channel.name, channel.bot): channel for channel in channels}
         self.limits = limits or Limits()

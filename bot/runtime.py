@@ -24,7 +24,7 @@ from bot.outbox import Sender
 from bot.tasks import Loop
 from bot.units import UnitsOfWork
 from handlers.chat import Incoming
-from handlers.dispatch import Conversation
+from handlers.dispatch import Conversation, system_clock
 from storage.messages import due_chats, prune, waiting_chats
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,8 @@ class Runtime:
         self._wake = asyncio.Event()
         self._pruned_at: dt.datetime | None = None
 
-    @staticmethod
-    def clock() -> dt.datetime:
-        """The real time: the inbox's and the outbox's times are not the bloc's calendar."""
-        return dt.datetime.now(dt.UTC)
+    # The real time: the inbox's and the outbox's times are not the bloc's calendar.
+    clock = staticmethod(system_clock)
 
     async def keep(self, incomings: Sequence[Incoming]) -> list[bool]:
         """Store updates in the inbox (committed when this returns); True for each one new."""

@@ -2,7 +2,7 @@
 
 One database transaction per incoming message: the update is marked
 processed, the step's data, the person's state and the replies owed are
-saved, all or nothing (`Conversation.take_turn`).
+saved, all or nothing (`Conversation.turn_in`).
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from typing import cast
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 
 from handlers.chat import (
@@ -47,7 +45,7 @@ from storage.chat import (
     save_state,
     set_officer_language,
 )
-from storage.db import async_session_scope, session_scope
+from storage.db import session_scope
 from storage.invites import RedeemOutcome, redeem_invite
 from storage.messages import add_outgoing, claim_incoming, next_incoming, set_inbox_outcome, store_incoming
 from storage.models import ChatState
@@ -124,7 +122,7 @@ class Conversation:
 
     The durable path, which every channel of `python -m bot run` takes: `keep`
     stores an update in the inbox (before the platform is told it arrived), then
-    `take_turn` handles the oldest update a chat has waiting, in one transaction
+    `turn_in` handles the oldest update a chat has waiting, in one transaction
     that claims it and writes the replies it decided to the outbox; a sender
     delivers them (bot/outbox.py). `handle` does all of it in one call and
     returns the replies instead (the terminal, tests).
@@ -140,13 +138,8 @@ class Conversation:
 
     # -- the durable path -------------------------------------------------
 
-    def keep(self, incomings: Sequence[Incoming]) -> list[bool]:
-        """Store updates in the inbox, in one transaction; True for each one new."""
-        with session_scope(self.engine) as session:
-            return self.keep_in(session, incomings)
-
     def keep_in(self, session: Session, incomings: Sequence[Incoming]) -> list[bool]:
-        """`keep` in the caller's transaction."""
+        """Store updates in the inbox in the caller's transaction; True for each one new."""
         return [self._keep(session, incoming) for incoming in incomings]
 
     def _keep(self, session: Session, incoming: Incoming) -> bool:
@@ -154,25 +147,15 @@ class Conversation:
                               update_id=incoming.update_id, chat_key=incoming.chat_key,
                               payload=dump_incoming(incoming), now=system_clock()) is not None
 
-    def take_turn(self, chat: str) -> Outcome | None:
-        """Handle the oldest update `chat` has waiting; None when it has none.
-
-        The replies go to the outbox in the same transaction (their chats are
-        in `Outcome.chats`). A turn that fails saves nothing of the update: the
-        update is marked failed and the person is told so, with the step they
-        are really at, in the same transaction.
-        """
-        while True:
-            with session_scope(self.engine) as session:
-                done, outcome = self.turn_in(session, chat)
-            if done:
-                return outcome
-
     def turn_in(self, session: Session, chat: str) -> tuple[bool, Outcome | None]:
-        """`take_turn`'s unit of work in the caller's transaction: (done, outcome).
+        """Handle the oldest update `chat` has waiting, in the caller's transaction: (done, outcome).
 
-        Not done when another process claimed the update first: the caller
-        commits (nothing was written) and calls again for the next one.
+        The outcome is None when the chat has nothing waiting. The replies go to
+        the outbox in the same transaction (their chats are in `Outcome.chats`).
+        A turn that fails saves nothing of the update: the update is marked
+        failed and the person is told so, with the step they are really at. Not
+        done when another process claimed the update first: the caller commits
+        (nothing was written) and calls again for the next one.
         """
         claimed = self._claim(session, chat)
         if claimed is None:
@@ -238,12 +221,6 @@ class Conversation:
         """Process one message in one transaction and return what to send."""
         with session_scope(self.engine) as session:
             return self._handle(session, incoming)
-
-    async def handle_async(self, async_engine: AsyncEngine, incoming: Incoming) -> Outcome:
-        """`handle` on the event loop (PostgreSQL): the same unit of work, its database waits awaited."""
-        async with async_session_scope(async_engine) as session:
-            # The session given is sqlmodel's (AsyncSession.sync_session_class).
-            return await session.run_sync(lambda sync: self._handle(cast(Session, sync), incoming))
 
     def _handle(self, session: Session, incoming: Incoming) -> Outcome:
         if not self._keep(session, incoming):

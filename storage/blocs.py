@@ -339,7 +339,7 @@ def _ref(session: Session, bloc: Bloc) -> BlocRef | None:
     group = session.exec(select(BlocGroup).where(BlocGroup.bloc_id == bloc.id)
                          .order_by(col(BlocGroup.bound_at).desc()).limit(1)).first()
     return BlocRef(id=bloc.id, code=bloc.code, config=bloc_config_of(session=session, bloc=bloc),
-                   group_chat_id=f"{group.channel}:{group.chat_id}" if group is not None else None)
+                   group_chat_id=group.address if group is not None else None)
 
 
 def bloc_by_id(*, session: Session, bloc_id: int) -> BlocRef | None:

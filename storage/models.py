@@ -138,6 +138,11 @@ class BlocGroup(SQLModel, table=True):
     chat_id: str = Field(max_length=64)
     bound_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
+    @property
+    def address(self) -> str:
+        """The group's address, `<channel>:<platform id>` (handlers.chat.address)."""
+        return f"{self.channel}:{self.chat_id}"
+
 
 class YearRoles(SQLModel, table=True):
     """The leader and deputy units of a bloc for a year (configured or elected)."""

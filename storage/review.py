@@ -150,7 +150,7 @@ def bind_group(*, session: Session, bloc_id: int, chat_id: str, actor: str) -> s
         raise LookupError(f"no bloc {bloc_id}")
     channel, _, platform_id = chat_id.partition(":")
     row = session.get(BlocGroup, (bloc_id, channel))
-    previous = f"{channel}:{row.chat_id}" if row is not None else None
+    previous = row.address if row is not None else None
     if previous == chat_id:
         return previous
     record(session=session, actor=actor, bloc_id=bloc_id, action="bloc.bind_group", target=bloc.code,
