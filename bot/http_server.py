@@ -7,6 +7,7 @@
   secret itself).
 - `GET /files/<token>`: a file the bot made, by a signed, expiring link
   (bot/file_links.py), made again from the outbox row that carried it.
+- `/web/...`: the web pages (bot/web/), mounted by `add_web`.
 - `GET /healthz`: the database reachable, how many messages are owed and how
   old the oldest is; 503 when the database does not answer.
 """
@@ -27,6 +28,7 @@ from sqlmodel import Session
 from bot.file_links import FileLinks
 from bot.runtime import Runtime
 from bot.telegram_channel import TelegramChannel
+from bot.web.routes import WebPages, WebSettings
 from bot.zalo_channel import SECRET_HEADER as ZALO_SECRET_HEADER
 from bot.zalo_channel import ZaloChannel, unwrap_webhook_body, webhook_secret_ok
 from handlers.i18n import t
@@ -57,8 +59,14 @@ class HttpServer:
         self.app.router.add_post("/zalo/{bot}", self._zalo_webhook)
         self.links: FileLinks | None = None
         self.app.router.add_get("/files/{token}", self._file)
+        self.web: WebPages | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+
+    def add_web(self, settings: WebSettings) -> WebPages:
+        """Serve the web pages (before `start`)."""
+        self.web = WebPages(self.app, self.runtime.units, settings, self.clock)
+        return self.web
 
     def add_zalo(self, channel: ZaloChannel, secret: str) -> str:
         """Serve a Zalo bot's webhook; its path."""

@@ -44,6 +44,20 @@ class Settings(BaseSettings):
     zalo_webhook_secret: SecretStr | None = None
     # The public address of the HTTP server, for download links sent where documents cannot be (Zalo).
     public_base_url: str | None = None
+    # The web pages (bot/web/), served by the HTTP server at PUBLIC_BASE_URL: the report form.
+    # The key of their links, cookies and CSRF tokens; unset: derived from the bot tokens.
+    web_secret: SecretStr | None = Field(default=None, min_length=32)
+    # How old a Telegram Mini App's initData may be (its auth_date), in seconds.
+    web_init_data_max_age_seconds: int = Field(default=3600, ge=60)
+    # How long a personal link (for Zalo or a browser) works, in hours.
+    web_link_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
+    # /report offers the form when the unit's sheet has more items than this.
+    web_form_min_items: int = Field(default=12, ge=0)
+    # Requests a person may make in a minute (counted per process).
+    web_requests_per_minute: int = Field(default=120, ge=1)
+    # Evidence uploaded on the page: at most this size, kept in this folder.
+    web_upload_max_mb: int = Field(default=10, ge=1, le=50)
+    web_upload_dir: Path = Path("./data/web-uploads")
     invite_ttl_days: int = Field(default=30, ge=1, le=365)
     log_level: str = "INFO"
     # The secret that seals secret ballots (storage/sealing.py). Never stored in the database.

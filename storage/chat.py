@@ -83,11 +83,16 @@ def officer_for_user(*, session: Session, channel: str, user_id: str) -> Officer
     directly, its user id being the officer's id.
     """
     if channel == "console":
-        if not user_id.isdigit():
-            return None
-        row = session.exec(_OFFICER_BY_ID, params={"officer_id": int(user_id)}).first()
-    else:
-        row = session.exec(_OFFICER_BY_ACCOUNT, params={"channel": channel, "user_id": user_id}).first()
+        return officer_view(session=session, officer_id=int(user_id)) if user_id.isdigit() else None
+    return _view(session.exec(_OFFICER_BY_ACCOUNT, params={"channel": channel, "user_id": user_id}).first())
+
+
+def officer_view(*, session: Session, officer_id: int) -> OfficerView | None:
+    """The active officer with this id (a web page's session names the officer directly)."""
+    return _view(session.exec(_OFFICER_BY_ID, params={"officer_id": officer_id}).first())
+
+
+def _view(row: tuple[Officer, Unit, Bloc] | None) -> OfficerView | None:
     if row is None:
         return None
     officer, unit, bloc = row

@@ -569,3 +569,22 @@ class BallotBox(SQLModel, table=True):
     slot: str = Field(primary_key=True, max_length=32)
     ballot_id: int = Field(foreign_key="ballot.id", index=True)
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class WebLink(SQLModel, table=True):
+    """A personal link to the web pages (bot/web/), for a person without Telegram's Mini App.
+
+    The link itself is signed (bot/web/auth.py) and names this row; the row says
+    whose it is, until when it works, and whether it was revoked. A browser that
+    opened it holds a session cookie naming the same row, so revoking the row
+    ends the session too.
+    """
+
+    __tablename__ = "web_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    officer_id: int = Field(foreign_key="officer.id", index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_to: str | None = Field(default=None, max_length=80)  # the address the bot sent it to

@@ -17,11 +17,13 @@ from handlers.flow import Context, Flow, FlowState, Step, Turn, small_number, st
 from handlers.renderers import reporting as render
 from handlers.services.reporting import (
     Item,
+    Reading,
     UnitReport,
+    checked_reading,
     closed_reason,
     editable_periods,
+    read_typed,
 )
-from rules.numbers import NumberError, format_number, parse_number
 from storage.blocs import stored_bloc
 from storage.models import SubmissionStatus
 
@@ -176,32 +178,21 @@ def _read_value(ctx: Context, report: UnitReport, state: ReportState, _argument:
     if incoming.kind is InKind.file:
         # Evidence belongs to a saved figure: say how to attach it instead of only refusing.
         return _at(ctx, report, state, ctx.text("err_file_before_number"))
-    if incoming.kind is not InKind.text or not incoming.text.strip():
+    if incoming.kind is not InKind.text:
         return _at(ctx, report, state, ctx.text("err_need_number"))
-    try:
-        parsed = parse_number(incoming.text)
-    except NumberError as error:
-        if error.reason == "ambiguous":
-            return _at(ctx, report, state.model_copy(update={
-                "step": "pick", "candidates": tuple(error.candidates), "typed": incoming.text.strip()[:40]}))
-        key = "err_too_long" if error.reason == "too_long" else "err_not_number"
-        return _at(ctx, report, state, ctx.text(key, example=render.example(ctx, item)))
-    return _reading(ctx, report, state, item, parsed.value, percent=parsed.percent)
+    return _reading(ctx, report, state, item, read_typed(item, incoming.text), typed=incoming.text)
 
 
-def _reading(ctx: Context, report: UnitReport, state: ReportState, item: Item, value: Decimal, *,
-             percent: bool) -> Turn:
-    """A number read from what was typed (or picked): checked, then echoed for confirmation."""
-    if value < 0:
-        return _at(ctx, report, state.model_copy(update={"step": "value"}), ctx.text("err_negative"))
-    if item.is_indicator:
-        if percent and item.measure.strip() != "%":
-            # "102%" for a count means percent of plan: the actual follows from the target.
-            value = (item.target * value / 100).quantize(Decimal("0.0001")).normalize()
-    elif percent or value > item.maximum:
+def _reading(ctx: Context, report: UnitReport, state: ReportState, item: Item, reading: Reading, *,
+             typed: str = "") -> Turn:
+    """A number read from what was typed (or picked), by the service's rules: echoed for confirmation."""
+    if reading.candidates:
+        return _at(ctx, report, state.model_copy(update={
+            "step": "pick", "candidates": reading.candidates, "typed": typed.strip()[:40]}))
+    if reading.error is not None or reading.value is None:
         return _at(ctx, report, state.model_copy(update={"step": "value"}),
-                   ctx.text("err_range", max=format_number(item.maximum, locale=ctx.language)))
-    return _at(ctx, report, state.model_copy(update={"step": "confirm", "value": value, "candidates": ()}))
+                   render.reading_error(ctx, item, reading.error or "err_need_number"))
+    return _at(ctx, report, state.model_copy(update={"step": "confirm", "value": reading.value, "candidates": ()}))
 
 
 def _picked_reading(ctx: Context, report: UnitReport, state: ReportState, argument: str) -> Turn:
@@ -209,7 +200,7 @@ def _picked_reading(ctx: Context, report: UnitReport, state: ReportState, argume
     item = report.by_code.get(state.item_code or "")
     if index is None or index >= len(state.candidates) or item is None:
         return _stale(ctx, report, state)
-    return _reading(ctx, report, state, item, state.candidates[index], percent=False)
+    return _reading(ctx, report, state, item, checked_reading(item, state.candidates[index], percent=False))
 
 
 def _retype(ctx: Context, report: UnitReport, state: ReportState, _argument: str) -> Turn:

@@ -59,9 +59,28 @@ def item_prompt(ctx: Context, items: Sequence[Item], item: Item, prefix: str = "
 
 def example(ctx: Context, item: Item) -> str:
     """A plausible value to show in an error message."""
+    return example_value(item, ctx.language)
+
+
+def example_value(item: Item, language: str) -> str:
+    """A plausible value of an item, in a language's marks."""
     if item.is_indicator:
-        return format_number(item.target, locale=ctx.language)
-    return format_number(item.maximum * Decimal("0.95"), decimals=1, locale=ctx.language)
+        return format_number(item.target, locale=language)
+    return format_number(item.maximum * Decimal("0.95"), decimals=1, locale=language)
+
+
+def reading_error(ctx: Context, item: Item, key: str) -> str:
+    """What was wrong with a typed number (a `Reading`'s error key), with an example or the maximum."""
+    return reading_error_text(ctx.language, item, key, address=ctx.address)
+
+
+def reading_error_text(language: str, item: Item, key: str, *, address: str) -> Safe:
+    """The same, without a turn's context (the web pages)."""
+    if key == "err_range":
+        return t(language, key, address=address, max=format_number(item.maximum, locale=language))
+    if key in ("err_not_number", "err_too_long"):
+        return t(language, key, address=address, example=example_value(item, language))
+    return t(language, key, address=address)
 
 
 def confirm_reply(ctx: Context, item: Item, value: Decimal, prefix: str = "") -> Reply:

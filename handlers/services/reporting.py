@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from rules.config import BlocConfig, CriterionKind, Direction
 from rules.extras import Extras, explain_extras
+from rules.numbers import NumberError, parse_number
 from rules.scoring import UnitResults, UnitScore, score_unit
 from storage.blocs import BlocRef, bloc_by_id, stored_bloc
 from storage.chat import (
@@ -58,6 +59,49 @@ def unit_items(config: BlocConfig, unit_code: str) -> list[Item]:
             items.append(Item(code=criterion.code, is_indicator=False,
                               text=f"{criterion.code}. {criterion.name}", maximum=criterion.max))
     return items
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What was typed for an item, read by the chat's rules: a value, two readings to choose from, or an error.
+
+    `error` is a catalog key: `err_need_number`, `err_not_number`, `err_too_long`
+    (these three shown with an example), `err_negative`, `err_range` (with the maximum).
+    """
+
+    value: Decimal | None = None
+    candidates: tuple[Decimal, ...] = ()
+    error: str | None = None
+
+
+def read_typed(item: Item, typed: str) -> Reading:
+    """Read what an officer typed for an item (`30.544`, `96,5`, `102%`), by the chat and the page alike."""
+    if not typed.strip():
+        return Reading(error="err_need_number")
+    try:
+        parsed = parse_number(typed)
+    except NumberError as error:
+        if error.reason == "ambiguous":
+            return Reading(candidates=tuple(error.candidates))
+        return Reading(error="err_too_long" if error.reason == "too_long" else "err_not_number")
+    return checked_reading(item, parsed.value, percent=parsed.percent)
+
+
+def checked_reading(item: Item, value: Decimal, *, percent: bool) -> Reading:
+    """A number read (or picked of two readings) checked against the item.
+
+    An indicator's `102%` when its measure is not a percentage means percent of
+    plan: the actual follows from the target. A criterion's self score lies
+    between 0 and its maximum.
+    """
+    if value < 0:
+        return Reading(error="err_negative")
+    if item.is_indicator:
+        if percent and item.measure.strip() != "%":
+            value = (item.target * value / 100).quantize(Decimal("0.0001")).normalize()
+    elif percent or value > item.maximum:
+        return Reading(error="err_range")
+    return Reading(value=value)
 
 
 class Closed(StrEnum):

@@ -1,0 +1,60 @@
+"""The web pages' personal links: issued to one officer, expiring, revocable, audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from storage.audit import record
+from storage.models import Officer, WebLink, stored_id
+
+
+@dataclass(frozen=True)
+class LiveLink:
+    """A link that still works: its id, whose it is, until when."""
+
+    id: int
+    officer_id: int
+    expires_at: dt.datetime
+
+
+def issue_link(*, session: Session, officer_id: int, now: dt.datetime, ttl: dt.timedelta,
+               sent_to: str | None, actor: str) -> LiveLink:
+    """A new personal link for an officer (audited); the caller signs its id (bot/web/auth.py)."""
+    officer = session.get(Officer, officer_id)
+    if officer is None:
+        raise ValueError(f"no officer {officer_id}")
+    link = WebLink(officer_id=officer_id, created_at=now, expires_at=now + ttl, sent_to=sent_to)
+    session.add(link)
+    session.flush()
+    record(session=session, actor=actor, bloc_id=officer.bloc_id, action="web_link_issued",
+           target=f"officer:{officer.code}", before=None,
+           after={"link": stored_id(link), "expires_at": link.expires_at.isoformat(), "sent_to": sent_to})
+    return LiveLink(id=stored_id(link), officer_id=officer_id, expires_at=link.expires_at)
+
+
+def live_link(*, session: Session, link_id: int, now: dt.datetime) -> LiveLink | None:
+    """The link if it exists, is not revoked and has not expired."""
+    link = session.get(WebLink, link_id)
+    if link is None or link.revoked_at is not None or link.expires_at <= now:
+        return None
+    return LiveLink(id=link_id, officer_id=link.officer_id, expires_at=link.expires_at)
+
+
+def revoke_links(*, session: Session, officer_id: int, now: dt.datetime, actor: str,
+                 link_id: int | None = None) -> int:
+    """Revoke one link of an officer, or all of them (audited); how many were revoked."""
+    query = select(WebLink).where(WebLink.officer_id == officer_id, col(WebLink.revoked_at).is_(None))
+    if link_id is not None:
+        query = query.where(WebLink.id == link_id)
+    links = list(session.exec(query))
+    officer = session.get(Officer, officer_id)
+    for link in links:
+        link.revoked_at = now
+        session.add(link)
+    if links and officer is not None:
+        record(session=session, actor=actor, bloc_id=officer.bloc_id, action="web_link_revoked",
+               target=f"officer:{officer.code}", before=None, after={"links": [stored_id(x) for x in links]})
+    return len(links)
