@@ -43,7 +43,7 @@ def layout(language: str, body: str, *, src: str = "", title_key: str = "web_tit
     return (
         f'<!doctype html><html lang="{esc(language)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<title>{esc(title)}</title>'
+        f'<title>{esc(title)}</title><link rel="icon" href="data:,">'
         f'<link rel="stylesheet" href="/web/static/app.css?v={ASSET_VERSION}">'
         f'<script src="/web/static/app.js?v={ASSET_VERSION}" defer></script>'
         f'</head><body><main id="main"{source}>{body or _loading(language)}</main></body></html>'

@@ -97,6 +97,8 @@ def start(ctx: Context, state: ReportState | None) -> Turn:
     if state is not None and state.period_id is not None:
         report = UnitReport.open(session=ctx.session, officer=ctx.officer, period_id=state.period_id)
         if report is not None and report.may_edit(ctx.now):
+            if _changed_elsewhere(report, state):
+                return _enter(ctx, report)
             # "Continuing where you stopped" only for a report under way, not one already handed in.
             resume = [] if state.step == "submitted" else [Reply(ctx.text("report_resume"))]
             return Turn([*resume, *_prompt(ctx, report, state)])
@@ -107,6 +109,20 @@ def start(ctx: Context, state: ReportState | None) -> Turn:
         return Turn([render.pick_period_reply(ctx, periods)], state=ReportState(step="period"))
     bloc = stored_bloc(session=ctx.session, bloc_id=ctx.officer.bloc_id)
     return _enter(ctx, UnitReport(session=ctx.session, officer=ctx.officer, bloc=bloc, period=periods[0]))
+
+
+def _changed_elsewhere(report: UnitReport, state: ReportState) -> bool:
+    """Whether the web form moved the report on since this chat's last step.
+
+    Submitted there while the chat was mid-report, or the item the chat was
+    asking for saved there: the chat starts again from what is stored.
+    """
+    if state.step == "submitted":
+        return False
+    if not report.editable():
+        return True
+    return state.step in ("value", "pick") and not state.back_to_summary \
+        and state.item_code is not None and report.value(state.item_code) is not None
 
 
 def _start_button(ctx: Context, state: ReportState | None, _parts: list[str]) -> Turn:

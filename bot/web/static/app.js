@@ -35,7 +35,8 @@
   }
 
   function show(element, answer) {
-    element.className = "reading " + (answer.kind || "");
+    element.classList.remove("saved", "ask", "error");
+    if (answer.kind) { element.classList.add(answer.kind); }
     element.innerHTML = answer.html || "";
   }
 
@@ -60,7 +61,7 @@
     body.append("item", card.dataset.item);
     body.append("typed", input.value);
     if (pick !== undefined) { body.append("pick", pick); }
-    reading.className = "reading";
+    reading.classList.remove("saved", "ask", "error");
     reading.textContent = form.dataset.saving || "…";
     return post(form.dataset.valueUrl, body).then(function (answer) {
       show(reading, answer);
