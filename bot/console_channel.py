@@ -56,6 +56,9 @@ class ConsoleChannel:
             self.output.write(plain(reply.text) + "\n")
             for row in reply.options:
                 for option in row:
+                    if option.page is not None:  # the terminal serves no web page: its address only
+                        self.output.write(f"  [web] {plain(option.label)}: {option.page.path}\n")
+                        continue
                     self.options.append(option)
                     self.output.write(f"  #{len(self.options)} {option.label}\n")
             for file in reply.files:

@@ -27,6 +27,7 @@ from telegram import (
     Message,
     MessageEntity,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import (
@@ -47,7 +48,8 @@ from bot.port import Message as OwedMessage
 from bot.runtime import Runtime
 from bot.tasks import Loop
 from bot.transport import DEFAULT_POOL_SIZE, AiohttpRequest
-from handlers.chat import Incoming, InFile, InKind, KeptFile, OutFile, Reply
+from bot.web.auth import PageAddresses
+from handlers.chat import Incoming, InFile, InKind, KeptFile, OutFile, Reply, WebPage
 from handlers.dispatch import menu_commands
 from handlers.i18n import t
 from handlers.renderers.files import make
@@ -181,19 +183,28 @@ def to_incoming(update: Update, bot_username: str | None, bot_id: str = "") -> I
     return Incoming(kind=InKind.unsupported, **common)
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """Options as an inline keyboard; data longer than Telegram allows is a bug, refused loudly."""
+def keyboard(reply: Reply, pages: PageAddresses | None = None) -> InlineKeyboardMarkup | None:
+    """Options as an inline keyboard; data longer than Telegram allows is a bug, refused loudly.
+
+    An option that opens a web page is a `web_app` button (the Mini App); none without `pages`.
+    """
     if not reply.options:
         return None
     rows = []
     for row in reply.options:
         buttons = []
         for option in row:
+            if option.page is not None:
+                if pages is not None:
+                    url = pages.url(WebPage(option.page.path))  # the Mini App's initData says who opens it
+                    buttons.append(InlineKeyboardButton(option.label, web_app=WebAppInfo(url)))
+                continue
             if len(option.data.encode()) > MAX_CALLBACK_BYTES:
                 raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {option.data!r}")
             buttons.append(InlineKeyboardButton(option.label, callback_data=option.data))
-        rows.append(buttons)
-    return InlineKeyboardMarkup(rows)
+        if buttons:
+            rows.append(buttons)
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -250,6 +261,7 @@ class TelegramChannel:
         self.application = application
         self.bot = bot_id
         self.bot_username = bot_username
+        self.pages: PageAddresses | None = None  # the web pages' addresses, when they are served
 
     def install(self) -> None:
         """Register the one update handler and the error handler."""
@@ -336,7 +348,7 @@ class TelegramChannel:
         """Edit the pressed message when asked, else send the text's parts, then the files."""
         bot = self.application.bot
         reply = owed.reply
-        markup = keyboard(reply)
+        markup = keyboard(reply, self.pages)
         if owed.edit_message_id is not None and owed.parts_done == 0 \
                 and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH:
             try:

@@ -34,6 +34,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from bot.file_links import FileLinks
+from bot.web.auth import PageAddresses
 from bot.port import Answer, Delivery, Owed, Verdict
 from bot.port import Message as OwedMessage
 from bot.runtime import Runtime
@@ -219,6 +220,7 @@ class ZaloChannel:
         self.client = client
         self.bot = client.bot_id
         self.links = links
+        self.pages: PageAddresses | None = None  # the web pages' addresses, when they are served
         self._groups: set[str] = set()
         self._tasks: set[asyncio.Task[int]] = set()
 
@@ -273,9 +275,13 @@ class ZaloChannel:
 
     async def _send(self, chat_id: str, owed: OwedMessage, sent: list[SentMessage]) -> None:
         reply = owed.reply
-        labels = [option.label for row in reply.options for option in row]
+        labels = [option.label for row in reply.options for option in row if option.page is None]
         text = to_plain(reply.text)
         links: list[str] = []
+        for row in reply.options:  # a web page: its (personal) address as text, not a numbered choice
+            for option in row:
+                if option.page is not None and self.pages is not None:
+                    links.append(f"🔗 {to_plain(option.label)}: {self.pages.url(option.page)}")
         photos: list[tuple[str, str]] = []
         now = self.runtime.clock()
         for index, out in enumerate(reply.files):
@@ -299,7 +305,7 @@ class ZaloChannel:
         for url, caption in photos:
             parts.append(lambda url=url, caption=caption: self.client.send_photo(chat_id, url, caption))
         if labels:  # kept before the text goes out: the person may answer at once
-            data = [option.data for row in reply.options for option in row]
+            data = [option.data for row in reply.options for option in row if option.page is None]
             key = chat_key(CHANNEL, self.bot, chat_id)
             await self.runtime.units.run(lambda session: offer_options(
                 session=session, chat_key=key, options=data, now=self.runtime.clock()))

@@ -105,11 +105,28 @@ def parse_address(text: str) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
+class WebPage:
+    """A web page an option opens instead of answering the bot (the report form, bot/web/).
+
+    `path` is the page's address under the public base URL. Each channel renders
+    it its own way: Telegram as a `web_app` button (the Mini App proves who opens
+    it by its initData); Zalo and the terminal as the address in the text, made
+    personal by `link`, the id of a web link (storage/web.py) the turn issued to
+    the officer, which the channel signs with its expiry `expires` (a timestamp).
+    """
+
+    path: str
+    link: int | None = None
+    expires: int = 0
+
+
+@dataclass(frozen=True)
 class Option:
-    """A choice offered under a reply (an inline button on Telegram)."""
+    """A choice offered under a reply (an inline button on Telegram), or a web page to open (`page`)."""
 
     label: str
     data: str
+    page: WebPage | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from handlers.chat import KeptFile, Option, Reply
+from handlers.chat import KeptFile, Option, Reply, WebPage
 from handlers.renderers.files import dump_file, load_file
 
 
@@ -13,7 +13,8 @@ def dump_reply(reply: Reply) -> dict[str, Any]:
     """A reply as JSON-ready data (its files as their makers' data)."""
     return {
         "text": str(reply.text),
-        "options": [[[option.label, option.data] for option in row] for row in reply.options],
+        "options": [[[option.label, option.data, *([asdict(option.page)] if option.page else [])]
+                     for option in row] for row in reply.options],
         "files": [dump_file(file) for file in reply.files],
         "chat_id": reply.chat_id,
         "edit": reply.edit,
@@ -27,8 +28,7 @@ def load_reply(data: dict[str, Any]) -> Reply:
     """A reply back from `dump_reply`."""
     return Reply(
         text=str(data.get("text") or ""),
-        options=tuple(tuple(Option(str(label), str(option)) for label, option in row)
-                      for row in data.get("options") or ()),
+        options=tuple(tuple(_option(option) for option in row) for row in data.get("options") or ()),
         files=tuple(load_file(file) for file in data.get("files") or ()),
         chat_id=data.get("chat_id"),
         edit=bool(data.get("edit")),
@@ -36,3 +36,9 @@ def load_reply(data: dict[str, Any]) -> Reply:
         edit_key=data.get("edit_key"),
         resend=tuple(KeptFile(**kept) for kept in data.get("resend") or ()),
     )
+
+
+def _option(kept: list[Any]) -> Option:
+    """An option back: `[label, data]`, or `[label, data, page]` for a web page."""
+    page = WebPage(**kept[2]) if len(kept) > 2 and kept[2] else None
+    return Option(str(kept[0]), str(kept[1]), page=page)

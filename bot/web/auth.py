@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
+from handlers.chat import WebPage
+
 SESSION_COOKIE = "ktd_session"
 INIT_DATA_HEADER = "X-Telegram-Init-Data"
 CSRF_HEADER = "X-CSRF-Token"
@@ -137,3 +139,19 @@ class RequestCounter:
             self._windows = {key: value for key, value in self._windows.items() if value[0] == minute}
         self._windows[person] = (start, count + 1)
         return count + 1 <= self.per_minute
+
+
+@dataclass(frozen=True)
+class PageAddresses:
+    """The addresses of the web pages, for the channels that render an option's `WebPage`."""
+
+    base_url: str
+    signer: Signer
+
+    def url(self, page: WebPage) -> str:
+        """The page's address; a personal link's signed address when the option carries one."""
+        base = self.base_url.rstrip("/")
+        if page.link is not None:
+            expires = dt.datetime.fromtimestamp(page.expires, dt.UTC)
+            return f"{base}/web/l/{self.signer.token('link', page.link, expires)}"
+        return f"{base}{page.path}"

@@ -54,14 +54,16 @@ def _loading(language: str) -> str:
     return f'<p class="hint">{t(language, "web_loading")}</p>'
 
 
-def refusal(status: int, key: str, *, json: bool = False) -> web.Response:
-    """A refused request: a polite text in both languages (JSON for the script's requests)."""
+def refusal(status: int, key: str, *, json: bool = False, fragment: bool = False) -> web.Response:
+    """A refused request: a polite text in both languages (JSON for the script's changes, a fragment
+    for the body it fetches)."""
     if json:
         body = {"kind": "error", "html": f"{t('vi', key)}<br>{t('en', key)}"}
         return web.Response(status=status, text=jsonlib.dumps(body, ensure_ascii=False),
                             content_type="application/json")
     text = f'<div class="banner"><p>{t("vi", key)}</p><p class="hint">{t("en", key)}</p></div>'
-    return web.Response(status=status, text=layout("vi", text), content_type="text/html", charset="utf-8")
+    return web.Response(status=status, text=text if fragment else layout("vi", text), content_type="text/html",
+                        charset="utf-8")
 
 
 def answer(kind: str, html_text: str, **extra: object) -> web.Response:

@@ -144,10 +144,11 @@ class WebPages:
 
         async def guarded(request: web.Request) -> web.StreamResponse:
             principal = await self.principal(request)
+            fragment = request.headers.get("X-Requested-With") == "fetch"
             if not self.counter.allow(principal.key if principal else f"ip:{request.remote}"):
-                return pages.refusal(429, "web_too_many", json=change)
+                return pages.refusal(429, "web_too_many", json=change, fragment=fragment)
             if principal is None:
-                return pages.refusal(401, "web_not_signed_in", json=change)
+                return pages.refusal(401, "web_not_signed_in", json=change, fragment=fragment)
             if change:
                 given = request.headers.get(CSRF_HEADER)
                 if not self.settings.signer.csrf_ok(principal.key, given):
@@ -179,7 +180,7 @@ class WebPages:
             if link_id is not None else None
         if link is None:
             return pages.refusal(403, "web_link_invalid")
-        response = web.HTTPSeeOther("/web/report")
+        response = web.Response(status=303, headers={"Location": "/web/report"})
         response.set_cookie(SESSION_COOKIE, self.settings.signer.token("session", link.id, link.expires_at),
                             max_age=int((link.expires_at - now).total_seconds()), path="/web",
                             httponly=True, samesite="Strict",
