@@ -23,7 +23,7 @@ from rules.config import BlocConfig
 from rules.numbers import format_number, format_percent
 from rules.scoring import achievement
 
-ASSET_VERSION = "1"
+ASSET_VERSION = "2"
 
 
 def esc(value: object) -> str:
@@ -183,10 +183,13 @@ def summary_html(language: str, config: BlocConfig, summary: Summary) -> str:
     missing = summary.missing
     state = t(language, "web_missing", count=len(missing), codes=", ".join(missing[:8])) if missing \
         else t(language, "web_ready")
-    return (f'<h2>{t(language, "web_summary")}</h2><table class="lines">{rows}</table>'
-            f'<p class="total">{total}</p><p class="hint">{state}</p>'
+    short = t(language, "web_total_short", total=points(score.total, language),
+              standard=format_number(config.pact.standard_score, locale=language))
+    return (f'<div class="bar"><span class="total">{short}</span>'
             f'<button type="button" data-action="submit">{t(language, "btn_submit")}</button>'
-            f'<div class="reading" id="submit-result"></div>')
+            f'<div class="reading" id="submit-result"></div></div>'
+            f'<h2>{t(language, "web_summary")}</h2><table class="lines">{rows}</table>'
+            f'<p>{total}</p><p class="hint">{state}</p>')
 
 
 def banner(view: FormView) -> str:
