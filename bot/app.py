@@ -41,6 +41,7 @@ from bot.zalo_client import DEFAULT_BASE_URL as DEFAULT_ZALO_BASE_URL
 from bot.zalo_client import ZaloBotClient
 from handlers.chat import Reply, parse_address
 from handlers.dispatch import Clock, Conversation, owe, system_clock
+from handlers.flow import WebOffer
 from handlers.flows.votes.due import due_ballot_replies
 from handlers.i18n import warm_up
 from storage.db import make_async_engine
@@ -78,6 +79,7 @@ def build_application(
     recovery: RecoverySettings | None = None,
     poll_timeout: int = 30,
     request_timeout: float = 5.0,
+    web: WebOffer | None = None,
 ) -> BotParts:
     """Build the real python-telegram-bot Application around the conversation and the runtime.
 
@@ -86,12 +88,13 @@ def build_application(
     measuring). `reminders=True` starts the reminder scheduler with `start`.
     `http_client` is "aiohttp" (bot/transport.py) or "httpx" (python-telegram-bot's own).
     `request_timeout` is the read timeout of a Bot API request (the long poll adds its own
-    time); tests lower it to see hung answers time out.
+    time); tests lower it to see hung answers time out. `web`: the web form is served
+    and the chat offers it (bot/web/setup.py).
     """
     if http_client not in ("aiohttp", "httpx"):
         raise ValueError(f"unknown HTTP client {http_client!r}: aiohttp or httpx")
     warm_up()
-    conversation = Conversation(engine, clock=clock, bots={"telegram": bot_id_of(token)})
+    conversation = Conversation(engine, clock=clock, bots={"telegram": bot_id_of(token)}, web=web)
     # On PostgreSQL units of work run on the event loop through psycopg's asyncio
     # driver (bot/units.py); the update processor closes its engine.
     async_engine = make_async_engine(engine.url.render_as_string(hide_password=False), pool_size=10,

@@ -314,6 +314,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     if args.webhook and not secret:
         return _fail(console, ["WEBHOOK_SECRET is required in webhook mode (see .env.example)."])
+    from bot.web.setup import web_offer, web_settings
+
+    # The web form, when PUBLIC_BASE_URL is set and the HTTP server runs (webhook mode or HTTP_PORT).
+    pages = web_settings(settings) if (args.webhook or settings.http_port) else None
     # build_application closes the engine at shutdown; the context closes it on every other way out.
     with migrated_engine(settings) as engine:
         parts = build_application(
@@ -323,6 +327,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
             http_client=settings.telegram_http_client,
             messages_per_second=settings.telegram_messages_per_second or None,
             sender=SenderSettings(lease=dt.timedelta(seconds=settings.outbox_lease_seconds)),
+            web=web_offer(pages, min_items=settings.web_form_min_items) if pages is not None else None,
         )
         try:
             asyncio.run(serve(parts, settings, webhook=args.webhook, secret=secret))
@@ -365,6 +370,12 @@ async def serve(parts: BotParts, settings: Settings, *, webhook: str | None, sec
                     "process per bot; run several replicas in webhook mode (docs/deployment.md)."
                 ) from error
         server = HttpServer(parts.runtime)
+        from bot.web.setup import page_addresses, web_settings
+
+        pages = web_settings(settings) if parts.conversation.web is not None else None
+        if pages is not None:  # the report form (bot/web/), offered by the chat
+            server.add_web(pages)
+            parts.channel.pages = page_addresses(pages)
         zalo = None
         if settings.zalo_bot_token is not None and settings.zalo_bot_token.get_secret_value():
             from bot.app import add_zalo
@@ -376,6 +387,7 @@ async def serve(parts: BotParts, settings: Settings, *, webhook: str | None, sec
                 links = FileLinks(derived_secret(zalo_token), settings.public_base_url)
                 server.links = links
             zalo = add_zalo(parts, token=zalo_token, base_url=settings.zalo_api_base_url, links=links)
+            zalo.pages = parts.channel.pages
         zalo_secret = settings.zalo_webhook_secret.get_secret_value() if settings.zalo_webhook_secret else None
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()

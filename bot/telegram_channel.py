@@ -49,7 +49,7 @@ from bot.runtime import Runtime
 from bot.tasks import Loop
 from bot.transport import DEFAULT_POOL_SIZE, AiohttpRequest
 from bot.web.auth import PageAddresses
-from handlers.chat import Incoming, InFile, InKind, KeptFile, OutFile, Reply, WebPage
+from handlers.chat import Incoming, InFile, InKind, KeptFile, OutFile, Reply
 from handlers.dispatch import menu_commands
 from handlers.i18n import t
 from handlers.renderers.files import make
@@ -186,7 +186,8 @@ def to_incoming(update: Update, bot_username: str | None, bot_id: str = "") -> I
 def keyboard(reply: Reply, pages: PageAddresses | None = None) -> InlineKeyboardMarkup | None:
     """Options as an inline keyboard; data longer than Telegram allows is a bug, refused loudly.
 
-    An option that opens a web page is a `web_app` button (the Mini App); none without `pages`.
+    An option that opens a web page is a `web_app` button (the Mini App), or a link button to
+    a personal link; none without `pages` (no web pages served).
     """
     if not reply.options:
         return None
@@ -195,9 +196,10 @@ def keyboard(reply: Reply, pages: PageAddresses | None = None) -> InlineKeyboard
         buttons = []
         for option in row:
             if option.page is not None:
-                if pages is not None:
-                    url = pages.url(WebPage(option.page.path))  # the Mini App's initData says who opens it
-                    buttons.append(InlineKeyboardButton(option.label, web_app=WebAppInfo(url)))
+                if pages is not None and option.page.link is not None:  # a personal link: a plain link button
+                    buttons.append(InlineKeyboardButton(option.label, url=pages.url(option.page)))
+                elif pages is not None:  # the Mini App: its initData says who opens it
+                    buttons.append(InlineKeyboardButton(option.label, web_app=WebAppInfo(pages.url(option.page))))
                 continue
             if len(option.data.encode()) > MAX_CALLBACK_BYTES:
                 raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {option.data!r}")

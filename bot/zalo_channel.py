@@ -34,11 +34,11 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from bot.file_links import FileLinks
-from bot.web.auth import PageAddresses
 from bot.port import Answer, Delivery, Owed, Verdict
 from bot.port import Message as OwedMessage
 from bot.runtime import Runtime
 from bot.tasks import Loop
+from bot.web.auth import PageAddresses
 from bot.zalo_client import SentMessage, ZaloBlocked, ZaloBotClient, ZaloError, ZaloRefused, ZaloRetryLater
 from handlers.chat import Incoming, InFile, InKind, chat_key
 from handlers.markup import to_plain
@@ -281,7 +281,7 @@ class ZaloChannel:
         for row in reply.options:  # a web page: its (personal) address as text, not a numbered choice
             for option in row:
                 if option.page is not None and self.pages is not None:
-                    links.append(f"🔗 {to_plain(option.label)}: {self.pages.url(option.page)}")
+                    links.append(f"{to_plain(option.label)}: {self.pages.url(option.page)}")
         photos: list[tuple[str, str]] = []
         now = self.runtime.clock()
         for index, out in enumerate(reply.files):

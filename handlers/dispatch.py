@@ -28,7 +28,7 @@ from handlers.chat import (
     load_incoming,
     parse_address,
 )
-from handlers.flow import AnyFlow, Context, FlowState, Turn
+from handlers.flow import AnyFlow, Context, FlowState, Turn, WebOffer
 from handlers.flows.deadlines import FLOW as DEADLINES
 from handlers.flows.reporting import FLOW as REPORT
 from handlers.flows.review import FLOW as REVIEW
@@ -129,9 +129,11 @@ class Conversation:
     """
 
     def __init__(self, engine: Engine, *, clock: Clock = system_clock,
-                 bots: Mapping[str, str] | None = None) -> None:
+                 bots: Mapping[str, str] | None = None, web: WebOffer | None = None) -> None:
         self.engine = engine
         self.clock = clock
+        # The web pages, when the HTTP server serves them: the chat offers the report form.
+        self.web = web
         # Per channel, the bot that sends what is addressed to that channel's people
         # from another channel's turn (a ballot to a voter on Zalo, started on Telegram).
         self.bots: dict[str, str] = dict(bots or {})
@@ -276,11 +278,10 @@ class Conversation:
 
     # -- typed flows -------------------------------------------------------
 
-    @staticmethod
-    def _context(session: Session, officer: OfficerView, incoming: Incoming, language: str,
+    def _context(self, session: Session, officer: OfficerView, incoming: Incoming, language: str,
                  now: dt.datetime) -> Context:
         return Context(session=session, incoming=incoming, officer=officer, now=now, language=language,
-                           nonce=secrets.token_hex(3))
+                       nonce=secrets.token_hex(3), web=self.web)
 
     @staticmethod
     def _stored_state(state: ChatState, flow: AnyFlow) -> FlowState | None:

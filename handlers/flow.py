@@ -76,6 +76,21 @@ class Buttons(Protocol):
 
 
 @dataclass(frozen=True)
+class WebOffer:
+    """The web pages are served (bot/web/): when the chat offers the report form, and how.
+
+    `/report` offers the form when a unit's sheet has more than `min_items` items
+    (`/form` always). On `mini_app_channels` (Telegram) the form opens as a Mini
+    App; elsewhere (Zalo, a terminal) the bot sends a personal link that works
+    `link_ttl` (storage/web.py).
+    """
+
+    min_items: int = 12
+    link_ttl: dt.timedelta = dt.timedelta(hours=72)
+    mini_app_channels: frozenset[str] = frozenset({"telegram"})
+
+
+@dataclass(frozen=True)
 class Context:
     """One incoming message's world: the session, the message, the officer, the time, the language.
 
@@ -89,6 +104,7 @@ class Context:
     now: dt.datetime
     language: str
     nonce: str
+    web: WebOffer | None = None  # None: no web pages are served
 
     @cached_property
     def address(self) -> str:

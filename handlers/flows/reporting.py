@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import Literal
 
 from handlers.chat import InKind, Reply
-from handlers.flow import Context, Flow, FlowState, Step, Turn, small_number, stale_elsewhere
+from handlers.flow import Context, Flow, FlowState, Step, Turn, WebOffer, small_number, stale_elsewhere
 from handlers.renderers import reporting as render
+from handlers.renderers import web as render_web
 from handlers.services.reporting import (
     Item,
     Reading,
@@ -24,6 +25,7 @@ from handlers.services.reporting import (
     editable_periods,
     read_typed,
 )
+from handlers.services.web import form_page
 from storage.blocs import stored_bloc
 from storage.models import SubmissionStatus
 
@@ -147,7 +149,25 @@ def _enter(ctx: Context, report: UnitReport) -> Turn:
         state = _summary_state(state)
     else:
         state = state.model_copy(update={"item_code": missing.code})
-    return Turn([intro, *_prompt(ctx, report, state)], state=state)
+    offer = [_form_offer(ctx, ctx.web, items=len(report.items), zone=report.config.bloc.timezone)] \
+        if ctx.web is not None and len(report.items) > ctx.web.min_items else []
+    return Turn([intro, *offer, *_prompt(ctx, report, state)], state=state)
+
+
+def _form_offer(ctx: Context, web: WebOffer, *, items: int | None, zone: str) -> Reply:
+    """The web form offered: the Mini App's button, or a personal link issued to this chat alone."""
+    form = form_page(session=ctx.session, officer=ctx.officer,
+                     mini_app=ctx.incoming.channel in web.mini_app_channels,
+                     chat_address=ctx.incoming.chat_address, now=ctx.now, ttl=web.link_ttl)
+    return render_web.form_offer(ctx, form, items=items, zone=zone)
+
+
+def open_form(ctx: Context, _state: ReportState | None) -> Turn:
+    """`/form`: the report form on the web (every item on one page), where it is served."""
+    if ctx.web is None:
+        return Turn([render_web.form_off(ctx)])
+    zone = stored_bloc(session=ctx.session, bloc_id=ctx.officer.bloc_id).config.bloc.timezone
+    return Turn([_form_offer(ctx, ctx.web, items=None, zone=zone)])
 
 
 # -- steps ---------------------------------------------------------------------------
@@ -365,7 +385,7 @@ FLOW: Flow[ReportState] = Flow(
     },
     on_stale=on_stale,
     again=again,
-    commands={"report": start},
+    commands={"report": start, "form": open_form},
     open_buttons={"start": _start_button},
     menu={"report": "cmd_report"},
 )
