@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from storage.models import Entry, Evidence, Submission
+from storage.models import Entry, Evidence, Period, Submission
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class EvidenceView:
     note: str | None
     channel: str | None
     is_photo: bool
+    id: int | None = None
 
 
 def keep_evidence(
@@ -40,5 +41,32 @@ def evidence_of(*, session: Session, period_id: int, unit_id: int, item_code: st
         .order_by(col(Evidence.id))
     )
     return [EvidenceView(file_id=row.file_id, file_name=row.file_name, file_size=row.file_size, note=row.note,
-                         channel=row.channel, is_photo=row.is_photo)
+                         channel=row.channel, is_photo=row.is_photo, id=row.id)
             for row in session.exec(query)]
+
+
+@dataclass(frozen=True)
+class EvidenceOwner:
+    """A piece of evidence with whose it is: the unit and the period of its submission."""
+
+    evidence: EvidenceView
+    unit_id: int
+    period_id: int
+    year: int
+
+
+def evidence_owner(*, session: Session, evidence_id: int) -> EvidenceOwner | None:
+    """A piece of evidence by its id, with its unit and period (to check who may open it)."""
+    row = session.exec(
+        select(Evidence, Submission, Period)
+        .join(Entry, col(Entry.id) == Evidence.entry_id)
+        .join(Submission, col(Submission.id) == Entry.submission_id)
+        .join(Period, col(Period.id) == Submission.period_id)
+        .where(Evidence.id == evidence_id)
+    ).first()
+    if row is None:
+        return None
+    evidence, submission, period = row
+    view = EvidenceView(file_id=evidence.file_id, file_name=evidence.file_name, file_size=evidence.file_size,
+                        note=evidence.note, channel=evidence.channel, is_photo=evidence.is_photo, id=evidence.id)
+    return EvidenceOwner(evidence=view, unit_id=submission.unit_id, period_id=submission.period_id, year=period.year)

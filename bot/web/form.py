@@ -15,13 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from aiohttp import web
 from sqlmodel import Session
 
 from bot.units import UnitsOfWork
 from bot.web import pages
-from bot.web.access import Principal, may_change_report
+from bot.web.access import Principal, may_change_report, may_see_unit
 from handlers.i18n import format_moment, t
 from handlers.renderers.reporting import reading_error_text
 from handlers.services.reporting import (
@@ -33,7 +34,7 @@ from handlers.services.reporting import (
 )
 from storage.blocs import stored_bloc
 from storage.chat import periods_for_reporting
-from storage.evidence import evidence_of
+from storage.evidence import evidence_of, evidence_owner
 from storage.models import SubmissionStatus
 
 if TYPE_CHECKING:
@@ -86,9 +87,7 @@ class FormService:
             criterion = indicators[item.code].criterion if item.is_indicator else item.code
             section = config.pact.section_of(criterion)
             heading = f"{section.code}. {section.name}" if section is not None else to_text(language, "web_bonus")
-            kept = [view.file_name or (view.note or "")[:40]
-                    for view in evidence_of(session=session, period_id=report.period_id,
-                                            unit_id=report.officer.unit_id, item_code=item.code)]
+            kept = kept_evidence(session, report, item.code)
             items.append(pages.FormItem(item=item, value=values.get(item.code), evidence=kept, section=heading))
         period = report.period
         late = now >= period.reporting_deadline and period.review_deadline is not None
@@ -193,9 +192,7 @@ class FormService:
                 return pages.answer("error", t(language, "web_evidence_first",
                                                address=report.config.bloc.address)), False
             session.flush()
-            kept = [view.file_name or (view.note or "")[:40]
-                    for view in evidence_of(session=session, period_id=report.period_id,
-                                            unit_id=report.officer.unit_id, item_code=item.code)]
+            kept = kept_evidence(session, report, item.code)
             return pages.answer("saved", t(language, "web_evidence_saved"), kept=pages.evidence_list(language, kept),
                                 summary=pages.summary_html(language, report.config, report.summary())), True
 
@@ -234,6 +231,38 @@ class FormService:
                                 summary=pages.summary_html(language, report.config, report.summary()))
 
         return await self.units.run(work)
+
+    async def download(self, request: web.Request, principal: Principal) -> web.StreamResponse:
+        """A file uploaded on the page, for whoever may see its unit (its officers; the leader and deputy)."""
+        evidence_id = _number(request.match_info.get("id"))
+
+        def find(session: Session) -> str | None:
+            owner = evidence_owner(session=session, evidence_id=evidence_id) if evidence_id is not None else None
+            if owner is None or owner.evidence.channel != "web" or owner.evidence.file_id is None:
+                return None
+            if not may_see_unit(session, principal, owner.unit_id, year=owner.year):
+                return None
+            return f"{owner.evidence.file_id}\n{owner.evidence.file_name or owner.evidence.file_id}"
+
+        found = await self.units.run(find)
+        if found is None:
+            return pages.refusal(404, "web_no_item")
+        stored, name = found.split("\n", 1)
+        path = self.settings.upload_dir / Path(stored).name
+        if not path.is_file():
+            return pages.refusal(404, "web_no_item")
+        data = await asyncio.to_thread(path.read_bytes)
+        ascii_name = name.encode("ascii", "replace").decode().replace('"', "_")
+        return web.Response(body=data, content_type="application/octet-stream", headers={
+            "Content-Disposition": f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(name)}'})
+
+
+def kept_evidence(session: Session, report: UnitReport, code: str) -> list[pages.Kept]:
+    """The evidence of an item as the form lists it: a file's name (a link when uploaded here) or a note."""
+    return [pages.Kept(name=view.file_name or (view.note or "")[:40],
+                       href=f"/web/evidence/{view.id}" if view.channel == "web" and view.id is not None else None)
+            for view in evidence_of(session=session, period_id=report.period_id, unit_id=report.officer.unit_id,
+                                    item_code=code)]
 
 
 def to_text(language: str, key: str, **params: object) -> str:

@@ -23,7 +23,7 @@ from rules.config import BlocConfig
 from rules.numbers import format_number, format_percent
 from rules.scoring import achievement
 
-ASSET_VERSION = "2"
+ASSET_VERSION = "3"
 
 
 def esc(value: object) -> str:
@@ -76,12 +76,20 @@ def answer(kind: str, html_text: str, **extra: object) -> web.Response:
 
 
 @dataclass(frozen=True)
+class Kept:
+    """One piece of evidence as listed: its name, and where to open it (a file uploaded on the page)."""
+
+    name: str
+    href: str | None = None
+
+
+@dataclass(frozen=True)
 class FormItem:
     """An item as the form shows it: its value, its evidence, its section."""
 
     item: Item
     value: Decimal | None
-    evidence: Sequence[str]  # names of files and the notes, as kept
+    evidence: Sequence[Kept]  # files and notes, as kept
     section: str  # the section's heading
 
 
@@ -125,11 +133,13 @@ def ambiguity(language: str, address: str, typed: str, candidates: Sequence[Deci
     return f'{t(language, "ambiguous", address=address, text=typed.strip()[:40])}<br>{buttons}'
 
 
-def evidence_list(language: str, kept: Sequence[str]) -> str:
-    """The evidence already attached to an item."""
+def evidence_list(language: str, kept: Sequence[Kept]) -> str:
+    """The evidence already attached to an item (the files uploaded here as links)."""
     if not kept:
         return ""
-    return t(language, "web_evidence_kept", count=len(kept)) + ": " + ", ".join(esc(name) for name in kept)
+    names = [f'<a class="evidence-file" href="{esc(one.href)}">{esc(one.name)}</a>' if one.href else esc(one.name)
+             for one in kept]
+    return t(language, "web_evidence_kept", count=len(kept)) + ": " + ", ".join(names)
 
 
 def _item_card(view: FormView, form_item: FormItem) -> str:

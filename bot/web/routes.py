@@ -8,6 +8,7 @@
   field saved, evidence attached, the report submitted; each through the same
   service the chat calls (handlers/services/reporting.py), in a unit of work of
   its own, audited the same way.
+- `GET  /web/evidence/<id>`: a file uploaded on the page, for whoever may see its unit.
 - `GET  /web/l/<token>`: a personal link: sets the session cookie, then the form.
 - `GET  /web/static/<file>`: the stylesheet and the script.
 
@@ -83,6 +84,7 @@ class WebPages:
         app.router.add_post("/web/report/value", self._guard(self.form.value, change=True))
         app.router.add_post("/web/report/evidence", self._guard(self.form.evidence, change=True))
         app.router.add_post("/web/report/submit", self._guard(self.form.submit, change=True))
+        app.router.add_get("/web/evidence/{id}", self._guard(self.form.download))
 
     def link_url(self, token: str) -> str:
         """The address of a personal link."""

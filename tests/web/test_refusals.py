@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -140,3 +141,49 @@ async def test_every_page_has_a_strict_policy_and_requests_are_limited(site: Sit
             async with client.get(f"{site.base}/web/report/main", headers=headers) as response:
                 statuses.append(response.status)
     assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429]
+
+
+async def test_evidence_opens_for_its_unit_only(site: Site, browser: Browser, tmp_path) -> None:  # noqa: ANN001
+    _, mai_link = site.link("tttt-tdkt")
+    _, ha_link = site.link("xd-tdkt")  # Phạm Thu Hà, Sở Xây dựng: a member unit, not a reviewer
+    context, page = await site.page(browser)
+    await page.goto(mai_link)
+    await page.locator('.card[data-item="TT-1"] input.value').fill("30.544")
+    await page.locator('.card[data-item="TT-1"] input.value').press("Tab")
+    await expect(page.locator('.card[data-item="TT-1"] .reading').first).to_contain_text("102,0%")
+    card = page.locator('.card[data-item="TT-1"]')
+    await card.locator("summary").click()
+    picture = tmp_path / "anh-lap-dat.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 300)
+    await card.locator("input[type=file]").set_input_files(str(picture))
+    await card.locator("form button[type=submit]").click()
+    link = card.locator("a.evidence-file")
+    await expect(link).to_have_text("anh-lap-dat.png")
+    href = await link.get_attribute("href")
+    assert href is not None
+    async with page.expect_download() as caught:
+        await link.click()
+    download = await caught.value
+    assert Path(await download.path()).read_bytes() == picture.read_bytes()
+    await context.close()
+    # A file too large is refused, nothing kept.
+    context, page = await site.page(browser)
+    await page.goto(mai_link)
+    before = changes(site)
+    card = page.locator('.card[data-item="TT-1"]')
+    await card.locator("summary").click()
+    big = tmp_path / "qua-lon.pdf"
+    big.write_bytes(b"%PDF" + b"0" * (300 * 1024))
+    await card.locator("input[type=file]").set_input_files(str(big))
+    await card.locator("form button[type=submit]").click()
+    await expect(card.locator(".evidence-result")).to_contain_text("Tệp quá lớn")
+    assert changes(site) == before
+    assert len(list((tmp_path / "uploads").iterdir())) == 1  # only the picture kept
+    await context.close()
+    # Another unit's officer does not get it.
+    context, page = await site.page(browser)
+    await page.goto(ha_link)
+    await expect(page.locator("h1")).to_contain_text("Sở Xây dựng")
+    response = await page.request.get(f"{site.base}{href}")
+    assert response.status == 404 and b"PNG" not in await response.body()
+    await context.close()

@@ -92,6 +92,24 @@
       }
     });
     document.addEventListener("click", function (event) {
+      var file = event.target.closest ? event.target.closest("a.evidence-file") : null;
+      if (file && initData) {
+        // In the Mini App a link cannot carry initData: fetch the file with it, then save it.
+        event.preventDefault();
+        fetch(file.href, { headers: headers(), credentials: "same-origin" })
+          .then(function (response) { return response.blob(); })
+          .then(function (blob) {
+            var url = URL.createObjectURL(blob);
+            var save = document.createElement("a");
+            save.href = url;
+            save.download = file.textContent;
+            document.body.appendChild(save);
+            save.click();
+            save.remove();
+            setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+          });
+        return;
+      }
       var target = event.target.closest ? event.target.closest("button") : null;
       if (!target) { return; }
       if (target.dataset.pick !== undefined) {
