@@ -55,13 +55,14 @@ def _prepare(url: str) -> int:
     with session_scope(engine) as session:
         load_bloc(session=session, config=load_bloc_file(ROOT / "examples" / "khoi3-2018.yaml"), actor="screenshots")
         officer = officer_by_code(session=session, bloc_code="K3", officer_code="tttt-tdkt")
-        assert officer is not None
+        if officer is None:
+            raise SystemExit("the seed bloc has no officer tttt-tdkt")
         officer_id = stored_id(officer)
         link_account(session=session, officer_id=officer_id, channel="telegram", external_id="1001", now=NOW)
         view = officer_view(session=session, officer_id=officer_id)
-        assert view is not None
-        report = UnitReport.open(session=session, officer=view, period_id=1)
-        assert report is not None
+        report = UnitReport.open(session=session, officer=view, period_id=1) if view is not None else None
+        if report is None:
+            raise SystemExit("the seed bloc's first period is missing")
         for code, value in SAVED.items():
             report.save(report.by_code[code], value)
     engine.dispose()
