@@ -162,6 +162,57 @@ def cmd_invites(args: argparse.Namespace, settings: Settings, console: Console) 
     return 0
 
 
+def cmd_web_link(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Issue a personal link to the report form for one officer (to hand over outside the chat)."""
+    from bot.web.setup import page_addresses, web_settings
+    from handlers.chat import WebPage
+    from handlers.services.web import FORM_PATH
+    from storage.chat import officer_by_code
+    from storage.models import stored_id
+    from storage.web import issue_link
+
+    pages = web_settings(settings)
+    if pages is None:
+        return _fail(console, ["PUBLIC_BASE_URL is not set: the web pages are served there (see .env.example)."])
+    now = dt.datetime.now(dt.UTC)
+    with database(settings) as session:
+        bloc = find_bloc(session=session, bloc_code=args.bloc)
+        if bloc is None:
+            return _fail(console, ["no such bloc; give --bloc CODE (see `init`)"])
+        officer = officer_by_code(session=session, bloc_code=bloc.code, officer_code=args.officer)
+        if officer is None or not officer.active:
+            return _fail(console, [f"no active officer {args.officer!r} in bloc {bloc.code}"])
+        link = issue_link(session=session, officer_id=stored_id(officer), now=now, ttl=pages.link_ttl,
+                          sent_to=None, actor="cli:web-link")
+        zone, name, code = bloc.config.bloc.timezone, officer.name, officer.code
+    url = page_addresses(pages).url(WebPage(FORM_PATH, link=link.id, expires=int(link.expires_at.timestamp())))
+    console.print(f"Đường dẫn riêng của {name} (số {link.id}), hiệu lực đến "
+                  f"{format_moment(link.expires_at, zone, 'vi')}; thu hồi: python -m bot web-revoke "
+                  f"--officer {code} --link {link.id}", highlight=False, soft_wrap=True)
+    console.print(url, soft_wrap=True)
+    return 0
+
+
+def cmd_web_revoke(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Revoke an officer's personal links to the web form (one, or all): they stop working at once."""
+    from storage.chat import officer_by_code
+    from storage.models import stored_id
+    from storage.web import revoke_links
+
+    with database(settings) as session:
+        bloc = find_bloc(session=session, bloc_code=args.bloc)
+        if bloc is None:
+            return _fail(console, ["no such bloc; give --bloc CODE (see `init`)"])
+        officer = officer_by_code(session=session, bloc_code=bloc.code, officer_code=args.officer)
+        if officer is None:
+            return _fail(console, [f"no officer {args.officer!r} in bloc {bloc.code}"])
+        count = revoke_links(session=session, officer_id=stored_id(officer), now=dt.datetime.now(dt.UTC),
+                             actor="cli:web-revoke", link_id=args.link)
+        name = officer.name
+    console.print(f"Đã thu hồi {count} đường dẫn của {name}.", highlight=False)
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Print the audit trail."""
     with database(settings) as session:
@@ -455,6 +506,17 @@ def build_parser() -> argparse.ArgumentParser:
     invites.add_argument("--officer", metavar="CODE", help="issue a new code to this officer only (replaces theirs)")
     invites.add_argument("--all", action="store_true", help="also for officers already linked")
     invites.set_defaults(handler=cmd_invites)
+
+    web_link = commands.add_parser("web-link", help="issue a personal link to the web report form")
+    web_link.add_argument("--bloc")
+    web_link.add_argument("--officer", metavar="CODE", required=True)
+    web_link.set_defaults(handler=cmd_web_link)
+
+    web_revoke = commands.add_parser("web-revoke", help="revoke an officer's personal links to the web form")
+    web_revoke.add_argument("--bloc")
+    web_revoke.add_argument("--officer", metavar="CODE", required=True)
+    web_revoke.add_argument("--link", type=int, help="only this link (its number); default: all of them")
+    web_revoke.set_defaults(handler=cmd_web_revoke)
 
     audit = commands.add_parser("audit", help="print the audit trail")
     audit.add_argument("--bloc")
