@@ -58,3 +58,15 @@ def revoke_links(*, session: Session, officer_id: int, now: dt.datetime, actor: 
         record(session=session, actor=actor, bloc_id=officer.bloc_id, action="web_link_revoked",
                target=f"officer:{officer.code}", before=None, after={"links": [stored_id(x) for x in links]})
     return len(links)
+
+
+def reusable_link(*, session: Session, officer_id: int, sent_to: str, now: dt.datetime,
+                  at_least: dt.timedelta) -> LiveLink | None:
+    """The newest live link already sent to this chat that still works `at_least` longer (sent again, not
+    issued anew: one chat asking for the form twice holds one link, not two)."""
+    link = session.exec(
+        select(WebLink).where(WebLink.officer_id == officer_id, WebLink.sent_to == sent_to,
+                              col(WebLink.revoked_at).is_(None), WebLink.expires_at > now + at_least)
+        .order_by(col(WebLink.expires_at).desc())
+    ).first()
+    return LiveLink(id=stored_id(link), officer_id=officer_id, expires_at=link.expires_at) if link else None

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from handlers.chat import WebPage
 from storage.chat import OfficerView
-from storage.web import issue_link
+from storage.web import issue_link, reusable_link
 
 FORM_PATH = "/web/report"
 
@@ -30,9 +30,13 @@ class FormPage:
 
 def form_page(*, session: Session, officer: OfficerView, mini_app: bool, chat_address: str, now: dt.datetime,
               ttl: dt.timedelta) -> FormPage:
-    """The form for this officer: the Mini App, or a new personal link sent to `chat_address` alone."""
+    """The form for this officer: the Mini App, or a personal link sent to `chat_address` alone.
+
+    A link sent to the same chat before that still works more than half its time is sent again.
+    """
     if mini_app:
         return FormPage(WebPage(FORM_PATH), None)
-    link = issue_link(session=session, officer_id=officer.id, now=now, ttl=ttl, sent_to=chat_address,
+    link = reusable_link(session=session, officer_id=officer.id, sent_to=chat_address, now=now, at_least=ttl / 2) \
+        or issue_link(session=session, officer_id=officer.id, now=now, ttl=ttl, sent_to=chat_address,
                       actor=f"officer:{officer.code}")
     return FormPage(WebPage(FORM_PATH, link=link.id, expires=int(link.expires_at.timestamp())), link.expires_at)

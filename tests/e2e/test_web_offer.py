@@ -132,6 +132,14 @@ async def test_at_an_http_address_telegram_gets_a_personal_link_that_opens_the_o
     assert audited == ["officer:tttt-tdkt"]
     status, page = await _form_of(url)
     assert status == 200 and "Sở Thông tin và Truyền thông" in page and 'data-item="TT-1"' in page
+    # Asked again within half the link's time: the same link, no second one.
+    again = await mai.say("/form", "chỉ dành riêng cho đồng chí")
+    assert [button["url"] for button in _buttons(again)] == [url]
+    world.clock.now += dt.timedelta(hours=37)
+    later = await mai.say("/form", "chỉ dành riêng cho đồng chí")
+    assert [button["url"] for button in _buttons(later)] != [url]
+    with session_scope(world.engine) as session:
+        assert len(session.exec(select(WebLink)).all()) == 2
 
 
 async def test_zalo_gets_the_link_as_text_beside_numbered_options(world: BotWorld) -> None:
