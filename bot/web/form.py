@@ -14,15 +14,15 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from sqlmodel import Session
 
 from bot.units import UnitsOfWork
 from bot.web import pages
 from bot.web.access import Principal, may_change_report, may_see_unit
+from bot.web.settings import WebSettings
 from handlers.i18n import format_moment, t
 from handlers.renderers.reporting import reading_error_text
 from handlers.services.reporting import (
@@ -36,9 +36,6 @@ from storage.blocs import stored_bloc
 from storage.chat import periods_for_reporting
 from storage.evidence import evidence_of, evidence_owner
 from storage.models import SubmissionStatus
-
-if TYPE_CHECKING:
-    from bot.web.routes import WebSettings
 
 MAX_NOTE = 1000  # as in the chat (handlers/flows/reporting.py)
 
@@ -154,8 +151,6 @@ class FormService:
 
     async def evidence(self, request: web.Request, principal: Principal) -> web.StreamResponse:
         """A file (within the limits) or a note for an item whose value is saved."""
-        from bot.web.routes import read_upload
-
         fields, upload, wrong = await read_upload(request, self.settings)
         language = principal.language
         if wrong is not None:
@@ -263,6 +258,33 @@ def kept_evidence(session: Session, report: UnitReport, code: str) -> list[pages
                        href=f"/web/evidence/{view.id}" if view.channel == "web" and view.id is not None else None)
             for view in evidence_of(session=session, period_id=report.period_id, unit_id=report.officer.unit_id,
                                     item_code=code)]
+
+
+async def read_upload(request: web.Request, settings: WebSettings) -> tuple[dict[str, str], Upload | None, str | None]:
+    """The fields of a multipart POST, its file (at most the size limit), or the catalog key of what was wrong."""
+    fields: dict[str, str] = {}
+    upload: Upload | None = None
+    reader = await request.multipart()
+    while True:
+        part = await reader.next()
+        if part is None:
+            break
+        if not isinstance(part, BodyPartReader):
+            continue
+        if part.filename:
+            name = Path(part.filename).name[:120]
+            if Path(name).suffix.lower() not in settings.upload_types:
+                return fields, None, "web_upload_type"
+            data = bytearray()
+            while chunk := await part.read_chunk(65536):
+                data.extend(chunk)
+                if len(data) > settings.upload_max_bytes:
+                    return fields, None, "web_upload_size"
+            if data:
+                upload = Upload(name=name, data=bytes(data))
+        elif part.name:
+            fields[part.name] = (await part.read(decode=True)).decode("utf-8", "replace")[:4000]
+    return fields, upload, None
 
 
 def to_text(language: str, key: str, **params: object) -> str:

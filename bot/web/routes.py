@@ -22,10 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 from sqlmodel import Session
 
 from bot.units import UnitsOfWork
@@ -36,10 +35,10 @@ from bot.web.auth import (
     INIT_DATA_HEADER,
     SESSION_COOKIE,
     RequestCounter,
-    Signer,
     check_init_data,
 )
-from bot.web.form import FormService, Upload
+from bot.web.form import FormService
+from bot.web.settings import WebSettings
 from handlers.i18n import language_of
 from storage.chat import officer_for_user, officer_view
 from storage.web import live_link
@@ -50,22 +49,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "form-action 'self'; base-uri 'none'; "
        "frame-ancestors 'self' https://web.telegram.org https://*.telegram.org")
 Handler = Callable[[web.Request, Principal], Awaitable[web.StreamResponse]]
-
-
-@dataclass(frozen=True)
-class WebSettings:
-    """What the pages need: the secret, the bot token for initData, the limits."""
-
-    signer: Signer
-    base_url: str
-    telegram_token: str | None = None
-    init_data_max_age: dt.timedelta = dt.timedelta(hours=1)
-    link_ttl: dt.timedelta = dt.timedelta(days=3)
-    requests_per_minute: int = 120
-    upload_max_bytes: int = 10 * 1024 * 1024
-    upload_dir: Path = Path("./data/web-uploads")
-    upload_types: frozenset[str] = field(default_factory=lambda: frozenset(
-        {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".jpg", ".jpeg", ".png"}))
+__all__ = ["WebPages", "WebSettings"]
 
 
 class WebPages:
@@ -188,30 +172,3 @@ class WebPages:
                             httponly=True, samesite="Strict",
                             secure=self.settings.base_url.startswith("https://"))
         return response
-
-
-async def read_upload(request: web.Request, settings: WebSettings) -> tuple[dict[str, str], Upload | None, str | None]:
-    """The fields of a multipart POST, its file (at most the size limit), or the catalog key of what was wrong."""
-    fields: dict[str, str] = {}
-    upload: Upload | None = None
-    reader = await request.multipart()
-    while True:
-        part = await reader.next()
-        if part is None:
-            break
-        if not isinstance(part, BodyPartReader):
-            continue
-        if part.filename:
-            name = Path(part.filename).name[:120]
-            if Path(name).suffix.lower() not in settings.upload_types:
-                return fields, None, "web_upload_type"
-            data = bytearray()
-            while chunk := await part.read_chunk(65536):
-                data.extend(chunk)
-                if len(data) > settings.upload_max_bytes:
-                    return fields, None, "web_upload_size"
-            if data:
-                upload = Upload(name=name, data=bytes(data))
-        elif part.name:
-            fields[part.name] = (await part.read(decode=True)).decode("utf-8", "replace")[:4000]
-    return fields, upload, None

@@ -73,6 +73,9 @@ async def test_the_whole_seed_report_on_the_page_then_in_the_chat(site: Site, br
     await card.locator("textarea").fill("Theo báo cáo số 12/BC-STTTT <script>alert(1)</script>")
     await card.locator("form button[type=submit]").click()
     await expect(card.locator(".kept")).to_contain_text("2 minh chứng")
+    # What was typed is text on the page: the note's markup shows as typed, no script of it exists.
+    await expect(card.locator(".kept")).to_contain_text("<script>aler")  # a note is listed by its first 40 characters
+    assert await page.evaluate("document.scripts.length") == 1  # ours, /web/static/app.js
 
     # Half the self scores on the page; the chat resumes at the first item the page left.
     for code, typed in [("I.2", "9,8"), ("II.1", "9,8"), ("II.2", "9,8")]:
