@@ -12,7 +12,7 @@ import datetime as dt
 
 from bot.settings import Settings
 from bot.web.auth import PageAddresses, Signer, derived_web_secret
-from bot.web.routes import WebSettings
+from bot.web.settings import WebSettings
 from handlers.flow import WebOffer
 
 

@@ -21,7 +21,7 @@ from sqlmodel import select
 from bot.app import add_zalo, start, stop
 from bot.http_server import HttpServer
 from bot.web.auth import Signer
-from bot.web.routes import WebSettings
+from bot.web.settings import WebSettings
 from bot.web.setup import page_addresses, web_offer
 from fakes.telegram import SentMessage
 from fakes.zalo import FakeZalo
