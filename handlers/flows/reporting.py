@@ -21,7 +21,7 @@ from handlers.services.reporting import (
     closed_reason,
     editable_periods,
 )
-from rules.numbers import NumberError, format_number, parse_number
+from rules.numbers import NumberError, format_number, parse_number, percent_of
 from storage.blocs import stored_bloc
 from storage.models import SubmissionStatus
 
@@ -179,11 +179,13 @@ def _read_value(ctx: Context, report: UnitReport, state: ReportState, _argument:
     if incoming.kind is not InKind.text or not incoming.text.strip():
         return _at(ctx, report, state, ctx.text("err_need_number"))
     try:
-        parsed = parse_number(incoming.text)
+        parsed = parse_number(incoming.text, measure=item.measure)
     except NumberError as error:
         if error.reason == "ambiguous":
             return _at(ctx, report, state.model_copy(update={
                 "step": "pick", "candidates": tuple(error.candidates), "typed": incoming.text.strip()[:40]}))
+        if error.reason == "too_many_digits":
+            return _at(ctx, report, state, render.too_many_digits(ctx))
         key = "err_too_long" if error.reason == "too_long" else "err_not_number"
         return _at(ctx, report, state, ctx.text(key, example=render.example(ctx, item)))
     return _reading(ctx, report, state, item, parsed.value, percent=parsed.percent)
@@ -197,7 +199,10 @@ def _reading(ctx: Context, report: UnitReport, state: ReportState, item: Item, v
     if item.is_indicator:
         if percent and item.measure.strip() != "%":
             # "102%" for a count means percent of plan: the actual follows from the target.
-            value = (item.target * value / 100).quantize(Decimal("0.0001")).normalize()
+            value = percent_of(item.target, value)
+        if value > item.limit:
+            return _at(ctx, report, state.model_copy(update={"step": "value"}),
+                       render.implausible(ctx, measure=item.measure, target=item.target, limit=item.limit))
     elif percent or value > item.maximum:
         return _at(ctx, report, state.model_copy(update={"step": "value"}),
                    ctx.text("err_range", max=format_number(item.maximum, locale=ctx.language)))

@@ -44,13 +44,14 @@ class Item:
     target: Decimal = Decimal(0)
     direction: Direction = Direction.higher
     maximum: Decimal = Decimal(0)
+    limit: Decimal = Decimal(0)  # an indicator's largest plausible actual (`BlocConfig.actual_limit`)
 
 
 def unit_items(config: BlocConfig, unit_code: str) -> list[Item]:
     """The unit's items in reporting order: indicators, self criteria, then bonus criteria."""
     items = [
         Item(code=indicator.code, is_indicator=True, text=indicator.text, measure=indicator.measure,
-             target=indicator.target, direction=indicator.direction)
+             target=indicator.target, direction=indicator.direction, limit=config.actual_limit(indicator))
         for indicator in config.indicators_of(unit_code)
     ]
     for criterion in config.pact.criteria():

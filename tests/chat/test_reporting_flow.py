@@ -353,3 +353,42 @@ def test_a_report_handed_in_is_not_resumed_as_if_under_way(engine: Engine, clock
     person.command("report")
     assert "đang ở trạng thái <b>đã nộp</b>" in person.texts()
     assert "Tiếp tục báo cáo" not in person.texts()
+
+
+def test_implausible_figures_are_refused_with_a_reason(engine: Engine, clock: Clock,
+                                                        invites: dict[str, str]) -> None:
+    """Issue 16: a 29-digit actual, a huge percent of plan and a thousandfold slip are refused, saying why."""
+    person = _joined(engine, clock, invites)
+    person.command("report")  # TT-1: 29.945 hộ planned
+    entries, audits = _count(engine, Entry), _count(engine, AuditLog)
+    refusals = [
+        ("9" * 29, "quá nhiều chữ số"),
+        ("9" * 30 + "%", "quá nhiều chữ số"),  # raised decimal.InvalidOperation before
+        ("999.999.999.999.999%", "vượt quá mức hợp lý"),
+        ("2.994.501", "tối đa 2.994.500 hộ"),  # more than 100 times the plan
+        ("10.001%", "vượt quá mức hợp lý"),
+        ("1e26%", "không đọc được"),
+    ]
+    for typed, reason in refusals:
+        out = person.text(typed)
+        text = "\n".join(reply.text for reply in out.replies)
+        assert reason in text and "Mục 1/9" in text, (typed, text)
+    assert (_count(engine, Entry), _count(engine, AuditLog)) == (entries, audits)
+    person.text("2.994.500")
+    assert "2.994.500 hộ =" in person.texts() and "rất cao" in person.texts()
+
+
+def test_the_items_own_measure_after_the_number_is_read(engine: Engine, clock: Clock,
+                                                          invites: dict[str, str]) -> None:
+    """Issue 16: `30.544 hộ` is read when `hộ` is the item's measure; another word is still refused."""
+    person = _joined(engine, clock, invites)
+    person.command("report")
+    person.text("30.544 km")
+    assert "không đọc được" in person.texts()
+    person.text("30.544 Hộ")
+    assert "30.544 hộ = 102,0% kế hoạch" in person.texts()
+    person.press("Đúng, lưu")
+    with session_scope(engine) as session:
+        assert session.exec(select(Entry.value).where(Entry.item_code == "TT-1")).one() == Decimal(30544)
+    person.text("9,5 điểm")  # a self-scored criterion has no measure: still refused
+    assert "không đọc được" in person.texts() or "⚠️" in person.texts()
