@@ -12,6 +12,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -129,9 +130,12 @@ class Conversation:
     """
 
     def __init__(self, engine: Engine, *, clock: Clock = system_clock,
-                 bots: Mapping[str, str] | None = None) -> None:
+                 bots: Mapping[str, str] | None = None, console_ballots: bool = False) -> None:
         self.engine = engine
         self.clock = clock
+        # Whether the terminal (channel "console") may cast a unit's ballot: only when the
+        # operator asked for it (`shell --allow-ballots`, audited by the command line).
+        self.console_ballots = console_ballots
         # Per channel, the bot that sends what is addressed to that channel's people
         # from another channel's turn (a ballot to a voter on Zalo, started on Telegram).
         self.bots: dict[str, str] = dict(bots or {})
@@ -231,6 +235,8 @@ class Conversation:
         state = get_state(session=session, channel=incoming.channel, user_id=incoming.user_id,
                           language=language_of(incoming.language_code))
         officer = officer_for_user(session=session, channel=incoming.channel, user_id=incoming.user_id)
+        if officer is not None and officer.via_console and self.console_ballots:
+            officer = replace(officer, may_cast_ballots=True)
         log_chat.set(str(incoming.chat_id))
         log_officer.set(officer.code if officer is not None else None)
         language = officer.language if officer is not None else state.language

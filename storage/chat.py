@@ -73,6 +73,16 @@ class OfficerView:
     unit_name: str
     bloc_id: int
     bloc_code: str
+    # The operator's terminal (`python -m bot shell`) acts for the officer, not the officer.
+    via_console: bool = False
+    # Whether this session may cast the unit's ballot: not from the terminal unless the
+    # operator said so (`shell --allow-ballots`, itself audited).
+    may_cast_ballots: bool = True
+
+    @property
+    def actor(self) -> str:
+        """Who acts, for the audit trail: `officer:<code>`, or `console:<code>` from the terminal."""
+        return f"{'console' if self.via_console else 'officer'}:{self.code}"
 
 
 def officer_for_user(*, session: Session, channel: str, user_id: str) -> OfficerView | None:
@@ -96,7 +106,8 @@ def officer_for_user(*, session: Session, channel: str, user_id: str) -> Officer
     return OfficerView(
         id=officer.id, code=officer.code, name=officer.name, role=officer.role, voter=officer.voter,
         language=officer.language, unit_id=unit.id, unit_code=unit.code, unit_name=unit.name,
-        bloc_id=bloc.id, bloc_code=bloc.code,
+        bloc_id=bloc.id, bloc_code=bloc.code, via_console=channel == "console",
+        may_cast_ballots=channel != "console",
     )
 
 

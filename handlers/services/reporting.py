@@ -200,7 +200,7 @@ class UnitReport:
     @property
     def actor(self) -> str:
         """Who changes the report, for the audit trail."""
-        return f"officer:{self.officer.code}"
+        return self.officer.actor
 
     def may_edit(self, now: dt.datetime) -> bool:
         """Whether the report may be changed now (see :func:`may_edit`)."""
