@@ -34,7 +34,7 @@ from handlers.flows.deadlines import FLOW as DEADLINES
 from handlers.flows.reporting import FLOW as REPORT
 from handlers.flows.review import FLOW as REVIEW
 from handlers.flows.votes import FLOW as VOTES
-from handlers.i18n import LANGUAGES, language_of, t
+from handlers.i18n import LANGUAGES, format_moment, language_of, t
 from handlers.log_context import log_chat, log_officer
 from handlers.renderers import reporting as render_report
 from handlers.services.reporting import progress
@@ -47,11 +47,24 @@ from storage.chat import (
     set_officer_language,
 )
 from storage.db import session_scope
-from storage.invites import RedeemOutcome, redeem_invite
+from storage.invites import (
+    RedeemOutcome,
+    clear_failed_starts,
+    count_failed_start,
+    redeem_invite,
+    revoke_shown_codes,
+    start_paused_until,
+)
 from storage.messages import add_outgoing, claim_incoming, next_incoming, set_inbox_outcome, store_incoming
 from storage.models import ChatState
+from storage.roles import leader_unit_of, linked_officer_chats, officer_addresses
 
 Clock = Callable[[], dt.datetime]
+# What a code tried by someone not yet linked to a bloc is shown in (the bloc's zone is not known yet).
+ZONE = "Asia/Ho_Chi_Minh"
+# The outcomes of `/start CODE` that count as a wrong code (towards pausing the account's attempts).
+WRONG_CODES = frozenset({RedeemOutcome.unknown, RedeemOutcome.expired, RedeemOutcome.used,
+                         RedeemOutcome.replaced, RedeemOutcome.revoked})
 log = logging.getLogger(__name__)
 
 # Flows in the order their commands appear in the menu; each registers itself here.
@@ -349,6 +362,11 @@ class Conversation:
     ) -> Outcome:
         """In a group only group commands are answered; private ones point to the private chat."""
         command = incoming.command if incoming.kind is InKind.command else None
+        shown = " ".join((incoming.text, *incoming.args))
+        if incoming.kind in (InKind.text, InKind.command) and shown.strip():
+            revoked = self._revoke_shown_codes(session, incoming, shown, language, now)
+            if revoked is not None:
+                return revoked
         flow = next((flow for flow in FLOWS if command is not None and command in flow.group_commands), None)
         if flow is not None and command is not None:
             if officer is None:
@@ -360,6 +378,31 @@ class Conversation:
         if command is not None and (command in menu_commands() or command == "start"):
             return Outcome([Reply(t(language, "group_use_private"))])
         return Outcome()
+
+    @staticmethod
+    def _revoke_shown_codes(session: Session, incoming: Incoming, text: str, language: str,
+                            now: dt.datetime) -> Outcome | None:
+        """An invite code shown in a group is no longer secret: revoked; its officer and the leader unit told."""
+        where = f"{incoming.channel}:{incoming.chat_id}"
+        revoked = revoke_shown_codes(session=session, text=text, where=where, now=now)
+        if not revoked:
+            return None
+        log.warning("%d invite code(s) shown in group %s revoked", len(revoked), where)
+        replies = [Reply(t(language, "invite_shown_in_group"))]
+        for one in revoked:
+            told: set[str] = set()
+            own = officer_addresses(session=session, officer_ids=[one.officer_id]).get(one.officer_id)
+            if own is not None:
+                told.add(own)
+                replies.append(Reply(t(language, "invite_revoked_officer", name=one.officer_name,
+                                       unit=one.unit_name), chat_id=own))
+            leader = leader_unit_of(session=session, bloc_id=one.bloc_id, year=now.year)
+            for chat, chat_language in linked_officer_chats(session=session, unit_id=leader) if leader else []:
+                if chat not in told:
+                    told.add(chat)
+                    replies.append(Reply(t(chat_language, "invite_revoked_leader", name=one.officer_name,
+                                           unit=one.unit_name, code=one.officer_code), chat_id=chat))
+        return Outcome(replies)
 
     def _command(
         self, session: Session, state: ChatState, officer: OfficerView, incoming: Incoming, language: str,
@@ -387,11 +430,28 @@ class Conversation:
             if officer is not None:
                 return Outcome([self._welcome(officer, language, again=True)])
             return Outcome([Reply(t(language, "start_no_code"))])
-        if len(code) > 64:
-            return Outcome([Reply(t(language, "start_unknown"))])
-        redeemed = redeem_invite(session=session, code=code, channel=incoming.channel,
-                                 external_id=incoming.user_id, now=now)
+        paused = start_paused_until(session=session, channel=incoming.channel, external_id=incoming.user_id,
+                                    now=now)
+        if paused is not None:
+            # Not even looked up: a paused account learns nothing about the codes it tries.
+            return Outcome([Reply(t(language, "start_paused", until=format_moment(paused, ZONE, language)))])
+        redeemed = (redeem_invite(session=session, code=code, channel=incoming.channel,
+                                  external_id=incoming.user_id, now=now)
+                    if len(code) <= 64 else None)
+        if redeemed is None or redeemed.outcome in WRONG_CODES:
+            failures, pause = count_failed_start(session=session, channel=incoming.channel,
+                                                 external_id=incoming.user_id, now=now)
+            outcome = redeemed.outcome.value if redeemed is not None else "too_long"
+            log.warning("wrong invite code (%s) from %s:%s, %d in a row", outcome, incoming.channel,
+                        incoming.user_id, failures)
+            if pause is not None:
+                log.warning("invite codes from %s:%s paused until %s after %d wrong codes", incoming.channel,
+                            incoming.user_id, pause.isoformat(), failures)
+                return Outcome([Reply(t(language, "start_paused", until=format_moment(pause, ZONE, language)))])
+            if redeemed is None:
+                return Outcome([Reply(t(language, "start_unknown"))])
         if redeemed.outcome is RedeemOutcome.linked:
+            clear_failed_starts(session=session, channel=incoming.channel, external_id=incoming.user_id)
             linked = officer_for_user(session=session, channel=incoming.channel,
                                       user_id=incoming.user_id)
             if linked is None:  # just linked in this transaction
@@ -407,6 +467,7 @@ class Conversation:
             RedeemOutcome.expired: "start_expired",
             RedeemOutcome.used: "start_used",
             RedeemOutcome.replaced: "start_replaced",
+            RedeemOutcome.revoked: "start_revoked",
             RedeemOutcome.already_linked: "start_already_linked",
             RedeemOutcome.account_taken: "start_used",
         }[redeemed.outcome]

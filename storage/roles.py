@@ -35,6 +35,13 @@ def leading_unit_ids(*, session: Session, bloc_id: int, year: int) -> tuple[int,
     return (roles.leader_unit_id, roles.deputy_unit_id) if roles is not None else None
 
 
+def leader_unit_of(*, session: Session, bloc_id: int, year: int) -> int | None:
+    """The leader unit of a year, or of the latest year before it with roles recorded."""
+    roles = session.exec(select(YearRoles).where(YearRoles.bloc_id == bloc_id, col(YearRoles.year) <= year)
+                         .order_by(col(YearRoles.year).desc()).limit(1)).first()
+    return roles.leader_unit_id if roles is not None else None
+
+
 def may_review(*, session: Session, bloc_id: int, reviewer_unit_id: int, reviewed_unit_id: int, year: int) -> bool:
     """Leader and deputy review; the leader's own submission is reviewed by the deputy only."""
     role = unit_role(session=session, bloc_id=bloc_id, unit_id=reviewer_unit_id, year=year)
