@@ -155,6 +155,10 @@ def to_incoming(update: Update, bot_username: str | None, bot_id: str = "") -> I
         message_id = query.message.message_id if query.message is not None else None
         return Incoming(kind=InKind.option, data=query.data or "", message_id=message_id, option_id=query.id,
                         **common)
+    if update.edited_message is not None:
+        # An edit is never read as input (the value typed first may be saved already):
+        # the person is told so, and how to change the value.
+        return Incoming(kind=InKind.edited, text=update.edited_message.text or "", **common)
     message = update.message
     if message is None:
         return None

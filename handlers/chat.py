@@ -20,6 +20,7 @@ class InKind(StrEnum):
     option = "option"  # a pressed button; `data` holds its callback data
     file = "file"  # a document or a photo
     unsupported = "unsupported"  # a sticker, voice, location...
+    edited = "edited"  # an earlier message changed by its sender; `text` holds the new text, never read as input
 
 
 @dataclass(frozen=True)

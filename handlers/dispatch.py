@@ -267,6 +267,8 @@ class Conversation:
             return self._group(session, state, officer, incoming, language, now)
         if command == "start":
             return self._start(session, state, officer, incoming, language, now)
+        if incoming.kind is InKind.edited:
+            return Outcome([Reply(t(language, "edited_not_read" if officer else "not_linked"))])
         if incoming.kind is InKind.option and incoming.data.startswith("lang:"):
             return self._set_language(session, state, officer, incoming.data)
         if command == "lang":
@@ -363,7 +365,7 @@ class Conversation:
         """In a group only group commands are answered; private ones point to the private chat."""
         command = incoming.command if incoming.kind is InKind.command else None
         shown = " ".join((incoming.text, *incoming.args))
-        if incoming.kind in (InKind.text, InKind.command) and shown.strip():
+        if incoming.kind in (InKind.text, InKind.command, InKind.edited) and shown.strip():
             revoked = self._revoke_shown_codes(session, incoming, shown, language, now)
             if revoked is not None:
                 return revoked

@@ -258,3 +258,27 @@ async def test_an_older_edit_of_a_kept_message_never_overwrites_a_newer_one(worl
     assert world.fake.message(group, messages[0].message_id).text == "🗳 2/7"
     texts = [call[1].get("text") for call in world.fake.calls if call[0] in ("sendMessage", "editMessageText")]
     assert "🗳 1/7" not in texts, "the older edit was never sent"
+
+
+async def test_an_edited_message_is_answered_not_read(world: BotWorld) -> None:
+    """Issue 16: an officer who edits the number they typed got no answer; now they are told how to change it."""
+    mai = world.officer(507, "Mai")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
+    await mai.say("/report", "Mục 1/")
+    mark = world.fake.mark()
+    typed = await mai.user.send_text("30.544")
+    await world.fake.wait_for(lambda m: m.chat_id == 507 and "Số liệu vừa nhập" in plain(m.text), after=mark)
+    before = _snapshot(world.engine)
+    mark = world.fake.mark()
+    await mai.user.edit_text(typed, "31.000")
+    answer = await world.fake.wait_for(lambda m: m.chat_id == 507 and "tin nhắn đã sửa" in plain(m.text),
+                                       after=mark)
+    assert "Nhập lại" in plain(answer.text) and "Sửa một mục" in plain(answer.text)
+    await world.wait_handled()
+    assert _snapshot(world.engine) == before, "the edit changed nothing"
+    confirm = next(message for message in reversed(world.fake.sent[:mark])
+                   if message.chat_id == 507 and "Số liệu vừa nhập" in plain(message.text))
+    mai.last = confirm
+    await mai.press("Đúng, lưu", "Mục 2/")
+    with session_scope(world.engine) as session:
+        assert session.exec(select(Entry.value).where(Entry.item_code == "TT-1")).one() == Decimal(30544)
