@@ -341,6 +341,7 @@ class TelegramChannel:
         bot = self.application.bot
         reply = owed.reply
         markup = keyboard(reply)
+        protect = True if reply.protect else None  # None: the parameter is left out
         if owed.edit_message_id is not None and owed.parts_done == 0 \
                 and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH:
             try:
@@ -360,34 +361,38 @@ class TelegramChannel:
         for index, text in enumerate(texts):
             last = index == len(texts) - 1
             parts.append(lambda text=text, last=last: bot.send_message(  # type: ignore[misc]
-                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup if last else None))
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup if last else None,
+                protect_content=protect))
         for out in reply.files:
-            parts.append(lambda out=out: self._send_file(chat_id, out))  # type: ignore[misc]
+            parts.append(lambda out=out: self._send_file(chat_id, out, protect))  # type: ignore[misc]
         for kept in reply.resend:
             # A file a person sent earlier (evidence), sent again by Telegram's own file id.
             if kept.channel == CHANNEL:
-                parts.append(lambda kept=kept: self._send_kept(chat_id, kept))  # type: ignore[misc]
+                parts.append(lambda kept=kept: self._send_kept(chat_id, kept, protect))  # type: ignore[misc]
         for part in parts[owed.parts_done:]:
             sent.append(await part())
         return len(parts)
 
-    async def _send_file(self, chat_id: int, out: OutFile) -> Message:
+    async def _send_file(self, chat_id: int, out: OutFile, protect: bool | None) -> Message:
         bot = self.application.bot
         # Made here, after the commit and off the event loop (charts, paperwork).
         upload = InputFile(await asyncio.to_thread(make, out), filename=out.name)
         if out.is_photo:
-            photo: Message = await bot.send_photo(chat_id, upload, caption=out.caption or None)
+            photo: Message = await bot.send_photo(chat_id, upload, caption=out.caption or None,
+                                                  protect_content=protect)
             return photo
-        document: Message = await bot.send_document(chat_id, upload, caption=out.caption or None)
+        document: Message = await bot.send_document(chat_id, upload, caption=out.caption or None,
+                                                    protect_content=protect)
         return document
 
 
-    async def _send_kept(self, chat_id: int, kept: KeptFile) -> Message:
+    async def _send_kept(self, chat_id: int, kept: KeptFile, protect: bool | None) -> Message:
         bot = self.application.bot
         if kept.is_photo:
-            photo: Message = await bot.send_photo(chat_id, kept.file_id, caption=kept.name)
+            photo: Message = await bot.send_photo(chat_id, kept.file_id, caption=kept.name, protect_content=protect)
             return photo
-        document: Message = await bot.send_document(chat_id, kept.file_id, caption=kept.name)
+        document: Message = await bot.send_document(chat_id, kept.file_id, caption=kept.name,
+                                                    protect_content=protect)
         return document
 
 

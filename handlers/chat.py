@@ -157,6 +157,7 @@ class Reply:
     message kept under that key instead of sending a new one (a new one is sent,
     and kept, when there is none or it cannot be edited). `resend` are files already
     on the channel, sent again by their id after the text and the new files.
+    `protect` asks for the platform's protection from forwarding and saving.
     """
 
     text: str
@@ -167,6 +168,9 @@ class Reply:
     remember_as: str | None = None
     edit_key: str | None = None
     resend: tuple[KeptFile, ...] = ()
+    # Ask the platform to keep the message from being forwarded or saved (ballots, score
+    # sheets); Telegram's `protect_content`, ignored where there is no such thing (Zalo).
+    protect: bool = False
 
 
 @dataclass

@@ -439,7 +439,7 @@ def publication(ctx: Context, config: BlocConfig, period: PeriodInfo, view: Rank
                     caption=plain(ctx.text("publish_chart_caption", year=period.year)))
     replies.append(Reply("", files=(chart,), chat_id=group))
     files = paperwork_files(published.score_sheet, published.minutes)
-    replies.append(Reply(ctx.text("publish_done", version=published.version), files=tuple(files)))
+    replies.append(Reply(ctx.text("publish_done", version=published.version), files=tuple(files), protect=True))
     return replies
 
 
