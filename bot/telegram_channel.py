@@ -20,6 +20,8 @@ from typing import Any
 
 from telegram import (
     BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeChat,
     BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -340,6 +342,9 @@ class TelegramChannel:
         """Edit the pressed message when asked, else send the text's parts, then the files."""
         bot = self.application.bot
         reply = owed.reply
+        if reply.menu is not None:
+            await self._set_menu(chat_id, reply.menu)
+            return 1
         markup = keyboard(reply)
         protect = True if reply.protect else None  # None: the parameter is left out
         if owed.edit_message_id is not None and owed.parts_done == 0 \
@@ -372,6 +377,12 @@ class TelegramChannel:
         for part in parts[owed.parts_done:]:
             sent.append(await part())
         return len(parts)
+
+    async def _set_menu(self, chat_id: int, menu: str) -> None:
+        """The chat's own command menu (`leading:vi`): a member's leaves out the leading units' commands."""
+        kind, _, language = menu.partition(":")
+        commands = [BotCommand(command, t(language or "vi", key)) for command, key in menu_commands(kind).items()]
+        await self.application.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
 
     async def _send_file(self, chat_id: int, out: OutFile, protect: bool | None) -> Message:
         bot = self.application.bot
@@ -461,7 +472,13 @@ class TelegramPoller:
 
 
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """The command menu: Vietnamese by default, English for English-speaking clients."""
+    """The default menus: Vietnamese by default, English for English-speaking clients.
+
+    A private chat not yet linked gets a member's menu (no `/review`, `/publish`, `/deadline`);
+    a linked officer's chat gets its own by role (`TelegramChannel._set_menu`), group chats theirs.
+    """
     for language, code in (("vi", None), ("vi", "vi"), ("en", "en")):
-        commands = [BotCommand(command, t(language, key)) for command, key in menu_commands().items()]
+        commands = [BotCommand(command, t(language, key)) for command, key in menu_commands("member").items()]
         await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
+        group = [BotCommand(command, t(language, key)) for command, key in menu_commands("group").items()]
+        await application.bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats(), language_code=code)

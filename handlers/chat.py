@@ -171,6 +171,9 @@ class Reply:
     # Ask the platform to keep the message from being forwarded or saved (ballots, score
     # sheets); Telegram's `protect_content`, ignored where there is no such thing (Zalo).
     protect: bool = False
+    # Instead of a message: the chat's command menu, `<kind>:<language>` (`leading:vi`,
+    # `member:en`; handlers.dispatch.menu_commands), where the platform has menus per chat.
+    menu: str | None = None
 
 
 @dataclass

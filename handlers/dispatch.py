@@ -24,6 +24,7 @@ from handlers.chat import (
     Option,
     Outcome,
     Reply,
+    address,
     chat_key,
     dump_incoming,
     load_incoming,
@@ -57,7 +58,7 @@ from storage.invites import (
 )
 from storage.messages import add_outgoing, claim_incoming, next_incoming, set_inbox_outcome, store_incoming
 from storage.models import ChatState
-from storage.roles import leader_unit_of, linked_officer_chats, officer_addresses
+from storage.roles import leader_unit_of, linked_officer_chats, officer_addresses, stale_menus
 
 Clock = Callable[[], dt.datetime]
 # What a code tried by someone not yet linked to a bloc is shown in (the bloc's zone is not known yet).
@@ -72,14 +73,27 @@ FLOWS: list[AnyFlow] = [REPORT, REVIEW, DEADLINES, VOTES]
 FLOWS_BY_NAME = {flow.name: flow for flow in FLOWS}
 FLOWS_BY_PREFIX = {flow.prefix: flow for flow in FLOWS}
 CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "help": "cmd_help"}
+# Commands only the leader and deputy units may use: a member's menu leaves them out.
+LEADING_COMMANDS = frozenset({"review", "ranking", "publish", "deadline"})
+# The menu of group chats (the bloc's group): what is answered there.
+GROUP_MENU = {"bind": "cmd_bind"}
 
 
-def menu_commands() -> dict[str, str]:
-    """The command menu (setMyCommands): command -> catalog key of its description."""
+def menu_commands(kind: str = "leading") -> dict[str, str]:
+    """A command menu (setMyCommands): command -> catalog key of its description.
+
+    `leading`: every command (the leader and deputy units); `member`: without the
+    leading units' commands (also the default menu of private chats); `group`: the
+    group chats' menu.
+    """
+    if kind == "group":
+        return dict(GROUP_MENU)
     menu: dict[str, str] = {}
     for flow in FLOWS:
         menu.update(flow.menu)
     menu.update(CORE_MENU)
+    if kind == "member":
+        menu = {command: key for command, key in menu.items() if command not in LEADING_COMMANDS}
     return menu
 
 
@@ -154,6 +168,13 @@ class Conversation:
         self.bots: dict[str, str] = dict(bots or {})
 
     # -- the durable path -------------------------------------------------
+
+    def refresh_menus(self, session: Session, *, channel: str, bot: str) -> list[str]:
+        """Owe a new command menu to each account on `channel` whose unit's role or language changed it;
+        the chats owed (at start, and at each pass of the scheduler: two queries when nothing changed)."""
+        replies = [Reply("", chat_id=address(channel, external_id), menu=menu)
+                   for external_id, menu in stale_menus(session=session, channel=channel, year=self.clock().year)]
+        return owe(session, channel=channel, bot=bot, replies=replies, now=system_clock())
 
     def keep_in(self, session: Session, incomings: Sequence[Incoming]) -> list[bool]:
         """Store updates in the inbox in the caller's transaction; True for each one new."""
@@ -270,7 +291,7 @@ class Conversation:
         if incoming.kind is InKind.edited:
             return Outcome([Reply(t(language, "edited_not_read" if officer else "not_linked"))])
         if incoming.kind is InKind.option and incoming.data.startswith("lang:"):
-            return self._set_language(session, state, officer, incoming.data)
+            return self._set_language(session, state, officer, incoming)
         if command == "lang":
             return self._ask_language(language)
         if command == "help":
@@ -382,6 +403,12 @@ class Conversation:
         return Outcome()
 
     @staticmethod
+    def _menu(session: Session, incoming: Incoming, now: dt.datetime) -> list[Reply]:
+        """The account's command menu, when its role or language changed it (just linked, a new language)."""
+        return [Reply("", menu=menu) for _account, menu in stale_menus(
+            session=session, channel=incoming.channel, year=now.year, external_id=incoming.user_id)]
+
+    @staticmethod
     def _revoke_shown_codes(session: Session, incoming: Incoming, text: str, language: str,
                             now: dt.datetime) -> Outcome | None:
         """An invite code shown in a group is no longer secret: revoked; its officer and the leader unit told."""
@@ -460,7 +487,8 @@ class Conversation:
                 raise LookupError(f"the officer linked by an invite to {incoming.user_id} is not found")
             set_officer_language(session=session, officer_id=linked.id, language=state.language)
             state.officer_id = linked.id
-            return Outcome([self._welcome(linked, state.language, again=False)])
+            return Outcome([self._welcome(linked, state.language, again=False),
+                            *self._menu(session, incoming, now)])
         if redeemed.outcome is RedeemOutcome.account_taken and officer is not None:
             return Outcome([Reply(t(language, "start_account_taken", name=officer.name,
                                     unit=officer.unit_name))])
@@ -485,14 +513,15 @@ class Conversation:
         return Outcome([Reply(t(language, "lang_pick"), options=options)])
 
     def _set_language(
-        self, session: Session, state: ChatState, officer: OfficerView | None, data: str
+        self, session: Session, state: ChatState, officer: OfficerView | None, incoming: Incoming
     ) -> Outcome:
-        choice = data.removeprefix("lang:")
+        choice = incoming.data.removeprefix("lang:")
         if choice not in LANGUAGES:
             return Outcome([Reply(t(state.language, "stale_button_idle"))])
         state.language = choice
         if officer is not None:
             set_officer_language(session=session, officer_id=officer.id, language=choice)
+            return Outcome([Reply(t(choice, "lang_set"), edit=True), *self._menu(session, incoming, self.clock())])
         return Outcome([Reply(t(choice, "lang_set"), edit=True)])
 
     @staticmethod

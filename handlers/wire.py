@@ -21,6 +21,7 @@ def dump_reply(reply: Reply) -> dict[str, Any]:
         "edit_key": reply.edit_key,
         "resend": [asdict(kept) for kept in reply.resend],
         "protect": reply.protect,
+        "menu": reply.menu,
     }
 
 
@@ -37,4 +38,5 @@ def load_reply(data: dict[str, Any]) -> Reply:
         edit_key=data.get("edit_key"),
         resend=tuple(KeptFile(**kept) for kept in data.get("resend") or ()),
         protect=bool(data.get("protect")),
+        menu=data.get("menu"),
     )

@@ -121,6 +121,8 @@ class OfficerAccount(SQLModel, table=True):
     external_id: str = Field(max_length=64)
     officer_id: int = Field(foreign_key="officer.id", index=True)
     linked_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The command menu last owed to this chat (`leading:vi`), so it is set again only when it changes.
+    menu: str | None = Field(default=None, max_length=16)
 
     @property
     def address(self) -> str:

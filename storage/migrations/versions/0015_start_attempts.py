@@ -1,4 +1,5 @@
-"""start attempts: wrong invite codes counted per account (a pause after a few); a code shown in a group is revoked
+"""start attempts: wrong invite codes counted per account (a pause after a few); a code shown in a group is
+revoked; the command menu last set for each account
 
 Revision ID: 0015
 Revises: 0014
@@ -32,10 +33,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('invite') as batch:
         batch.add_column(sa.Column('revoked_at', UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('officer_account') as batch:
+        batch.add_column(sa.Column('menu', sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
     """Revert this migration."""
+    with op.batch_alter_table('officer_account') as batch:
+        batch.drop_column('menu')
     with op.batch_alter_table('invite') as batch:
         batch.drop_column('revoked_at')
     op.drop_table('start_attempt')
