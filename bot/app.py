@@ -138,6 +138,13 @@ def build_application(
             await outbox.flush(chat)
 
     scheduler.tasks.append(close_due_ballots)
+
+    async def refresh_menus(_now: dt.datetime) -> None:
+        """A command menu per chat that follows the unit's role (a new year, a new leader)."""
+        for chat in await units.run(partial(conversation.refresh_menus, channel=channel.name, bot=channel.bot)):
+            await outbox.flush(chat)
+
+    scheduler.tasks.append(refresh_menus)
     return BotParts(application=application, conversation=conversation, channel=channel, runtime=runtime,
                     poller=poller, reminders=scheduler, start_reminders=reminders, dispose_engine=dispose_engine)
 
@@ -166,6 +173,9 @@ async def start(parts: BotParts, *, polling: bool = True, commands: bool = True)
         await parts.runtime.sender.take_over()
     if commands:
         await set_commands(parts.application)
+        # Known accounts whose menu changed while the bot was down (each is set again only then).
+        await parts.runtime.units.run(partial(parts.conversation.refresh_menus, channel=parts.channel.name,
+                                              bot=parts.channel.bot))
     await parts.application.start()
     parts.runtime.start()
     if polling:

@@ -25,7 +25,7 @@ from handlers.i18n import format_moment
 from handlers.renderers.files import make
 from handlers.services.ranking import RankingError, compute_ranking
 from rules.config import PeriodKind
-from storage.audit import list_audit
+from storage.audit import list_audit, record
 from storage.blocs import LoadError, find_bloc, load_bloc
 from storage.db import make_engine, migrate, session_scope
 from storage.invites import InviteState, invite_states, issue_invites
@@ -332,13 +332,19 @@ def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) ->
                 codes = ", ".join(o.code for o in bloc.config.officers)
                 return _fail(console, [f"no officer {args.officer!r} in {bloc.code}; one of: {codes}"])
             officer_id = officer.id
+            if args.allow_ballots:
+                # Whoever runs the shell may now cast the unit's secret vote: say so in the trail.
+                record(session=session, actor=f"console:{officer.code}", bloc_id=bloc.id,
+                       action="console.allow_ballots", target=f"officer:{officer.code}", before=None,
+                       after={"allowed": True})
         clock = system_clock
         if args.now:
             moment = dt.datetime.fromisoformat(args.now)
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=bloc.config.zone())
             clock = RunningClock(moment.astimezone(dt.UTC))
-        channel = ConsoleChannel(Conversation(engine, clock=clock), officer_id, sys.stdout, secrets.token_hex(4))
+        conversation = Conversation(engine, clock=clock, console_ballots=args.allow_ballots)
+        channel = ConsoleChannel(conversation, officer_id, sys.stdout, secrets.token_hex(4))
 
         def read_line() -> str | None:
             try:
@@ -476,6 +482,8 @@ def build_parser() -> argparse.ArgumentParser:
     shell = commands.add_parser("shell", help="chat with the bot in the terminal as an officer")
     shell.add_argument("--officer", required=True, help="the officer's code in the bloc file")
     shell.add_argument("--bloc")
+    shell.add_argument("--allow-ballots", action="store_true",
+                       help="let this terminal cast the unit's ballot (refused otherwise; recorded in the audit trail)")
     shell.add_argument("--now", help="pretend the time is this local moment, e.g. 2019-01-05T10:00 (to try the seed)")
     shell.set_defaults(handler=cmd_shell)
 

@@ -53,6 +53,8 @@ class ConsoleChannel:
             self.output.write(f"  ({outcome.notice})\n")
         self.options = []
         for reply in outcome.replies:
+            if reply.menu is not None:
+                continue  # the terminal has no command menu
             self.output.write(plain(reply.text) + "\n")
             for row in reply.options:
                 for option in row:

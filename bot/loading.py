@@ -25,24 +25,8 @@ class FileError(Exception):
 MAX_FILE_BYTES = 8 * 1024 * 1024  # a bloc of 4.000 units is about 2,7 MB of configuration
 
 
-class DuplicateKey(yaml.MarkedYAMLError):
-    """A key given twice in one mapping: YAML would keep the last one silently."""
-
-
 class _TextNumberLoader(yaml.SafeLoader):
-    """A safe loader that leaves floats as text (`29.945` is read the Vietnamese way later)
-    and refuses a key given twice in one mapping, naming its line and path."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        """A mapping, refused when one of its keys repeats."""
-        seen: dict[Any, yaml.Node] = {}
-        for key_node, _value in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                raise DuplicateKey(None, None, f"the key {key!r} is given twice (first at line "
-                                   f"{seen[key].start_mark.line + 1}); only one may stay", key_node.start_mark)
-            seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)
+    """A safe loader that leaves floats as text (`29.945` is read the Vietnamese way later)."""
 
 
 _TextNumberLoader.yaml_implicit_resolvers = {
@@ -62,6 +46,48 @@ def format_location(location: tuple[int | str, ...]) -> str:
     return text
 
 
+def _repeated_key(root: yaml.Node) -> str | None:
+    """Where a key is given twice in one mapping (YAML would keep the last one silently), or None.
+
+    Walks the composed document without recursion (its depth is the file's), so the
+    problem names the key's line and its path (`line 38, column 3: roles.leader`).
+    """
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, yaml.Node] = {}
+            for key_node, value_node in node.value:
+                key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else None
+                where = f"{path}.{key}" if path and key is not None else (key or path)
+                if key is not None and key != "<<":
+                    first = seen.get(key)
+                    if first is not None:
+                        mark = key_node.start_mark
+                        return (f"line {mark.line + 1}, column {mark.column + 1}: {where}: the key {key!r} "
+                                f"is given twice (first at line {first.start_mark.line + 1}); only one may stay")
+                    seen[key] = key_node
+                stack.append((value_node, where))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(node.value))
+    return None
+
+
+def _load(content: str, path: Path) -> Any:
+    """Compose the document, refuse a repeated key, then build the Python values."""
+    loader = _TextNumberLoader(content)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        repeated = _repeated_key(root)
+        if repeated is not None:
+            raise FileError(path, [repeated])
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file, reporting the line of a syntax error."""
     try:
@@ -75,7 +101,7 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise FileError(path, ["is not UTF-8 text; save it as UTF-8"]) from exc
     try:
-        return yaml.load(content, Loader=_TextNumberLoader)  # noqa: S506 (a SafeLoader subclass)
+        return _load(content, path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -20,6 +20,8 @@ from typing import Any
 
 from telegram import (
     BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeChat,
     BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -157,6 +159,10 @@ def to_incoming(update: Update, bot_username: str | None, bot_id: str = "") -> I
         message_id = query.message.message_id if query.message is not None else None
         return Incoming(kind=InKind.option, data=query.data or "", message_id=message_id, option_id=query.id,
                         **common)
+    if update.edited_message is not None:
+        # An edit is never read as input (the value typed first may be saved already):
+        # the person is told so, and how to change the value.
+        return Incoming(kind=InKind.edited, text=update.edited_message.text or "", **common)
     message = update.message
     if message is None:
         return None
@@ -350,7 +356,11 @@ class TelegramChannel:
         """Edit the pressed message when asked, else send the text's parts, then the files."""
         bot = self.application.bot
         reply = owed.reply
+        if reply.menu is not None:
+            await self._set_menu(chat_id, reply.menu)
+            return 1
         markup = keyboard(reply, self.pages)
+        protect = True if reply.protect else None  # None: the parameter is left out
         if owed.edit_message_id is not None and owed.parts_done == 0 \
                 and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH:
             try:
@@ -370,34 +380,44 @@ class TelegramChannel:
         for index, text in enumerate(texts):
             last = index == len(texts) - 1
             parts.append(lambda text=text, last=last: bot.send_message(  # type: ignore[misc]
-                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup if last else None))
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup if last else None,
+                protect_content=protect))
         for out in reply.files:
-            parts.append(lambda out=out: self._send_file(chat_id, out))  # type: ignore[misc]
+            parts.append(lambda out=out: self._send_file(chat_id, out, protect))  # type: ignore[misc]
         for kept in reply.resend:
             # A file a person sent earlier (evidence), sent again by Telegram's own file id.
             if kept.channel == CHANNEL:
-                parts.append(lambda kept=kept: self._send_kept(chat_id, kept))  # type: ignore[misc]
+                parts.append(lambda kept=kept: self._send_kept(chat_id, kept, protect))  # type: ignore[misc]
         for part in parts[owed.parts_done:]:
             sent.append(await part())
         return len(parts)
 
-    async def _send_file(self, chat_id: int, out: OutFile) -> Message:
+    async def _set_menu(self, chat_id: int, menu: str) -> None:
+        """The chat's own command menu (`leading:vi`): a member's leaves out the leading units' commands."""
+        kind, _, language = menu.partition(":")
+        commands = [BotCommand(command, t(language or "vi", key)) for command, key in menu_commands(kind).items()]
+        await self.application.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+
+    async def _send_file(self, chat_id: int, out: OutFile, protect: bool | None) -> Message:
         bot = self.application.bot
         # Made here, after the commit and off the event loop (charts, paperwork).
         upload = InputFile(await asyncio.to_thread(make, out), filename=out.name)
         if out.is_photo:
-            photo: Message = await bot.send_photo(chat_id, upload, caption=out.caption or None)
+            photo: Message = await bot.send_photo(chat_id, upload, caption=out.caption or None,
+                                                  protect_content=protect)
             return photo
-        document: Message = await bot.send_document(chat_id, upload, caption=out.caption or None)
+        document: Message = await bot.send_document(chat_id, upload, caption=out.caption or None,
+                                                    protect_content=protect)
         return document
 
 
-    async def _send_kept(self, chat_id: int, kept: KeptFile) -> Message:
+    async def _send_kept(self, chat_id: int, kept: KeptFile, protect: bool | None) -> Message:
         bot = self.application.bot
         if kept.is_photo:
-            photo: Message = await bot.send_photo(chat_id, kept.file_id, caption=kept.name)
+            photo: Message = await bot.send_photo(chat_id, kept.file_id, caption=kept.name, protect_content=protect)
             return photo
-        document: Message = await bot.send_document(chat_id, kept.file_id, caption=kept.name)
+        document: Message = await bot.send_document(chat_id, kept.file_id, caption=kept.name,
+                                                    protect_content=protect)
         return document
 
 
@@ -466,7 +486,13 @@ class TelegramPoller:
 
 
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """The command menu: Vietnamese by default, English for English-speaking clients."""
+    """The default menus: Vietnamese by default, English for English-speaking clients.
+
+    A private chat not yet linked gets a member's menu (no `/review`, `/publish`, `/deadline`);
+    a linked officer's chat gets its own by role (`TelegramChannel._set_menu`), group chats theirs.
+    """
     for language, code in (("vi", None), ("vi", "vi"), ("en", "en")):
-        commands = [BotCommand(command, t(language, key)) for command, key in menu_commands().items()]
+        commands = [BotCommand(command, t(language, key)) for command, key in menu_commands("member").items()]
         await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)
+        group = [BotCommand(command, t(language, key)) for command, key in menu_commands("group").items()]
+        await application.bot.set_my_commands(group, scope=BotCommandScopeAllGroupChats(), language_code=code)

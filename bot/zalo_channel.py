@@ -258,6 +258,8 @@ class ZaloChannel:
         """Send one owed message; never raises for Zalo's or the network's errors."""
         if isinstance(owed, Answer):
             return Delivery(Verdict.delivered, detail="no buttons on Zalo")
+        if owed.reply.menu is not None:
+            return Delivery(Verdict.delivered, detail="no command menus on Zalo")
         sent: list[SentMessage] = []
         try:
             await self._send(chat_id, owed, sent)

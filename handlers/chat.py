@@ -20,6 +20,7 @@ class InKind(StrEnum):
     option = "option"  # a pressed button; `data` holds its callback data
     file = "file"  # a document or a photo
     unsupported = "unsupported"  # a sticker, voice, location...
+    edited = "edited"  # an earlier message changed by its sender; `text` holds the new text, never read as input
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ class Reply:
     message kept under that key instead of sending a new one (a new one is sent,
     and kept, when there is none or it cannot be edited). `resend` are files already
     on the channel, sent again by their id after the text and the new files.
+    `protect` asks for the platform's protection from forwarding and saving.
     """
 
     text: str
@@ -183,6 +185,12 @@ class Reply:
     remember_as: str | None = None
     edit_key: str | None = None
     resend: tuple[KeptFile, ...] = ()
+    # Ask the platform to keep the message from being forwarded or saved (ballots, score
+    # sheets); Telegram's `protect_content`, ignored where there is no such thing (Zalo).
+    protect: bool = False
+    # Instead of a message: the chat's command menu, `<kind>:<language>` (`leading:vi`,
+    # `member:en`; handlers.dispatch.menu_commands), where the platform has menus per chat.
+    menu: str | None = None
 
 
 @dataclass

@@ -12,6 +12,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -23,6 +24,7 @@ from handlers.chat import (
     Option,
     Outcome,
     Reply,
+    address,
     chat_key,
     dump_incoming,
     load_incoming,
@@ -33,7 +35,7 @@ from handlers.flows.deadlines import FLOW as DEADLINES
 from handlers.flows.reporting import FLOW as REPORT
 from handlers.flows.review import FLOW as REVIEW
 from handlers.flows.votes import FLOW as VOTES
-from handlers.i18n import LANGUAGES, language_of, t
+from handlers.i18n import LANGUAGES, format_moment, language_of, t
 from handlers.log_context import log_chat, log_officer
 from handlers.renderers import reporting as render_report
 from handlers.services.reporting import progress
@@ -46,11 +48,24 @@ from storage.chat import (
     set_officer_language,
 )
 from storage.db import session_scope
-from storage.invites import RedeemOutcome, redeem_invite
+from storage.invites import (
+    RedeemOutcome,
+    clear_failed_starts,
+    count_failed_start,
+    redeem_invite,
+    revoke_shown_codes,
+    start_paused_until,
+)
 from storage.messages import add_outgoing, claim_incoming, next_incoming, set_inbox_outcome, store_incoming
 from storage.models import ChatState
+from storage.roles import leader_unit_of, linked_officer_chats, officer_addresses, stale_menus
 
 Clock = Callable[[], dt.datetime]
+# What a code tried by someone not yet linked to a bloc is shown in (the bloc's zone is not known yet).
+ZONE = "Asia/Ho_Chi_Minh"
+# The outcomes of `/start CODE` that count as a wrong code (towards pausing the account's attempts).
+WRONG_CODES = frozenset({RedeemOutcome.unknown, RedeemOutcome.expired, RedeemOutcome.used,
+                         RedeemOutcome.replaced, RedeemOutcome.revoked})
 log = logging.getLogger(__name__)
 
 # Flows in the order their commands appear in the menu; each registers itself here.
@@ -58,14 +73,27 @@ FLOWS: list[AnyFlow] = [REPORT, REVIEW, DEADLINES, VOTES]
 FLOWS_BY_NAME = {flow.name: flow for flow in FLOWS}
 FLOWS_BY_PREFIX = {flow.prefix: flow for flow in FLOWS}
 CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "help": "cmd_help"}
+# Commands only the leader and deputy units may use: a member's menu leaves them out.
+LEADING_COMMANDS = frozenset({"review", "ranking", "publish", "deadline"})
+# The menu of group chats (the bloc's group): what is answered there.
+GROUP_MENU = {"bind": "cmd_bind"}
 
 
-def menu_commands() -> dict[str, str]:
-    """The command menu (setMyCommands): command -> catalog key of its description."""
+def menu_commands(kind: str = "leading") -> dict[str, str]:
+    """A command menu (setMyCommands): command -> catalog key of its description.
+
+    `leading`: every command (the leader and deputy units); `member`: without the
+    leading units' commands (also the default menu of private chats); `group`: the
+    group chats' menu.
+    """
+    if kind == "group":
+        return dict(GROUP_MENU)
     menu: dict[str, str] = {}
     for flow in FLOWS:
         menu.update(flow.menu)
     menu.update(CORE_MENU)
+    if kind == "member":
+        menu = {command: key for command, key in menu.items() if command not in LEADING_COMMANDS}
     return menu
 
 
@@ -129,16 +157,27 @@ class Conversation:
     """
 
     def __init__(self, engine: Engine, *, clock: Clock = system_clock,
-                 bots: Mapping[str, str] | None = None, web: WebOffer | None = None) -> None:
+                 bots: Mapping[str, str] | None = None, web: WebOffer | None = None,
+                 console_ballots: bool = False) -> None:
         self.engine = engine
         self.clock = clock
         # The web pages, when the HTTP server serves them: the chat offers the report form.
         self.web = web
+        # Whether the terminal (channel "console") may cast a unit's ballot: only when the
+        # operator asked for it (`shell --allow-ballots`, audited by the command line).
+        self.console_ballots = console_ballots
         # Per channel, the bot that sends what is addressed to that channel's people
         # from another channel's turn (a ballot to a voter on Zalo, started on Telegram).
         self.bots: dict[str, str] = dict(bots or {})
 
     # -- the durable path -------------------------------------------------
+
+    def refresh_menus(self, session: Session, *, channel: str, bot: str) -> list[str]:
+        """Owe a new command menu to each account on `channel` whose unit's role or language changed it;
+        the chats owed (at start, and at each pass of the scheduler: two queries when nothing changed)."""
+        replies = [Reply("", chat_id=address(channel, external_id), menu=menu)
+                   for external_id, menu in stale_menus(session=session, channel=channel, year=self.clock().year)]
+        return owe(session, channel=channel, bot=bot, replies=replies, now=system_clock())
 
     def keep_in(self, session: Session, incomings: Sequence[Incoming]) -> list[bool]:
         """Store updates in the inbox in the caller's transaction; True for each one new."""
@@ -233,6 +272,8 @@ class Conversation:
         state = get_state(session=session, channel=incoming.channel, user_id=incoming.user_id,
                           language=language_of(incoming.language_code))
         officer = officer_for_user(session=session, channel=incoming.channel, user_id=incoming.user_id)
+        if officer is not None and officer.via_console and self.console_ballots:
+            officer = replace(officer, may_cast_ballots=True)
         log_chat.set(str(incoming.chat_id))
         log_officer.set(officer.code if officer is not None else None)
         language = officer.language if officer is not None else state.language
@@ -250,8 +291,10 @@ class Conversation:
             return self._group(session, state, officer, incoming, language, now)
         if command == "start":
             return self._start(session, state, officer, incoming, language, now)
+        if incoming.kind is InKind.edited:
+            return Outcome([Reply(t(language, "edited_not_read" if officer else "not_linked"))])
         if incoming.kind is InKind.option and incoming.data.startswith("lang:"):
-            return self._set_language(session, state, officer, incoming.data)
+            return self._set_language(session, state, officer, incoming)
         if command == "lang":
             return self._ask_language(language)
         if command == "help":
@@ -344,6 +387,11 @@ class Conversation:
     ) -> Outcome:
         """In a group only group commands are answered; private ones point to the private chat."""
         command = incoming.command if incoming.kind is InKind.command else None
+        shown = " ".join((incoming.text, *incoming.args))
+        if incoming.kind in (InKind.text, InKind.command, InKind.edited) and shown.strip():
+            revoked = self._revoke_shown_codes(session, incoming, shown, language, now)
+            if revoked is not None:
+                return revoked
         flow = next((flow for flow in FLOWS if command is not None and command in flow.group_commands), None)
         if flow is not None and command is not None:
             if officer is None:
@@ -355,6 +403,37 @@ class Conversation:
         if command is not None and (command in menu_commands() or command == "start"):
             return Outcome([Reply(t(language, "group_use_private"))])
         return Outcome()
+
+    @staticmethod
+    def _menu(session: Session, incoming: Incoming, now: dt.datetime) -> list[Reply]:
+        """The account's command menu, when its role or language changed it (just linked, a new language)."""
+        return [Reply("", menu=menu) for _account, menu in stale_menus(
+            session=session, channel=incoming.channel, year=now.year, external_id=incoming.user_id)]
+
+    @staticmethod
+    def _revoke_shown_codes(session: Session, incoming: Incoming, text: str, language: str,
+                            now: dt.datetime) -> Outcome | None:
+        """An invite code shown in a group is no longer secret: revoked; its officer and the leader unit told."""
+        where = f"{incoming.channel}:{incoming.chat_id}"
+        revoked = revoke_shown_codes(session=session, text=text, where=where, now=now)
+        if not revoked:
+            return None
+        log.warning("%d invite code(s) shown in group %s revoked", len(revoked), where)
+        replies = [Reply(t(language, "invite_shown_in_group"))]
+        for one in revoked:
+            told: set[str] = set()
+            own = officer_addresses(session=session, officer_ids=[one.officer_id]).get(one.officer_id)
+            if own is not None:
+                told.add(own)
+                replies.append(Reply(t(language, "invite_revoked_officer", name=one.officer_name,
+                                       unit=one.unit_name), chat_id=own))
+            leader = leader_unit_of(session=session, bloc_id=one.bloc_id, year=now.year)
+            for chat, chat_language in linked_officer_chats(session=session, unit_id=leader) if leader else []:
+                if chat not in told:
+                    told.add(chat)
+                    replies.append(Reply(t(chat_language, "invite_revoked_leader", name=one.officer_name,
+                                           unit=one.unit_name, code=one.officer_code), chat_id=chat))
+        return Outcome(replies)
 
     def _command(
         self, session: Session, state: ChatState, officer: OfficerView, incoming: Incoming, language: str,
@@ -382,18 +461,36 @@ class Conversation:
             if officer is not None:
                 return Outcome([self._welcome(officer, language, again=True)])
             return Outcome([Reply(t(language, "start_no_code"))])
-        if len(code) > 64:
-            return Outcome([Reply(t(language, "start_unknown"))])
-        redeemed = redeem_invite(session=session, code=code, channel=incoming.channel,
-                                 external_id=incoming.user_id, now=now)
+        paused = start_paused_until(session=session, channel=incoming.channel, external_id=incoming.user_id,
+                                    now=now)
+        if paused is not None:
+            # Not even looked up: a paused account learns nothing about the codes it tries.
+            return Outcome([Reply(t(language, "start_paused", until=format_moment(paused, ZONE, language)))])
+        redeemed = (redeem_invite(session=session, code=code, channel=incoming.channel,
+                                  external_id=incoming.user_id, now=now)
+                    if len(code) <= 64 else None)
+        if redeemed is None or redeemed.outcome in WRONG_CODES:
+            failures, pause = count_failed_start(session=session, channel=incoming.channel,
+                                                 external_id=incoming.user_id, now=now)
+            outcome = redeemed.outcome.value if redeemed is not None else "too_long"
+            log.warning("wrong invite code (%s) from %s:%s, %d in a row", outcome, incoming.channel,
+                        incoming.user_id, failures)
+            if pause is not None:
+                log.warning("invite codes from %s:%s paused until %s after %d wrong codes", incoming.channel,
+                            incoming.user_id, pause.isoformat(), failures)
+                return Outcome([Reply(t(language, "start_paused", until=format_moment(pause, ZONE, language)))])
+            if redeemed is None:
+                return Outcome([Reply(t(language, "start_unknown"))])
         if redeemed.outcome is RedeemOutcome.linked:
+            clear_failed_starts(session=session, channel=incoming.channel, external_id=incoming.user_id)
             linked = officer_for_user(session=session, channel=incoming.channel,
                                       user_id=incoming.user_id)
             if linked is None:  # just linked in this transaction
                 raise LookupError(f"the officer linked by an invite to {incoming.user_id} is not found")
             set_officer_language(session=session, officer_id=linked.id, language=state.language)
             state.officer_id = linked.id
-            return Outcome([self._welcome(linked, state.language, again=False)])
+            return Outcome([self._welcome(linked, state.language, again=False),
+                            *self._menu(session, incoming, now)])
         if redeemed.outcome is RedeemOutcome.account_taken and officer is not None:
             return Outcome([Reply(t(language, "start_account_taken", name=officer.name,
                                     unit=officer.unit_name))])
@@ -402,6 +499,7 @@ class Conversation:
             RedeemOutcome.expired: "start_expired",
             RedeemOutcome.used: "start_used",
             RedeemOutcome.replaced: "start_replaced",
+            RedeemOutcome.revoked: "start_revoked",
             RedeemOutcome.already_linked: "start_already_linked",
             RedeemOutcome.account_taken: "start_used",
         }[redeemed.outcome]
@@ -417,14 +515,15 @@ class Conversation:
         return Outcome([Reply(t(language, "lang_pick"), options=options)])
 
     def _set_language(
-        self, session: Session, state: ChatState, officer: OfficerView | None, data: str
+        self, session: Session, state: ChatState, officer: OfficerView | None, incoming: Incoming
     ) -> Outcome:
-        choice = data.removeprefix("lang:")
+        choice = incoming.data.removeprefix("lang:")
         if choice not in LANGUAGES:
             return Outcome([Reply(t(state.language, "stale_button_idle"))])
         state.language = choice
         if officer is not None:
             set_officer_language(session=session, officer_id=officer.id, language=choice)
+            return Outcome([Reply(t(choice, "lang_set"), edit=True), *self._menu(session, incoming, self.clock())])
         return Outcome([Reply(t(choice, "lang_set"), edit=True)])
 
     @staticmethod

@@ -21,6 +21,8 @@ def dump_reply(reply: Reply) -> dict[str, Any]:
         "remember_as": reply.remember_as,
         "edit_key": reply.edit_key,
         "resend": [asdict(kept) for kept in reply.resend],
+        "protect": reply.protect,
+        "menu": reply.menu,
     }
 
 
@@ -35,6 +37,8 @@ def load_reply(data: dict[str, Any]) -> Reply:
         remember_as=data.get("remember_as"),
         edit_key=data.get("edit_key"),
         resend=tuple(KeptFile(**kept) for kept in data.get("resend") or ()),
+        protect=bool(data.get("protect")),
+        menu=data.get("menu"),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,7 +26,13 @@ from pydantic import (
     model_validator,
 )
 
-from rules.numbers import NumberError, parse_number
+from rules.numbers import NumberError, check_digits, parse_number
+
+# Sensible maxima of what the file names and describes: every one is echoed in chat
+# messages and documents, where a 30 MB name would be a denial of service.
+NAME_MAX = 200  # a bloc's, a unit's, an officer's name
+SHORT_NAME_MAX = 50  # a short name, a measure, a band, a phone number, a user name
+TEXT_MAX = 1000  # a criterion's or an indicator's text
 
 
 def _vn_decimal(value: Any, info: ValidationInfo) -> Any:
@@ -50,7 +57,15 @@ def _vn_decimal(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
-VNDecimal = Annotated[Decimal, BeforeValidator(_vn_decimal)]
+def _capped_digits(value: Decimal) -> Decimal:
+    """The digit cap of typed numbers, for files too (a 60-digit actual fits no column)."""
+    try:
+        return check_digits(value)
+    except NumberError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+VNDecimal = Annotated[Decimal, BeforeValidator(_vn_decimal), AfterValidator(_capped_digits)]
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._\-]+$")]
 
 
@@ -64,8 +79,8 @@ class Bloc(Frozen):
     """The bloc itself."""
 
     code: Code
-    name: str = Field(min_length=1)
-    province: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    province: str = Field(min_length=1, max_length=NAME_MAX)
     timezone: str = "Asia/Ho_Chi_Minh"
     language: Literal["vi", "en"] = "vi"
     # How the bot addresses officers in Vietnamese, as an official letter would: "đồng chí" or "anh/chị".
@@ -91,8 +106,8 @@ class Unit(Frozen):
     """A member unit; membership is valid from/to dates (departments merge)."""
 
     code: Code
-    name: str = Field(min_length=1)
-    short_name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    short_name: str = Field(min_length=1, max_length=SHORT_NAME_MAX)
     valid_from: dt.date = dt.date(1900, 1, 1)
     valid_to: dt.date | None = None
 
@@ -119,12 +134,12 @@ class Officer(Frozen):
     """A person who acts for a unit in the bot."""
 
     code: Code
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=NAME_MAX)
     unit: Code
     role: OfficerRole = OfficerRole.reporter
     voter: bool | None = None
-    phone: str | None = None
-    telegram_username: str | None = None
+    phone: str | None = Field(default=None, max_length=SHORT_NAME_MAX)
+    telegram_username: str | None = Field(default=None, max_length=SHORT_NAME_MAX)
 
     @property
     def votes_for_unit(self) -> bool:
@@ -216,7 +231,7 @@ class Criterion(Frozen):
     """A scored line of the sheet."""
 
     code: Code
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=TEXT_MAX)
     kind: CriterionKind = CriterionKind.self
     max: VNDecimal = Field(gt=0)
     rule: ScoringRule | None = None
@@ -237,7 +252,7 @@ class Section(Frozen):
     """A part of the pact (Nội dung I, II, III) with its maximum."""
 
     code: Code
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=TEXT_MAX)
     max: VNDecimal = Field(gt=0)
     criteria: list[Criterion] = Field(min_length=1)
 
@@ -315,11 +330,22 @@ class Indicator(Frozen):
     code: Code
     unit: Code
     criterion: Code
-    text: str = Field(min_length=1)
-    measure: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=TEXT_MAX)
+    measure: str = Field(min_length=1, max_length=SHORT_NAME_MAX)
     target: VNDecimal = Field(ge=0)
     direction: Direction = Direction.higher
     weight: VNDecimal = Field(default=Decimal(1), gt=0)
+    # The largest actual the bot takes for it; none: `reporting.max_times_target` times the target.
+    max_actual: VNDecimal | None = Field(default=None, gt=0)
+
+
+class Reporting(Frozen):
+    """What the bot takes as a plausible figure in a report."""
+
+    # An actual above this many times its target (times 1 when the target is 0) is refused
+    # as a typing slip (a unit of measure mistaken, digits repeated), unless the indicator
+    # names its own `max_actual`.
+    max_times_target: VNDecimal = Field(default=Decimal(100), gt=1)
 
 
 class Awards(Frozen):
@@ -334,7 +360,7 @@ class Awards(Frozen):
 class Band(Frozen):
     """A named band by % of the standard score."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=SHORT_NAME_MAX)
     min_percent: VNDecimal = Field(ge=0)
 
 
@@ -425,6 +451,7 @@ class BlocConfig(Frozen):
     tie_breaks: list[TieBreakKey] = Field(default_factory=lambda: ["section:I", "indicators_met"])
     bands: list[Band] = Field(default_factory=_default_bands)
     reminders: Reminders = Field(default_factory=lambda: Reminders())
+    reporting: Reporting = Reporting()
     # Each unit's indicators, in file order; built once, when the file is validated.
     _indicators_by_unit: dict[str, tuple[Indicator, ...]] = PrivateAttr(default_factory=dict)
 
@@ -491,6 +518,12 @@ class BlocConfig(Frozen):
         """A unit's registered indicators, in the order of the file."""
         return list(self._indicators_by_unit.get(unit_code, ()))
 
+    def actual_limit(self, indicator: Indicator) -> Decimal:
+        """The largest actual the bot takes for an indicator (a larger one is a typing slip)."""
+        if indicator.max_actual is not None:
+            return indicator.max_actual
+        return max(indicator.target, Decimal(1)) * self.reporting.max_times_target
+
     def period(self, year: int, kind: PeriodKind) -> Period | None:
         """The period of a year and kind, if configured."""
         for period in self.periods:
@@ -516,8 +549,8 @@ class UnitResultsEntry(Frozen):
     """One unit's figures in a results file: indicator actuals and criterion scores."""
 
     unit: Code
-    indicators: dict[str, VNDecimal] = Field(default_factory=dict)
-    criteria: dict[str, VNDecimal] = Field(default_factory=dict)
+    indicators: dict[Code, VNDecimal] = Field(default_factory=dict)
+    criteria: dict[Code, VNDecimal] = Field(default_factory=dict)
 
     @field_validator("indicators", "criteria")
     @classmethod

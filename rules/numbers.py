@@ -18,18 +18,27 @@ from typing import Literal
 from babel.numbers import format_decimal
 
 __all__ = [
+    "MAX_FRACTION_DIGITS",
     "MAX_LENGTH",
+    "MAX_WHOLE_DIGITS",
     "NumberError",
     "ParsedNumber",
+    "check_digits",
     "format_number",
     "format_percent",
     "parse_number",
+    "percent_of",
 ]
 
 MAX_LENGTH = 40
 """The longest text :func:`parse_number` reads (after trimming surrounding spaces)."""
 
-Reason = Literal["empty", "invalid", "ambiguous", "too_long"]
+MAX_WHOLE_DIGITS = 15
+"""Digits before the decimal mark of any figure (a thousand trillion: no bloc counts more)."""
+MAX_FRACTION_DIGITS = 6
+"""Digits after the decimal mark of any figure."""
+
+Reason = Literal["empty", "invalid", "ambiguous", "too_long", "too_many_digits"]
 
 # Characters that may group thousands besides the dot and the comma. NFKC turns
 # the no-break and thin spaces into a plain space, the rest are listed for safety.
@@ -57,15 +66,19 @@ class ParsedNumber:
     percent: bool
 
 
-def parse_number(text: str) -> ParsedNumber:
-    """Read a number typed the Vietnamese way (``30.544``, ``96,5``, ``102%``)."""
+def parse_number(text: str, *, measure: str = "") -> ParsedNumber:
+    """Read a number typed the Vietnamese way (``30.544``, ``96,5``, ``102%``).
+
+    ``measure`` is the item's unit of measure: ``30.544 hộ`` is read as ``30.544``
+    when the measure is ``hộ``; any other word after the number is refused.
+    """
     stripped = text.strip()
     if len(stripped) > MAX_LENGTH:
         raise NumberError("too_long", f"the text is longer than {MAX_LENGTH} characters")
     if not stripped:
         raise NumberError("empty", "the text is empty")
     # NFKC folds full-width digits and percent signs and odd spaces to ASCII.
-    normal = unicodedata.normalize("NFKC", stripped)
+    normal = _without_measure(unicodedata.normalize("NFKC", stripped), measure)
     for space in _SPACES:
         normal = normal.replace(space, " ")
     percent = normal.endswith("%")
@@ -79,7 +92,7 @@ def parse_number(text: str) -> ParsedNumber:
         raise NumberError("invalid", f"no digits in {text!r}")
     if not _BODY.fullmatch(normal) or not normal[0].isdigit() or not normal[-1].isdigit():
         raise NumberError("invalid", f"{text!r} is not a number")
-    magnitudes = _read_body(normal, text)
+    magnitudes = tuple(check_digits(value) for value in _read_body(normal, text))
     if len(magnitudes) > 1:
         candidates = tuple(_signed(value, negative) for value in magnitudes)
         raise NumberError(
@@ -89,6 +102,48 @@ def parse_number(text: str) -> ParsedNumber:
             candidates,
         )
     return ParsedNumber(value=_signed(magnitudes[0], negative), percent=percent)
+
+
+def _without_measure(normal: str, measure: str) -> str:
+    """The text without the item's own measure word after the number (``30.544 hộ``)."""
+    word = unicodedata.normalize("NFKC", measure).strip()
+    if not word or word == "%":
+        return normal  # a percent sign is read as such below
+    if normal.casefold().endswith(word.casefold()):
+        rest = normal[: len(normal) - len(word)].rstrip()
+        if rest and rest[-1].isdigit():
+            return rest
+    return normal
+
+
+def check_digits(value: Decimal) -> Decimal:
+    """``value`` itself when its digits fit what a figure may have, else a ``too_many_digits`` error.
+
+    The same cap holds for numbers typed in chat and numbers in files, so what is
+    accepted fits the database's columns on every backend.
+    """
+    if not value.is_finite():
+        raise NumberError("too_many_digits", f"{value} is not a finite number")
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # noqa: S101 (finite, checked above)
+    fraction = max(0, -exponent)
+    whole = 0 if value.is_zero() else len(digits) + exponent
+    if whole > MAX_WHOLE_DIGITS or fraction > MAX_FRACTION_DIGITS:
+        raise NumberError(
+            "too_many_digits",
+            f"a figure has at most {MAX_WHOLE_DIGITS} digits before the decimal mark "
+            f"and {MAX_FRACTION_DIGITS} after it",
+        )
+    return value
+
+
+def percent_of(base: Decimal, percent: Decimal) -> Decimal:
+    """``percent`` % of ``base``, to four places (``102%`` of a plan of 29.945 is 30.543,9)."""
+    # Room for every digit of capped inputs: the default context (28 digits) made
+    # quantize raise InvalidOperation for a large plan times a large percent.
+    with localcontext() as context:
+        context.prec = 2 * (MAX_WHOLE_DIGITS + MAX_FRACTION_DIGITS) + 8
+        return (base * percent / 100).quantize(Decimal("0.0001")).normalize()
 
 
 def _signed(value: Decimal, negative: bool) -> Decimal:

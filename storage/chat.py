@@ -73,6 +73,16 @@ class OfficerView:
     unit_name: str
     bloc_id: int
     bloc_code: str
+    # The operator's terminal (`python -m bot shell`) acts for the officer, not the officer.
+    via_console: bool = False
+    # Whether this session may cast the unit's ballot: not from the terminal unless the
+    # operator said so (`shell --allow-ballots`, itself audited).
+    may_cast_ballots: bool = True
+
+    @property
+    def actor(self) -> str:
+        """Who acts, for the audit trail: `officer:<code>`, or `console:<code>` from the terminal."""
+        return f"{'console' if self.via_console else 'officer'}:{self.code}"
 
 
 def officer_for_user(*, session: Session, channel: str, user_id: str) -> OfficerView | None:
@@ -83,16 +93,19 @@ def officer_for_user(*, session: Session, channel: str, user_id: str) -> Officer
     directly, its user id being the officer's id.
     """
     if channel == "console":
-        return officer_view(session=session, officer_id=int(user_id)) if user_id.isdigit() else None
-    return _view(session.exec(_OFFICER_BY_ACCOUNT, params={"channel": channel, "user_id": user_id}).first())
+        if not user_id.isdigit():
+            return None
+        return _view(session.exec(_OFFICER_BY_ID, params={"officer_id": int(user_id)}).first(), channel=channel)
+    return _view(session.exec(_OFFICER_BY_ACCOUNT, params={"channel": channel, "user_id": user_id}).first(),
+                 channel=channel)
 
 
 def officer_view(*, session: Session, officer_id: int) -> OfficerView | None:
     """The active officer with this id (a web page's session names the officer directly)."""
-    return _view(session.exec(_OFFICER_BY_ID, params={"officer_id": officer_id}).first())
+    return _view(session.exec(_OFFICER_BY_ID, params={"officer_id": officer_id}).first(), channel="web")
 
 
-def _view(row: tuple[Officer, Unit, Bloc] | None) -> OfficerView | None:
+def _view(row: tuple[Officer, Unit, Bloc] | None, *, channel: str) -> OfficerView | None:
     if row is None:
         return None
     officer, unit, bloc = row
@@ -101,7 +114,8 @@ def _view(row: tuple[Officer, Unit, Bloc] | None) -> OfficerView | None:
     return OfficerView(
         id=officer.id, code=officer.code, name=officer.name, role=officer.role, voter=officer.voter,
         language=officer.language, unit_id=unit.id, unit_code=unit.code, unit_name=unit.name,
-        bloc_id=bloc.id, bloc_code=bloc.code,
+        bloc_id=bloc.id, bloc_code=bloc.code, via_console=channel == "console",
+        may_cast_ballots=channel != "console",
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
@@ -12,7 +13,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from storage.audit import record
-from storage.models import Invite, Officer, OfficerAccount, Unit, stored_id
+from storage.models import Invite, Officer, OfficerAccount, StartAttempt, Unit, stored_id
 
 
 def hash_code(code: str) -> str:
@@ -84,7 +85,8 @@ def invite_states(*, session: Session, bloc_id: int, now: dt.datetime) -> list[O
 
 
 def _live(invite: Invite, now: dt.datetime) -> bool:
-    return invite.used_at is None and invite.replaced_at is None and invite.expires_at > now
+    return (invite.used_at is None and invite.replaced_at is None and invite.revoked_at is None
+            and invite.expires_at > now)
 
 
 def issue_invites(
@@ -143,6 +145,7 @@ class RedeemOutcome(StrEnum):
     expired = "expired"
     used = "used"
     replaced = "replaced"
+    revoked = "revoked"  # shown in a group chat, so no longer secret
     account_taken = "account_taken"
     already_linked = "already_linked"
 
@@ -163,6 +166,8 @@ def redeem_invite(*, session: Session, code: str, channel: str, external_id: str
         return Redeemed(RedeemOutcome.unknown)
     if invite.used_at is not None:
         return Redeemed(RedeemOutcome.used)
+    if invite.revoked_at is not None:
+        return Redeemed(RedeemOutcome.revoked)
     if invite.replaced_at is not None:
         return Redeemed(RedeemOutcome.replaced)
     if invite.expires_at <= now:
@@ -188,3 +193,89 @@ def redeem_invite(*, session: Session, code: str, channel: str, external_id: str
            after={"channel": channel, "account": external_id})
     session.flush()
     return Redeemed(RedeemOutcome.linked, officer.id)
+
+
+# What may be an invite code in a message: `secrets.token_urlsafe(12)` gives 16 characters;
+# the `start=` of a deep link included. Looked up by hash, so guessing learns nothing.
+_CODE_SHAPE = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{12,64}(?![A-Za-z0-9_-])")
+_MAX_CANDIDATES = 20  # a long message is not a list of codes to check
+
+
+@dataclass(frozen=True)
+class Revoked:
+    """An invite code revoked because it was shown in a group: whose it was."""
+
+    officer_id: int
+    officer_code: str
+    officer_name: str
+    unit_name: str
+    bloc_id: int
+
+
+def revoke_shown_codes(*, session: Session, text: str, where: str, now: dt.datetime) -> list[Revoked]:
+    """Revoke every unused invite code that appears in `text` (a message in a group chat); audited."""
+    candidates = list(dict.fromkeys(_CODE_SHAPE.findall(text)))[:_MAX_CANDIDATES]
+    if not candidates:
+        return []
+    hashes = [hash_code(candidate) for candidate in candidates]
+    revoked: list[Revoked] = []
+    rows = session.exec(select(Invite, Officer, Unit.name)
+                        .join(Officer, col(Officer.id) == Invite.officer_id)
+                        .join(Unit, col(Unit.id) == Officer.unit_id)
+                        .where(col(Invite.code_hash).in_(hashes)))
+    for invite, officer, unit in rows:
+        if invite.used_at is not None or invite.revoked_at is not None:
+            continue  # a used code links nobody else; a revoked one is already dead
+        invite.revoked_at = now
+        session.add(invite)
+        record(session=session, actor=where, bloc_id=officer.bloc_id, action="invite.revoke",
+               target=officer.code, before=None, after={"reason": "shown in a group chat"})
+        revoked.append(Revoked(officer_id=stored_id(officer), officer_code=officer.code,
+                               officer_name=officer.name, unit_name=unit, bloc_id=officer.bloc_id))
+    session.flush()
+    return revoked
+
+
+FAILURES_BEFORE_PAUSE = 5
+"""Wrong codes in a row from one account before its attempts pause."""
+START_PAUSE = dt.timedelta(minutes=15)
+"""How long an account's `/start` attempts pause after too many wrong codes."""
+
+
+def start_paused_until(*, session: Session, channel: str, external_id: str, now: dt.datetime) -> dt.datetime | None:
+    """When the account may try a code again, or None when it may now."""
+    attempt = session.exec(select(StartAttempt).where(StartAttempt.channel == channel,
+                                                      StartAttempt.external_id == external_id)).first()
+    if attempt is None or attempt.paused_until is None or attempt.paused_until <= now:
+        return None
+    return attempt.paused_until
+
+
+def count_failed_start(
+    *, session: Session, channel: str, external_id: str, now: dt.datetime,
+) -> tuple[int, dt.datetime | None]:
+    """Count a wrong code from an account: (wrong codes in a row, the end of the pause it starts or None)."""
+    attempt = session.exec(select(StartAttempt).where(StartAttempt.channel == channel,
+                                                      StartAttempt.external_id == external_id)
+                           .with_for_update()).first()
+    if attempt is None:
+        attempt = StartAttempt(channel=channel, external_id=external_id, last_failed_at=now)
+    attempt.failures += 1
+    attempt.last_failed_at = now
+    paused_until = None
+    if attempt.failures >= FAILURES_BEFORE_PAUSE:
+        paused_until = attempt.paused_until = now + START_PAUSE
+        failures, attempt.failures = attempt.failures, 0
+    else:
+        failures = attempt.failures
+    session.add(attempt)
+    session.flush()
+    return failures, paused_until
+
+
+def clear_failed_starts(*, session: Session, channel: str, external_id: str) -> None:
+    """Forget an account's wrong codes once it linked."""
+    attempt = session.exec(select(StartAttempt).where(StartAttempt.channel == channel,
+                                                      StartAttempt.external_id == external_id)).first()
+    if attempt is not None:
+        session.delete(attempt)

@@ -121,6 +121,8 @@ class OfficerAccount(SQLModel, table=True):
     external_id: str = Field(max_length=64)
     officer_id: int = Field(foreign_key="officer.id", index=True)
     linked_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The command menu last owed to this chat (`leading:vi`), so it is set again only when it changes.
+    menu: str | None = Field(default=None, max_length=16)
 
     @property
     def address(self) -> str:
@@ -276,6 +278,21 @@ class Invite(SQLModel, table=True):
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
     used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     replaced_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)  # a newer code was issued
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)  # shown in a group chat
+
+
+class StartAttempt(SQLModel, table=True):
+    """Wrong invite codes from one chat account: counted in the database, so restarts and replicas share it."""
+
+    __tablename__ = "start_attempt"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    failures: int = 0  # wrong codes in a row, since the last pause or success
+    last_failed_at: dt.datetime = Field(sa_type=UTCDateTime)
+    paused_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ChatState(SQLModel, table=True):

@@ -35,6 +35,13 @@ def leading_unit_ids(*, session: Session, bloc_id: int, year: int) -> tuple[int,
     return (roles.leader_unit_id, roles.deputy_unit_id) if roles is not None else None
 
 
+def leader_unit_of(*, session: Session, bloc_id: int, year: int) -> int | None:
+    """The leader unit of a year, or of the latest year before it with roles recorded."""
+    roles = session.exec(select(YearRoles).where(YearRoles.bloc_id == bloc_id, col(YearRoles.year) <= year)
+                         .order_by(col(YearRoles.year).desc()).limit(1)).first()
+    return roles.leader_unit_id if roles is not None else None
+
+
 def may_review(*, session: Session, bloc_id: int, reviewer_unit_id: int, reviewed_unit_id: int, year: int) -> bool:
     """Leader and deputy review; the leader's own submission is reviewed by the deputy only."""
     role = unit_role(session=session, bloc_id=bloc_id, unit_id=reviewer_unit_id, year=year)
@@ -84,3 +91,33 @@ def next_year_roles(*, session: Session, bloc_code: str, year: int) -> tuple[str
     if ids is None:
         return None
     return unit_name(session=session, unit_id=ids[0]), unit_name(session=session, unit_id=ids[1])
+
+
+def stale_menus(*, session: Session, channel: str, year: int, external_id: str | None = None,
+                ) -> list[tuple[str, str]]:
+    """(platform id, menu) of the accounts on `channel` whose command menu is not the one their unit's role
+    (in the latest year up to `year` with roles recorded) and their language call for (`leading:vi`,
+    `member:en`); each is marked as owed it.
+
+    One query for the accounts and one for the roles, whatever the number of accounts:
+    it runs at every start and once an hour.
+    """
+    query = (select(OfficerAccount, Officer.unit_id, Officer.bloc_id, Officer.language)
+             .join(Officer, col(Officer.id) == OfficerAccount.officer_id)
+             .where(OfficerAccount.channel == channel, col(Officer.active).is_(True)))
+    if external_id is not None:
+        query = query.where(OfficerAccount.external_id == external_id)
+    rows = list(session.exec(query))
+    if not rows:
+        return []
+    leading: dict[int, set[int]] = {}  # per bloc, the roles of the latest year up to `year`
+    for roles in session.exec(select(YearRoles).where(col(YearRoles.year) <= year).order_by(col(YearRoles.year))):
+        leading[roles.bloc_id] = {roles.leader_unit_id, roles.deputy_unit_id}
+    owed: list[tuple[str, str]] = []
+    for account, unit_id, bloc_id, language in rows:
+        wanted = f"{'leading' if unit_id in leading.get(bloc_id, set()) else 'member'}:{language}"
+        if account.menu != wanted:
+            account.menu = wanted
+            session.add(account)
+            owed.append((account.external_id, wanted))
+    return owed

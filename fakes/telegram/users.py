@@ -115,6 +115,21 @@ class FakeUser:
             fields["entities"] = entities
         return self._message(chat, fields, reply_to)
 
+    async def edit_text(self, sent: JSONDict, text: str) -> JSONDict:
+        """Edit a text message this user sent (the update ``send_text`` returned): an ``edited_message``."""
+        original = sent.get("message")
+        if not isinstance(original, dict) or original.get("from", {}).get("id") != self.id:
+            raise AssertionError("only a message this user sent can be edited")
+        key = (original["chat"]["id"], original["message_id"])
+        fields: dict[str, Any] = {"text": text}
+        entities = command_entities(text)
+        if entities:
+            fields["entities"] = entities
+        edited: JSONDict = {k: v for k, v in original.items() if k not in ("text", "entities")}
+        edited.update(fields, edit_date=int(time.time()))
+        self._state.user_messages[key] = edited
+        return self._updates.enqueue({"edited_message": edited})
+
     async def send_command(
         self, command: str, *args: str, chat: FakeChat | None = None, at_bot: bool = False
     ) -> JSONDict:

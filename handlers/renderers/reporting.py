@@ -16,7 +16,7 @@ from handlers.i18n import Safe, format_moment, points, t
 from handlers.renderers.extras import extras_in_total, extras_lines
 from handlers.services.reporting import Closed, ClosedReason, Item, PeriodProgress, Summary
 from rules.config import BlocConfig, Direction
-from rules.numbers import format_number, format_percent
+from rules.numbers import MAX_FRACTION_DIGITS, MAX_WHOLE_DIGITS, format_number, format_percent
 from rules.scoring import achievement
 from storage.models import Period, SubmissionStatus
 
@@ -80,6 +80,11 @@ def reading_error_text(language: str, item: Item, key: str, *, address: str) -> 
         return t(language, key, address=address, max=format_number(item.maximum, locale=language))
     if key in ("err_not_number", "err_too_long"):
         return t(language, key, address=address, example=example_value(item, language))
+    if key == "err_implausible":
+        return t(language, key, address=address, measure=item.measure, max=format_number(item.limit, locale=language),
+                 target=format_number(item.target, locale=language))
+    if key == "err_too_many_digits":
+        return t(language, key, address=address, whole=MAX_WHOLE_DIGITS, fraction=MAX_FRACTION_DIGITS)
     return t(language, key, address=address)
 
 
@@ -99,6 +104,18 @@ def confirm_reply(ctx: Context, item: Item, value: Decimal, prefix: str = "") ->
         (_button(ctx, "btn_ok_evidence", "okev"),),
     )
     return Reply(Safe(_head(prefix) + ctx.text("confirm_question", item=item.text, echo=echo)), options=options)
+
+
+def implausible(ctx: Context, *, measure: str, target: Decimal, limit: Decimal) -> Safe:
+    """Why an actual above the indicator's plausible limit is refused, and what to check."""
+    language = ctx.language
+    return ctx.text("err_implausible", measure=measure, max=format_number(limit, locale=language),
+                    target=format_number(target, locale=language))
+
+
+def too_many_digits(ctx: Context) -> Safe:
+    """Why a number with too many digits is refused."""
+    return ctx.text("err_too_many_digits", whole=MAX_WHOLE_DIGITS, fraction=MAX_FRACTION_DIGITS)
 
 
 def ambiguous_reply(ctx: Context, candidates: Sequence[Decimal], typed: str, prefix: str = "") -> Reply:

@@ -17,6 +17,7 @@ from handlers.markup import to_plain
 from handlers.renderers.chart import ChartBar, ChartData, render_chart
 from handlers.renderers.documents import paperwork_files
 from handlers.renderers.extras import extras_in_total, extras_lines, extras_short
+from handlers.renderers.reporting import implausible, too_many_digits
 from handlers.services.review import (
     Published,
     RankingView,
@@ -270,6 +271,10 @@ def value_problem(ctx: Context, problem: ValueProblem, item: ReviewItem, prompt:
         return Reply(ctx.text("review_err_negative"))
     if problem.reason == "range":
         return Reply(ctx.text("review_err_range", max=format_number(item.maximum, locale=ctx.language)))
+    if problem.reason == "digits":
+        return Reply(too_many_digits(ctx))
+    if problem.reason == "implausible":
+        return Reply(implausible(ctx, measure=item.measure, target=item.target, limit=item.limit))
     return Reply(Safe(ctx.text("review_err_number") + "\n\n" + prompt))
 
 
@@ -434,7 +439,7 @@ def publication(ctx: Context, config: BlocConfig, period: PeriodInfo, view: Rank
                     caption=plain(ctx.text("publish_chart_caption", year=period.year)))
     replies.append(Reply("", files=(chart,), chat_id=group))
     files = paperwork_files(published.score_sheet, published.minutes)
-    replies.append(Reply(ctx.text("publish_done", version=published.version), files=tuple(files)))
+    replies.append(Reply(ctx.text("publish_done", version=published.version), files=tuple(files), protect=True))
     return replies
 
 

@@ -119,7 +119,7 @@ def ballot_message(language: str, roster: Roster, ballot: BallotView, unit_code:
             lines.append(t(language, "vote_ballot_no_self"))
         options = tuple((Option(roster.name(code), base + f"pick:{code}"),)
                         for code in ballot.candidates if self_vote or code != unit_code)
-    return Reply(Safe("\n".join(lines)), options=options, edit=edit, chat_id=chat_id)
+    return Reply(Safe("\n".join(lines)), options=options, edit=edit, chat_id=chat_id, protect=True)
 
 
 def _confirm(language: str, pressed: Confirming, officer: OfficerView) -> Reply:
@@ -133,7 +133,7 @@ def _confirm(language: str, pressed: Confirming, officer: OfficerView) -> Reply:
              + "\n" + t(language, "vote_ballot_confirm", choice=label)),
         options=((Option(_label(language, "vote_btn_confirm"), base + f"ok:{pressed.choice}"),
                   Option(_label(language, "vote_btn_rechoose"), base + "back")),),
-        edit=True)
+        edit=True, protect=True)
 
 
 def _refused(language: str, pressed: Refused, officer: OfficerView) -> list[Reply]:
@@ -169,7 +169,7 @@ def _recorded(language: str, pressed: Recorded, officer: OfficerView) -> list[Re
         text = t(language, "vote_recorded_secret", unit=officer.unit_name, title=ballot_name)
         if pressed.receipt is not None:
             text = Safe(text + "\n\n" + t(language, "vote_receipt", receipt=pressed.receipt))
-        replies = [Reply(text, edit=True)]
+        replies = [Reply(text, edit=True, protect=True)]
     else:
         prefix = t(language, "vote_recorded_open", unit=officer.unit_name, title=ballot_name,
                    choice=choice_label(language, roster, ballot, pressed.choice))

@@ -152,7 +152,7 @@ def movable_deadline(*, session: Session, officer: OfficerView, period_id: int,
 def move_deadline(*, session: Session, officer: OfficerView, deadline: Deadline, after: dt.datetime) -> Moved:
     """Move the deadline (audited); reminders follow from the new value."""
     change = set_deadline(session=session, period_id=deadline.period_id, field=deadline.field, deadline=after,
-                          actor=f"officer:{officer.code}", unit_code=officer.unit_code)
+                          actor=officer.actor, unit_code=officer.unit_code)
     told = tuple(contact for contact in linked_officers(session=session, bloc_id=officer.bloc_id)
                  if contact.officer_id != officer.id)
     return Moved(deadline=deadline, change=change, told=told)

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from rules.config import BlocConfig, CriterionKind, Direction
 from rules.extras import Extras, explain_extras
-from rules.numbers import NumberError, parse_number
+from rules.numbers import NumberError, parse_number, percent_of
 from rules.scoring import UnitResults, UnitScore, score_unit
 from storage.blocs import BlocRef, bloc_by_id, stored_bloc
 from storage.chat import (
@@ -45,13 +45,14 @@ class Item:
     target: Decimal = Decimal(0)
     direction: Direction = Direction.higher
     maximum: Decimal = Decimal(0)
+    limit: Decimal = Decimal(0)  # an indicator's largest plausible actual (`BlocConfig.actual_limit`)
 
 
 def unit_items(config: BlocConfig, unit_code: str) -> list[Item]:
     """The unit's items in reporting order: indicators, self criteria, then bonus criteria."""
     items = [
         Item(code=indicator.code, is_indicator=True, text=indicator.text, measure=indicator.measure,
-             target=indicator.target, direction=indicator.direction)
+             target=indicator.target, direction=indicator.direction, limit=config.actual_limit(indicator))
         for indicator in config.indicators_of(unit_code)
     ]
     for criterion in config.pact.criteria():
@@ -66,7 +67,8 @@ class Reading:
     """What was typed for an item, read by the chat's rules: a value, two readings to choose from, or an error.
 
     `error` is a catalog key: `err_need_number`, `err_not_number`, `err_too_long`
-    (these three shown with an example), `err_negative`, `err_range` (with the maximum).
+    (these three shown with an example), `err_negative`, `err_range` (with the maximum),
+    `err_implausible` (an indicator's actual above its plausible limit), `err_too_many_digits`.
     """
 
     value: Decimal | None = None
@@ -79,10 +81,12 @@ def read_typed(item: Item, typed: str) -> Reading:
     if not typed.strip():
         return Reading(error="err_need_number")
     try:
-        parsed = parse_number(typed)
+        parsed = parse_number(typed, measure=item.measure)
     except NumberError as error:
         if error.reason == "ambiguous":
             return Reading(candidates=tuple(error.candidates))
+        if error.reason == "too_many_digits":
+            return Reading(error="err_too_many_digits")
         return Reading(error="err_too_long" if error.reason == "too_long" else "err_not_number")
     return checked_reading(item, parsed.value, percent=parsed.percent)
 
@@ -98,7 +102,9 @@ def checked_reading(item: Item, value: Decimal, *, percent: bool) -> Reading:
         return Reading(error="err_negative")
     if item.is_indicator:
         if percent and item.measure.strip() != "%":
-            value = (item.target * value / 100).quantize(Decimal("0.0001")).normalize()
+            value = percent_of(item.target, value)
+        if value > item.limit:
+            return Reading(error="err_implausible")
     elif percent or value > item.maximum:
         return Reading(error="err_range")
     return Reading(value=value)
@@ -243,7 +249,7 @@ class UnitReport:
     @property
     def actor(self) -> str:
         """Who changes the report, for the audit trail."""
-        return f"officer:{self.officer.code}"
+        return self.officer.actor
 
     def may_edit(self, now: dt.datetime) -> bool:
         """Whether the report may be changed now (see :func:`may_edit`)."""

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from handlers.services.paperwork import MinutesData, ScoreSheetData, paperwork_data
 from handlers.services.ranking import RankingReport, rank_period, unit_results
 from rules.config import BlocConfig, CriterionKind, Direction
-from rules.numbers import NumberError, parse_number
+from rules.numbers import NumberError, parse_number, percent_of
 from rules.scoring import ScoreSheet, UnitScore
 from storage.blocs import BlocRef, latest_year
 from storage.evidence import EvidenceView, evidence_of
@@ -73,6 +73,7 @@ class ReviewItem:
     direction: Direction = Direction.higher
     maximum: Decimal = Decimal(0)
     criterion: str = ""  # an indicator's criterion in the pact
+    limit: Decimal = Decimal(0)  # an indicator's largest plausible actual (`BlocConfig.actual_limit`)
 
     @property
     def is_indicator(self) -> bool:
@@ -92,7 +93,8 @@ class RankingView:
 
 @dataclass(frozen=True)
 class ValueProblem:
-    """Why a typed value cannot be a reviewed value: `number`, `ambiguous`, `negative` or `range`."""
+    """Why a typed value cannot be a reviewed value: `number`, `ambiguous`, `negative`, `range`,
+    `digits` (too many) or `implausible` (above the indicator's limit)."""
 
     reason: str
     readings: tuple[Decimal, ...] = ()
@@ -175,7 +177,8 @@ def review_items(config: BlocConfig, unit_code: str) -> list[ReviewItem]:
     """A unit's reviewable items: its indicators, then self, bonus and deduction criteria."""
     items = [
         ReviewItem(code=indicator.code, kind="indicator", text=indicator.text, measure=indicator.measure,
-                   target=indicator.target, direction=indicator.direction, criterion=indicator.criterion)
+                   target=indicator.target, direction=indicator.direction, criterion=indicator.criterion,
+                   limit=config.actual_limit(indicator))
         for indicator in config.indicators_of(unit_code)
     ]
     items += [
@@ -225,17 +228,21 @@ def read_value(item: ReviewItem, text: str) -> Decimal | ValueProblem:
     if not text.strip():
         return ValueProblem("number")
     try:
-        parsed = parse_number(text)
+        parsed = parse_number(text, measure=item.measure)
     except NumberError as error:
         if error.reason == "ambiguous":
             return ValueProblem("ambiguous", error.candidates)
+        if error.reason == "too_many_digits":
+            return ValueProblem("digits")
         return ValueProblem("number")
     value = parsed.value
     if item.is_indicator:
         if value < 0:
             return ValueProblem("negative")
         if parsed.percent and item.measure.strip() != "%":
-            value = (item.target * value / 100).quantize(Decimal("0.0001")).normalize()
+            value = percent_of(item.target, value)
+        if value > item.limit:
+            return ValueProblem("implausible")
     elif parsed.percent or value < 0 or value > item.maximum:
         return ValueProblem("range")
     return value

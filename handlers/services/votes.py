@@ -507,7 +507,7 @@ def open_ballot(year: Year, plan: Plan, hours: int, officer: OfficerView, now: d
     rules = rules_for(year.config, plan.kind)
     length = dt.timedelta(hours=hours)
     members = tuple(unit.code for unit in year.config.members_in(year.year))
-    actor = f"officer:{officer.code}"
+    actor = officer.actor
     ballot = create_ballot(
         session=year.session, bloc_id=year.bloc.id, year=year.year, kind=plan.kind, round=plan.round,
         secret=rules.secret, subject_unit_id=year.roster.ids.get(plan.subject or ""), candidates=plan.candidates,
@@ -555,7 +555,7 @@ def announce_fixed_roles(year: Year, officer: OfficerView) -> Announced | None:
     set_next_roles(session=year.session, bloc_id=year.bloc.id, year=following,
                    leader_unit_id=year.roster.ids[leader], deputy_unit_id=year.roster.ids[deputy],
                    source=election.method)
-    record(session=year.session, actor=f"officer:{officer.code}", bloc_id=year.bloc.id,
+    record(session=year.session, actor=officer.actor, bloc_id=year.bloc.id,
            action=f"roles.{election.method}", target=str(following), before=None,
            after={"leader": leader, "deputy": deputy})
     return Announced(roster=year.roster, year=following, method=election.method, leader=leader, deputy=deputy,
@@ -746,6 +746,7 @@ class Refusal(StrEnum):
     not_voter = "not_voter"
     not_member = "not_member"
     already = "already"  # the unit voted in this secret ballot
+    console = "console"  # the operator's terminal, not allowed to cast the unit's ballot
     self_vote = "self"  # the rules forbid voting for one's own unit
 
 
@@ -807,6 +808,8 @@ def press_ballot(*, session: Session, officer: OfficerView, ballot_id: int | Non
     if bloc is None:
         return Refused(Refusal.forged)
     roster = _roster(session, bloc)
+    if not officer.may_cast_ballots:
+        return Refused(Refusal.console, roster, ballot)
     if not ballot.accepts_votes(now):
         closing = close_and_count(session=session, ballot_id=ballot.id, now=now, closed_by="schedule")
         return Refused(Refusal.closed, roster, ballot, closing)
@@ -838,7 +841,7 @@ def press_ballot(*, session: Session, officer: OfficerView, ballot_id: int | Non
     else:
         first = record_open_vote(session=session, ballot_id=ballot.id, unit_id=officer.unit_id,
                                  officer_id=officer.id, choice=choice, now=now)
-    record(session=session, actor=f"officer:{officer.code}", bloc_id=ballot.bloc_id, unit_code=officer.unit_code,
+    record(session=session, actor=officer.actor, bloc_id=ballot.bloc_id, unit_code=officer.unit_code,
            action="ballot.vote" if first else "ballot.change", target=f"ballot:{ballot.id}", before=None,
            after=None if ballot.secret else {"choice": choice})
     turnout = closing = None

@@ -9,11 +9,13 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
+from handlers.chat import Incoming, InKind, Outcome
+from handlers.dispatch import Conversation
 from rules.config import BlocConfig
 from storage.blocs import load_bloc
 from storage.db import session_scope
-from storage.invites import issue_invites
-from storage.models import AuditLog, Entry, Evidence, Submission
+from storage.invites import FAILURES_BEFORE_PAUSE, START_PAUSE, issue_invites, link_account
+from storage.models import AuditLog, Entry, Evidence, Officer, StartAttempt, Submission, stored_id
 from tests.chat.driver import Clock, Person, make_person
 from tests.factories import seed_bloc, seed_bloc_data
 
@@ -353,3 +355,95 @@ def test_a_report_handed_in_is_not_resumed_as_if_under_way(engine: Engine, clock
     person.command("report")
     assert "đang ở trạng thái <b>đã nộp</b>" in person.texts()
     assert "Tiếp tục báo cáo" not in person.texts()
+
+
+def test_implausible_figures_are_refused_with_a_reason(engine: Engine, clock: Clock,
+                                                        invites: dict[str, str]) -> None:
+    """Issue 16: a 29-digit actual, a huge percent of plan and a thousandfold slip are refused, saying why."""
+    person = _joined(engine, clock, invites)
+    person.command("report")  # TT-1: 29.945 hộ planned
+    entries, audits = _count(engine, Entry), _count(engine, AuditLog)
+    refusals = [
+        ("9" * 29, "quá nhiều chữ số"),
+        ("9" * 30 + "%", "quá nhiều chữ số"),  # raised decimal.InvalidOperation before
+        ("999.999.999.999.999%", "vượt quá mức hợp lý"),
+        ("2.994.501", "tối đa 2.994.500 hộ"),  # more than 100 times the plan
+        ("10.001%", "vượt quá mức hợp lý"),
+        ("1e26%", "không đọc được"),
+    ]
+    for typed, reason in refusals:
+        out = person.text(typed)
+        text = "\n".join(reply.text for reply in out.replies)
+        assert reason in text and "Mục 1/9" in text, (typed, text)
+    assert (_count(engine, Entry), _count(engine, AuditLog)) == (entries, audits)
+    person.text("2.994.500")
+    assert "2.994.500 hộ =" in person.texts() and "rất cao" in person.texts()
+
+
+def test_the_items_own_measure_after_the_number_is_read(engine: Engine, clock: Clock,
+                                                          invites: dict[str, str]) -> None:
+    """Issue 16: `30.544 hộ` is read when `hộ` is the item's measure; another word is still refused."""
+    person = _joined(engine, clock, invites)
+    person.command("report")
+    person.text("30.544 km")
+    assert "không đọc được" in person.texts()
+    person.text("30.544 Hộ")
+    assert "30.544 hộ = 102,0% kế hoạch" in person.texts()
+    person.press("Đúng, lưu")
+    with session_scope(engine) as session:
+        assert session.exec(select(Entry.value).where(Entry.item_code == "TT-1")).one() == Decimal(30544)
+    person.text("9,5 điểm")  # a self-scored criterion has no measure: still refused
+    assert "không đọc được" in person.texts() or "⚠️" in person.texts()
+
+
+def test_wrong_codes_pause_the_account_for_a_while(engine: Engine, clock: Clock, invites: dict[str, str],
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 16: wrong /start codes are counted (in the database) and logged; five in a row pause the account."""
+    stranger = make_person(engine, 5, clock)
+    for attempt in range(FAILURES_BEFORE_PAUSE - 1):
+        assert "không đúng" in stranger.command("start", f"wrong-code-{attempt:04d}").replies[0].text
+    assert "tạm ngừng nhận mã" in stranger.command("start", "wrong-code-last").replies[0].text
+    restarted = make_person(engine, 5, clock)  # another process: the count is in the database
+    assert "tạm ngừng nhận mã" in restarted.command("start", invites["tttt-tdkt"]).replies[0].text
+    assert "Trần Thị Mai" not in restarted.texts()
+    other = make_person(engine, 6, clock)
+    assert "không đúng" in other.command("start", "wrong-code-0000").replies[0].text
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert any("wrong invite code (unknown) from telegram:5, 4 in a row" in line for line in warnings)
+    assert any("invite codes from telegram:5 paused until" in line for line in warnings)
+    assert not any("wrong-code" in line for line in warnings), "codes tried are never logged"
+    clock.now += START_PAUSE
+    assert "Trần Thị Mai" in restarted.command("start", invites["tttt-tdkt"]).replies[0].text
+    with session_scope(engine) as session:
+        assert session.exec(select(StartAttempt).where(StartAttempt.external_id == "5")).first() is None
+
+
+def test_a_code_shown_in_a_group_is_revoked_and_its_officer_and_the_leader_told(
+    engine: Engine, clock: Clock, invites: dict[str, str],
+) -> None:
+    """Issue 16: an invite code pasted into a group stayed valid; now it is revoked at once."""
+    leader = _joined(engine, clock, invites)  # Trần Thị Mai of STTTT, the leader unit
+    with session_scope(engine) as session:
+        officer = session.exec(select(Officer).where(Officer.code == "xd-head")).one()
+        link_account(session=session, officer_id=stored_id(officer), channel="telegram", external_id="3003",
+                     now=DURING)
+        fresh = issue_invites(session=session, bloc_id=1, now=DURING, ttl=dt.timedelta(days=30), actor="test",
+                              officer_code="xd-head")[0].code
+    conversation = Conversation(engine, clock=clock)
+
+    def in_group(text: str, key: str) -> Outcome:
+        return conversation.handle(Incoming(channel="telegram", update_id=key, user_id="4004", chat_id="-100777",
+                                            is_private=False, kind=InKind.text, text=text))
+
+    assert in_group("chào cả nhóm", "g1").replies == []
+    shown = in_group(f"Mã của anh Dũng: {fresh} nhé", "g2")
+    by_chat = {reply.chat_id: reply.text for reply in shown.replies}
+    assert "đã được vô hiệu hoá ngay" in by_chat[None]
+    assert "Mã mời cá nhân của" in by_chat["telegram:3003"]
+    assert "python -m bot invites --officer xd-head" in by_chat[f"telegram:{leader.user_id}"]
+    assert fresh not in "".join(by_chat.values())
+    newcomer = make_person(engine, 5005, clock)
+    assert "nhóm trò chuyện" in newcomer.command("start", fresh).replies[0].text
+    with session_scope(engine) as session:
+        assert session.exec(select(AuditLog).where(AuditLog.action == "invite.revoke")).one().target == "xd-head"
+    assert in_group(f"/start {invites['tttt-head']}", "g3").replies[0].text.startswith("⚠️")

@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from sqlmodel import col, select
 
 from fakes.demo import play_seed_year
+from storage.db import make_engine, session_scope
+from storage.models import AuditLog
 from tests.factories import ROOT, SEED_BLOC
 
 
@@ -47,3 +50,24 @@ def test_shell_reports_in_the_terminal(tmp_path: Path) -> None:
     assert "Mục 1/9" in out and "không đọc được số" in out
     assert "30.544 hộ = 102,0% kế hoạch" in out and "#1 ✅ Đúng, lưu" in out
     assert "Mục 2/9" in out and "đã nhập 1/9 mục" in out
+
+
+def test_the_shell_acts_as_the_console_in_the_audit_trail(database_url: str) -> None:
+    """Issue 16: what the shell does is the console's, not the officer's; `--allow-ballots` is itself audited."""
+    env = {**os.environ, "DATABASE_URL": database_url}
+    subprocess.run([sys.executable, "-m", "bot", "init", str(SEED_BLOC)], env=env, check=True,
+                   capture_output=True, cwd=ROOT)
+    for flags in ([], ["--allow-ballots"]):
+        subprocess.run(
+            [sys.executable, "-m", "bot", "shell", "--officer", "tttt-tdkt", "--now", "2019-01-05T10:00", *flags],
+            env=env, input="30.544\n#1\n/quit\n", capture_output=True, text=True, cwd=ROOT, timeout=60, check=True)
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            rows = session.exec(select(AuditLog.actor, AuditLog.action)
+                                .where(col(AuditLog.actor).not_like("cli:%"))).all()
+    finally:
+        engine.dispose()
+    actors = {actor for actor, _action in rows}
+    assert actors == {"console:tttt-tdkt"}, rows
+    assert [action for _actor, action in rows].count("console.allow_ballots") == 1

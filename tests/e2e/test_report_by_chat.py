@@ -6,6 +6,7 @@ Each test checks the reply and the database; every test runs on SQLite and Postg
 from __future__ import annotations
 
 import asyncio
+import json
 from decimal import Decimal
 
 from sqlalchemy import Engine, func
@@ -13,7 +14,7 @@ from sqlmodel import select
 
 from bot.terminal import plain
 from storage.db import session_scope
-from storage.models import AuditLog, Entry, Evidence, Submission
+from storage.models import AuditLog, Entry, Evidence, Submission, Unit, YearRoles, stored_id
 from tests.e2e.conftest import BotWorld
 
 SEED_TTTT = [("TT-1", Decimal(30544)), ("TT-2", Decimal("31.5")), ("I.2", Decimal("9.8")),
@@ -258,3 +259,77 @@ async def test_an_older_edit_of_a_kept_message_never_overwrites_a_newer_one(worl
     assert world.fake.message(group, messages[0].message_id).text == "🗳 2/7"
     texts = [call[1].get("text") for call in world.fake.calls if call[0] in ("sendMessage", "editMessageText")]
     assert "🗳 1/7" not in texts, "the older edit was never sent"
+
+
+async def test_an_edited_message_is_answered_not_read(world: BotWorld) -> None:
+    """Issue 16: an officer who edits the number they typed got no answer; now they are told how to change it."""
+    mai = world.officer(507, "Mai")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
+    await mai.say("/report", "Mục 1/")
+    mark = world.fake.mark()
+    typed = await mai.user.send_text("30.544")
+    await world.fake.wait_for(lambda m: m.chat_id == 507 and "Số liệu vừa nhập" in plain(m.text), after=mark)
+    before = _snapshot(world.engine)
+    mark = world.fake.mark()
+    await mai.user.edit_text(typed, "31.000")
+    answer = await world.fake.wait_for(lambda m: m.chat_id == 507 and "tin nhắn đã sửa" in plain(m.text),
+                                       after=mark)
+    assert "Nhập lại" in plain(answer.text) and "Sửa một mục" in plain(answer.text)
+    await world.wait_handled()
+    assert _snapshot(world.engine) == before, "the edit changed nothing"
+    confirm = next(message for message in reversed(world.fake.sent[:mark])
+                   if message.chat_id == 507 and "Số liệu vừa nhập" in plain(message.text))
+    mai.last = confirm
+    await mai.press("Đúng, lưu", "Mục 2/")
+    with session_scope(world.engine) as session:
+        assert session.exec(select(Entry.value).where(Entry.item_code == "TT-1")).one() == Decimal(30544)
+
+
+def _menus_set(world: BotWorld) -> list[int]:
+    """The chats whose own menu the bot set (setMyCommands with a chat scope), in order."""
+    chats = []
+    for method, params in world.fake.calls:
+        scope = params.get("scope")
+        scope = json.loads(scope) if isinstance(scope, str) else scope
+        if method == "setMyCommands" and isinstance(scope, dict) and scope.get("type") == "chat":
+            chats.append(int(scope["chat_id"]))
+    return chats
+
+
+async def test_each_chat_gets_the_menu_of_its_role(world: BotWorld) -> None:
+    """Issue 16: one global menu showed members /review, /publish, /deadline; now the menu is per chat by role,
+    set when an officer links, when the language or the roles change (at start), and the groups get theirs."""
+    fake = world.fake
+    default = dict(fake.commands_for(""))
+    assert "report" in default and not {"review", "publish", "deadline"} & set(default)
+    assert set(dict(fake.commands_for("", "all_group_chats"))) == {"bind"}
+    member = world.officer(511, "Hà")
+    await member.say(f"/start {world.codes['xd-tdkt']}", "Kính chào")
+    lead = world.officer(512, "Mai")
+    await lead.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
+    other = world.officer(513, "Lan")
+    await other.say(f"/start {world.codes['ct-tdkt']}", "Kính chào")
+    await world.wait_handled()
+    assert not {"review", "publish", "deadline"} & set(dict(fake.commands_for("", "chat:511")))
+    assert "report" in dict(fake.commands_for("", "chat:511"))
+    leading = dict(fake.commands_for("", "chat:512"))
+    assert {"review", "publish", "deadline", "report"} <= set(leading)
+    assert leading["review"].startswith("Rà soát")
+    await lead.say("/lang", "Chọn ngôn ngữ")
+    await lead.press("English", "English")
+    await world.wait_handled()
+    assert dict(fake.commands_for("", "chat:512"))["review"].startswith("Review")
+    assert sorted(_menus_set(world)) == [511, 512, 512, 513]
+    # The roles change while the bot is down: at start, only the chats whose menu changed are set again.
+    await world.stop_bot()
+    with session_scope(world.engine) as session:
+        roles = session.exec(select(YearRoles)).one()
+        roles.leader_unit_id = stored_id(session.exec(select(Unit).where(Unit.code == "SXD")).one())
+        session.add(roles)
+    calls = len(_menus_set(world))
+    await world.start_bot()
+    await world.fake.wait_until(lambda: len(_menus_set(world)) >= calls + 2)
+    await world.wait_handled()
+    assert sorted(_menus_set(world)[calls:]) == [511, 512]
+    assert {"review", "publish", "deadline"} <= set(dict(fake.commands_for("", "chat:511")))
+    assert not {"review", "publish", "deadline"} & set(dict(fake.commands_for("", "chat:512")))

@@ -129,6 +129,10 @@ async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld
     assert 800 <= width <= 2000 and 400 <= height <= 2000 and len(photos[0].file_bytes) > 10_000
 
     files = {m.file_name: m.file_bytes for m in world.fake.sent[mark:] if m.chat_id == 701 and m.kind == "document"}
+    # Issue 16: the score sheet and the minutes are sent protected from forwarding; the group's table is not.
+    documents = [m for m in world.fake.sent[mark:] if m.chat_id == 701 and m.kind == "document"]
+    assert documents and all(str(m.params.get("protect_content")).lower() == "true" for m in documents)
+    assert not any(m.params.get("protect_content") for m in posted)
     report = ranking_in_db(world.engine)
     assert [row.unit_code for row in report.rows[:2]] == ["STTTT", "SCT"]
     assert [row.award for row in report.rows[:2]] == ["flag-pending-acclaim", "merit"]

@@ -289,6 +289,10 @@ async def test_nobody_sees_choices_or_counts_of_a_secret_ballot_and_it_closes_on
     mark = await votes.open("Mở phiếu suy tôn")
     title = "suy tôn Sở Thông tin và Truyền thông"
     await votes.cast_all(title, mark, {"SXD": "Đồng ý", "SCT": "Không đồng ý", "SGTVT": "Đồng ý"})
+    # Issue 16: each voter's ballot is sent protected from forwarding and saving.
+    ballots = [m for m in fake.sent[mark:] if not m.is_edit and m.chat_id > 0
+               and any(data and data.startswith("v:b:") for _, data in m.buttons)]
+    assert ballots and all(str(m.params.get("protect_content")).lower() == "true" for m in ballots)
     # The leader's menu, the group and the command line show the turnout only.
     menu = await votes.lead.say("/vote", "Bỏ phiếu cuối năm")
     assert "3/7 đơn vị đã bỏ phiếu" in plain(menu.text) and "đồng ý)" not in plain(menu.text)

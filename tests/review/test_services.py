@@ -110,3 +110,15 @@ def test_the_paperwork_is_made_when_it_is_sent_not_in_the_turn(
     assert kept == files
     assert [file_makers.make(file) for file in kept] == [b"x", b"d"]
     assert made == ["xlsx", "docx"]
+
+
+def test_a_reviewed_value_is_capped_like_a_reported_one() -> None:
+    """Issue 16: a huge percent of plan raised decimal.InvalidOperation; now each gets its reason."""
+    items = {item.code: item for item in service.review_items(seed_bloc(), "STTTT")}
+    count = items["TT-1"]  # 29.945 hộ planned
+    assert service.read_value(count, "30.544 hộ") == Decimal(30544)
+    assert service.read_value(count, "102%") == Decimal("30543.9")
+    assert service.read_value(count, "9" * 30 + "%") == service.ValueProblem("digits")
+    assert service.read_value(count, "999.999.999.999.999%") == service.ValueProblem("implausible")
+    assert service.read_value(count, "3.000.000") == service.ValueProblem("implausible")
+    assert service.read_value(count, "30.544 km") == service.ValueProblem("number")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
+
+import pytest
+from pydantic import ValidationError
 
 from rules.config import BlocConfig
 from tests.rules.factories import seed_config
@@ -35,3 +39,33 @@ def test_indicators_of_gives_a_list_of_the_callers_own() -> None:
 def test_a_copied_config_keeps_its_index() -> None:
     config = with_indicators(("X1", "SCT"))
     assert [indicator.code for indicator in config.model_copy().indicators_of("SCT")] == ["X1"]
+
+
+def test_an_indicators_plausible_limit() -> None:
+    """Issue 16: 100 times the target by default, configurable per bloc, overridden per indicator."""
+    config = with_indicators(("X1", "SCT"))
+    indicator = config.indicators_of("SCT")[0]
+    assert config.actual_limit(indicator) == Decimal(10000)
+    data: dict[str, Any] = config.model_dump(mode="json")
+    data["reporting"] = {"max_times_target": "20"}
+    data["indicators"][0]["target"] = "0"
+    changed = BlocConfig.model_validate(data, context={"stored": True})
+    assert changed.actual_limit(changed.indicators_of("SCT")[0]) == Decimal(20)  # a target of 0 counts as 1
+    data["indicators"][0]["max_actual"] = "5"
+    own = BlocConfig.model_validate(data, context={"stored": True})
+    assert own.actual_limit(own.indicators_of("SCT")[0]) == Decimal(5)
+    data["reporting"] = {"max_times_target": "1"}
+    with pytest.raises(ValidationError, match="max_times_target"):
+        BlocConfig.model_validate(data, context={"stored": True})
+
+
+def test_names_and_texts_have_maxima_and_figures_a_digit_cap() -> None:
+    """Issue 16: a 30 MB bloc name and a 60-digit target are refused when the file is validated."""
+    data: dict[str, Any] = seed_config().model_dump(mode="json")
+    data["bloc"]["name"] = "K" * (30 * 1024 * 1024)
+    with pytest.raises(ValidationError, match="bloc.name"):
+        BlocConfig.model_validate(data, context={"stored": True})
+    data = seed_config().model_dump(mode="json")
+    data["indicators"][0]["target"] = 10**59
+    with pytest.raises(ValidationError, match="at most 15 digits"):
+        BlocConfig.model_validate(data, context={"stored": True})

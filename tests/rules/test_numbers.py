@@ -10,11 +10,14 @@ from hypothesis import strategies as st
 
 from rules.numbers import (
     MAX_LENGTH,
+    MAX_WHOLE_DIGITS,
     NumberError,
     ParsedNumber,
+    check_digits,
     format_number,
     format_percent,
     parse_number,
+    percent_of,
 )
 
 
@@ -127,15 +130,16 @@ def test_refuses_what_is_not_a_number(text: str, reason: str) -> None:
 
 
 def test_length_limit_counts_the_trimmed_text() -> None:
-    assert parse_number(" " + "1" * MAX_LENGTH + " ").value == Decimal("1" * MAX_LENGTH)
+    longest = "0" * (MAX_LENGTH - MAX_WHOLE_DIGITS) + "1" * MAX_WHOLE_DIGITS
+    assert parse_number(" " + longest + " ").value == Decimal(longest)
 
 
 def test_long_numbers_keep_every_digit() -> None:
-    # More digits than the default decimal context precision (28).
-    digits = "9" * 35
-    value = parse_number("-" + digits).value
-    assert value == Decimal("-" + digits)
-    assert format_number(value, decimals=2) == "-" + format_number(Decimal(digits)) + ",00"
+    digits = "9" * MAX_WHOLE_DIGITS
+    assert parse_number("-" + digits).value == Decimal("-" + digits)
+    # More digits than the default decimal context precision (28) are still written in full.
+    value = Decimal("-" + "9" * 35)
+    assert format_number(value, decimals=2) == "-" + format_number(Decimal("9" * 35)) + ",00"
 
 
 @pytest.mark.parametrize(
@@ -189,7 +193,7 @@ def test_formats_percent(value: Decimal, decimals: int, locale: str, text: str) 
 
 decimals_up_to_three_places = st.builds(
     lambda units, places: Decimal(units).scaleb(-places),
-    st.integers(min_value=-(10**15), max_value=10**15),
+    st.integers(min_value=-(10**MAX_WHOLE_DIGITS - 1), max_value=10**MAX_WHOLE_DIGITS - 1),
     st.integers(min_value=0, max_value=3),
 )
 
@@ -208,8 +212,8 @@ def test_formatted_numbers_read_back(value: Decimal) -> None:
 
 
 @given(
-    st.integers(min_value=1000, max_value=10**20)
-    | st.integers(max_value=-1000, min_value=-(10**20))
+    st.integers(min_value=1000, max_value=10**MAX_WHOLE_DIGITS - 1)
+    | st.integers(max_value=-1000, min_value=-(10**MAX_WHOLE_DIGITS - 1))
 )
 def test_formatted_integers_always_read_back(value: int) -> None:
     assert parse_number(format_number(Decimal(value))).value == value
@@ -232,7 +236,39 @@ def test_any_text_reads_or_fails_with_a_reason(text: str) -> None:
     try:
         parsed = parse_number(text)
     except NumberError as error:
-        assert error.reason in {"empty", "invalid", "ambiguous", "too_long"}
+        assert error.reason in {"empty", "invalid", "ambiguous", "too_long", "too_many_digits"}
         assert (error.reason == "ambiguous") == bool(error.candidates)
         return
     assert parsed.value.is_finite()
+
+
+def test_the_items_measure_after_the_number() -> None:
+    """Issue 16: `30.544 hộ` reads as 30.544 when the measure is `hộ`; other words do not."""
+    assert parse_number("30.544 hộ", measure="hộ").value == Decimal(30544)
+    assert parse_number("30.544hộ", measure="hộ").value == Decimal(30544)
+    assert parse_number("18.500 Tỷ đồng", measure="tỷ đồng").value == Decimal(18500)
+    for text, measure in [("30.544 km", "hộ"), ("30.544 hộ", ""), ("hộ", "hộ"), ("30.544 hộ hộ", "hộ")]:
+        with pytest.raises(NumberError) as caught:
+            parse_number(text, measure=measure)
+        assert caught.value.reason == "invalid", text
+
+
+def test_a_digit_cap_for_every_figure() -> None:
+    """Issue 16: more than 15 whole digits or 6 decimals is refused, in chat and in files alike."""
+    assert parse_number("9" * 15).value == Decimal("9" * 15)
+    assert parse_number("0,000001").value == Decimal("0.000001")
+    for text in ["9" * 16, "9" * 29, "9" * 30 + "%", "1,1234567"]:
+        with pytest.raises(NumberError) as caught:
+            parse_number(text)
+        assert caught.value.reason == "too_many_digits", text
+    assert check_digits(Decimal("1E+14")) == Decimal("1E+14")
+    for value in [Decimal("1E+15"), Decimal("Infinity"), Decimal("NaN"), Decimal(10) ** 59]:
+        with pytest.raises(NumberError):
+            check_digits(value)
+
+
+def test_percent_of_never_raises_for_capped_figures() -> None:
+    """Issue 16: 102% of a plan; the largest plan times the largest percent no longer raises InvalidOperation."""
+    assert percent_of(Decimal(29945), Decimal(102)) == Decimal("30543.9")
+    largest = Decimal("9" * 15 + ".999999")
+    assert percent_of(largest, largest) > Decimal(10) ** 27

@@ -85,11 +85,16 @@ def test_a_repeated_key_is_refused_and_changes_nothing(init, database_url: str, 
     leader = tmp_path / "leader.yaml"
     leader.write_text(seed.replace("  leader: STTTT\n", "  leader: STTTT\n  leader: SXD\n"), encoding="utf-8")
     status, out = init(leader)
-    assert status == 2 and "leader" in out and "given twice" in out and "line 38" in out, out
+    assert status == 2 and "given twice" in out and "line 38, column 3: roles.leader:" in out, out
+    assert str(leader) in out
     twice = tmp_path / "bloc.yaml"
     twice.write_text(seed + "\nbloc:\n  code: KTD3\n  timezone: UTC\n", encoding="utf-8")
     status, out = init(twice)
-    assert status == 2 and "'bloc' is given twice" in out, out
+    assert status == 2 and "bloc: the key 'bloc' is given twice" in out, out
+    unit = tmp_path / "unit.yaml"
+    unit.write_text(seed.replace("{code: SCT,", "{code: SCT, code: SXD,", 1), encoding="utf-8")
+    status, out = init(unit)
+    assert status == 2 and "line 14, column 17: units[2].code: the key 'code' is given twice" in out, out
     assert _state(database_url) == before, "an invalid file changes nothing, audit included"
 
 
@@ -102,3 +107,34 @@ def test_hostile_files_end_in_one_line_not_a_traceback(init, tmp_path: Path) -> 
     huge.write_bytes(b"#" * (9 * 1024 * 1024))
     status, out = init(huge)
     assert status == 2 and "larger than 8 MB" in out, out
+    status, out = init(Path("/dev/zero"))  # endless: read no further than the cap
+    assert status == 2 and "larger than 8 MB" in out and len(out.strip().splitlines()) == 1, out
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a:\n" + "".join(" " * depth + "- \n" for depth in range(1, 20_000)), encoding="utf-8")
+    status, out = init(deep)
+    assert status == 2 and "Traceback" not in out and len(out.strip().splitlines()) == 1, out
+
+
+def test_names_and_figures_have_maxima(init, database_url: str, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                       monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bloc name of 30 MB (here 201 characters, the file cap stops larger ones) and a 60-digit actual
+    in a results file are refused the same way on both backends (PostgreSQL printed SQL before)."""
+    seed = (EXAMPLES / "khoi3-2018.yaml").read_text(encoding="utf-8")
+    assert init(EXAMPLES / "khoi3-2018.yaml")[0] == 0
+    before = _state(database_url)
+    named = tmp_path / "named.yaml"
+    name = next(line for line in seed.splitlines() if line.startswith("  name: "))
+    named.write_text(seed.replace(name, "  name: " + "K" * 201, 1), encoding="utf-8")
+    status, out = init(named)
+    assert status == 2 and "bloc.name: String should have at most 200 characters" in out, out
+    results = tmp_path / "results.yaml"
+    text = (EXAMPLES / "khoi3-2018-results.yaml").read_text(encoding="utf-8")
+    figure = re.search(r"TT-1: ([0-9.]+)", text)
+    assert figure is not None
+    results.write_text(text.replace(figure.group(0), "TT-1: " + "9" * 60, 1), encoding="utf-8")
+    capsys.readouterr()
+    status = main(["results", "import", str(results)])
+    out = capsys.readouterr().out
+    assert status == 2 and "indicators.TT-1" in out and "at most 15 digits" in out, out
+    assert "SELECT" not in out and "INSERT" not in out and "Traceback" not in out
+    assert _state(database_url) == before

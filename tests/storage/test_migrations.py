@@ -129,3 +129,23 @@ def test_replicas_started_together_migrate_one_after_the_other(blank_url: str) -
     finally:
         engine.dispose()
     assert len(heads) == 1
+
+
+def test_start_attempts_migrate_up_and_down(blank_url: str) -> None:
+    """0016 adds the wrong-code counter and an invite's revocation, and goes back down."""
+    config = alembic_config(blank_url)
+    command.upgrade(config, "0015")
+    engine = make_engine(blank_url)
+    try:
+        command.upgrade(config, "0016")
+        with engine.begin() as connection:
+            columns = {row[1] if blank_url.startswith("sqlite") else row[0] for row in connection.execute(text(
+                "PRAGMA table_info(invite)" if blank_url.startswith("sqlite") else
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'invite'"))}
+            assert "revoked_at" in columns
+            connection.execute(text("INSERT INTO start_attempt (channel, external_id, failures, last_failed_at)"
+                                    " VALUES ('telegram', '5', 1, CURRENT_TIMESTAMP)"))
+        command.downgrade(config, "0015")
+        command.upgrade(config, "heads")
+    finally:
+        engine.dispose()

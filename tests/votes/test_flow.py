@@ -8,23 +8,25 @@ rotation, no group bound, the closing time typed by the leader, English.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot.terminal import plain
-from handlers.chat import Outcome
+from handlers.chat import Incoming, InKind, Outcome
 from handlers.dispatch import Conversation
 from handlers.renderers.votes import minutes_outcome, minutes_tallies
 from handlers.services.votes import vote_results
 from storage.db import session_scope
-from storage.models import Ballot, ChatState, Period, YearRoles
+from storage.models import AuditLog, Ballot, ChatState, Officer, Period, YearRoles
 from storage.votes import BallotKind, ballot_counts
 from tests.chat.driver import Clock, Person
 from tests.factories import seed_bloc_data
 from tests.votes.helpers import GROUP, HEADS, VOTING, link_officers, publish_seed_year
 
+_console_keys = itertools.count(1)
 USERS = {code: 900 + index for index, code in enumerate(HEADS.values())}
 
 
@@ -184,3 +186,30 @@ def test_a_ballot_press_leaves_the_voters_flow_as_it_was(engine: Engine) -> None
     bloc.lead.press("Xác nhận")
     assert lead_state() == before
     assert "Đóng sớm phiếu" in plain(bloc.lead.press_data(close_early).replies[0].text)
+
+
+def test_the_shell_does_not_cast_a_units_vote_unless_allowed(engine: Engine) -> None:
+    """Issue 16: `bot shell --officer X` cast X's secret vote as X; now it is refused, and allowed only
+    with `--allow-ballots`, the vote then recorded as the console's."""
+    bloc = Bloc(engine)
+    opened = bloc.open("Mở phiếu suy tôn")
+    agree = next(option.data for reply in opened.replies if reply.chat_id == f"telegram:{USERS['xd-head']}"
+                 for row in reply.options for option in row if "Đồng ý" in option.label)
+    with session_scope(engine) as session:
+        officer_id = session.exec(select(Officer.id).where(Officer.code == "xd-head")).one()
+
+    def console(conversation: Conversation, data: str) -> Outcome:
+        return conversation.handle(Incoming(channel="console", update_id=f"c{next(_console_keys)}",
+                                            user_id=str(officer_id), chat_id=str(officer_id), is_private=True,
+                                            kind=InKind.option, data=data))
+
+    refused = console(Conversation(engine, clock=bloc.clock), agree)
+    assert "không bỏ phiếu thay Sở Xây dựng" in _texts(refused) and "--allow-ballots" in _texts(refused)
+    assert not refused.replies[0].options
+    allowed = Conversation(engine, clock=bloc.clock, console_ballots=True)
+    confirm = next(option.data for reply in console(allowed, agree).replies for row in reply.options
+                   for option in row if "Xác nhận" in option.label)
+    assert "Mã xác nhận phiếu" in _texts(console(allowed, confirm))
+    with session_scope(engine) as session:
+        votes = session.exec(select(AuditLog.actor).where(AuditLog.action == "ballot.vote")).all()
+    assert votes == ["console:xd-head"]

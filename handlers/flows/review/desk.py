@@ -67,7 +67,7 @@ class Desk:
     @property
     def actor(self) -> str:
         """Who the audit trail names."""
-        return f"officer:{self.ctx.officer.code}"
+        return self.ctx.officer.actor
 
     def refuse(self, why: service.Refusal, period: PeriodInfo | None = None, unit: UnitStatus | None = None,
                *, leave: bool = False) -> Refused:

@@ -235,7 +235,7 @@ def close(ctx: Context, state: DeskState, argument: str, year: Year) -> Turn:
     if ballot is None:
         return stale(ctx, state)
     closed = close_and_count(session=ctx.session, ballot_id=ballot.id, now=ctx.now,
-                             closed_by=f"officer:{ctx.officer.code}")
+                             closed_by=ctx.officer.actor)
     year = year.reload()
     if closed is None:
         return _menu(ctx, year, ctx.text("vote_already_closed"))
