@@ -189,3 +189,28 @@ async def _reply(fake: FakeZalo, user: object, contains: str) -> str:
         if contains in message.text:
             return message.text
     raise AssertionError(f"no reply containing {contains!r}")
+
+
+def test_a_channel_without_the_pages_drops_the_button_and_keeps_the_others() -> None:
+    from bot.telegram_channel import keyboard
+
+    web = Option("🖥 form", "", page=WebPage("/web/report"))
+    only_web = keyboard(Reply("x", options=((web,),)))
+    assert only_web is None
+    mixed = keyboard(Reply("x", options=((web, Option("ok", "r:1:ok")), (web,))))
+    assert mixed is not None
+    assert [[button.callback_data for button in row] for row in mixed.inline_keyboard] == [["r:1:ok"]]
+
+
+def test_the_terminal_shows_the_page_unnumbered() -> None:
+    import io
+
+    from bot.console_channel import ConsoleChannel
+    from handlers.chat import Outcome
+
+    out = io.StringIO()
+    channel = ConsoleChannel(None, 1, out, "t")  # type: ignore[arg-type]  # (only shows)
+    channel.show(Outcome([Reply("x", options=((Option("🖥 form", "", page=WebPage("/web/report")),
+                                                Option("ok", "r:1:ok")),))]))
+    assert "[web] 🖥 form: /web/report" in out.getvalue() and "#1 ok" in out.getvalue()
+    assert [option.data for option in channel.options] == ["r:1:ok"]

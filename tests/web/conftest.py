@@ -22,8 +22,10 @@ from sqlalchemy import Engine
 from bot.http_server import HttpServer
 from bot.web.auth import Signer, sign_init_data
 from bot.web.routes import WebPages, WebSettings
+from bot.web.setup import page_addresses
 from fakes.people import ScriptedOfficer
 from fakes.telegram import FakeTelegram
+from handlers.flow import WebOffer
 from storage.blocs import load_bloc
 from storage.chat import officer_by_code
 from storage.db import session_scope
@@ -132,7 +134,10 @@ async def world(engine: Engine, seeded: None) -> AsyncIterator[BotWorld]:
     async with FakeTelegram() as fake:
         created = BotWorld(fake=fake, engine=engine, clock=clock,
                            codes={invite.officer_code: invite.code for invite in issued})
-        await created.start_bot()
+        # The chat offers the form (`/form`; `/report` only above 12 items, more than the seed's 9),
+        # as a personal link (the pages' address here is http, where Telegram opens no Mini App).
+        await created.start_bot(web=WebOffer(min_items=12, link_ttl=dt.timedelta(days=3),
+                                             mini_app_channels=frozenset()))
         try:
             yield created
         finally:
@@ -149,6 +154,7 @@ async def site(world: BotWorld, tmp_path: Path) -> AsyncIterator[Site]:
     pages = server.add_web(WebSettings(signer=Signer(SECRET), base_url=base, telegram_token=world.fake.token,
                                        upload_dir=tmp_path / "uploads", upload_max_bytes=256 * 1024))
     await server.start("127.0.0.1", port)
+    world.parts.channel.pages = page_addresses(pages.settings)
     try:
         yield Site(world=world, server=server, pages=pages, base=base)
     finally:

@@ -47,3 +47,19 @@ async def test_english_officers_get_the_form_in_english_and_a_plain_browser_work
     await expect(page.locator(".card").first).to_contain_text("Plan: 29,945")  # English marks, as the chat writes them
     await context.close()
     assert site.console == []
+
+
+async def test_the_link_the_bot_sends_opens_that_officers_form(site: Site, browser: Browser) -> None:
+    mai = await site.joined("tttt-tdkt", MAI, "Trần Thị Mai")
+    sent = await mai.say("/form", "chỉ dành riêng")
+    assert sent.reply_markup is not None
+    urls = [button.get("url") for row in sent.reply_markup["inline_keyboard"] for button in row]
+    assert len(urls) == 1 and str(urls[0]).startswith(f"{site.base}/web/l/")
+    context, page = await site.page(browser)
+    await page.goto(str(urls[0]))
+    await expect(page.locator("h1")).to_contain_text("Sở Thông tin và Truyền thông")
+    await page.locator('.card[data-item="TT-1"] input.value').fill("30.544")
+    await page.locator('.card[data-item="TT-1"] input.value').press("Tab")
+    await expect(page.locator('.card[data-item="TT-1"] .reading').first).to_contain_text("102,0% kế hoạch")
+    await context.close()
+    assert site.console == []

@@ -165,6 +165,7 @@ async def test_evidence_opens_for_its_unit_only(site: Site, browser: Browser, tm
         await link.click()
     download = await caught.value
     assert Path(await download.path()).read_bytes() == picture.read_bytes()
+    await download.delete()
     await context.close()
     # A file too large is refused, nothing kept.
     context, page = await site.page(browser)
