@@ -120,6 +120,7 @@ class ReminderScheduler:
         self.pacer = Pacer(messages_per_second)
         self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.passes = 0
+        self.delivered = 0  # reminders delivered by this process
         self._scheduler: AsyncIOScheduler | None = None
         self._job: Job | None = None
         self._waiters: list[asyncio.Future[PassReport]] = []
@@ -230,6 +231,7 @@ class ReminderScheduler:
                 await task(now)
             except Exception:
                 log.exception("periodic task %s failed", getattr(task, "__name__", task))
+        self.delivered += report.delivered
         if report.planned:
             log.info("reminder pass at %s: %s", now.isoformat(), report)
         return report

@@ -70,7 +70,8 @@ def menu_commands() -> dict[str, str]:
 
 
 def owe(
-    session: Session, *, channel: str, bot: str, replies: Sequence[Reply], now: dt.datetime,
+    session: Session, *, replies: Sequence[Reply], now: dt.datetime, channel: str | None = None,
+    bot: str | None = None,
     default_chat: str | None = None, answer: str | None = None, notice: str | None = None,
     pressed_message: int | None = None, bots: Mapping[str, str] | None = None,
 ) -> list[str]:
@@ -93,11 +94,11 @@ def owe(
         if key not in chats:
             chats.append(key)
 
-    if answer is not None and default_chat is not None:
+    if answer is not None and default_chat is not None and channel is not None and bot is not None:
         add(channel, bot, default_chat, {"answer": answer, "notice": notice})
     for reply in replies:
         if reply.chat_id is None:
-            if default_chat is None:
+            if default_chat is None or channel is None:
                 log.error("a reply without a chat was dropped: %.60s", reply.text)
                 continue
             on, chat_id = channel, default_chat
