@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from bot.file_links import FileLinks
 from bot.outbox import Limits, Sender, SenderSettings
-from bot.port import Channel, Delivery, Message, Verdict
+from bot.port import Delivery, Message, Verdict
 from bot.runtime import RecoverySettings, Runtime
 from bot.scheduler import PACE_SHARE, ReminderScheduler
 from bot.telegram_channel import (
@@ -44,6 +44,7 @@ from handlers.dispatch import Clock, Conversation, owe, system_clock
 from handlers.flows.votes.due import due_ballot_replies
 from handlers.i18n import warm_up
 from storage.db import make_async_engine
+from storage.roles import serving_bot
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,21 @@ def build_parts(
     runtime = Runtime(conversation, units, outbox, recovery=recovery)
 
     async def deliver(to: str, reply: Reply) -> Delivery:
-        """A reminder through the port; a rate limit or a server error is tried again a few times."""
+        """A reminder through the port; a rate limit or a server error is tried again a few times.
+
+        It goes through the bot that reaches the address; when that bot is another
+        process's, it is owed through the outbox instead, for that process to send.
+        """
         on, chat_id = parse_address(to)
-        channel = _serving(outbox, conversation, on, to)
+        bot = await units.run(lambda session: serving_bot(session=session, channel=on, chat_id=chat_id)) \
+            or conversation.bots.get(on)
+        channel = outbox.channels.get((on, bot)) if bot is not None else None
         if channel is None:
-            return Delivery(Verdict.refused, detail=f"no {on} bot in this process")
+            owed = await units.run(lambda session: owe(session, replies=[replace(reply, chat_id=to)],
+                                                       now=system_clock(), bots=conversation.bots))
+            if not owed:
+                return Delivery(Verdict.refused, detail=f"no {on} bot serves {to}")
+            return Delivery(Verdict.delivered, detail=f"owed through the outbox to {owed[0]}")
         delivery = await channel.deliver(chat_id, Message(reply))
         for attempt in range(4):
             if delivery.verdict is not Verdict.retry:
@@ -151,12 +162,6 @@ def build_parts(
     scheduler.tasks.append(close_due_ballots)
     return BotParts(conversation=conversation, runtime=runtime, reminders=scheduler, start_reminders=reminders,
                     dispose_engine=dispose_engine)
-
-
-def _serving(sender: Sender, conversation: Conversation, on: str, to: str) -> Channel | None:
-    """The channel of this process that serves an address (its channel's first bot for now)."""
-    bot = conversation.bots.get(on)
-    return sender.channels.get((on, bot)) if bot is not None else None
 
 
 def add_telegram(parts: BotParts, *, token: str, base_url: str = "https://api.telegram.org/bot",

@@ -109,7 +109,7 @@ class Runtime:
     def _anything_left(self, session: Session) -> bool:
         now = self.clock()
         return bool(waiting_chats(session=session, received_before=now, limit=1)
-                    or due_chats(session=session, now=now, limit=1))
+                    or due_chats(session=session, now=now, limit=1, bots=list(self.sender.channels)))
 
     # -- the background pass ------------------------------------------------
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, or_, update
+from sqlalchemy import Table, and_, delete, false, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -213,10 +214,14 @@ def save_payload(*, session: Session, outbox_id: int, payload: dict[str, Any]) -
         .values(payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":"))))
 
 
-def due_chats(*, session: Session, now: dt.datetime, limit: int = 500) -> list[str]:
-    """Chats whose first owed message is due and not leased by a live sender."""
+def due_chats(*, session: Session, now: dt.datetime, limit: int = 500,
+              bots: Sequence[tuple[str, str]] | None = None) -> list[str]:
+    """Chats whose first owed message is due and not leased by a live sender (of these (channel, bot)s)."""
     pending = and_(col(OutboxMessage.state) == PENDING, col(OutboxMessage.next_attempt_at) <= now,
                    or_(col(OutboxMessage.leased_until).is_(None), col(OutboxMessage.leased_until) <= now))
+    if bots is not None:
+        pending = and_(pending, or_(false(), *(and_(col(OutboxMessage.channel) == name, col(OutboxMessage.bot) == bot)
+                                              for name, bot in bots)))
     return list(session.exec(
         select(OutboxMessage.chat_key).where(pending)
         .group_by(col(OutboxMessage.chat_key)).order_by(func.min(OutboxMessage.id)).limit(limit)
