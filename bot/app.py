@@ -24,7 +24,6 @@ from sqlmodel import Session
 
 from bot.file_links import FileLinks
 from bot.outbox import Limits, Sender, SenderSettings
-from bot.port import Delivery, Message, Verdict
 from bot.runtime import RecoverySettings, Runtime
 from bot.scheduler import PACE_SHARE, ReminderScheduler
 from bot.telegram_channel import (
@@ -39,12 +38,12 @@ from bot.units import UnitsOfWork
 from bot.zalo_channel import ZaloChannel, ZaloPoller
 from bot.zalo_client import DEFAULT_BASE_URL as DEFAULT_ZALO_BASE_URL
 from bot.zalo_client import ZaloBotClient
-from handlers.chat import Reply, parse_address
+from handlers.chat import Reply
 from handlers.dispatch import Clock, Conversation, owe, system_clock
 from handlers.flows.votes.due import due_ballot_replies
 from handlers.i18n import warm_up
 from storage.db import make_async_engine
-from storage.roles import serving_bot
+from storage.messages import last_outgoing_id
 
 
 @dataclass(frozen=True)
@@ -123,31 +122,12 @@ def build_parts(
     outbox = Sender(units, (), limits=limits, settings=sender)
     runtime = Runtime(conversation, units, outbox, recovery=recovery)
 
-    async def deliver(to: str, reply: Reply) -> Delivery:
-        """A reminder through the port; a rate limit or a server error is tried again a few times.
+    def owe_reminder(session: Session, to: str, reply: Reply) -> tuple[str, int] | None:
+        """A reminder owed through the outbox, by the bot that reaches the address (handlers.dispatch.owe)."""
+        chats = owe(session, replies=[replace(reply, chat_id=to)], now=system_clock(), bots=conversation.bots)
+        return (chats[0], last_outgoing_id(session=session, chat_key=chats[0])) if chats else None
 
-        It goes through the bot that reaches the address; when that bot is another
-        process's, it is owed through the outbox instead, for that process to send.
-        """
-        on, chat_id = parse_address(to)
-        bot = await units.run(lambda session: serving_bot(session=session, channel=on, chat_id=chat_id)) \
-            or conversation.bots.get(on)
-        channel = outbox.channels.get((on, bot)) if bot is not None else None
-        if channel is None:
-            owed = await units.run(lambda session: owe(session, replies=[replace(reply, chat_id=to)],
-                                                       now=system_clock(), bots=conversation.bots))
-            if not owed:
-                return Delivery(Verdict.refused, detail=f"no {on} bot serves {to}")
-            return Delivery(Verdict.delivered, detail=f"owed through the outbox to {owed[0]}")
-        delivery = await channel.deliver(chat_id, Message(reply))
-        for attempt in range(4):
-            if delivery.verdict is not Verdict.retry:
-                break
-            await asyncio.sleep(delivery.retry_after if delivery.retry_after is not None else 0.5 * 2 ** attempt)
-            delivery = await channel.deliver(chat_id, Message(reply, parts_done=delivery.parts_done))
-        return delivery
-
-    scheduler = ReminderScheduler(deliver=deliver, engine=engine, clock=clock,
+    scheduler = ReminderScheduler(owe=owe_reminder, flush=outbox.flush, engine=engine, clock=clock,
                                   messages_per_second=(messages_per_second or 30.0) * PACE_SHARE)
 
     def owe_here(session: Session, replies: Any) -> list[str]:

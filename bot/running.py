@@ -38,6 +38,7 @@ from bot.zalo_client import ZaloError, ZaloUnauthorized
 from handlers.i18n import format_moment, t
 from handlers.markup import to_plain
 from handlers.services.reminders import next_reminders
+from storage.blocs import bloc_config_of
 from storage.db import make_engine, migrate, session_scope
 from storage.messages import backlog
 from storage.models import Bloc
@@ -183,12 +184,22 @@ def _say_world(parts: BotParts, settings: Settings, talk: Talk, urls: list[str])
     engine = parts.conversation.engine
     talk.say("run_database", url=shown_url(settings.database_url))
     with session_scope(engine) as session:
-        blocs = [(bloc.code, bloc.name) for bloc in session.exec(select(Bloc).order_by(col(Bloc.code)))]
+        blocs = [(bloc.code, bloc.name, dict(bloc_config_of(session=session, bloc=bloc).bloc.bots))
+                 for bloc in session.exec(select(Bloc).order_by(col(Bloc.code)))]
         upcoming = next_reminders(session=session, now=dt.datetime.now(dt.UTC))
+    served = list(parts.runtime.sender.channels)
     if blocs:
-        talk.say("run_blocs", blocs="; ".join(f"{code} ({name})" for code, name in blocs))
+        talk.say("run_blocs", blocs="; ".join(
+            talk.text("run_bloc_served", bloc=f"{code} ({name})",
+                      bots=", ".join(f"{channel} {bot}" for channel, bot in sorted(bots.items())))
+            if bots else f"{code} ({name})" for code, name, bots in blocs))
     else:
         talk.say("run_no_blocs")
+    for code, _name, bots in blocs:
+        for channel, bot in sorted(bots.items()):
+            if (channel, bot) not in served:  # another process's, or a mistake: said, not refused
+                talk.say("run_bots_unknown", bloc=code, channel=channel, bot=bot,
+                         served=", ".join(b for c, b in served if c == channel) or "—")
     if urls:
         talk.say("run_mode_webhook", urls=", ".join(urls))
     else:

@@ -6,20 +6,24 @@ statuses and the sent-log in, pure rules in the middle) and sends it. Nothing
 about reminders lives in the scheduler's memory: a restart, a second process or
 a tick that came late only changes when the question is asked.
 
-Each message is sent at most once: its sent-log row (unique key) is committed
-before the message goes out and marked after. A crash in between leaves the row
-at `sending` and the message is not sent again; the next reminder (3 days, 1
-day, the morning of the deadline) is the retry. We prefer that to a duplicate:
-the Bot API has no idempotency key, so at-least-once would mean officers of a
-provincial department getting the same reminder twice after every crash.
+Each message is written at most once: its sent-log row (unique key) and its
+outbox row are committed together, in one transaction, before anything goes
+out; the outbox's sender then delivers it like every other reply (bot/outbox.py:
+in order per chat, the bot's send budget, 429 after its retry_after, 5xx and
+timeouts with backoff), and the pass records the answer in the sent-log. A crash
+after that commit leaves the message owed: the next process sends it. A crash
+before it leaves nothing: the next pass plans the message again. A message a
+claim stands for and no outbox row holds (`sending`, left by an older version)
+is not sent again; the next reminder (3 days, 1 day, the morning of the deadline)
+is the retry.
 
 Two processes on one PostgreSQL database: the one holding a bloc's advisory lock
-(`storage.reminders.BlocLock`) sends its messages; the other skips that bloc.
+(`storage.reminders.BlocLock`) plans its messages; the other skips that bloc. A
+message for a bot another process runs is delivered by that process's sender.
 
-Sends are paced a little under the bot-wide limit and go through the channel
-port (`deliver`, bot/app.py), which tries a 429 or a server error again a few
-times after its retry_after. A 403 (the officer blocked the bot) is recorded,
-not retried, and the leader is told once per unit and period.
+A 403 (the officer blocked the bot) is recorded, not retried, and the leader is
+told once per unit and period; so is a 403 on any other message the outbox
+delivered in the period (storage/reminders.py).
 
 We use APScheduler directly, not python-telegram-bot's JobQueue: the job is one
 interval that needs no CallbackContext, the dependency is already there without
@@ -42,12 +46,17 @@ from apscheduler.job import Job  # type: ignore[import-untyped]
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 from sqlalchemy import Engine
+from sqlmodel import Session
 
-from bot.port import Delivery, Verdict
 from handlers.chat import Reply
 from handlers.flows.reminders import Outgoing, due_messages
 from storage.db import session_scope
+from storage.messages import BLOCKED, DELIVERED, PENDING, outgoing_state
 from storage.reminders import BlocLock, LogStatus, bloc_ids, claim_message, finish_message
+
+# Writes a reminder to the outbox in the caller's transaction: (its chat's key, its outbox id),
+# None when no bot reaches the address.
+Owe = Callable[[Session, str, Reply], tuple[str, int] | None]
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +114,18 @@ class ReminderScheduler:
     def __init__(
         self,
         *,
-        deliver: Callable[[str, Reply], Awaitable[Delivery]],
+        owe: Owe,
+        flush: Callable[[str], Awaitable[None]],
         engine: Engine,
         clock: Clock,
         interval_seconds: float = 60.0,
         messages_per_second: float = 30.0 * PACE_SHARE,
         concurrency: int = 8,
+        delivery_wait: float = 20.0,
     ) -> None:
-        self.deliver = deliver
+        self.owe = owe
+        self.flush = flush
+        self.delivery_wait = delivery_wait  # how long a pass waits for the outbox's answer
         self.engine = engine
         self.clock = clock
         self.interval_seconds = interval_seconds
@@ -244,11 +257,19 @@ class ReminderScheduler:
         with session_scope(self.engine) as session:
             return due_messages(session=session, bloc_id=bloc_id, now=now)
 
-    def _claim(self, item: Outgoing, now: dt.datetime) -> int | None:
+    def _claim(self, item: Outgoing, now: dt.datetime) -> tuple[int, tuple[str, int] | None] | None:
+        """The sent-log row and the outbox row, in one transaction (None: another process claimed it)."""
         with session_scope(self.engine) as session:
-            return claim_message(session=session, bloc_id=item.bloc_id, key=item.message.key,
-                                 chat_id=item.chat_id, slot_at=item.message.slot_at, now=now,
-                                 claimed_by=self.name)
+            log_id = claim_message(session=session, bloc_id=item.bloc_id, key=item.message.key,
+                                   chat_id=item.chat_id, slot_at=item.message.slot_at, now=now,
+                                   claimed_by=self.name)
+            if log_id is None:
+                return None
+            return log_id, self.owe(session, item.chat_id, item.reply)
+
+    def _state(self, outbox_id: int) -> str | None:
+        with session_scope(self.engine) as session:
+            return outgoing_state(session=session, outbox_id=outbox_id)
 
     def _finish(self, log_id: int, status: LogStatus, error: str | None) -> None:
         with session_scope(self.engine) as session:
@@ -266,9 +287,9 @@ class ReminderScheduler:
         in_flight = asyncio.Semaphore(self.concurrency)
         sending: set[asyncio.Task[None]] = set()
 
-        async def send_and_finish(item: Outgoing, log_id: int) -> None:
+        async def send_and_finish(item: Outgoing, log_id: int, owed: tuple[str, int] | None) -> None:
             try:
-                status, error = await self._send(item)
+                status, error = await self._send(item, owed)
                 if status is LogStatus.delivered:
                     report.delivered += 1
                 elif status is LogStatus.blocked:
@@ -279,7 +300,7 @@ class ReminderScheduler:
             finally:
                 in_flight.release()
 
-        def claim(index: int) -> asyncio.Task[int | None] | None:
+        def claim(index: int) -> asyncio.Task[tuple[int, tuple[str, int] | None] | None] | None:
             if index >= len(outgoing) or self._stopping:
                 return None  # not claimed: still due for the next pass or process
             return asyncio.create_task(asyncio.to_thread(self._claim, outgoing[index], now))
@@ -289,14 +310,14 @@ class ReminderScheduler:
             for index, item in enumerate(outgoing):
                 if claiming is None:
                     break
-                log_id = await claiming
+                claimed = await claiming
                 claiming = claim(index + 1)  # a claim made before a stop is still sent
-                if log_id is None:
+                if claimed is None:
                     report.taken_elsewhere += 1
                     continue
                 await in_flight.acquire()
                 await self.pacer.wait()
-                task = asyncio.create_task(send_and_finish(item, log_id))
+                task = asyncio.create_task(send_and_finish(item, *claimed))
                 sending.add(task)
                 task.add_done_callback(sending.discard)
         finally:
@@ -306,17 +327,35 @@ class ReminderScheduler:
                 await asyncio.gather(*sending, return_exceptions=True)
         return report
 
-    async def _send(self, item: Outgoing) -> tuple[LogStatus, str | None]:
-        """Send one message; never raises (the outcome is logged in the sent-log)."""
+    async def _send(self, item: Outgoing, owed: tuple[str, int] | None) -> tuple[LogStatus, str | None]:
+        """Have the outbox deliver one reminder and wait for its answer; never raises.
+
+        Still owed after `delivery_wait` (a long retry_after, an outage, a bot another
+        process runs): the sent-log says `queued` and the outbox delivers it later.
+        """
+        if owed is None:
+            log.warning("no bot reaches %s; reminder not sent", item.chat_id)
+            return LogStatus.failed, "no bot reaches the address"
+        chat, outbox_id = owed
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.delivery_wait
         try:
-            delivery = await self.deliver(item.chat_id, item.reply)
+            await self.flush(chat)
+            while True:
+                state = await asyncio.to_thread(self._state, outbox_id)
+                if state != PENDING or loop.time() >= deadline:
+                    break
+                await asyncio.sleep(0.1)
+                await self.flush(chat)
         except Exception as error:
             log.exception("reminder to chat %s failed", item.chat_id)
             return LogStatus.failed, repr(error)
-        if delivery.verdict is Verdict.delivered:
+        if state == DELIVERED:
             return LogStatus.delivered, None
-        if delivery.verdict is Verdict.blocked:
-            log.info("officer %s blocked the bot (%s)", item.message.officer_id, delivery.detail)
-            return LogStatus.blocked, delivery.detail
-        log.warning("reminder to chat %s failed: %s", item.chat_id, delivery.detail)
-        return LogStatus.failed, delivery.detail
+        if state == BLOCKED:
+            log.info("officer %s blocked the bot", item.message.officer_id)
+            return LogStatus.blocked, "blocked"
+        if state == PENDING:
+            return LogStatus.queued, "owed in the outbox"
+        log.warning("reminder to chat %s not delivered: %s", item.chat_id, state)
+        return LogStatus.failed, state

@@ -137,6 +137,21 @@ def add_outgoing(*, session: Session, channel: str, bot: str, chat_id: str, chat
                               next_attempt_at=now, created_at=now))
 
 
+def last_outgoing_id(*, session: Session, chat_key: str) -> int:
+    """The id of the message a chat was owed last (flushed first, in the caller's transaction)."""
+    session.flush()
+    found = session.exec(select(func.max(OutboxMessage.id)).where(OutboxMessage.chat_key == chat_key)).one()
+    if found is None:
+        raise LookupError(f"nothing owed to {chat_key}")
+    return int(found)
+
+
+def outgoing_state(*, session: Session, outbox_id: int) -> str | None:
+    """Where an owed message stands (pending, delivered, blocked, refused, superseded); None once forgotten."""
+    row = session.get(OutboxMessage, outbox_id)
+    return row.state if row is not None else None
+
+
 def lease_head(*, session: Session, chat_key: str, now: dt.datetime, lease: dt.timedelta) -> OwedRow | None:
     """Lease the first message a chat is owed, if it is due and no live lease holds it.
 

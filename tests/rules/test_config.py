@@ -35,3 +35,17 @@ def test_indicators_of_gives_a_list_of_the_callers_own() -> None:
 def test_a_copied_config_keeps_its_index() -> None:
     config = with_indicators(("X1", "SCT"))
     assert [indicator.code for indicator in config.model_copy().indicators_of("SCT")] == ["X1"]
+
+
+def test_a_bloc_names_its_bot_per_channel_and_a_number_is_the_same_id() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from tests.factories import seed_bloc, seed_bloc_data
+
+    bloc = seed_bloc_data()["bloc"]
+    config = seed_bloc(bloc={**bloc, "bots": {"telegram": 7012345678, "zalo": "1459232241454765289"}})
+    assert dict(config.bloc.bots) == {"telegram": "7012345678", "zalo": "1459232241454765289"}
+    assert dict(seed_bloc().bloc.bots) == {}
+    with pytest.raises(ValidationError, match="bots"):
+        seed_bloc(bloc={**bloc, "bots": {"signal": "1"}})
