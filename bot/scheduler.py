@@ -57,6 +57,7 @@ from storage.reminders import BlocLock, LogStatus, bloc_ids, claim_message, fini
 # Writes a reminder to the outbox in the caller's transaction: (its chat's key, its outbox id),
 # None when no bot reaches the address.
 Owe = Callable[[Session, str, Reply], tuple[str, int] | None]
+Claimed = tuple[int, tuple[str, int] | None]  # the sent-log row's id, what `Owe` answered
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ Clock = Callable[[], dt.datetime]
 # Share of the bot-wide message rate the reminders use: smooth pacing a little under
 # the limit keeps a strict sliding window from ever answering 429.
 PACE_SHARE = 0.98
+# How many messages one transaction claims (sent-log and outbox rows), one chunk ahead of the sends.
+CLAIM_CHUNK = 16
 # How many times a pass plans again in a row (after a 403, the leader's notice is due at once).
 MAX_ROUNDS = 3
 
@@ -257,15 +260,16 @@ class ReminderScheduler:
         with session_scope(self.engine) as session:
             return due_messages(session=session, bloc_id=bloc_id, now=now)
 
-    def _claim(self, item: Outgoing, now: dt.datetime) -> tuple[int, tuple[str, int] | None] | None:
-        """The sent-log row and the outbox row, in one transaction (None: another process claimed it)."""
+    def _claim_many(self, items: list[Outgoing], now: dt.datetime) -> list[Claimed | None]:
+        """Each message's sent-log row and outbox row, in one transaction (None: claimed elsewhere)."""
+        claimed: list[Claimed | None] = []
         with session_scope(self.engine) as session:
-            log_id = claim_message(session=session, bloc_id=item.bloc_id, key=item.message.key,
-                                   chat_id=item.chat_id, slot_at=item.message.slot_at, now=now,
-                                   claimed_by=self.name)
-            if log_id is None:
-                return None
-            return log_id, self.owe(session, item.chat_id, item.reply)
+            for item in items:
+                log_id = claim_message(session=session, bloc_id=item.bloc_id, key=item.message.key,
+                                       chat_id=item.chat_id, slot_at=item.message.slot_at, now=now,
+                                       claimed_by=self.name)
+                claimed.append(None if log_id is None else (log_id, self.owe(session, item.chat_id, item.reply)))
+        return claimed
 
     def _state(self, outbox_id: int) -> str | None:
         with session_scope(self.engine) as session:
@@ -276,12 +280,11 @@ class ReminderScheduler:
             finish_message(session=session, log_id=log_id, status=status, now=self.clock(), error=error)
 
     async def _send_all(self, outgoing: list[Outgoing], now: dt.datetime) -> PassReport:
-        """Claim one message ahead, send at the pacer's beat, finish in the background.
+        """Claim a chunk ahead (sent-log and outbox rows together), hand each to the sender at the
+        pacer's beat, record the answers in the background.
 
-        At most two messages are claimed and not yet handed to the Bot API at any
-        moment (the one due to go and the next), so a crash loses at most those;
-        sends themselves overlap (up to `concurrency`) to hide network latency, and
-        no database work sits between the pacer's beat and the request.
+        A crash loses nothing claimed: the outbox holds it and the next process
+        sends it. Sends overlap (up to `concurrency`) to hide network latency.
         """
         report = PassReport(at=now, planned=len(outgoing))
         in_flight = asyncio.Semaphore(self.concurrency)
@@ -300,28 +303,29 @@ class ReminderScheduler:
             finally:
                 in_flight.release()
 
-        def claim(index: int) -> asyncio.Task[tuple[int, tuple[str, int] | None] | None] | None:
-            if index >= len(outgoing) or self._stopping:
+        def claim(start: int) -> asyncio.Task[list[Claimed | None]] | None:
+            if start >= len(outgoing) or self._stopping:
                 return None  # not claimed: still due for the next pass or process
-            return asyncio.create_task(asyncio.to_thread(self._claim, outgoing[index], now))
+            return asyncio.create_task(asyncio.to_thread(self._claim_many, outgoing[start:start + CLAIM_CHUNK], now))
 
         claiming = claim(0)
         try:
-            for index, item in enumerate(outgoing):
+            for start in range(0, len(outgoing), CLAIM_CHUNK):
                 if claiming is None:
                     break
                 claimed = await claiming
-                claiming = claim(index + 1)  # a claim made before a stop is still sent
-                if claimed is None:
-                    report.taken_elsewhere += 1
-                    continue
-                await in_flight.acquire()
-                await self.pacer.wait()
-                task = asyncio.create_task(send_and_finish(item, *claimed))
-                sending.add(task)
-                task.add_done_callback(sending.discard)
+                claiming = claim(start + CLAIM_CHUNK)  # a claim made before a stop is still sent
+                for item, found in zip(outgoing[start:start + CLAIM_CHUNK], claimed, strict=True):
+                    if found is None:
+                        report.taken_elsewhere += 1
+                        continue
+                    await in_flight.acquire()
+                    await self.pacer.wait()
+                    task = asyncio.create_task(send_and_finish(item, *found))
+                    sending.add(task)
+                    task.add_done_callback(sending.discard)
         finally:
-            if claiming is not None:  # only after an error: the claim stays unsent (at-most-once)
+            if claiming is not None:  # only after an error or a stop: the outbox sends what was claimed
                 await asyncio.gather(claiming, return_exceptions=True)
             if sending:
                 await asyncio.gather(*sending, return_exceptions=True)
