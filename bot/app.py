@@ -1,14 +1,17 @@
-"""One place wires everything: settings, database, conversation, runtime, Telegram application.
+"""One place wires everything: settings, database, conversation, runtime, the channels' bots.
 
-Order of the pieces: the database engine (migrated by the caller) and, on
-PostgreSQL, its asyncio twin; the channel-neutral conversation on it; the units
-of work (bot/units.py); the outbox's sender and the runtime around them
-(bot/outbox.py, bot/runtime.py); the Telegram application with its single
-update handler and its error handler and the per-chat update processor; our
-own long poll (bot/telegram_channel.py `TelegramPoller`), started by `start`
-unless the process serves webhooks; the reminder scheduler (each pass also
-closes the ballots whose time is up, their announcements owed through the
-outbox). `start` and `stop` bring it all up and down in order.
+Order of the pieces (`build_parts`): the database engine (migrated by the
+caller) and, on PostgreSQL, its asyncio twin; the channel-neutral conversation
+on it; the units of work (bot/units.py); the outbox's sender and the runtime
+around them (bot/outbox.py, bot/runtime.py); the reminder scheduler, whose
+messages are outbox rows too (each pass also closes the ballots whose time is
+up, their announcements owed through the outbox). Then any number of bots per
+channel: `add_telegram` (python-telegram-bot's application with its single
+update handler, its error handler and the per-chat update processor, and our
+own long poll, bot/telegram_channel.py `TelegramPoller`) and `add_zalo`. Each
+bot has its own webhook path, rate budget and processed-update keys; which bot
+reaches an address is decided when a reply is owed (handlers.dispatch.owe).
+`start` and `stop` bring it all up and down in order.
 """
 
 from __future__ import annotations
