@@ -165,3 +165,30 @@ async def test_a_database_newer_than_the_code_is_one_line(engine: Engine, databa
     assert "mới hơn phiên bản bot này biết" in output and "f00d_from_the_future" in output
     _one_line(output)
     _clean(output)
+
+
+async def test_webhook_mode_says_each_bots_webhook_url(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    async with FakeTelegram() as fake:
+        process = await _start({"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
+                                "TELEGRAM_FILE_BASE_URL": fake.base_file_url, "WEBHOOK_SECRET": "s3cret-token",
+                                "WEBHOOK_LISTEN": "127.0.0.1", "WEBHOOK_PORT": str(port),
+                                "DATABASE_URL": f"sqlite:///{tmp_path}/run.db"},
+                               "--webhook", f"http://127.0.0.1:{port}")
+        seen: list[str] = []
+        try:
+            await _lines_until(process, "Bot đang chạy", seen)
+        finally:
+            process.send_signal(signal.SIGINT)
+            rest, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert fake.webhook_url == f"http://127.0.0.1:{port}/telegram/{fake.bot_id}"
+    start = "".join(seen)
+    assert f"Bot Telegram: @{fake.bot_username}" in start
+    assert f"Chế độ: webhook, http://127.0.0.1:{port}/telegram/{fake.bot_id}" in start
+    assert "Chưa nạp khối nào" in start
+    assert process.returncode == 0
+    _clean(start + rest.decode())
