@@ -1,21 +1,24 @@
-"""One place wires everything: settings, database, conversation, runtime, Telegram application.
+"""One place wires everything: settings, database, conversation, runtime, the channels' bots.
 
-Order of the pieces: the database engine (migrated by the caller) and, on
-PostgreSQL, its asyncio twin; the channel-neutral conversation on it; the units
-of work (bot/units.py); the outbox's sender and the runtime around them
-(bot/outbox.py, bot/runtime.py); the Telegram application with its single
-update handler and its error handler and the per-chat update processor; our
-own long poll (bot/telegram_channel.py `TelegramPoller`), started by `start`
-unless the process serves webhooks; the reminder scheduler (each pass also
-closes the ballots whose time is up, their announcements owed through the
-outbox). `start` and `stop` bring it all up and down in order.
+Order of the pieces (`build_parts`): the database engine (migrated by the
+caller) and, on PostgreSQL, its asyncio twin; the channel-neutral conversation
+on it; the units of work (bot/units.py); the outbox's sender and the runtime
+around them (bot/outbox.py, bot/runtime.py); the reminder scheduler, whose
+messages are outbox rows too (each pass also closes the ballots whose time is
+up, their announcements owed through the outbox). Then any number of bots per
+channel: `add_telegram` (python-telegram-bot's application with its single
+update handler, its error handler and the per-chat update processor, and our
+own long poll, bot/telegram_channel.py `TelegramPoller`) and `add_zalo`. Each
+bot has its own webhook path, rate budget and processed-update keys; which bot
+reaches an address is decided when a reply is owed (handlers.dispatch.owe).
+`start` and `stop` bring it all up and down in order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -24,7 +27,6 @@ from sqlmodel import Session
 
 from bot.file_links import FileLinks
 from bot.outbox import Limits, Sender, SenderSettings
-from bot.port import Delivery, Message, Verdict
 from bot.runtime import RecoverySettings, Runtime
 from bot.scheduler import PACE_SHARE, ReminderScheduler
 from bot.telegram_channel import (
@@ -39,27 +41,147 @@ from bot.units import UnitsOfWork
 from bot.zalo_channel import ZaloChannel, ZaloPoller
 from bot.zalo_client import DEFAULT_BASE_URL as DEFAULT_ZALO_BASE_URL
 from bot.zalo_client import ZaloBotClient
-from handlers.chat import Reply, parse_address
+from handlers.chat import Reply
 from handlers.dispatch import Clock, Conversation, owe, system_clock
 from handlers.flow import WebOffer
 from handlers.flows.votes.due import due_ballot_replies
 from handlers.i18n import warm_up
 from storage.db import make_async_engine
+from storage.messages import last_outgoing_id
+
+
+@dataclass(frozen=True)
+class TelegramBot:
+    """One Telegram bot of the process: its application, its side of the port, its long poll."""
+
+    application: TelegramApp
+    channel: TelegramChannel
+    poller: TelegramPoller
 
 
 @dataclass(frozen=True)
 class BotParts:
-    """The built application and what it is made of (tests and the demo reach in)."""
+    """The built bot and what it is made of (tests and the demo reach in).
 
-    application: TelegramApp
+    A process serves any number of bots on each channel (`add_telegram`,
+    `add_zalo`); `application`, `channel` and `poller` are the first Telegram bot's.
+    """
+
     conversation: Conversation
-    channel: TelegramChannel
     runtime: Runtime
-    poller: TelegramPoller
     reminders: ReminderScheduler
     start_reminders: bool = False  # `start` starts the reminder scheduler
     dispose_engine: bool = True  # `stop` closes the engine's connections
+    telegram: list[TelegramBot] = field(default_factory=list)  # `add_telegram`
     zalo: list[tuple[ZaloChannel, ZaloPoller]] = field(default_factory=list)  # `add_zalo`
+
+    def _first(self) -> TelegramBot:
+        if not self.telegram:
+            raise LookupError("this process serves no Telegram bot")
+        return self.telegram[0]
+
+    @property
+    def application(self) -> TelegramApp:
+        """The first Telegram bot's application."""
+        return self._first().application
+
+    @property
+    def channel(self) -> TelegramChannel:
+        """The first Telegram bot's channel."""
+        return self._first().channel
+
+    @property
+    def poller(self) -> TelegramPoller:
+        """The first Telegram bot's long poll."""
+        return self._first().poller
+
+
+def build_parts(
+    *,
+    engine: Engine,
+    clock: Clock = system_clock,
+    messages_per_second: float | None = 30.0,
+    group_messages_per_minute: int | None = 20,
+    dispose_engine: bool = True,
+    reminders: bool = False,
+    sender: SenderSettings | None = None,
+    recovery: RecoverySettings | None = None,
+    web: WebOffer | None = None,
+) -> BotParts:
+    """The channel-neutral bot: conversation, units of work, sender, runtime, reminders; no channel yet.
+
+    `messages_per_second` is each bot's send rate (Telegram allows about 30),
+    counted in the database for every process together; None lifts it (for
+    measuring). `reminders=True` starts the reminder scheduler with `start`.
+    Channels are added with `add_telegram` and `add_zalo`. `web`: the web form is served
+    and the chat offers it (bot/web/setup.py).
+    """
+    warm_up()
+    conversation = Conversation(engine, clock=clock, web=web)
+    # On PostgreSQL units of work run on the event loop through psycopg's asyncio
+    # driver (bot/units.py); `stop` closes its engine.
+    async_engine = make_async_engine(engine.url.render_as_string(hide_password=False), pool_size=10,
+                                     max_overflow=10) if engine.dialect.name == "postgresql" else None
+    units = UnitsOfWork(engine, async_engine)
+    limits = Limits(per_second=int(messages_per_second) if messages_per_second else None,
+                    per_group_minute=group_messages_per_minute)
+    outbox = Sender(units, (), limits=limits, settings=sender)
+    runtime = Runtime(conversation, units, outbox, recovery=recovery)
+
+    def owe_reminder(session: Session, to: str, reply: Reply) -> tuple[str, int] | None:
+        """A reminder owed through the outbox, by the bot that reaches the address (handlers.dispatch.owe)."""
+        chats = owe(session, replies=[replace(reply, chat_id=to)], now=system_clock(), bots=conversation.bots)
+        return (chats[0], last_outgoing_id(session=session, chat_key=chats[0])) if chats else None
+
+    scheduler = ReminderScheduler(owe=owe_reminder, flush=outbox.flush, engine=engine, clock=clock,
+                                  messages_per_second=(messages_per_second or 30.0) * PACE_SHARE)
+
+    def owe_here(session: Session, replies: Any) -> list[str]:
+        return owe(session, replies=replies, now=system_clock(), bots=conversation.bots)
+
+    async def close_due_ballots(now: dt.datetime) -> None:
+        """Ballots whose closing time has come are counted and announced (handlers/flows/votes/due.py)."""
+        chats = await asyncio.to_thread(partial(due_ballot_replies, engine, now, owe_here))
+        for chat in chats:
+            await outbox.flush(chat)
+
+    scheduler.tasks.append(close_due_ballots)
+    parts = BotParts(conversation=conversation, runtime=runtime, reminders=scheduler, start_reminders=reminders,
+                     dispose_engine=dispose_engine)
+
+    async def refresh_menus(_now: dt.datetime) -> None:
+        """A command menu per chat that follows the unit's role (a new year, a new leader)."""
+        for telegram in parts.telegram:
+            for chat in await units.run(partial(conversation.refresh_menus, channel=telegram.channel.name,
+                                                bot=telegram.channel.bot)):
+                await outbox.flush(chat)
+
+    scheduler.tasks.append(refresh_menus)
+    return parts
+
+
+def add_telegram(parts: BotParts, *, token: str, base_url: str = "https://api.telegram.org/bot",
+                 base_file_url: str = "https://api.telegram.org/file/bot", bot_username: str | None = None,
+                 http_client: str = "aiohttp", poll_timeout: int = 30, request_timeout: float = 5.0
+                 ) -> TelegramChannel:
+    """Serve a Telegram bot: its python-telegram-bot Application, its channel on the port, its long poll.
+
+    `http_client` is "aiohttp" (bot/transport.py) or "httpx" (python-telegram-bot's own).
+    `request_timeout` is the read timeout of a Bot API request (the long poll adds its own
+    time); tests lower it to see hung answers time out.
+    """
+    if http_client not in ("aiohttp", "httpx"):
+        raise ValueError(f"unknown HTTP client {http_client!r}: aiohttp or httpx")
+    runtime = parts.runtime
+    application = build_telegram(token=token, base_url=base_url, base_file_url=base_file_url,
+                                 http_client=http_client, read_timeout=request_timeout,
+                                 on_shutdown=[runtime.units.close])
+    channel = TelegramChannel(runtime, application, bot_id=bot_id_of(token), bot_username=bot_username)
+    channel.install()
+    runtime.sender.add(channel)
+    parts.conversation.bots.setdefault(channel.name, channel.bot)
+    parts.telegram.append(TelegramBot(application, channel, TelegramPoller(channel, timeout=poll_timeout)))
+    return channel
 
 
 def build_application(
@@ -81,72 +203,13 @@ def build_application(
     request_timeout: float = 5.0,
     web: WebOffer | None = None,
 ) -> BotParts:
-    """Build the real python-telegram-bot Application around the conversation and the runtime.
-
-    `messages_per_second` is the bot-wide send rate (Telegram allows about 30),
-    counted in the database for every process together; None lifts it (for
-    measuring). `reminders=True` starts the reminder scheduler with `start`.
-    `http_client` is "aiohttp" (bot/transport.py) or "httpx" (python-telegram-bot's own).
-    `request_timeout` is the read timeout of a Bot API request (the long poll adds its own
-    time); tests lower it to see hung answers time out. `web`: the web form is served
-    and the chat offers it (bot/web/setup.py).
-    """
-    if http_client not in ("aiohttp", "httpx"):
-        raise ValueError(f"unknown HTTP client {http_client!r}: aiohttp or httpx")
-    warm_up()
-    conversation = Conversation(engine, clock=clock, bots={"telegram": bot_id_of(token)}, web=web)
-    # On PostgreSQL units of work run on the event loop through psycopg's asyncio
-    # driver (bot/units.py); the update processor closes its engine.
-    async_engine = make_async_engine(engine.url.render_as_string(hide_password=False), pool_size=10,
-                                     max_overflow=10) if engine.dialect.name == "postgresql" else None
-    units = UnitsOfWork(engine, async_engine)
-    limits = Limits(per_second=int(messages_per_second) if messages_per_second else None,
-                    per_group_minute=group_messages_per_minute)
-    outbox = Sender(units, (), limits=limits, settings=sender)
-    runtime = Runtime(conversation, units, outbox, recovery=recovery)
-
-    application = build_telegram(token=token, base_url=base_url, base_file_url=base_file_url,
-                                 http_client=http_client, read_timeout=request_timeout, on_shutdown=[units.close])
-    channel = TelegramChannel(runtime, application, bot_id=bot_id_of(token), bot_username=bot_username)
-    channel.install()
-    outbox.add(channel)
-    poller = TelegramPoller(channel, timeout=poll_timeout)
-
-    async def deliver(to: str, reply: Reply) -> Delivery:
-        """A reminder through the port; a rate limit or a server error is tried again a few times."""
-        on, chat_id = parse_address(to)
-        if on != channel.name:
-            return Delivery(Verdict.refused, detail=f"no {on} bot in this process")
-        delivery = await channel.deliver(chat_id, Message(reply))
-        for attempt in range(4):
-            if delivery.verdict is not Verdict.retry:
-                break
-            await asyncio.sleep(delivery.retry_after if delivery.retry_after is not None else 0.5 * 2 ** attempt)
-            delivery = await channel.deliver(chat_id, Message(reply, parts_done=delivery.parts_done))
-        return delivery
-
-    scheduler = ReminderScheduler(deliver=deliver, engine=engine, clock=clock,
-                                  messages_per_second=(messages_per_second or 30.0) * PACE_SHARE)
-
-    def owe_here(session: Session, replies: Any) -> list[str]:
-        return owe(session, channel=channel.name, bot=channel.bot, replies=replies, now=system_clock())
-
-    async def close_due_ballots(now: dt.datetime) -> None:
-        """Ballots whose closing time has come are counted and announced (handlers/flows/votes/due.py)."""
-        chats = await asyncio.to_thread(partial(due_ballot_replies, engine, now, owe_here))
-        for chat in chats:
-            await outbox.flush(chat)
-
-    scheduler.tasks.append(close_due_ballots)
-
-    async def refresh_menus(_now: dt.datetime) -> None:
-        """A command menu per chat that follows the unit's role (a new year, a new leader)."""
-        for chat in await units.run(partial(conversation.refresh_menus, channel=channel.name, bot=channel.bot)):
-            await outbox.flush(chat)
-
-    scheduler.tasks.append(refresh_menus)
-    return BotParts(application=application, conversation=conversation, channel=channel, runtime=runtime,
-                    poller=poller, reminders=scheduler, start_reminders=reminders, dispose_engine=dispose_engine)
+    """The bot with one Telegram bot (`build_parts` and `add_telegram`)."""
+    parts = build_parts(engine=engine, clock=clock, messages_per_second=messages_per_second,
+                        group_messages_per_minute=group_messages_per_minute, dispose_engine=dispose_engine,
+                        reminders=reminders, sender=sender, recovery=recovery, web=web)
+    add_telegram(parts, token=token, base_url=base_url, base_file_url=base_file_url, bot_username=bot_username,
+                 http_client=http_client, poll_timeout=poll_timeout, request_timeout=request_timeout)
+    return parts
 
 
 def add_zalo(parts: BotParts, *, token: str, base_url: str = DEFAULT_ZALO_BASE_URL,
@@ -161,25 +224,29 @@ def add_zalo(parts: BotParts, *, token: str, base_url: str = DEFAULT_ZALO_BASE_U
 
 
 async def start(parts: BotParts, *, polling: bool = True, commands: bool = True) -> None:
-    """Bring the bot up: the application, the command menu, the runtime's background pass, the polls.
+    """Bring the bot up: the applications, the command menus, the runtime's background pass, the polls.
 
     A polling process (one per bot) or a process on SQLite (one per database) sends
-    for its bot alone: it first takes over the messages a stopped process was sending.
+    for its bots alone: it first takes over the messages a stopped process was sending.
+    A failure on the way up leaves what started running: the caller stops it (`stop`).
     """
     for channel, _poller in parts.zalo:
         await channel.client.start()
-    await parts.application.initialize()
+    for telegram in parts.telegram:
+        await telegram.application.initialize()
     if polling or parts.conversation.engine.dialect.name == "sqlite":
         await parts.runtime.sender.take_over()
-    if commands:
-        await set_commands(parts.application)
-        # Known accounts whose menu changed while the bot was down (each is set again only then).
-        await parts.runtime.units.run(partial(parts.conversation.refresh_menus, channel=parts.channel.name,
-                                              bot=parts.channel.bot))
-    await parts.application.start()
+    for telegram in parts.telegram:
+        if commands:
+            await set_commands(telegram.application)
+            # Known accounts whose menu changed while the bot was down (each is set again only then).
+            await parts.runtime.units.run(partial(parts.conversation.refresh_menus, channel=telegram.channel.name,
+                                                  bot=telegram.channel.bot))
+        await telegram.application.start()
     parts.runtime.start()
     if polling:
-        parts.poller.start()
+        for telegram in parts.telegram:
+            telegram.poller.start()
         for _channel, poller in parts.zalo:
             poller.start()
     if parts.start_reminders:
@@ -188,16 +255,20 @@ async def start(parts: BotParts, *, polling: bool = True, commands: bool = True)
 
 async def stop(parts: BotParts) -> None:
     """Bring the bot down in the reverse order; what is kept and owed stays in the database."""
-    await parts.poller.stop()
+    for telegram in parts.telegram:
+        await telegram.poller.stop()
     for channel, poller in parts.zalo:
         await poller.stop()
         await channel.close()
     await parts.reminders.stop()
     await parts.runtime.stop()
-    if parts.application.running:
-        await parts.application.stop()
-    await parts.application.shutdown()
+    for telegram in parts.telegram:
+        if telegram.application.running:
+            await telegram.application.stop()
+        await telegram.application.shutdown()  # (nothing to do when it never started)
+        await telegram.application.bot.shutdown()  # its HTTP sessions, also after a failed start
     for channel, _poller in parts.zalo:
         await channel.client.close()
+    await parts.runtime.units.close()
     if parts.dispose_engine:
         parts.conversation.engine.dispose()

@@ -10,7 +10,6 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -18,8 +17,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.loading import FileError, load_bloc_file, load_results_file
-from bot.logs import configure_logging, redact
-from bot.settings import Settings, ballot_secret, get_settings
+from bot.logs import configure_logging
+from bot.settings import Settings, ballot_secret, get_settings, telegram_tokens, zalo_tokens
 from bot.terminal import render_ranking_table
 from handlers.i18n import format_moment
 from handlers.renderers.files import make
@@ -31,9 +30,6 @@ from storage.db import make_engine, migrate, session_scope
 from storage.invites import InviteState, invite_states, issue_invites
 from storage.results import ResultsError, import_results
 from storage.sealing import use_ballot_secret
-
-if TYPE_CHECKING:
-    from bot.app import BotParts
 
 Command = Callable[[argparse.Namespace, Settings, Console], int]
 
@@ -357,117 +353,10 @@ def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) ->
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    """Run the real bot: long polling, or webhook mode with `--webhook URL`."""
-    from bot.app import build_application
-    from bot.leases import AlreadyRunning
-    from bot.outbox import SenderSettings
-    from bot.telegram_channel import InvalidToken, TelegramError
+    """Run the real bots (Telegram, Zalo or both): long polling, or webhook mode with `--webhook URL`."""
+    from bot.running import run
 
-    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
-        return _fail(console, [
-            "TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather and put it in .env "
-            "(see .env.example), or try `python -m bot demo`, which needs none."
-        ])
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    if args.webhook and not secret:
-        return _fail(console, ["WEBHOOK_SECRET is required in webhook mode (see .env.example)."])
-    from bot.web.setup import web_offer, web_settings
-
-    # The web form, when PUBLIC_BASE_URL is set and the HTTP server runs (webhook mode or HTTP_PORT).
-    pages = web_settings(settings) if (args.webhook or settings.http_port) else None
-    # build_application closes the engine at shutdown; the context closes it on every other way out.
-    with migrated_engine(settings) as engine:
-        parts = build_application(
-            token=settings.telegram_bot_token.get_secret_value(), engine=engine,
-            base_url=settings.telegram_api_base_url, base_file_url=settings.telegram_file_base_url,
-            bot_username=settings.bot_username, reminders=True,
-            http_client=settings.telegram_http_client,
-            messages_per_second=settings.telegram_messages_per_second or None,
-            sender=SenderSettings(lease=dt.timedelta(seconds=settings.outbox_lease_seconds)),
-            web=web_offer(pages, min_items=settings.web_form_min_items) if pages is not None else None,
-        )
-        try:
-            asyncio.run(serve(parts, settings, webhook=args.webhook, secret=secret))
-        except InvalidToken:
-            return _fail(console, ["Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather."])
-        except AlreadyRunning as error:
-            return _fail(console, [str(error)])
-        except TelegramError as error:
-            # Its message may hold the request's URL, and so the token: one redacted line, no traceback.
-            return _fail(console, [redact(f"the Bot API at {settings.telegram_api_base_url} failed: {error}",
-                                          [settings.telegram_bot_token.get_secret_value()])])
-    return 0
-
-
-async def serve(parts: BotParts, settings: Settings, *, webhook: str | None, secret: str | None) -> None:
-    """Run until SIGINT or SIGTERM: the poll or the webhook server, the runtime, the reminders."""
-    import signal
-    from contextlib import ExitStack
-
-    from bot.app import start, stop
-    from bot.http_server import HttpServer
-    from bot.leases import AlreadyRunning, hold_alone
-
-    engine = parts.conversation.engine
-    with ExitStack() as alone:
-        if engine.dialect.name == "sqlite":
-            try:
-                alone.enter_context(hold_alone(engine, "sqlite"))
-            except AlreadyRunning as error:
-                raise AlreadyRunning(
-                    f"Another process already runs the bot on this SQLite database ({engine.url.database}). "
-                    "SQLite serves one process: stop the other one, or use PostgreSQL for several."
-                ) from error
-        elif not webhook:  # (on SQLite the one process polls)
-            try:
-                alone.enter_context(hold_alone(engine, f"poll:telegram:{parts.channel.bot}"))
-            except AlreadyRunning as error:
-                raise AlreadyRunning(
-                    f"Another process already polls Telegram bot {parts.channel.bot}. Long polling is one "
-                    "process per bot; run several replicas in webhook mode (docs/deployment.md)."
-                ) from error
-        server = HttpServer(parts.runtime)
-        from bot.web.setup import page_addresses, web_settings
-
-        pages = web_settings(settings) if parts.conversation.web is not None else None
-        if pages is not None:  # the report form (bot/web/), offered by the chat
-            server.add_web(pages)
-            parts.channel.pages = page_addresses(pages)
-        zalo = None
-        if settings.zalo_bot_token is not None and settings.zalo_bot_token.get_secret_value():
-            from bot.app import add_zalo
-            from bot.file_links import FileLinks, derived_secret
-
-            zalo_token = settings.zalo_bot_token.get_secret_value()
-            links = None
-            if settings.public_base_url:
-                links = FileLinks(derived_secret(zalo_token), settings.public_base_url)
-                server.links = links
-            zalo = add_zalo(parts, token=zalo_token, base_url=settings.zalo_api_base_url, links=links)
-            zalo.pages = parts.channel.pages
-        zalo_secret = settings.zalo_webhook_secret.get_secret_value() if settings.zalo_webhook_secret else None
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stopping.set)
-        await start(parts, polling=not webhook)
-        try:
-            if webhook and secret:
-                path = server.add_telegram(parts.channel, secret)
-                await parts.application.bot.set_webhook(webhook.rstrip("/") + path, secret_token=secret,
-                                                        allowed_updates=[])
-            if webhook and zalo is not None and zalo_secret:
-                path = server.add_zalo(zalo, zalo_secret)
-                await zalo.client.set_webhook(webhook.rstrip("/") + path, zalo_secret)
-            elif webhook and zalo is not None:  # no Zalo webhook secret: Zalo polls
-                for _channel, poller in parts.zalo:
-                    poller.start()
-            if webhook or settings.http_port:
-                await server.start(settings.webhook_listen, settings.http_port or settings.webhook_port)
-            await stopping.wait()
-        finally:
-            await server.stop()
-            await stop(parts)
+    return run(settings, webhook=args.webhook, console=console, language=args.lang)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -487,9 +376,11 @@ def build_parser() -> argparse.ArgumentParser:
     shell.add_argument("--now", help="pretend the time is this local moment, e.g. 2019-01-05T10:00 (to try the seed)")
     shell.set_defaults(handler=cmd_shell)
 
-    run = commands.add_parser("run", help="run the real bot (TELEGRAM_BOT_TOKEN required)")
+    run = commands.add_parser("run", help="run the real bots (a Telegram or Zalo token required)")
     run.add_argument("--webhook", metavar="URL",
-                     help="webhook mode: the public HTTPS base URL (the bot's path /telegram/<bot id> is added)")
+                     help="webhook mode: the public HTTPS base URL (each bot's path /telegram/<bot id> or "
+                          "/zalo/<bot id> is added)")
+    run.add_argument("--lang", choices=["vi", "en"], default="vi", help="the language of what it prints")
     run.set_defaults(handler=cmd_run)
 
     init = commands.add_parser("init", help="validate and load a bloc configuration file")
@@ -554,7 +445,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(width=max(Console().width, 140))
     handler: Command = args.handler
     settings = get_settings()
-    configure_logging(settings.log_level, secrets=[secret.get_secret_value() for secret in (
-        settings.telegram_bot_token, settings.webhook_secret, settings.ballot_secret) if secret is not None])
+    configure_logging(settings.log_level, secrets=[*telegram_tokens(settings), *zalo_tokens(settings), *(
+        secret.get_secret_value() for secret in (settings.webhook_secret, settings.zalo_webhook_secret,
+                                                 settings.ballot_secret) if secret is not None)])
     use_ballot_secret(ballot_secret(settings))
     return handler(args, settings, console)

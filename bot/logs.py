@@ -115,6 +115,8 @@ def configure_logging(level: str = "INFO", *, secrets: Iterable[str] = ()) -> No
     root.setLevel(named)
     # One line per Bot API request at INFO is noise, and its URL holds the token (redacted anyway).
     logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))
+    # Each migration step at every command's start, likewise (DEBUG shows them).
+    logging.getLogger("alembic").setLevel(root.level if root.level <= logging.DEBUG else logging.WARNING)
     logging.captureWarnings(True)
 
     def log_uncaught(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:

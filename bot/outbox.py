@@ -115,6 +115,8 @@ class Sender:
         A chat being flushed in this process is not flushed twice at once: the
         second call asks the first to look once more before it stops.
         """
+        if not self.serves(chat):
+            return  # another process's bot: its sender delivers it (a lease here would hold it back)
         if chat in self._busy:
             self._busy[chat] = True
             return
@@ -129,9 +131,15 @@ class Sender:
         finally:
             del self._busy[chat]
 
+    def serves(self, chat: str) -> bool:
+        """Whether a chat (`<channel>:<bot>:<id>`) is one of this sender's bots'."""
+        name, _, rest = chat.partition(":")
+        return (name, rest.partition(":")[0]) in self.channels
+
     async def sweep(self, at_once: int = 8) -> int:
-        """Flush every chat with a message due (left by a failure, a restart or another process)."""
-        chats = await self.units.run(lambda session: due_chats(session=session, now=self.clock()))
+        """Flush every chat of this sender's bots with a message due (left by a failure, a restart, another process)."""
+        served = list(self.channels)
+        chats = await self.units.run(lambda session: due_chats(session=session, now=self.clock(), bots=served))
         gate = asyncio.Semaphore(at_once)
 
         async def one(chat: str) -> None:

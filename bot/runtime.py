@@ -54,6 +54,7 @@ class Runtime:
         self._loop = Loop("runtime-recovery", self._run)
         self._wake = asyncio.Event()
         self._pruned_at: dt.datetime | None = None
+        self.turns = 0  # updates handled by this process (what `run` says at its stop)
 
     # The real time: the inbox's and the outbox's times are not the bloc's calendar.
     clock = staticmethod(system_clock)
@@ -84,6 +85,7 @@ class Runtime:
                     self._draining[chat] = False
                     continue
                 turns += 1
+                self.turns += 1
                 for owed in outcome.chats:
                     await self.sender.flush(owed)
         finally:
@@ -107,7 +109,7 @@ class Runtime:
     def _anything_left(self, session: Session) -> bool:
         now = self.clock()
         return bool(waiting_chats(session=session, received_before=now, limit=1)
-                    or due_chats(session=session, now=now, limit=1))
+                    or due_chats(session=session, now=now, limit=1, bots=list(self.sender.channels)))
 
     # -- the background pass ------------------------------------------------
 

@@ -6,20 +6,24 @@ statuses and the sent-log in, pure rules in the middle) and sends it. Nothing
 about reminders lives in the scheduler's memory: a restart, a second process or
 a tick that came late only changes when the question is asked.
 
-Each message is sent at most once: its sent-log row (unique key) is committed
-before the message goes out and marked after. A crash in between leaves the row
-at `sending` and the message is not sent again; the next reminder (3 days, 1
-day, the morning of the deadline) is the retry. We prefer that to a duplicate:
-the Bot API has no idempotency key, so at-least-once would mean officers of a
-provincial department getting the same reminder twice after every crash.
+Each message is written at most once: its sent-log row (unique key) and its
+outbox row are committed together, in one transaction, before anything goes
+out; the outbox's sender then delivers it like every other reply (bot/outbox.py:
+in order per chat, the bot's send budget, 429 after its retry_after, 5xx and
+timeouts with backoff), and the pass records the answer in the sent-log. A crash
+after that commit leaves the message owed: the next process sends it. A crash
+before it leaves nothing: the next pass plans the message again. A message a
+claim stands for and no outbox row holds (`sending`, left by an older version)
+is not sent again; the next reminder (3 days, 1 day, the morning of the deadline)
+is the retry.
 
 Two processes on one PostgreSQL database: the one holding a bloc's advisory lock
-(`storage.reminders.BlocLock`) sends its messages; the other skips that bloc.
+(`storage.reminders.BlocLock`) plans its messages; the other skips that bloc. A
+message for a bot another process runs is delivered by that process's sender.
 
-Sends are paced a little under the bot-wide limit and go through the channel
-port (`deliver`, bot/app.py), which tries a 429 or a server error again a few
-times after its retry_after. A 403 (the officer blocked the bot) is recorded,
-not retried, and the leader is told once per unit and period.
+A 403 (the officer blocked the bot) is recorded, not retried, and the leader is
+told once per unit and period; so is a 403 on any other message the outbox
+delivered in the period (storage/reminders.py).
 
 We use APScheduler directly, not python-telegram-bot's JobQueue: the job is one
 interval that needs no CallbackContext, the dependency is already there without
@@ -42,12 +46,18 @@ from apscheduler.job import Job  # type: ignore[import-untyped]
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 from sqlalchemy import Engine
+from sqlmodel import Session
 
-from bot.port import Delivery, Verdict
 from handlers.chat import Reply
 from handlers.flows.reminders import Outgoing, due_messages
 from storage.db import session_scope
+from storage.messages import BLOCKED, DELIVERED, PENDING, outgoing_state
 from storage.reminders import BlocLock, LogStatus, bloc_ids, claim_message, finish_message
+
+# Writes a reminder to the outbox in the caller's transaction: (its chat's key, its outbox id),
+# None when no bot reaches the address.
+Owe = Callable[[Session, str, Reply], tuple[str, int] | None]
+Claimed = tuple[int, tuple[str, int] | None]  # the sent-log row's id, what `Owe` answered
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +65,8 @@ Clock = Callable[[], dt.datetime]
 # Share of the bot-wide message rate the reminders use: smooth pacing a little under
 # the limit keeps a strict sliding window from ever answering 429.
 PACE_SHARE = 0.98
+# How many messages one transaction claims (sent-log and outbox rows), one chunk ahead of the sends.
+CLAIM_CHUNK = 16
 # How many times a pass plans again in a row (after a 403, the leader's notice is due at once).
 MAX_ROUNDS = 3
 
@@ -105,14 +117,18 @@ class ReminderScheduler:
     def __init__(
         self,
         *,
-        deliver: Callable[[str, Reply], Awaitable[Delivery]],
+        owe: Owe,
+        flush: Callable[[str], Awaitable[None]],
         engine: Engine,
         clock: Clock,
         interval_seconds: float = 60.0,
         messages_per_second: float = 30.0 * PACE_SHARE,
         concurrency: int = 8,
+        delivery_wait: float = 20.0,
     ) -> None:
-        self.deliver = deliver
+        self.owe = owe
+        self.flush = flush
+        self.delivery_wait = delivery_wait  # how long a pass waits for the outbox's answer
         self.engine = engine
         self.clock = clock
         self.interval_seconds = interval_seconds
@@ -120,6 +136,7 @@ class ReminderScheduler:
         self.pacer = Pacer(messages_per_second)
         self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.passes = 0
+        self.delivered = 0  # reminders delivered by this process
         self._scheduler: AsyncIOScheduler | None = None
         self._job: Job | None = None
         self._waiters: list[asyncio.Future[PassReport]] = []
@@ -230,6 +247,7 @@ class ReminderScheduler:
                 await task(now)
             except Exception:
                 log.exception("periodic task %s failed", getattr(task, "__name__", task))
+        self.delivered += report.delivered
         if report.planned:
             log.info("reminder pass at %s: %s", now.isoformat(), report)
         return report
@@ -242,31 +260,39 @@ class ReminderScheduler:
         with session_scope(self.engine) as session:
             return due_messages(session=session, bloc_id=bloc_id, now=now)
 
-    def _claim(self, item: Outgoing, now: dt.datetime) -> int | None:
+    def _claim_many(self, items: list[Outgoing], now: dt.datetime) -> list[Claimed | None]:
+        """Each message's sent-log row and outbox row, in one transaction (None: claimed elsewhere)."""
+        claimed: list[Claimed | None] = []
         with session_scope(self.engine) as session:
-            return claim_message(session=session, bloc_id=item.bloc_id, key=item.message.key,
-                                 chat_id=item.chat_id, slot_at=item.message.slot_at, now=now,
-                                 claimed_by=self.name)
+            for item in items:
+                log_id = claim_message(session=session, bloc_id=item.bloc_id, key=item.message.key,
+                                       chat_id=item.chat_id, slot_at=item.message.slot_at, now=now,
+                                       claimed_by=self.name)
+                claimed.append(None if log_id is None else (log_id, self.owe(session, item.chat_id, item.reply)))
+        return claimed
+
+    def _state(self, outbox_id: int) -> str | None:
+        with session_scope(self.engine) as session:
+            return outgoing_state(session=session, outbox_id=outbox_id)
 
     def _finish(self, log_id: int, status: LogStatus, error: str | None) -> None:
         with session_scope(self.engine) as session:
             finish_message(session=session, log_id=log_id, status=status, now=self.clock(), error=error)
 
     async def _send_all(self, outgoing: list[Outgoing], now: dt.datetime) -> PassReport:
-        """Claim one message ahead, send at the pacer's beat, finish in the background.
+        """Claim a chunk ahead (sent-log and outbox rows together), hand each to the sender at the
+        pacer's beat, record the answers in the background.
 
-        At most two messages are claimed and not yet handed to the Bot API at any
-        moment (the one due to go and the next), so a crash loses at most those;
-        sends themselves overlap (up to `concurrency`) to hide network latency, and
-        no database work sits between the pacer's beat and the request.
+        A crash loses nothing claimed: the outbox holds it and the next process
+        sends it. Sends overlap (up to `concurrency`) to hide network latency.
         """
         report = PassReport(at=now, planned=len(outgoing))
         in_flight = asyncio.Semaphore(self.concurrency)
         sending: set[asyncio.Task[None]] = set()
 
-        async def send_and_finish(item: Outgoing, log_id: int) -> None:
+        async def send_and_finish(item: Outgoing, log_id: int, owed: tuple[str, int] | None) -> None:
             try:
-                status, error = await self._send(item)
+                status, error = await self._send(item, owed)
                 if status is LogStatus.delivered:
                     report.delivered += 1
                 elif status is LogStatus.blocked:
@@ -277,44 +303,63 @@ class ReminderScheduler:
             finally:
                 in_flight.release()
 
-        def claim(index: int) -> asyncio.Task[int | None] | None:
-            if index >= len(outgoing) or self._stopping:
+        def claim(start: int) -> asyncio.Task[list[Claimed | None]] | None:
+            if start >= len(outgoing) or self._stopping:
                 return None  # not claimed: still due for the next pass or process
-            return asyncio.create_task(asyncio.to_thread(self._claim, outgoing[index], now))
+            return asyncio.create_task(asyncio.to_thread(self._claim_many, outgoing[start:start + CLAIM_CHUNK], now))
 
         claiming = claim(0)
         try:
-            for index, item in enumerate(outgoing):
+            for start in range(0, len(outgoing), CLAIM_CHUNK):
                 if claiming is None:
                     break
-                log_id = await claiming
-                claiming = claim(index + 1)  # a claim made before a stop is still sent
-                if log_id is None:
-                    report.taken_elsewhere += 1
-                    continue
-                await in_flight.acquire()
-                await self.pacer.wait()
-                task = asyncio.create_task(send_and_finish(item, log_id))
-                sending.add(task)
-                task.add_done_callback(sending.discard)
+                claimed = await claiming
+                claiming = claim(start + CLAIM_CHUNK)  # a claim made before a stop is still sent
+                for item, found in zip(outgoing[start:start + CLAIM_CHUNK], claimed, strict=True):
+                    if found is None:
+                        report.taken_elsewhere += 1
+                        continue
+                    await in_flight.acquire()
+                    await self.pacer.wait()
+                    task = asyncio.create_task(send_and_finish(item, *found))
+                    sending.add(task)
+                    task.add_done_callback(sending.discard)
         finally:
-            if claiming is not None:  # only after an error: the claim stays unsent (at-most-once)
+            if claiming is not None:  # only after an error or a stop: the outbox sends what was claimed
                 await asyncio.gather(claiming, return_exceptions=True)
             if sending:
                 await asyncio.gather(*sending, return_exceptions=True)
         return report
 
-    async def _send(self, item: Outgoing) -> tuple[LogStatus, str | None]:
-        """Send one message; never raises (the outcome is logged in the sent-log)."""
+    async def _send(self, item: Outgoing, owed: tuple[str, int] | None) -> tuple[LogStatus, str | None]:
+        """Have the outbox deliver one reminder and wait for its answer; never raises.
+
+        Still owed after `delivery_wait` (a long retry_after, an outage, a bot another
+        process runs): the sent-log says `queued` and the outbox delivers it later.
+        """
+        if owed is None:
+            log.warning("no bot reaches %s; reminder not sent", item.chat_id)
+            return LogStatus.failed, "no bot reaches the address"
+        chat, outbox_id = owed
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.delivery_wait
         try:
-            delivery = await self.deliver(item.chat_id, item.reply)
+            await self.flush(chat)
+            while True:
+                state = await asyncio.to_thread(self._state, outbox_id)
+                if state != PENDING or loop.time() >= deadline:
+                    break
+                await asyncio.sleep(0.1)
+                await self.flush(chat)
         except Exception as error:
             log.exception("reminder to chat %s failed", item.chat_id)
             return LogStatus.failed, repr(error)
-        if delivery.verdict is Verdict.delivered:
+        if state == DELIVERED:
             return LogStatus.delivered, None
-        if delivery.verdict is Verdict.blocked:
-            log.info("officer %s blocked the bot (%s)", item.message.officer_id, delivery.detail)
-            return LogStatus.blocked, delivery.detail
-        log.warning("reminder to chat %s failed: %s", item.chat_id, delivery.detail)
-        return LogStatus.failed, delivery.detail
+        if state == BLOCKED:
+            log.info("officer %s blocked the bot", item.message.officer_id)
+            return LogStatus.blocked, "blocked"
+        if state == PENDING:
+            return LogStatus.queued, "owed in the outbox"
+        log.warning("reminder to chat %s not delivered: %s", item.chat_id, state)
+        return LogStatus.failed, state

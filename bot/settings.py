@@ -16,11 +16,16 @@ from storage.sealing import new_ballot_secret
 class Settings(BaseSettings):
     """Runtime settings, read from the environment and `.env`."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty variable (`HTTP_PORT=` as in .env.example) means its default.
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     database_url: str = "sqlite:///./data/khoithidua.db"
     # Required by `python -m bot run` only; the demo and the CLI work without it.
     telegram_bot_token: SecretStr | None = None
+    # Several Telegram bots in one deployment (one per province, say): their tokens, separated
+    # by commas; TELEGRAM_BOT_TOKEN, when set too, is one more. Which bot serves which bloc:
+    # the bloc file's `bots` (docs/configuration.md).
+    telegram_bot_tokens: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     telegram_file_base_url: str = "https://api.telegram.org/file/bot"
     bot_username: str | None = None
@@ -40,6 +45,7 @@ class Settings(BaseSettings):
     http_port: int | None = None
     # Zalo (optional): a bot made in Zalo Bot Creator; polling unless ZALO_WEBHOOK_SECRET is set with --webhook.
     zalo_bot_token: SecretStr | None = None
+    zalo_bot_tokens: SecretStr | None = None  # several Zalo bots (one per bloc, say), separated by commas
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
     zalo_webhook_secret: SecretStr | None = None
     # The public address of the HTTP server, for download links sent where documents cannot be (Zalo).
@@ -83,3 +89,22 @@ def ballot_secret(settings: Settings) -> str:
         with os.fdopen(descriptor, "w", encoding="ascii") as file:
             file.write(new_ballot_secret() + "\n")
     return path.read_text(encoding="ascii").strip()
+
+
+def _tokens(*settings: SecretStr | None) -> list[str]:
+    found: list[str] = []
+    for setting in settings:
+        for token in (setting.get_secret_value() if setting is not None else "").split(","):
+            if token.strip() and token.strip() not in found:
+                found.append(token.strip())
+    return found
+
+
+def telegram_tokens(settings: Settings) -> list[str]:
+    """Every Telegram bot token of the deployment, TELEGRAM_BOT_TOKEN first, each once."""
+    return _tokens(settings.telegram_bot_token, settings.telegram_bot_tokens)
+
+
+def zalo_tokens(settings: Settings) -> list[str]:
+    """Every Zalo bot token of the deployment, ZALO_BOT_TOKEN first, each once."""
+    return _tokens(settings.zalo_bot_token, settings.zalo_bot_tokens)

@@ -58,7 +58,14 @@ from storage.invites import (
 )
 from storage.messages import add_outgoing, claim_incoming, next_incoming, set_inbox_outcome, store_incoming
 from storage.models import ChatState
-from storage.roles import leader_unit_of, linked_officer_chats, officer_addresses, stale_menus
+from storage.roles import (
+    leader_unit_of,
+    linked_officer_chats,
+    officer_addresses,
+    remember_group_bot,
+    serving_bot,
+    stale_menus,
+)
 
 Clock = Callable[[], dt.datetime]
 # What a code tried by someone not yet linked to a bloc is shown in (the bloc's zone is not known yet).
@@ -98,19 +105,22 @@ def menu_commands(kind: str = "leading") -> dict[str, str]:
 
 
 def owe(
-    session: Session, *, channel: str, bot: str, replies: Sequence[Reply], now: dt.datetime,
-    default_chat: str | None = None, answer: str | None = None, notice: str | None = None,
-    pressed_message: int | None = None, bots: Mapping[str, str] | None = None,
+    session: Session, *, replies: Sequence[Reply], now: dt.datetime, channel: str | None = None,
+    bot: str | None = None, default_chat: str | None = None, answer: str | None = None,
+    notice: str | None = None, pressed_message: int | None = None, bots: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Write replies to the outbox in the caller's transaction; the chats owed, in order.
 
     `default_chat` is the platform id of the chat a reply without its own goes
-    to (the chat a message came from) on `channel`, sent by `bot`; a reply with
-    its own address goes to that address's channel, sent by `bot` when it is
-    `channel` and by `bots[<its channel>]` otherwise. `answer` is the id of a
-    pressed button, answered first (with `notice`). `now` is the real time (the
-    outbox's times are the sender's, not the bloc's calendar, which tests and
-    the demo move).
+    to (the chat a message came from) on `channel`, sent by `bot`. A reply with
+    its own address goes through the bot that reaches it (a deployment may run
+    several bots per channel, storage.roles.serving_bot): the bot its officer's
+    account or its bloc's group talks through, else the bot its bloc's file
+    names for that channel, else `bot` on the same channel, else `bots[<its
+    channel>]` (the process's first bot of each channel). `answer` is the id of
+    a pressed button, answered first (with `notice`). `now` is the real time
+    (the outbox's times are the sender's, not the bloc's calendar, which tests
+    and the demo move).
     """
     chats: list[str] = []
 
@@ -121,17 +131,23 @@ def owe(
         if key not in chats:
             chats.append(key)
 
-    if answer is not None and default_chat is not None:
+    def through(on: str, chat_id: str) -> str | None:
+        if on == channel and chat_id == default_chat:
+            return bot
+        return serving_bot(session=session, channel=on, chat_id=chat_id) or (
+            bot if on == channel else (bots or {}).get(on))
+
+    if answer is not None and default_chat is not None and channel is not None and bot is not None:
         add(channel, bot, default_chat, {"answer": answer, "notice": notice})
     for reply in replies:
         if reply.chat_id is None:
-            if default_chat is None:
+            if default_chat is None or channel is None:
                 log.error("a reply without a chat was dropped: %.60s", reply.text)
                 continue
             on, chat_id = channel, default_chat
         else:
             on, chat_id = parse_address(reply.chat_id)
-        by = bot if on == channel else (bots or {}).get(on)
+        by = through(on, chat_id)
         if by is None:
             log.error("no bot serves channel %s here; a reply to %s was dropped: %.60s", on, chat_id, reply.text)
             continue
@@ -271,7 +287,8 @@ class Conversation:
     def _process(self, session: Session, incoming: Incoming) -> Outcome:
         state = get_state(session=session, channel=incoming.channel, user_id=incoming.user_id,
                           language=language_of(incoming.language_code))
-        officer = officer_for_user(session=session, channel=incoming.channel, user_id=incoming.user_id)
+        officer = officer_for_user(session=session, channel=incoming.channel, user_id=incoming.user_id,
+                                   bot=incoming.bot if incoming.is_private else None)
         if officer is not None and officer.via_console and self.console_ballots:
             officer = replace(officer, may_cast_ballots=True)
         log_chat.set(str(incoming.chat_id))
@@ -397,7 +414,11 @@ class Conversation:
             if officer is None:
                 return Outcome([Reply(t(language, "not_linked"))])
             ctx = self._context(session, officer, incoming, language, now)
-            return self._finish(state, flow, ctx, flow.group_commands[command](ctx))
+            outcome = self._finish(state, flow, ctx, flow.group_commands[command](ctx))
+            session.flush()  # a group bound by this command, too
+            remember_group_bot(session=session, channel=incoming.channel, chat_id=incoming.chat_id,
+                               bot=incoming.bot)
+            return outcome
         if incoming.kind is InKind.option:
             return Outcome(notice=t(language, "group_use_private"))
         if command is not None and (command in menu_commands() or command == "start"):
@@ -467,7 +488,7 @@ class Conversation:
             # Not even looked up: a paused account learns nothing about the codes it tries.
             return Outcome([Reply(t(language, "start_paused", until=format_moment(paused, ZONE, language)))])
         redeemed = (redeem_invite(session=session, code=code, channel=incoming.channel,
-                                  external_id=incoming.user_id, now=now)
+                                  external_id=incoming.user_id, now=now, bot=incoming.bot)
                     if len(code) <= 64 else None)
         if redeemed is None or redeemed.outcome in WRONG_CODES:
             failures, pause = count_failed_start(session=session, channel=incoming.channel,

@@ -85,6 +85,18 @@ class Bloc(Frozen):
     language: Literal["vi", "en"] = "vi"
     # How the bot addresses officers in Vietnamese, as an official letter would: "đồng chí" or "anh/chị".
     address: str = Field(default="đồng chí", min_length=1, max_length=20)
+    # Which bot serves the bloc on each channel when a deployment runs several: the bot's id
+    # (the digits before the colon of its token; `python -m bot run` prints it). Unset: the
+    # channel's first bot. An officer's replies go through the bot they talk to.
+    bots: dict[Literal["telegram", "zalo"], str] = Field(default_factory=dict)
+
+    @field_validator("bots", mode="before")
+    @classmethod
+    def _bot_ids_as_text(cls, value: object) -> object:
+        # A Telegram bot id written as a number in YAML (`telegram: 7012345678`) is the same id.
+        if isinstance(value, dict):
+            return {key: str(bot).strip() if isinstance(bot, int | str) else bot for key, bot in value.items()}
+        return value
 
     @field_validator("address")
     @classmethod

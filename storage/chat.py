@@ -35,7 +35,11 @@ _OFFICER_ROWS = (
 )
 _OFFICER_BY_ID = _OFFICER_ROWS.where(Officer.id == bindparam("officer_id"))
 _OFFICER_BY_ACCOUNT = (
-    _OFFICER_ROWS.join(OfficerAccount, col(OfficerAccount.officer_id) == Officer.id)
+    select(Officer, Unit, Bloc, OfficerAccount)
+    .join(Unit, col(Unit.id) == Officer.unit_id)
+    .join(Bloc, col(Bloc.id) == Officer.bloc_id)
+    .where(col(Officer.active).is_(True))
+    .join(OfficerAccount, col(OfficerAccount.officer_id) == Officer.id)
     .where(OfficerAccount.channel == bindparam("channel"), OfficerAccount.external_id == bindparam("user_id"))
 )
 _ENTRIES = select(Entry).where(Entry.submission_id == bindparam("submission_id"))
@@ -85,19 +89,26 @@ class OfficerView:
         return f"{'console' if self.via_console else 'officer'}:{self.code}"
 
 
-def officer_for_user(*, session: Session, channel: str, user_id: str) -> OfficerView | None:
+def officer_for_user(*, session: Session, channel: str, user_id: str, bot: str | None = None) -> OfficerView | None:
     """The active officer behind a chat account.
 
     On a messenger the account is linked by an invite (`officer_account`); the
     console channel (run by the operator on the server) names the officer
-    directly, its user id being the officer's id.
+    directly, its user id being the officer's id. `bot`: the bot the person
+    wrote to, remembered on the account (what is owed to them goes through it).
     """
     if channel == "console":
         if not user_id.isdigit():
             return None
         return _view(session.exec(_OFFICER_BY_ID, params={"officer_id": int(user_id)}).first(), channel=channel)
-    return _view(session.exec(_OFFICER_BY_ACCOUNT, params={"channel": channel, "user_id": user_id}).first(),
-                 channel=channel)
+    found = session.exec(_OFFICER_BY_ACCOUNT, params={"channel": channel, "user_id": user_id}).first()
+    if found is None:
+        return None
+    officer, unit, bloc, account = found
+    if bot is not None and account.bot != bot:
+        account.bot = bot
+        session.add(account)
+    return _view((officer, unit, bloc), channel=channel)
 
 
 def officer_view(*, session: Session, officer_id: int) -> OfficerView | None:

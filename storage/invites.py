@@ -132,9 +132,14 @@ def issue_invites(
     return issued
 
 
-def link_account(*, session: Session, officer_id: int, channel: str, external_id: str, now: dt.datetime) -> None:
-    """Link a chat account to an officer directly (what a redeemed invite does; operators' tools, tests)."""
-    session.add(OfficerAccount(channel=channel, external_id=external_id, officer_id=officer_id, linked_at=now))
+def link_account(*, session: Session, officer_id: int, channel: str, external_id: str, now: dt.datetime,
+                 bot: str | None = None) -> None:
+    """Link a chat account to an officer directly (what a redeemed invite does; operators' tools, tests).
+
+    `bot`: the bot of the channel the account talks to (None: the bloc's, else the channel's first).
+    """
+    session.add(OfficerAccount(channel=channel, external_id=external_id, officer_id=officer_id, linked_at=now,
+                               bot=bot))
 
 
 class RedeemOutcome(StrEnum):
@@ -159,7 +164,7 @@ class Redeemed:
 
 
 def redeem_invite(*, session: Session, code: str, channel: str, external_id: str,
-                  now: dt.datetime) -> Redeemed:
+                  now: dt.datetime, bot: str | None = None) -> Redeemed:
     """Link a chat account to the officer of a code; single use, one account per officer and channel."""
     invite = session.exec(select(Invite).where(Invite.code_hash == hash_code(code))).first()
     if invite is None:
@@ -187,7 +192,7 @@ def redeem_invite(*, session: Session, code: str, channel: str, external_id: str
     session.add(invite)
     if holder is None:
         link_account(session=session, officer_id=stored_id(officer), channel=channel, external_id=external_id,
-                     now=now)
+                     now=now, bot=bot)
     record(session=session, actor=f"{channel}:{external_id}", bloc_id=officer.bloc_id,
            action="officer.link", target=officer.code, before=None,
            after={"channel": channel, "account": external_id})

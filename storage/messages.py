@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, or_, update
+from sqlalchemy import Table, and_, delete, false, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -136,6 +137,21 @@ def add_outgoing(*, session: Session, channel: str, bot: str, chat_id: str, chat
                               next_attempt_at=now, created_at=now))
 
 
+def last_outgoing_id(*, session: Session, chat_key: str) -> int:
+    """The id of the message a chat was owed last (flushed first, in the caller's transaction)."""
+    session.flush()
+    found = session.exec(select(func.max(OutboxMessage.id)).where(OutboxMessage.chat_key == chat_key)).one()
+    if found is None:
+        raise LookupError(f"nothing owed to {chat_key}")
+    return int(found)
+
+
+def outgoing_state(*, session: Session, outbox_id: int) -> str | None:
+    """Where an owed message stands (pending, delivered, blocked, refused, superseded); None once forgotten."""
+    row = session.get(OutboxMessage, outbox_id)
+    return row.state if row is not None else None
+
+
 def lease_head(*, session: Session, chat_key: str, now: dt.datetime, lease: dt.timedelta) -> OwedRow | None:
     """Lease the first message a chat is owed, if it is due and no live lease holds it.
 
@@ -213,10 +229,14 @@ def save_payload(*, session: Session, outbox_id: int, payload: dict[str, Any]) -
         .values(payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":"))))
 
 
-def due_chats(*, session: Session, now: dt.datetime, limit: int = 500) -> list[str]:
-    """Chats whose first owed message is due and not leased by a live sender."""
+def due_chats(*, session: Session, now: dt.datetime, limit: int = 500,
+              bots: Sequence[tuple[str, str]] | None = None) -> list[str]:
+    """Chats whose first owed message is due and not leased by a live sender (of these (channel, bot)s)."""
     pending = and_(col(OutboxMessage.state) == PENDING, col(OutboxMessage.next_attempt_at) <= now,
                    or_(col(OutboxMessage.leased_until).is_(None), col(OutboxMessage.leased_until) <= now))
+    if bots is not None:
+        pending = and_(pending, or_(false(), *(and_(col(OutboxMessage.channel) == name, col(OutboxMessage.bot) == bot)
+                                              for name, bot in bots)))
     return list(session.exec(
         select(OutboxMessage.chat_key).where(pending)
         .group_by(col(OutboxMessage.chat_key)).order_by(func.min(OutboxMessage.id)).limit(limit)

@@ -123,6 +123,9 @@ class OfficerAccount(SQLModel, table=True):
     linked_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # The command menu last owed to this chat (`leading:vi`), so it is set again only when it changes.
     menu: str | None = Field(default=None, max_length=16)
+    # The bot of the channel the person talks to (a deployment may run several): what is owed
+    # to them goes through it. None: the bot the bloc's file names, else the channel's first.
+    bot: str | None = Field(default=None, max_length=64)
 
     @property
     def address(self) -> str:
@@ -139,6 +142,7 @@ class BlocGroup(SQLModel, table=True):
     channel: str = Field(max_length=16, primary_key=True)
     chat_id: str = Field(max_length=64)
     bound_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    bot: str | None = Field(default=None, max_length=64)  # the bot that is in the group (as for accounts)
 
     @property
     def address(self) -> str:

@@ -18,7 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, and_, bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -26,10 +26,13 @@ from rules.config import BlocConfig
 from rules.reminders import SentKey, is_relevant
 from storage.audit import record
 from storage.blocs import bloc_config_of
+from storage.messages import BLOCKED
 from storage.models import (
     Bloc,
     Entry,
     Officer,
+    OfficerAccount,
+    OutboxMessage,
     Period,
     ReminderLog,
     Submission,
@@ -52,6 +55,7 @@ class LogStatus(StrEnum):
     delivered = "delivered"
     blocked = "blocked"  # 403: the recipient blocked the bot
     failed = "failed"  # another error; not retried (the next reminder is the retry)
+    queued = "queued"  # owed in the outbox, not yet answered when the pass moved on: delivered later
 
 
 class DeadlineField(StrEnum):
@@ -157,6 +161,16 @@ def linked_officers(*, session: Session, bloc_id: int) -> list[OfficerContact]:
     ]
 
 
+_BLOCKED_IN_OUTBOX = (
+    select(Officer.unit_id, Officer.id).distinct()
+    .join(OfficerAccount, col(OfficerAccount.officer_id) == Officer.id)
+    .join(OutboxMessage, and_(col(OutboxMessage.channel) == OfficerAccount.channel,
+                              col(OutboxMessage.chat_id) == OfficerAccount.external_id))
+    .where(Officer.bloc_id == bindparam("bloc_id"), col(Officer.active).is_(True),
+           OutboxMessage.state == bindparam("state"), col(OutboxMessage.created_at) >= bindparam("since"))
+)
+
+
 def _period_world(session: Session, bloc_id: int, period: Period) -> PeriodWorld:
     period_id = stored_id(period)
     start, end = dt.date(period.year, 1, 1), dt.date(period.year, 12, 31)
@@ -189,6 +203,11 @@ def _period_world(session: Session, bloc_id: int, period: Period) -> PeriodWorld
         sent.add((row.period_id, row.unit_id, row.kind, row.days_before, row.deadline, row.officer_id))
         if row.status == LogStatus.blocked.value and row.kind == "remind":
             blocked.setdefault(row.unit_id, set()).add(row.officer_id)
+    # Any other message the outbox found blocked (403) in the period: a review notice, a ballot.
+    for unit_id, officer_id in session.exec(_BLOCKED_IN_OUTBOX, params={
+            "bloc_id": bloc_id, "since": period.reporting_opens, "state": BLOCKED}):
+        if officer_id is not None:
+            blocked.setdefault(unit_id, set()).add(officer_id)
     reports = []
     for unit in units:
         unit_id = stored_id(unit)

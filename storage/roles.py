@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from storage.models import Bloc, Officer, OfficerAccount, Unit, YearRoles
+from storage.models import Bloc, BlocGroup, Officer, OfficerAccount, Unit, YearRoles
 
 
 class BlocRole(StrEnum):
@@ -121,3 +122,35 @@ def stale_menus(*, session: Session, channel: str, year: int, external_id: str |
             session.add(account)
             owed.append((account.external_id, wanted))
     return owed
+
+
+def serving_bot(*, session: Session, channel: str, chat_id: str) -> str | None:
+    """The bot of `channel` that reaches a chat: the one an officer's account or a bloc's group talks
+    through, else the one the bloc's file names for that channel (None: no such chat, or neither known)."""
+    from storage.blocs import bloc_config_of
+
+    found = session.exec(
+        select(OfficerAccount.bot, Officer.bloc_id).join(Officer, col(Officer.id) == OfficerAccount.officer_id)
+        .where(OfficerAccount.channel == channel, OfficerAccount.external_id == chat_id)
+    ).first()
+    if found is None:
+        found = session.exec(select(BlocGroup.bot, BlocGroup.bloc_id)
+                             .where(BlocGroup.channel == channel, BlocGroup.chat_id == chat_id)).first()
+    if found is None:
+        return None
+    bot, bloc_id = found
+    if bot:
+        return bot
+    bloc = session.get(Bloc, bloc_id)
+    if bloc is None:
+        return None
+    named: str | None = dict(bloc_config_of(session=session, bloc=bloc).bloc.bots).get(channel)  # type: ignore[call-overload]
+    return named
+
+
+def remember_group_bot(*, session: Session, channel: str, chat_id: str, bot: str) -> None:
+    """A bloc's group on `channel` talks through `bot` (the bot a message of the group came to)."""
+    session.connection().execute(
+        update(BlocGroup).where(col(BlocGroup.channel) == channel, col(BlocGroup.chat_id) == chat_id,
+                                or_(col(BlocGroup.bot).is_(None), col(BlocGroup.bot) != bot))
+        .values(bot=bot))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.settings import Settings
+from bot.settings import Settings, telegram_tokens
 from bot.web.auth import PageAddresses, Signer, derived_web_secret
 from bot.web.settings import WebSettings
 from handlers.flow import WebOffer
@@ -21,7 +21,10 @@ def web_settings(settings: Settings) -> WebSettings | None:
     base = settings.public_base_url
     if not base:
         return None
-    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    # The Mini App's initData is signed with the bot's token: the first Telegram bot's (a deployment
+    # of several Telegram bots offers the Mini App of the first; the others' officers use links).
+    tokens = telegram_tokens(settings)
+    token = tokens[0] if tokens else ""
     secret = settings.web_secret.get_secret_value().encode() if settings.web_secret \
         else derived_web_secret(token)
     return WebSettings(

@@ -12,12 +12,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from rules.config import BlocConfig
-from rules.reminders import DueMessage, PeriodProgress, UnitProgress, WorkCalendar, due_reminders
+from rules.reminders import (
+    DueMessage,
+    PeriodProgress,
+    UnitProgress,
+    WorkCalendar,
+    digest_slot,
+    due_reminders,
+    missed_slot,
+    reminder_slots,
+)
 from storage.chat import OfficerView, periods_for_reporting
-from storage.models import Period
+from storage.models import Bloc, Period
 from storage.reminders import (
     DeadlineChange,
     DeadlineField,
@@ -156,3 +165,45 @@ def move_deadline(*, session: Session, officer: OfficerView, deadline: Deadline,
     told = tuple(contact for contact in linked_officers(session=session, bloc_id=officer.bloc_id)
                  if contact.officer_id != officer.id)
     return Moved(deadline=deadline, change=change, told=told)
+
+
+# -- what `python -m bot run` says at start -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextReminder:
+    """A bloc's next reminder slot after `now` (None: nothing scheduled), in its time zone."""
+
+    bloc_code: str
+    bloc_name: str
+    timezone: str
+    at: dt.datetime | None
+    kind: str | None  # rules.reminders.ReminderKind's value
+    period_year: int | None = None
+
+
+def next_reminders(*, session: Session, now: dt.datetime) -> list[NextReminder]:
+    """Every bloc's next reminder slot (remind, digest, missed) after `now`, by the bloc's rules."""
+    found: list[NextReminder] = []
+    for bloc in session.exec(select(Bloc).order_by(col(Bloc.code))):
+        config = bloc_config(session=session, bloc_id=bloc.id) if bloc.id is not None else None
+        if config is None:
+            continue
+        calendar = WorkCalendar.of(config.reminders, config.bloc.timezone)
+        best: tuple[dt.datetime, str, int] | None = None
+        if config.reminders.enabled:
+            periods = session.exec(select(Period).where(Period.bloc_id == bloc.id,
+                                                        col(Period.reporting_deadline) > now))
+            for period in periods:
+                opens, deadline = period.reporting_opens, period.reporting_deadline
+                slots = [*reminder_slots(opens=opens, deadline=deadline, reminders=config.reminders,
+                                         calendar=calendar),
+                         digest_slot(opens=opens, deadline=deadline, reminders=config.reminders, calendar=calendar),
+                         missed_slot(deadline=deadline, reminders=config.reminders, calendar=calendar)]
+                for slot in slots:
+                    if slot is not None and slot.at > now and (best is None or slot.at < best[0]):
+                        best = (slot.at, slot.kind.value, period.year)
+        found.append(NextReminder(bloc_code=bloc.code, bloc_name=config.bloc.name, timezone=config.bloc.timezone,
+                                  at=best[0] if best else None, kind=best[1] if best else None,
+                                  period_year=best[2] if best else None))
+    return found

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-import bot.app
+import bot.running
 from bot.cli import main
 from bot.settings import get_settings
 
@@ -22,11 +22,11 @@ def test_the_send_rate_setting_reaches_the_application(
         setting: str | None, passed: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
 
-    def build_application(**kwargs: Any) -> None:
+    def build_parts(**kwargs: Any) -> None:
         seen.update(kwargs)
         raise Built
 
-    monkeypatch.setattr(bot.app, "build_application", build_application)
+    monkeypatch.setattr(bot.running, "build_parts", build_parts)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
     if setting is None:
@@ -46,11 +46,11 @@ def test_the_send_rate_setting_reaches_the_application(
 def test_the_outbox_lease_setting_reaches_the_sender(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
 
-    def build_application(**kwargs: Any) -> None:
+    def build_parts(**kwargs: Any) -> None:
         seen.update(kwargs)
         raise Built
 
-    monkeypatch.setattr(bot.app, "build_application", build_application)
+    monkeypatch.setattr(bot.running, "build_parts", build_parts)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
     monkeypatch.setenv("OUTBOX_LEASE_SECONDS", "7.5")

@@ -169,3 +169,26 @@ async def test_a_429_is_retried_after_retry_after_and_delivered_once(world: BotW
     assert world.fake.too_many_requests == 1
     for code in LINKED:
         assert week.local_times(CHAT_IDS[code], REMINDER) == ["04/01 07:30"], code
+
+
+async def test_a_blocked_reply_of_any_kind_is_reported_to_the_leader_once(world: BotWorld, week: Walk) -> None:
+    """Not only reminders: any message the outbox found blocked (403) tells the leader unit, once."""
+    from handlers.chat import Reply
+    from handlers.dispatch import owe, system_clock
+    from storage.models import OutboxMessage
+
+    assert world.parts is not None
+    leader_chat = await _join_leader(world)
+    ct = world.fake.user(CHAT_IDS["ct-tdkt"], "ct-tdkt")
+    await ct.block_bot()
+    with session_scope(world.engine) as session:  # a review notice, say, before any reminder is due
+        chats = owe(session, replies=[Reply("Kết quả thẩm định", chat_id=f"telegram:{CHAT_IDS['ct-tdkt']}")],
+                    now=system_clock(), bots=world.parts.conversation.bots)
+    await world.parts.runtime.sender.flush(chats[0])
+    with session_scope(world.engine) as session:
+        assert session.exec(select(OutboxMessage.state).where(OutboxMessage.chat_key == chats[0])).one() == "blocked"
+    await week.step()  # Wednesday 02/01 12:00, a working moment: no reminder is due yet
+    assert week.local_times(leader_chat, "không gửi được") == ["02/01 12:00"]
+    await week.until(local(2019, 1, 8, 9))  # the reminders to ct-tdkt are blocked too: no second notice
+    notices = [message for _, message in week.to(leader_chat) if "không gửi được" in plain(message.text)]
+    assert len(notices) == 1 and "Sở Công thương" in plain(notices[0].text)

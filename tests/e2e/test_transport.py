@@ -63,7 +63,7 @@ async def _run_command(env: dict[str, str]) -> tuple[int, str]:
 async def test_run_without_a_token_says_what_to_do(tmp_path: object) -> None:
     status, output = await _run_command({"TELEGRAM_BOT_TOKEN": "",
                                          "DATABASE_URL": f"sqlite:///{tmp_path}/run.db"})
-    assert status == 2 and "TELEGRAM_BOT_TOKEN is not set" in output
+    assert status == 2 and "Chưa có mã bot nào: đặt TELEGRAM_BOT_TOKEN" in output
 
 
 async def test_run_with_a_rejected_token_says_so(tmp_path: object) -> None:
@@ -72,7 +72,7 @@ async def test_run_with_a_rejected_token_says_so(tmp_path: object) -> None:
             "TELEGRAM_BOT_TOKEN": "42:WRONG", "TELEGRAM_API_BASE_URL": fake.base_url,
             "TELEGRAM_FILE_BASE_URL": fake.base_file_url, "DATABASE_URL": f"sqlite:///{tmp_path}/run.db",
         })
-    assert status == 2 and "rejected TELEGRAM_BOT_TOKEN" in output
+    assert status == 2 and "Telegram từ chối mã của bot 42 (TELEGRAM_BOT_TOKEN)" in output
 
 
 async def test_run_polls_answers_and_stops_cleanly(tmp_path: object) -> None:

@@ -69,3 +69,17 @@ def test_names_and_texts_have_maxima_and_figures_a_digit_cap() -> None:
     data["indicators"][0]["target"] = 10**59
     with pytest.raises(ValidationError, match="at most 15 digits"):
         BlocConfig.model_validate(data, context={"stored": True})
+
+
+def test_a_bloc_names_its_bot_per_channel_and_a_number_is_the_same_id() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from tests.factories import seed_bloc, seed_bloc_data
+
+    bloc = seed_bloc_data()["bloc"]
+    config = seed_bloc(bloc={**bloc, "bots": {"telegram": 7012345678, "zalo": "1459232241454765289"}})
+    assert dict(config.bloc.bots) == {"telegram": "7012345678", "zalo": "1459232241454765289"}
+    assert dict(seed_bloc().bloc.bots) == {}
+    with pytest.raises(ValidationError, match="bots"):
+        seed_bloc(bloc={**bloc, "bots": {"signal": "1"}})

@@ -149,3 +149,33 @@ def test_start_attempts_migrate_up_and_down(blank_url: str) -> None:
         command.upgrade(config, "heads")
     finally:
         engine.dispose()
+
+
+def test_accounts_and_groups_learn_their_bot_and_keep_their_links(blank_url: str) -> None:
+    """0017: `officer_account.bot` and `bloc_group.bot`, empty for the links made before (the bloc's bot)."""
+    config = alembic_config(blank_url)
+    command.upgrade(config, "0016")
+    engine = make_engine(blank_url)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO bloc (id, code, name, province, timezone, language, config_hash, created_at, updated_at)"
+            " VALUES (1, 'K3', 'Khối 3', 'Tỉnh', 'Asia/Ho_Chi_Minh', 'vi', 'x', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        connection.execute(text("INSERT INTO unit (id, bloc_id, code, name, short_name, valid_from)"
+                                " VALUES (1, 1, 'U', 'Sở U', 'U', '2018-01-01')"))
+        connection.execute(text(
+            "INSERT INTO officer (id, bloc_id, unit_id, code, name, role, voter, language, active)"
+            " VALUES (1, 1, 1, 'o1', 'A', 'head', true, 'vi', true)"))
+        connection.execute(text("INSERT INTO officer_account (channel, external_id, officer_id, linked_at)"
+                                " VALUES ('telegram', '501', 1, CURRENT_TIMESTAMP)"))
+        connection.execute(text("INSERT INTO bloc_group (bloc_id, channel, chat_id, bound_at)"
+                                " VALUES (1, 'telegram', '-100', CURRENT_TIMESTAMP)"))
+    command.upgrade(config, "heads")
+    with engine.begin() as connection:
+        assert list(connection.execute(text("SELECT external_id, bot FROM officer_account"))) == [("501", None)]
+        assert list(connection.execute(text("SELECT chat_id, bot FROM bloc_group"))) == [("-100", None)]
+        connection.execute(text("UPDATE officer_account SET bot = '111111'"))
+    command.downgrade(config, "0016")
+    with engine.connect() as connection:
+        assert list(connection.execute(text("SELECT external_id FROM officer_account"))) == [("501",)]
+        assert "bot" not in set(connection.execute(text("SELECT * FROM bloc_group")).keys())
+    engine.dispose()
