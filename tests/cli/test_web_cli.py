@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
-import bot.app
+import bot.running
 from bot.cli import main
 from bot.settings import get_settings
 from bot.web.auth import Signer, derived_web_secret
@@ -98,7 +98,7 @@ def test_run_offers_the_form_where_the_pages_are_served(base: str, http_port: st
         seen.update(kwargs)
         raise Built
 
-    monkeypatch.setattr(bot.app, "build_application", build_application)
+    monkeypatch.setattr(bot.running, "build_parts", build_application)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
     monkeypatch.setenv("PUBLIC_BASE_URL", base)
