@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -80,8 +80,12 @@ VOTES_AT = _local("2019-01-24", "08:30")  # the seed's votes window: 08:00–17:
 class DemoClock(RunningClock):
     """The bot's clock: runs at normal speed, and the script moves it to the next moment of the year."""
 
-    def move_to(self, moment: dt.datetime) -> None:
-        """Go on from `moment` (never back in time)."""
+    settled: Callable[[], Awaitable[None]] | None = None  # waits until the bot owes nothing
+
+    async def move_to(self, moment: dt.datetime) -> None:
+        """Go on from `moment` (never back in time), once what the bot owes now is delivered."""
+        if self.settled is not None:
+            await self.settled()
         if moment > self():
             self.start, self.began = moment, time.monotonic()
 
@@ -221,6 +225,7 @@ async def _play(database: Path, console: Console, channel: str) -> int:
                 stage.people[officer.code] = ScriptedOfficer(
                     telegram, telegram.user(100 + number, officer.name, language_code="vi"), officer.name)
         await start(parts)
+        clock.settled = lambda: parts.runtime.settled(15)
         try:
             await _reports(stage, chronicle, codes, values)
             await _review_and_publish(stage, chronicle)
@@ -238,7 +243,7 @@ async def _play(database: Path, console: Console, channel: str) -> int:
         ballots = vote_results(session=session, bloc_id=1, year=2018)
     engine.dispose()
     console.rule(_say("demo.chapter_ranking", year=2018))
-    render_ranking_table(report, console)
+    render_ranking_table(report, console, {unit.code: unit.short_name for unit in config.units})
     if roles is not None:
         elections = [ballot for ballot in ballots if ballot.kind != "acclaim" and ballot.decision == "elected"]
         if elections and all(ballot.closed_at is not None for ballot in elections):
@@ -265,16 +270,17 @@ def _say(key: str, **params: object) -> str:
 async def _reports(stage: Stage, chronicle: Chronicle, codes: dict[str, str],
                    values: dict[str, dict[str, Decimal]]) -> None:
     """Each unit on its day: the reporter joins with the invite and reports the seed's results, the head joins."""
-    chronicle.chapter(_say("demo.chapter_reports"))
     reporters = [officer for officer in stage.config.officers if officer.role is OfficerRole.reporter]
     for moment, officer in zip(REPORT_MOMENTS, reporters, strict=False):
-        stage.clock.move_to(moment)
+        await stage.clock.move_to(moment)
+        if moment == REPORT_MOMENTS[0]:
+            chronicle.chapter(_say("demo.chapter_reports"))
         person = stage.people[officer.code]
         await person.say(f"/start {codes[officer.code]}", "Kính chào")
         await person.report([(item.code, values[officer.unit].get(item.code, Decimal(0)))
                              for item in unit_items(stage.config, officer.unit)])
         head = next(o for o in stage.config.officers if o.unit == officer.unit and o.role is OfficerRole.unit_head)
-        stage.clock.move_to(stage.clock() + dt.timedelta(minutes=40))
+        await stage.clock.move_to(stage.clock() + dt.timedelta(minutes=40))
         await stage.people[head.code].say(f"/start {codes[head.code]}", "Kính chào")
 
 
@@ -282,7 +288,7 @@ async def _review_and_publish(stage: Stage, chronicle: Chronicle) -> None:
     """The leader binds the group, reviews (one score changed, with a reason), the deputy
     reviews the leader's own unit, and the leader publishes."""
     leader, deputy = stage.head("STTTT"), stage.head("SGTVT")
-    stage.clock.move_to(REVIEW_AT)
+    await stage.clock.move_to(REVIEW_AT)
     chronicle.chapter(_say("demo.chapter_review"))
     await stage.in_group(leader, "/bind", "Đã gắn nhóm này")
     await leader.say("/review", "Rà soát báo cáo")
@@ -294,11 +300,11 @@ async def _review_and_publish(stage: Stage, chronicle: Chronicle) -> None:
             await leader.say("9,0", "lý do sửa")
             await leader.say("Chưa có văn bản tham mưu kèm theo", "Đã sửa I.2")
         await leader.press("Chấp nhận", "Đã chấp nhận")
-    stage.clock.move_to(DEPUTY_AT)
+    await stage.clock.move_to(DEPUTY_AT)
     await deputy.say("/review", "Rà soát báo cáo")
     await deputy.press("Sở TT&TT", "Tổng sau rà soát")
     await deputy.press("Chấp nhận", "Đã chấp nhận")
-    stage.clock.move_to(PUBLISH_AT)
+    await stage.clock.move_to(PUBLISH_AT)
     chronicle.chapter(_say("demo.chapter_publish"))
     await leader.say("/publish", "Công bố kết quả")
     await leader.press("Công bố", "Đã công bố")
@@ -306,7 +312,7 @@ async def _review_and_publish(stage: Stage, chronicle: Chronicle) -> None:
 
 async def _votes(stage: Stage, chronicle: Chronicle) -> None:
     """Acclaim of the leading unit, then next year's leader and deputy, one unit one vote."""
-    stage.clock.move_to(VOTES_AT)
+    await stage.clock.move_to(VOTES_AT)
     chronicle.chapter(_say("demo.chapter_votes", year=2019))
     leader = stage.head("STTTT")
     units = [unit.code for unit in stage.config.units]
@@ -326,7 +332,7 @@ async def _votes(stage: Stage, chronicle: Chronicle) -> None:
         await leader.press("Mở phiếu", "Đã mở phiếu")
         for unit, choice in choices.items():  # one after another, so that the chronicle reads vote by vote
             voter = voters[unit]
-            stage.clock.move_to(stage.clock() + dt.timedelta(minutes=3))
+            await stage.clock.move_to(stage.clock() + dt.timedelta(minutes=3))
             await voter.wait_choice(f"Phiếu {title}", after=marks[unit])
             await voter.press(choice, "Lựa chọn của đơn vị")
             await voter.press("Xác nhận", "Đã ghi nhận phiếu")
@@ -388,16 +394,18 @@ def _print_chronicle(console: Console, stage: Stage, chronicle: Chronicle, fetch
         if said.kind is Kind.chapter or local.date() != day:
             if table is not None:
                 console.print(table)
-            if said.kind is Kind.chapter:
-                console.rule(Text(said.text, style="bold"))
+            table = None
+        if said.kind is Kind.chapter:
+            console.rule(Text(said.text, style="bold"))
+            day = None
+            continue
+        if table is None:
             day = local.date()
             console.print(Text(format_date(day, "EEEE, dd/MM/yyyy", locale=LANGUAGE).capitalize(),
                                style="bold underline"))
             table = Table.grid(padding=(0, 1))
             table.add_column(width=5, style="dim")
             table.add_column(ratio=1, overflow="fold")
-            if said.kind is Kind.chapter:
-                continue
         if table is None:
             continue
         key = (said.channel, said.chat_id)
