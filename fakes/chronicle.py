@@ -47,6 +47,7 @@ class Said:
     file_name: str | None = None
     file_size: int | None = None
     link: str | None = None  # a photo's URL on Zalo
+    buttons: tuple[str, ...] = ()  # the labels of the buttons under a bot message (Telegram)
 
 
 def _utc_now() -> dt.datetime:

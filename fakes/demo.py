@@ -458,6 +458,8 @@ def _line(said: Said, who: str, last_options: dict[tuple[str, str], str],
         parts.append(_say("demo.photo_link") + f" {said.link}")
     if text:
         parts.append(text)
+    if said.buttons:
+        parts.append(" ".join(f"[{label}]" for label in said.buttons))
     for link in [*_LINK.findall(said.text), *([said.link] if said.link else [])]:
         status, size = fetched.get(link, (0, 0))
         parts.append("  ↳ " + (_say("demo.fetched", size=size_text(size)) if status == 200

@@ -263,7 +263,7 @@ class ServerState:
         kind = Kind.edit if sm.is_edit else {"document": Kind.file, "photo": Kind.photo}.get(sm.kind, Kind.text)
         text = sm.plain_text if sm.plain_text is not None else (sm.text or "")
         chronicle.note(kind, channel="telegram", chat_id=str(sm.chat_id), group=self._is_group(sm.chat_id),
-                       by_bot=True, text=text, file_name=sm.file_name,
+                       by_bot=True, text=text, file_name=sm.file_name, buttons=tuple(label for label, _ in sm.buttons),
                        file_size=None if sm.file_bytes is None else len(sm.file_bytes))
 
     def note_update(self, chronicle: Chronicle, update: JSONDict) -> None:

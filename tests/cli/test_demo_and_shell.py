@@ -35,6 +35,7 @@ async def test_demo_tells_the_seed_year_in_order_on_each_channel(tmp_path: Path,
         assert "đã tải thử qua đường liên kết" in text and " KB" in text, "Zalo's file links download"
     if channel != "zalo":
         assert "bấm “✅ Đúng, lưu”" in text, "a Telegram officer presses the button"
+        assert "[✅ Đúng, lưu]" in text, "the buttons under a message are shown"
     if channel == "telegram":
         flat = " ".join(text.split())
         assert "📎 tệp K3-2018-year-end-bang-tong-hop-diem.xlsx, " in flat and " KB" in flat, "files: name, size"
