@@ -385,6 +385,8 @@ def _print_chronicle(console: Console, stage: Stage, chronicle: Chronicle, fetch
     for code, person in stage.people.items():
         who[(person.channel, person.chat_id)] = f"{person.name} ({units[stage.units[code]]}, " \
                                                 f"{person.channel.capitalize()})"
+    by_name = {(person.channel, person.name): who[(person.channel, person.chat_id)]
+               for person in stage.people.values()}
     group_name = _say("demo.group", name=config.bloc.name) + f" ({stage.group_channel.capitalize()})"
     last_options: dict[tuple[str, str], str] = {}
     table: Table | None = None
@@ -409,8 +411,11 @@ def _print_chronicle(console: Console, stage: Stage, chronicle: Chronicle, fetch
         if table is None:
             continue
         key = (said.channel, said.chat_id)
-        table.add_row(f"{local:%H:%M}", _line(said, who.get(key, group_name if said.group else said.sender),
-                                              last_options, fetched))
+        if said.group:  # the group's messages: the bot's to the group, a person's (named by the platform)
+            speaker = group_name if said.by_bot else by_name.get((said.channel, said.sender), said.sender)
+        else:
+            speaker = who.get(key, said.sender)
+        table.add_row(f"{local:%H:%M}", _line(said, speaker, last_options, fetched))
         if said.by_bot and option_number(said.text, "") is not None:
             last_options[key] = said.text
     if table is not None:

@@ -40,6 +40,7 @@ async def test_demo_tells_the_seed_year_in_order_on_each_channel(tmp_path: Path,
         flat = " ".join(text.split())
         assert "📎 tệp K3-2018-year-end-bang-tong-hop-diem.xlsx, " in flat and " KB" in flat, "files: name, size"
     assert "30.544 hộ = 102,0% kế hoạch" in text
+    assert "👤 Nguyễn Văn Thành (Sở TT&TT, " in text and ", trong nhóm: /bind" in text, "who wrote in the group"
     # One chronicle in the order things happened: the deputy accepts the leader's report, then the
     # leader publishes, then the votes; every day has its heading.
     accepted = text.index("đã được Sở Giao thông – Vận tải chấp nhận")
