@@ -304,9 +304,13 @@ def cmd_votes(args: argparse.Namespace, settings: Settings, console: Console) ->
 def cmd_demo(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Offline demo: the seed year played through the real bot against a fake Bot API."""
     # The demo drives the bot with the test doubles; the product never imports them otherwise.
+    import shutil
+
     from fakes.demo import play_seed_year
 
-    return asyncio.run(play_seed_year(Path(args.database), console))
+    # The chronicle is read in the terminal: it fits the terminal's width, not the tables' 140 columns.
+    width = shutil.get_terminal_size().columns
+    return asyncio.run(play_seed_year(Path(args.database), Console(width=width), args.channel))
 
 
 def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -366,6 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="offline demo on a fresh SQLite database")
     demo.add_argument("--database", default="data/demo.db")
+    demo.add_argument("--channel", choices=["mixed", "telegram", "zalo"], default="mixed",
+                      help="where the units' officers are: some on each (mixed), or all on Telegram or Zalo")
     demo.set_defaults(handler=cmd_demo)
 
     shell = commands.add_parser("shell", help="chat with the bot in the terminal as an officer")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol
 
+from fakes.chronicle import Chronicle
 from fakes.telegram.faults import Hold
 from fakes.telegram.models import CallbackAnswer, FakeChat, JSONDict, SentMessage, WebhookDelivery
 from fakes.telegram.server import BotApiServer
@@ -55,6 +56,15 @@ class FakeTelegram(BotApiServer):
     def bot_user(self) -> JSONDict:
         """The bot's ``User`` object."""
         return self.state.bot_user
+
+    @property
+    def chronicle(self) -> Chronicle | None:
+        """Where every update queued and every message sent, edited or toasted is noted (None: nowhere)."""
+        return self.state.chronicle
+
+    @chronicle.setter
+    def chronicle(self, chronicle: Chronicle | None) -> None:
+        self.state.chronicle = chronicle
 
     # ------------------------------------------------------------------ scripting
 

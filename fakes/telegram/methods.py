@@ -270,6 +270,8 @@ class BotApiMethods:
                 cache_time=None if cache_time is None else int(cache_time),
             )
         )
+        if text and self.state.chronicle is not None:
+            self.state.note_toast(self.state.chronicle, pending[0], str(text))
         return True
 
     def _m_send_chat_action(self, params: JSONDict) -> bool:

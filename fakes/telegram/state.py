@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 
+from fakes.chronicle import Chronicle, Kind
 from fakes.telegram.errors import ApiError
 from fakes.telegram.models import FakeChat, JSONDict, SentMessage, StoredFile
 
@@ -82,6 +83,7 @@ class ServerState:
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
         self.reply_cursor: dict[int, int] = {}  # per chat: how far next_reply has read
+        self.chronicle: Chronicle | None = None  # notes every message in and out when set
         self._message_ids: dict[int, int] = {}
         self._callback_counter = 0
         self._file_counter = 0
@@ -245,8 +247,57 @@ class ServerState:
         """Keep a message the bot sent (or a snapshot of an edit) and wake the waiters."""
         self.sent.append(sm)
         self.by_chat.setdefault(sm.chat_id, []).append(sm)
+        if self.chronicle is not None:
+            self.note_sent(self.chronicle, sm)
         self.sent_signal.notify_all()
         self.changed.notify_all()
+
+    # ------------------------------------------------------------------ the chronicle
+
+    def _is_group(self, chat_id: int) -> bool:
+        chat = self.chats.get(chat_id)
+        return chat is not None and chat.type != "private"
+
+    def note_sent(self, chronicle: Chronicle, sm: SentMessage) -> None:
+        """Note a message the bot sent or edited."""
+        kind = Kind.edit if sm.is_edit else {"document": Kind.file, "photo": Kind.photo}.get(sm.kind, Kind.text)
+        text = sm.plain_text if sm.plain_text is not None else (sm.text or "")
+        chronicle.note(kind, channel="telegram", chat_id=str(sm.chat_id), group=self._is_group(sm.chat_id),
+                       by_bot=True, text=text, file_name=sm.file_name, buttons=tuple(label for label, _ in sm.buttons),
+                       file_size=None if sm.file_bytes is None else len(sm.file_bytes))
+
+    def note_update(self, chronicle: Chronicle, update: JSONDict) -> None:
+        """Note what a person did in an update: a text, a file, a button pressed."""
+        message, query = update.get("message"), update.get("callback_query")
+        if isinstance(query, dict):
+            data = query.get("data")
+            shown = query.get("message") or {}
+            rows = (shown.get("reply_markup") or {}).get("inline_keyboard") or []
+            label = next((str(button.get("text", "")) for row in rows for button in row
+                          if button.get("callback_data") == data), str(data))
+            chat_id = int((shown.get("chat") or {}).get("id", 0))
+            chronicle.note(Kind.press, channel="telegram", chat_id=str(chat_id), group=self._is_group(chat_id),
+                           sender=str(query["from"].get("first_name", "")), text=label)
+            return
+        if not isinstance(message, dict):
+            return
+        chat_id = int(message["chat"]["id"])
+        sender = str(message.get("from", {}).get("first_name", ""))
+        where = {"channel": "telegram", "chat_id": str(chat_id), "group": self._is_group(chat_id), "sender": sender}
+        if "document" in message:
+            document = message["document"]
+            chronicle.note(Kind.file, **where, text=str(message.get("caption", "")),
+                           file_name=document.get("file_name"), file_size=document.get("file_size"))
+        elif "photo" in message:
+            photo = message["photo"][-1]
+            chronicle.note(Kind.photo, **where, text=str(message.get("caption", "")),
+                           file_size=photo.get("file_size"))
+        else:
+            chronicle.note(Kind.text, **where, text=str(message.get("text", "")))
+
+    def note_toast(self, chronicle: Chronicle, user_id: int, text: str) -> None:
+        """Note the bot's short answer to a pressed button (shown over the chat)."""
+        chronicle.note(Kind.toast, channel="telegram", chat_id=str(user_id), by_bot=True, text=text)
 
     # ------------------------------------------------------------------ files
 

@@ -135,6 +135,8 @@ class UpdateQueue:
             self._pending = deque(items)
         else:
             self._pending.append(update)
+        if self.state.chronicle is not None:
+            self.state.note_update(self.state.chronicle, update)
         self._signal.notify_all()
         return update
 

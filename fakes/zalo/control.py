@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from types import TracebackType
 
+from fakes.chronicle import Chronicle
 from fakes.zalo.faults import Fault, Hold
 from fakes.zalo.models import FakeZaloChat, JSONDict, SentZaloMessage, WebhookDelivery
 from fakes.zalo.server import ZaloBotApiServer
@@ -41,6 +42,15 @@ class FakeZalo(ZaloBotApiServer):
     ) -> None:
         """Stop the server at the end of an ``async with`` block."""
         await self.stop()
+
+    @property
+    def chronicle(self) -> Chronicle | None:
+        """Where every event queued and every message sent is noted (None: nowhere)."""
+        return self.updates.chronicle
+
+    @chronicle.setter
+    def chronicle(self, chronicle: Chronicle | None) -> None:
+        self.updates.chronicle = chronicle
 
     # ------------------------------------------------------------------ scripting
 

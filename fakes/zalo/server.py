@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from fakes.chronicle import Kind
 from fakes.telegram.state import Signal
 from fakes.zalo.faults import ApiError, Faults
 from fakes.zalo.models import SEND_METHODS, FakeZaloChat, JSONDict, SentZaloMessage
@@ -247,6 +248,12 @@ class ZaloBotApiServer:
                                   date=now_ms(), **content)
         self.sent.append(message)
         self.by_chat.setdefault(chat.id, []).append(message)
+        if self.updates.chronicle is not None:
+            photo = method == "sendPhoto"
+            self.updates.chronicle.note(Kind.photo if photo else Kind.text, channel="zalo", chat_id=chat.id,
+                                        group=chat.chat_type == "GROUP", by_bot=True,
+                                        text=message.caption if photo else message.text,
+                                        link=message.photo or None)
         return {"message_id": message.message_id, "date": message.date}
 
     def _send_message(self, params: JSONDict) -> JSONDict:

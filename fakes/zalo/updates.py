@@ -10,6 +10,7 @@ from collections import deque
 
 import aiohttp
 
+from fakes.chronicle import Chronicle, Kind
 from fakes.telegram.state import Signal
 from fakes.zalo.faults import ApiError
 from fakes.zalo.models import JSONDict, WebhookDelivery
@@ -19,6 +20,22 @@ __all__ = ["EventQueue", "SECRET_HEADER"]
 _LOG = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+
+
+def note_event(chronicle: Chronicle, event: JSONDict) -> None:
+    """Note what a person did in an event: a text or a picture (by its URL)."""
+    message = event.get("message")
+    if not isinstance(message, dict):
+        return
+    chat, sender = message.get("chat") or {}, message.get("from") or {}
+    where = {"channel": "zalo", "chat_id": str(chat.get("id", "")), "group": chat.get("chat_type") == "GROUP",
+             "sender": str(sender.get("display_name", ""))}
+    if "photo_url" in message or "photo" in message:
+        url = str(message.get("photo_url") or message.get("photo"))
+        chronicle.note(Kind.photo, **where, text=str(message.get("caption", "")), link=url,
+                       file_name=url.rsplit("/", 1)[-1])
+    else:
+        chronicle.note(Kind.text, **where, text=str(message.get("text", "")))
 
 
 class EventQueue:
@@ -42,6 +59,7 @@ class EventQueue:
         self.webhook_secret: str | None = None
         self.webhook_updated_at: int | None = None
         self.wrap_webhook_bodies = True
+        self.chronicle: Chronicle | None = None  # notes every event queued when set
         self._pending: deque[JSONDict] = deque()
         self._signal = Signal()
         self._closing = False
@@ -83,6 +101,8 @@ class EventQueue:
             self._pending.appendleft(event)
         else:
             self._pending.append(event)
+        if self.chronicle is not None:
+            note_event(self.chronicle, event)
         self._signal.notify_all()
         self.changed.notify_all()
         self._kick_webhook()

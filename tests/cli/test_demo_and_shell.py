@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from sqlmodel import col, select
 
@@ -17,24 +18,61 @@ from storage.models import AuditLog
 from tests.factories import ROOT, SEED_BLOC
 
 
-async def test_demo_plays_the_whole_seed_year_through_the_bot(tmp_path: Path) -> None:
+@pytest.mark.parametrize("channel", ["mixed", "telegram", "zalo"])
+async def test_demo_tells_the_seed_year_in_order_on_each_channel(tmp_path: Path, channel: str) -> None:
     output = io.StringIO()
-    status = await play_seed_year(tmp_path / "demo.db", Console(file=output, width=160))
+    status = await play_seed_year(tmp_path / "demo.db", Console(file=output, width=80), channel)
     text = output.getvalue()
     assert status == 0
+    assert max(len(line) for line in text.splitlines()) <= 80, "the chronicle fits an 80-column terminal"
     for name in ("Trần Thị Mai", "Vũ Thị Lan", "Mai Thị Hương"):
-        assert f"👤 {name}: /start" in text
+        assert f"👤 {name} (" in text and "/start" in text
+    on = {"mixed": ("Telegram)", "Zalo)"), "telegram": ("Telegram)",), "zalo": ("Zalo)",)}[channel]
+    for shown in on:
+        assert shown in text
+    if channel == "mixed":
+        assert "(Sở TT&TT, Zalo)" in text and "(Sở CT, Telegram)" in text
+        assert "Các đơn vị dùng Telegram: Sở CT, Sở GTVT, Sở TN&MT." in text
+    if channel != "telegram":
+        assert "(chọn “✅ Đúng, lưu”)" in text, "a Zalo officer types the number of the option"
+        assert "đã tải thử qua đường liên kết" in text and " KB" in text, "Zalo's file links download"
+    if channel != "zalo":
+        assert "bấm “✅ Đúng, lưu”" in text, "a Telegram officer presses the button"
+        assert "[✅ Đúng, lưu]" in text, "the buttons under a message are shown"
+    if channel == "telegram":
+        flat = " ".join(text.split())
+        assert "📎 tệp K3-2018-year-end-bang-tong-hop-diem.xlsx, " in flat and " KB" in flat, "files: name, size"
     assert "30.544 hộ = 102,0% kế hoạch" in text
-    assert text.count("Đã nộp báo cáo") == 7
-    ranking = text[text.index("Xếp hạng"):]
-    first, second = ranking.index("Sở Thông tin và Truyền thông"), ranking.index("Sở Công thương")
-    assert first < second < ranking.index("Sở Xây dựng")
+    assert "👤 Nguyễn Văn Thành (Sở TT&TT, " in text and ", trong nhóm: /bind" in text, "who wrote in the group"
+    # One chronicle in the order things happened: the deputy accepts the leader's report, then the
+    # leader publishes, then the votes; every day has its heading.
+    accepted = text.index("đã được Sở Giao thông – Vận tải chấp nhận")
+    published = text.index(": /publish")
+    assert accepted < published < text.index("Kết quả phiếu suy tôn") < text.index("Kết quả phiếu bầu Khối phó")
+    assert text.index("Thứ tư, 02/01/2019") < text.index("Thứ sáu, 11/01/2019") < text.index("Thứ năm, 24/01/2019")
+    assert text.count("Đã nộp báo cáo") >= 7
+    assert "Lựa chọn của đơn vị" in text and "Đã ghi nhận phiếu" in text, "voters' taps show the reply"
+    ranking = text[text.index("Kết quả xếp hạng năm 2018"):]
+    first, second = ranking.index("Sở TT&TT"), ranking.index("Sở CT")
+    assert first < second < ranking.index("Sở XD")
     assert "Cờ thi đua" in ranking and "chờ suy tôn" not in ranking and "Bằng khen" in ranking
     assert "Đã sửa I.2" in text and "Chưa có văn bản tham mưu kèm theo" in text
     assert "Đồng ý: 7 · Không đồng ý: 0" in text
     assert "Sở Xây dựng trúng cử Khối trưởng năm 2019" in text
-    assert "Sở Công thương trúng cử Khối phó năm 2019" in text
-    assert "Năm 2019: Khối trưởng Sở Xây dựng, Khối phó Sở Công thương" in text
+    assert "Năm 2019: Khối trưởng Sở Xây dựng, Khối phó Sở Công thương; do các đơn vị bầu" in text
+    assert "qua chat (phiếu kín)" in text and "hội nghị" not in text
+    assert "14 người tham gia" in text and "giây." in text.splitlines()[-1]
+    assert "people" not in text and "chat turns" not in text
+
+
+def test_demo_command_fits_the_terminal(tmp_path: Path) -> None:
+    env = {**os.environ, "COLUMNS": "80"}
+    result = subprocess.run([sys.executable, "-m", "bot", "demo", "--channel", "telegram",
+                             "--database", str(tmp_path / "demo.db")], env=env, capture_output=True, text=True,
+                            cwd=ROOT, timeout=300, check=True)
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "Năm 2019: Khối trưởng Sở Xây dựng" in result.stdout and "INFO" not in result.stderr
 
 
 def test_shell_reports_in_the_terminal(tmp_path: Path) -> None:
