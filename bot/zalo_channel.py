@@ -273,8 +273,15 @@ class ZaloChannel:
 
     async def _send(self, chat_id: str, owed: OwedMessage, sent: list[SentMessage]) -> None:
         reply = owed.reply
-        labels = [option.label for row in reply.options for option in row]
-        text = to_plain(reply.text)
+        if reply.typed_numbers:
+            # A number typed here is the answer: options are named by their commands, not numbered.
+            labels = []
+            commands = [f"{option.label}: {option.command}" for row in reply.options for option in row
+                        if option.command]
+        else:
+            labels = [option.label for row in reply.options for option in row]
+            commands = []
+        text = "\n".join([to_plain(reply.text), *commands])
         links: list[str] = []
         photos: list[tuple[str, str]] = []
         now = self.runtime.clock()
@@ -298,8 +305,8 @@ class ZaloChannel:
             parts.append(lambda: self.client.send_message(chat_id, body))
         for url, caption in photos:
             parts.append(lambda url=url, caption=caption: self.client.send_photo(chat_id, url, caption))
-        if labels:  # kept before the text goes out: the person may answer at once
-            data = [option.data for row in reply.options for option in row]
+        if labels or reply.typed_numbers:  # kept before the text goes out: the person may answer at once
+            data = [option.data for row in reply.options for option in row] if labels else []
             key = chat_key(CHANNEL, self.bot, chat_id)
             await self.runtime.units.run(lambda session: offer_options(
                 session=session, chat_key=key, options=data, now=self.runtime.clock()))

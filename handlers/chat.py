@@ -106,10 +106,15 @@ def parse_address(text: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Option:
-    """A choice offered under a reply (an inline button on Telegram)."""
+    """A choice offered under a reply (an inline button on Telegram).
+
+    `command` is what to type instead (`/back`) where a typed number answers the
+    step, so a channel without buttons cannot offer the choice by its number.
+    """
 
     label: str
     data: str
+    command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,7 @@ class Reply:
     remember_as: str | None = None
     edit_key: str | None = None
     resend: tuple[KeptFile, ...] = ()
+    typed_numbers: bool = False
 
 
 @dataclass

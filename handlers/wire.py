@@ -13,13 +13,15 @@ def dump_reply(reply: Reply) -> dict[str, Any]:
     """A reply as JSON-ready data (its files as their makers' data)."""
     return {
         "text": str(reply.text),
-        "options": [[[option.label, option.data] for option in row] for row in reply.options],
+        "options": [[[option.label, option.data, *([option.command] if option.command else [])]
+                     for option in row] for row in reply.options],
         "files": [dump_file(file) for file in reply.files],
         "chat_id": reply.chat_id,
         "edit": reply.edit,
         "remember_as": reply.remember_as,
         "edit_key": reply.edit_key,
         "resend": [asdict(kept) for kept in reply.resend],
+        "typed_numbers": reply.typed_numbers,
     }
 
 
@@ -27,7 +29,8 @@ def load_reply(data: dict[str, Any]) -> Reply:
     """A reply back from `dump_reply`."""
     return Reply(
         text=str(data.get("text") or ""),
-        options=tuple(tuple(Option(str(label), str(option)) for label, option in row)
+        options=tuple(tuple(Option(str(label), str(option), str(rest[0]) if rest else None)
+                            for label, option, *rest in row)
                       for row in data.get("options") or ()),
         files=tuple(load_file(file) for file in data.get("files") or ()),
         chat_id=data.get("chat_id"),
@@ -35,4 +38,5 @@ def load_reply(data: dict[str, Any]) -> Reply:
         remember_as=data.get("remember_as"),
         edit_key=data.get("edit_key"),
         resend=tuple(KeptFile(**kept) for kept in data.get("resend") or ()),
+        typed_numbers=bool(data.get("typed_numbers")),
     )

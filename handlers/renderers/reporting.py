@@ -23,6 +23,7 @@ from storage.models import Period, SubmissionStatus
 PREFIX = "r"
 # The button under welcomes and reminders that starts or resumes the report (no nonce).
 START = f"{PREFIX}:start"
+JUMPS = 8  # missing items offered as buttons under /status
 ABSURD_PERCENT = Decimal(1000)  # an achievement this far above plan is probably a typing slip
 
 
@@ -44,8 +45,14 @@ def start_option(language: str) -> Option:
     return Option(t(language, "btn_report"), START)
 
 
-def item_prompt(ctx: Context, items: Sequence[Item], item: Item, prefix: str = "") -> Reply:
-    """Ask for an item's value: an indicator's actual, or a criterion's self score."""
+def item_prompt(ctx: Context, items: Sequence[Item], item: Item, prefix: str = "",
+                saved: Decimal | None = None) -> Reply:
+    """Ask for an item's value: an indicator's actual, or a criterion's self score.
+
+    Past the first item a button goes back to the previous one (`/back` where a
+    typed number would be read as an option); an item already saved shows its
+    value and a button that keeps it.
+    """
     position = items.index(item) + 1
     if item.is_indicator:
         key = "prompt_indicator_lower" if item.direction is Direction.lower else "prompt_indicator"
@@ -54,7 +61,16 @@ def item_prompt(ctx: Context, items: Sequence[Item], item: Item, prefix: str = "
     else:
         text = ctx.text("prompt_criterion", n=position, total=len(items), text=item.text,
                         max=format_number(item.maximum, locale=ctx.language))
-    return Reply(Safe(_head(prefix) + text))
+    options: list[tuple[Option, ...]] = []
+    if saved is not None:
+        shown = format_number(saved, locale=ctx.language)
+        text = Safe(text + "\n" + ctx.text("prompt_saved", value=f"{shown} {item.measure}".strip()
+                                             if item.is_indicator else shown))
+        options.append((_button(ctx, "btn_keep", "keep"),))
+    if position > 1:
+        back = _button(ctx, "btn_back", "back")
+        options.append((Option(back.label, back.data, "/back"),))
+    return Reply(Safe(_head(prefix) + text), options=tuple(options), typed_numbers=True)
 
 
 def example(ctx: Context, item: Item) -> str:
@@ -197,15 +213,36 @@ def closed_reply(ctx: Context, closed: ClosedReason) -> Reply:
     return Reply(ctx.text("report_no_period"))
 
 
+def _named(code: str, text: str, between: str = " – ") -> str:
+    """An item by its code and text (a criterion's text already starts with its code)."""
+    return text if text.startswith(code) else f"{code}{between}{text}"
+
+
 def progress_reply(language: str, unit_name: str, zone: str, periods: Sequence[PeriodProgress]) -> Reply:
-    """/status: what is done and missing for the officer's unit, period by period."""
+    """/status: what is done and missing for the officer's unit, period by period.
+
+    Missing items are named by their text; while the report may be changed, each
+    missing item is a button that opens it (`r:goto:<period>:<code>`), and one more
+    lists every item to change.
+    """
     if not periods:
         return Reply(t(language, "report_no_period"))
     lines = [t(language, "status_title", unit=unit_name)]
+    options: list[tuple[Option, ...]] = []
     for period in periods:
         lines.append(t(language, "status_line", year=period.year, kind=t(language, f"kind_{period.kind}"),
                        status=t(language, f"status_{period.status}"), done=period.done, total=period.total,
                        deadline=format_moment(period.deadline, zone, language)))
         if period.missing:
-            lines.append(t(language, "status_missing", codes=", ".join(period.missing)))
-    return Reply(Safe("\n".join(lines)), options=((start_option(language),),))
+            lines.append(t(language, "status_missing", count=len(period.missing)))
+            lines.extend(t(language, "status_missing_item", item=_named(code, text)) for code, text in period.missing)
+        if not period.editable:
+            continue
+        for code, text in period.missing[:JUMPS]:
+            label = short(_named(code, text, " · "), 40)
+            options.append((Option(f"✏️ {label}", f"{PREFIX}:goto:{period.period_id}:{code}"),))
+        if period.done:
+            options.append((Option(t(language, "btn_edit"), f"{PREFIX}:items:{period.period_id}"),))
+    if options:
+        lines.append(t(language, "status_jump"))
+    return Reply(Safe("\n".join(lines)), options=(*options, (start_option(language),)))

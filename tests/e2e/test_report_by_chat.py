@@ -258,3 +258,29 @@ async def test_an_older_edit_of_a_kept_message_never_overwrites_a_newer_one(worl
     assert world.fake.message(group, messages[0].message_id).text == "🗳 2/7"
     texts = [call[1].get("text") for call in world.fake.calls if call[0] in ("sendMessage", "editMessageText")]
     assert "🗳 1/7" not in texts, "the older edit was never sent"
+
+
+async def test_an_officer_goes_back_and_jumps_from_status(world: BotWorld) -> None:
+    mai = world.officer(507, "Mai")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
+    await mai.say("/report", "Mục 1/")
+    mark = world.fake.mark()
+    await mai.user.send_document("bien-ban.pdf", b"%PDF-1.4 test", "application/pdf")
+    refused = await world.fake.wait_for(lambda m: m.chat_id == 507 and "Đã nhận tệp nhưng chưa lưu" in plain(m.text),
+                                        after=mark)
+    assert "gõ số liệu của mục này trước, bấm 📎 Lưu và gửi minh chứng, rồi gửi lại tệp" in plain(refused.text)
+    assert _count(world.engine, Evidence) == 0
+    await mai.say("30.544", "Số liệu vừa nhập")
+    await mai.press("Đúng, lưu", "Mục 2/")
+    previous = await mai.press("Mục trước", "Mục 1/")
+    assert "Số liệu đã lưu: 30.544 hộ" in plain(previous.text)
+    await mai.say("30.600", "Số liệu vừa nhập")
+    await mai.press("Đúng, lưu", "Mục 2/")
+    status = await mai.say("/status", "Còn thiếu 8 mục")
+    assert "• TT-2 – " in plain(status.text)
+    await mai.press("III.1", "Mục 6/")
+    await mai.say("10", "Số liệu vừa nhập")
+    await mai.press("Đúng, lưu", "Mục 7/")
+    with session_scope(world.engine) as session:
+        values = dict(session.exec(select(Entry.item_code, Entry.value)).all())
+    assert values == {"TT-1": Decimal(30600), "III.1": Decimal(10)}
