@@ -19,7 +19,7 @@ from handlers.dispatch import Conversation
 from handlers.renderers.votes import minutes_outcome, minutes_tallies
 from handlers.services.votes import vote_results
 from storage.db import session_scope
-from storage.models import Ballot, ChatState, Period, YearRoles
+from storage.models import AuditLog, Ballot, ChatState, Period, YearRoles
 from storage.votes import BallotKind, ballot_counts
 from tests.chat.driver import Clock, Person
 from tests.factories import seed_bloc_data
@@ -130,14 +130,77 @@ def test_the_leader_types_the_closing_time_within_the_bounds(engine: Engine) -> 
         bloc.lead.text(typed)
         assert "Hãy gõ một số giờ nguyên từ 1 đến 168" in plain(bloc.lead.texts())
         assert "sau 48 giờ" in plain(bloc.lead.texts())
-    for typed, hours in (("5 giờ", 5), ("12h", 12)):
+    for typed, hours in (("5 giờ", 5), ("6h", 6)):
         bloc.lead.text(typed)
         assert f"sau {hours} giờ" in plain(bloc.lead.texts())
+        assert "ngoài giờ làm việc" not in plain(bloc.lead.texts())  # 15:00 and 16:00: working time
     bloc.lead.press("Mở phiếu")
     with session_scope(engine) as session:
         ballot = session.exec(select(Ballot)).one()
     assert ballot.kind == BallotKind.leader.value
-    assert ballot.closes_at - ballot.opened_at == dt.timedelta(hours=12)
+    assert ballot.closes_at - ballot.opened_at == dt.timedelta(hours=6)
+
+
+def test_a_close_at_night_moves_to_the_next_working_morning(engine: Engine) -> None:
+    bloc = Bloc(engine)
+    bloc.lead.command("vote")
+    bloc.lead.press("Mở bầu Khối trưởng")  # 10:00, Thursday 24/01/2019
+    bloc.lead.text("12")  # 22:00: at night
+    text = plain(bloc.lead.texts())
+    assert "sau 12 giờ, lúc 22:00 ngày 24/01/2019" in text
+    assert "ngoài giờ làm việc của khối (07:30–17:30" in text and "07:30 ngày 25/01/2019" in text
+    bloc.lead.text("60")  # 22:00 on Saturday: the next working morning is Monday's
+    assert "07:30 ngày 28/01/2019" in plain(bloc.lead.texts())
+    bloc.lead.text("12")
+    opened = plain(bloc.lead.press("Mở phiếu").replies[0].text)
+    assert "07:30 ngày 25/01/2019" in opened
+    with session_scope(engine) as session:
+        ballot = session.exec(select(Ballot)).one()
+    assert ballot.closes_at == dt.datetime(2019, 1, 25, 0, 30, tzinfo=dt.UTC)
+
+
+def test_the_working_day_of_the_votes_is_configurable(engine: Engine) -> None:
+    bloc = Bloc(engine, votes={**seed_bloc_data()["votes"],
+                               "working_hours": {"start": "08:00", "end": "20:00",
+                                                 "days": ["mon", "tue", "wed", "thu", "fri", "sat"]}})
+    bloc.lead.command("vote")
+    bloc.lead.press("Mở bầu Khối trưởng")
+    bloc.lead.text("8")  # 18:00: inside this bloc's working day
+    assert "ngoài giờ làm việc" not in plain(bloc.lead.texts())
+    bloc.lead.text("12")  # 22:00
+    assert "(08:00–20:00" in plain(bloc.lead.texts()) and "08:00 ngày 25/01/2019" in plain(bloc.lead.texts())
+
+
+def test_an_opening_outside_the_votes_window_needs_the_leaders_confirmation(engine: Engine) -> None:
+    bloc = Bloc(engine)
+    bloc.clock.now = VOTING + dt.timedelta(days=1)  # the window was 08:00–17:00 on 24/01/2019
+    bloc.lead.command("vote")
+    bloc.lead.press("Mở bầu Khối trưởng")
+    text = plain(bloc.lead.texts())
+    assert "thời gian bỏ phiếu là từ 08:00 ngày 24/01/2019 đến 17:00 ngày 24/01/2019" in text
+    labels = [option.label for reply in bloc.lead.last.replies for row in reply.options for option in row]
+    assert "⚠️ Mở phiếu ngoài thời gian đã định" in labels
+    # a forged plain "go" does not open it: the warning again
+    go = next(data for data in bloc.lead.buttons() if ":go" in data)
+    bloc.lead.press_data(go.removesuffix(":out"))
+    assert "phiếu chưa được mở" in plain(bloc.lead.texts())
+    with session_scope(engine) as session:
+        assert session.exec(select(Ballot)).first() is None
+    bloc.lead.press("Mở phiếu ngoài thời gian đã định")
+    assert "Đã mở phiếu" in plain(bloc.lead.texts())
+    with session_scope(engine) as session:
+        assert session.exec(select(Ballot)).one().opened_at == VOTING + dt.timedelta(days=1)
+        audit = session.exec(select(AuditLog).where(AuditLog.action == "ballot.open")).one()
+    assert '"outside_window": true' in (audit.after or "")
+
+
+def test_an_opening_inside_the_window_asks_nothing_more(engine: Engine) -> None:
+    bloc = Bloc(engine)
+    bloc.lead.command("vote")
+    bloc.lead.press("Mở bầu Khối trưởng")
+    assert "ngoài khoảng này" not in plain(bloc.lead.texts())
+    bloc.lead.press("Mở phiếu")
+    assert "Đã mở phiếu" in plain(bloc.lead.texts())
 
 
 def test_nothing_to_vote_on_before_the_ranking_is_published(engine: Engine) -> None:
