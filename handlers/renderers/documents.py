@@ -23,7 +23,7 @@ from handlers.renderers.extras import extras_short
 from handlers.renderers.votes import minutes_count, minutes_outcome, minutes_question, minutes_tallies
 from handlers.services.paperwork import MinutesData, ScoreSheetData
 from handlers.services.ranking import RankedRow
-from rules.numbers import format_number, format_percent
+from rules.numbers import format_number, format_standard_percent
 
 FONT = "Times New Roman"
 BODY_SIZE = 13  # points, the Normal style's
@@ -362,7 +362,7 @@ def render_minutes(data: MinutesData, votes: Sequence[MinutesVote] | None = None
         missing = f" – {NOT_SUBMITTED.lower()}" if not row.submitted else ""
         band = f", xếp loại {row.band}" if row.band else ""
         _line(document, f"Hạng {row.rank}{shared}: {row.unit_name} – {_points(row.total)} điểm "
-                        f"({format_percent(row.percent_of_standard, decimals=2)} điểm chuẩn){band}{missing}.")
+                        f"({format_standard_percent(row.percent_of_standard)} điểm chuẩn){band}{missing}.")
 
     _line(document, "3. Đề nghị khen thưởng", bold=True)
     proposals = [row for row in sheet.rows if row.award]
@@ -432,7 +432,7 @@ def _results_table(document: Any, sheet: ScoreSheetData) -> None:
         values = [str(row.rank), row.unit_name,
                   *(_points(row.sections.get(section.code, Decimal(0))) for section in sheet.sections),
                   _points(row.bonus), _points(row.deductions), _points(row.total),
-                  format_percent(row.percent_of_standard, decimals=2)]
+                  format_standard_percent(row.percent_of_standard)]
         cells = table.add_row().cells
         for position, (cell, text) in enumerate(zip(cells, values, strict=True)):
             _cell_text(cell, text, bold=position == len(values) - 2,

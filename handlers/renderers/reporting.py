@@ -16,7 +16,7 @@ from handlers.i18n import Safe, format_moment, points, t
 from handlers.renderers.extras import extras_in_total, extras_lines
 from handlers.services.reporting import Closed, ClosedReason, Item, PeriodProgress, Summary
 from rules.config import BlocConfig, Direction
-from rules.numbers import format_number, format_percent
+from rules.numbers import format_number, format_percent, format_quantity
 from rules.scoring import achievement
 from storage.models import Period, SubmissionStatus
 
@@ -57,15 +57,14 @@ def item_prompt(ctx: Context, items: Sequence[Item], item: Item, prefix: str = "
     if item.is_indicator:
         key = "prompt_indicator_lower" if item.direction is Direction.lower else "prompt_indicator"
         text = ctx.text(key, n=position, total=len(items), text=item.text,
-                        target=format_number(item.target, locale=ctx.language), measure=item.measure)
+                        target=format_quantity(item.target, item.measure, locale=ctx.language))
     else:
         text = ctx.text("prompt_criterion", n=position, total=len(items), text=item.text,
                         max=format_number(item.maximum, locale=ctx.language))
     options: list[tuple[Option, ...]] = []
     if saved is not None:
-        shown = format_number(saved, locale=ctx.language)
-        text = Safe(text + "\n" + ctx.text("prompt_saved", value=f"{shown} {item.measure}".strip()
-                                             if item.is_indicator else shown))
+        shown = format_quantity(saved, item.measure if item.is_indicator else "", locale=ctx.language)
+        text = Safe(text + "\n" + ctx.text("prompt_saved", value=shown))
         options.append((_button(ctx, "btn_keep", "keep"),))
     if position > 1:
         back = _button(ctx, "btn_back", "back")
@@ -84,8 +83,8 @@ def confirm_reply(ctx: Context, item: Item, value: Decimal, prefix: str = "") ->
     """Echo the number as read (`30.544 hộ = 102,0% kế hoạch`) and ask to confirm it."""
     if item.is_indicator:
         achieved = achievement(value, item.target, item.direction)
-        echo = ctx.text("echo_indicator", value=format_number(value, locale=ctx.language),
-                        measure=item.measure, percent=format_percent(achieved, locale=ctx.language))
+        echo = ctx.text("echo_indicator", value=format_quantity(value, item.measure, locale=ctx.language),
+                        percent=format_percent(achieved, locale=ctx.language))
         if achieved > ABSURD_PERCENT:
             echo = Safe(echo + "\n" + ctx.text("warn_absurd"))
     else:
@@ -134,7 +133,7 @@ def summary_reply(ctx: Context, config: BlocConfig, summary: Summary, prefix: st
         clip = f" 📎{line.evidence}" if line.evidence else ""
         if item.is_indicator:
             lines.append(ctx.text("summary_indicator", code=item.code,
-                                  value=format_number(line.value, locale=language), measure=item.measure,
+                                  value=format_quantity(line.value, item.measure, locale=language),
                                   percent=format_percent(line.achievement or Decimal(0), locale=language))
                          + clip)
         else:

@@ -368,7 +368,7 @@ def test_going_back_to_the_previous_item_keeps_or_replaces_its_value(
     person.press("Đúng, lưu")
     assert "Mục 3/9" in person.texts()
     person.press("Mục trước")
-    assert "Mục 2/9" in person.texts() and "Số liệu đã lưu: <b>31,5 %</b>" in person.texts()
+    assert "Mục 2/9" in person.texts() and "Số liệu đã lưu: <b>31,5%</b>" in person.texts()
     person.command("back")
     assert "Mục 1/9" in person.texts() and "30.544 hộ" in person.texts()
     person.press("Giữ nguyên")

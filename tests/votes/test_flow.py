@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
@@ -247,3 +248,26 @@ def test_a_ballot_press_leaves_the_voters_flow_as_it_was(engine: Engine) -> None
     bloc.lead.press("Xác nhận")
     assert lead_state() == before
     assert "Đóng sớm phiếu" in plain(bloc.lead.press_data(close_early).replies[0].text)
+
+
+def test_the_votes_command_shows_the_ballots_times_in_the_blocs_zone(
+        engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+    from bot.settings import get_settings
+
+    bloc = Bloc(engine)
+    bloc.open("Mở bầu Khối trưởng")  # 10:00 on Thursday 24/01/2019, 48 hours: Saturday, so Monday 07:30
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        capsys.readouterr()
+        assert main(["votes", "--bloc", "K3"]) == 0
+        out = capsys.readouterr().out
+        assert main(["votes", "--bloc", "K3", "--lang", "en"]) == 0
+        english = capsys.readouterr().out
+    finally:
+        get_settings.cache_clear()
+    assert "10:00 ngày 24/01/2019 — 07:30" in out and "Mở — đóng (Asia/Ho_Chi_Minh)" in out
+    assert "ngày 28/01/2019" in out and "2019-01-24" not in out and "UTC" not in out
+    assert "10:00, 24/01/2019 — 07:30" in english and "Asia/Ho_Chi_Minh" in english and "Turnout" in english
