@@ -27,7 +27,8 @@ from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, format_moment, t
 from handlers.markup import to_plain
 from handlers.renderers.files import make
 from handlers.services.ranking import RankingError, compute_ranking
-from rules.config import PeriodKind
+from rules.config import BlocConfig, PeriodKind
+from rules.rehearsal import dates_outside_year, rehearse
 from storage.audit import list_audit
 from storage.blocs import LoadError, find_bloc, load_bloc
 from storage.db import make_engine, migrate, session_scope
@@ -99,6 +100,13 @@ def cmd_init(args: argparse.Namespace, settings: Settings, console: Console) -> 
         config = load_bloc_file(path)
     except FileError as exc:
         return _fail(console, str(exc).splitlines())
+    if args.rehearse:
+        config = rehearse(config, dt.datetime.now(dt.UTC))
+    else:
+        for found in dates_outside_year(config):
+            say(console, args, "cli_init_outside_year", year=found.year,
+                kind=text(args, f"cli_period_{found.kind.value}"), field=found.field,
+                moment=format_moment(found.moment, config.bloc.timezone, language(args)))
     try:
         with database(settings) as session:
             summary = load_bloc(session=session, config=config, actor=f"cli:init {path.name}")
@@ -113,7 +121,20 @@ def cmd_init(args: argparse.Namespace, settings: Settings, console: Console) -> 
             console.print(f"  - {change}", markup=False, highlight=False)
     else:
         say(console, args, "cli_init_same", bloc=summary.bloc_code)
+    if config.bloc.rehearsal_days is not None:
+        first = min(config.periods, key=lambda period: period.reporting.opens)
+        zone = config.bloc.timezone
+        opens = first.reporting.opens if first.reporting.opens.tzinfo else \
+            first.reporting.opens.replace(tzinfo=config.zone())
+        say(console, args, "cli_rehearsal_loaded", bloc=summary.bloc_code, days=config.bloc.rehearsal_days,
+            opens=moment(opens, zone, args))
     return 0
+
+
+def _rehearsal_banner(console: Console, args: argparse.Namespace, bloc: BlocConfig) -> None:
+    """A rehearsed bloc's output starts by saying so."""
+    if bloc.bloc.rehearsal_days is not None:
+        say(console, args, "cli_rehearsal_banner", bloc=bloc.bloc.code, days=bloc.bloc.rehearsal_days)
 
 
 def cmd_results_import(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -138,11 +159,14 @@ def cmd_ranking(args: argparse.Namespace, settings: Settings, console: Console) 
         with database(settings) as session:
             report = compute_ranking(session=session, bloc_code=args.bloc, year=args.year,
                                      period=PeriodKind(args.period))
+            ranked = find_bloc(session=session, bloc_code=report.bloc_code)
     except RankingError as exc:
         return _fail(console, [_problem(args, exc)])
     if args.format == "json":
         sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False) + "\n")
     else:
+        if ranked is not None:
+            _rehearsal_banner(console, args, ranked.config)
         render_ranking_table(report, console, language=language(args))
     return 0
 
@@ -163,6 +187,7 @@ def cmd_invites(args: argparse.Namespace, settings: Settings, console: Console) 
         )
         states = invite_states(session=session, bloc_id=bloc.id, now=now)
         zone = bloc.config.bloc.timezone
+    _rehearsal_banner(console, args, bloc.config)
     overview = Table(title=escape(text(args, "cli_invites_title", bloc=bloc.code)))
     columns(overview, args, "cli_invites_columns")
     for state in states:
@@ -283,6 +308,7 @@ def cmd_votes(args: argparse.Namespace, settings: Settings, console: Console) ->
         sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
         return 0
     zone = bloc.config.bloc.timezone
+    _rehearsal_banner(console, args, bloc.config)
     table = Table(title=escape(text(args, "cli_votes_title", bloc=bloc.config.bloc.name, year=year)))
     columns(table, args, "cli_votes_columns", zone=zone, overflow="fold")
     for result in results:
@@ -483,6 +509,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", help="validate and load a bloc configuration file")
     init.add_argument("file")
+    init.add_argument("--rehearse", action="store_true",
+                      help="a rehearsal: every date of the year moved by the same days so the year starts now")
     init.set_defaults(handler=cmd_init)
 
     results = commands.add_parser("results", help="results sent outside the chat")

@@ -70,6 +70,8 @@ class Bloc(Frozen):
     language: Literal["vi", "en"] = "vi"
     # How the bot addresses officers in Vietnamese, as an official letter would: "đồng chí" or "anh/chị".
     address: str = Field(default="đồng chí", min_length=1, max_length=20)
+    # A rehearsal (`init FILE --rehearse`): the file's dates moved by this many days; every message says so.
+    rehearsal_days: int | None = None
 
     @field_validator("address")
     @classmethod

@@ -210,3 +210,41 @@ def test_a_percent_of_the_standard_is_rounded_the_same_everywhere(cli) -> None: 
         shown = format_standard_percent(Decimal(row["percent_of_standard"]))
         assert re.fullmatch(r"\d+,\d\d%", shown) and shown in table
     assert format_quantity(Decimal("31.5"), "%") == "31,5%" and format_quantity(Decimal(30544), "hộ") == "30.544 hộ"
+
+
+def test_init_rehearse_moves_the_year_to_now_and_says_so(cli, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    from storage.db import make_engine, session_scope
+    from storage.models import Period
+
+    before = dt.datetime.now(dt.UTC)
+    status, out = cli("init", str(SEED_BLOC), "--rehearse")
+    assert status == 0 and "DIỄN TẬP" in out and "Đã nạp khối K3" in out
+    assert "ngoài năm" not in out  # moved dates are not warned about
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            periods = {period.kind: period for period in session.exec(select(Period))}
+    finally:
+        engine.dispose()
+    year_end = periods["year-end"]
+    assert year_end.reporting_opens <= before < year_end.reporting_deadline
+    assert year_end.reporting_deadline - year_end.reporting_opens == dt.timedelta(days=40, hours=9)
+    assert year_end.votes_opens is not None and year_end.votes_opens > year_end.reporting_deadline
+    status, invites = cli("invites", "--bloc", "K3")
+    assert status == 0 and invites.startswith("⚠️ DIỄN TẬP: khối K3")
+    status, english = cli("invites", "--bloc", "K3", "--lang", "en")
+    assert english.startswith("⚠️ REHEARSAL: bloc K3")
+
+
+def test_init_warns_when_a_periods_dates_lie_outside_its_year(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    status, out = cli("init", str(SEED_BLOC))
+    assert status == 0 and "ngoài năm" not in out  # the seed's year-end review runs into 2019: fine
+    moved = tmp_path / "khoi3-2026-dates.yaml"
+    moved.write_text(SEED_BLOC.read_text(encoding="utf-8").replace("2019-01-", "2026-01-"), encoding="utf-8")
+    status, out = cli("init", str(moved))
+    assert status == 0
+    flat = " ".join(out.split())
+    assert "⚠️ Kỳ tổng kết năm 2018: mốc review.deadline là 17:00 ngày 20/01/2026, nằm ngoài năm 2018." in flat
+    assert "init --rehearse" in flat
