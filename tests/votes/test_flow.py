@@ -271,3 +271,21 @@ def test_the_votes_command_shows_the_ballots_times_in_the_blocs_zone(
     assert "10:00 ngày 24/01/2019 — 07:30" in out and "Mở — đóng (Asia/Ho_Chi_Minh)" in out
     assert "ngày 28/01/2019" in out and "2019-01-24" not in out and "UTC" not in out
     assert "10:00, 24/01/2019 — 07:30" in english and "Asia/Ho_Chi_Minh" in english and "Turnout" in english
+
+
+def test_a_rehearsed_blocs_ballots_and_their_close_say_rehearsal(engine: Engine) -> None:
+    from handlers.flows.votes.due import due_ballot_replies
+
+    bloc = Bloc(engine, bloc={**seed_bloc_data()["bloc"], "rehearsal_days": 2923})
+    opened = bloc.open("Mở phiếu suy tôn", "4")
+    assert opened.replies and all(reply.text.startswith("<b>[DIỄN TẬP]</b>") for reply in opened.replies)
+    owed: list[str] = []
+
+    def owe(_session: object, replies: Any) -> list[str]:
+        owed.extend(reply.text for reply in replies)
+        return []
+
+    due_ballot_replies(engine, VOTING + dt.timedelta(hours=3, minutes=1), owe)  # the reminder
+    due_ballot_replies(engine, VOTING + dt.timedelta(hours=5), owe)  # the close and its result
+    assert len(owed) >= 2 and all(text.startswith("<b>[DIỄN TẬP]</b>") for text in owed)
+    assert any("Kết quả phiếu suy tôn" in plain(text) for text in owed)
