@@ -166,7 +166,7 @@ async def test_restart_in_the_middle_keeps_every_confirmed_value(world: BotWorld
     await world.stop_bot()
     await world.start_bot()  # a new Application on the same database
     resumed = await mai.say("/report", "Số liệu vừa nhập")
-    assert "31,5 % = 105,0% kế hoạch" in plain(resumed.text)
+    assert "31,5% = 105,0% kế hoạch" in plain(resumed.text)  # a percent sign against its number
     await mai.press("Đúng, lưu", "Mục 3/")
     with session_scope(world.engine) as session:
         values = dict(session.exec(select(Entry.item_code, Entry.value)).all())
