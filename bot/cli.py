@@ -10,8 +10,11 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -20,10 +23,12 @@ from bot.loading import FileError, load_bloc_file, load_results_file
 from bot.logs import configure_logging
 from bot.settings import Settings, ballot_secret, get_settings, telegram_tokens, zalo_tokens
 from bot.terminal import render_ranking_table
-from handlers.i18n import format_moment
+from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalog, format_moment, t
+from handlers.markup import to_plain
 from handlers.renderers.files import make
 from handlers.services.ranking import RankingError, compute_ranking
-from rules.config import PeriodKind
+from rules.config import BlocConfig, PeriodKind
+from rules.rehearsal import dates_outside_year, rehearse
 from storage.audit import list_audit, record
 from storage.blocs import LoadError, find_bloc, load_bloc
 from storage.db import make_engine, migrate, session_scope
@@ -32,6 +37,7 @@ from storage.results import ResultsError, import_results
 from storage.sealing import use_ballot_secret
 
 Command = Callable[[argparse.Namespace, Settings, Console], int]
+DEFAULT_ZONE = "Asia/Ho_Chi_Minh"  # an audit entry of no bloc (rules.config.Bloc's default time zone)
 
 
 @contextmanager
@@ -54,8 +60,34 @@ def database(settings: Settings) -> Iterator[Session]:
 
 def _fail(console: Console, lines: Sequence[str]) -> int:
     for line in lines:
-        console.print(f"[red]✗[/red] {line}", highlight=False, soft_wrap=True)
+        console.print(f"[red]✗[/red] {escape(line)}", highlight=False, soft_wrap=True)
     return 2
+
+
+def text(args: argparse.Namespace, key: str, **params: object) -> str:
+    """A text of the command line's catalog (`handlers/locales/*/cli.yaml`) in the chosen language, plain."""
+    return to_plain(t(language(args), key, **params))
+
+
+def language(args: argparse.Namespace) -> str:
+    """The language of the command line: `--lang`, Vietnamese by default."""
+    return str(getattr(args, "lang", None) or DEFAULT_LANGUAGE)
+
+
+def say(console: Console, args: argparse.Namespace, key: str, **params: object) -> None:
+    """Print a catalog text as it is (no console markup read into it)."""
+    console.print(text(args, key, **params), markup=False, highlight=False, soft_wrap=True)
+
+
+def columns(table: Table, args: argparse.Namespace, key: str, zone: str = "", **options: object) -> None:
+    """A table's columns from a catalog text `A|B|C` (`{zone}` in it: the time zone its times are in)."""
+    for name in text(args, key, zone=zone).split("|"):
+        table.add_column(name, **options)  # type: ignore[arg-type]
+
+
+def moment(value: dt.datetime, zone: str, args: argparse.Namespace) -> str:
+    """A moment in the bloc's time zone, as the chat writes it (`17:00 ngày 10/01/2019`)."""
+    return format_moment(value, zone, language(args))
 
 
 def cmd_init(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -65,21 +97,41 @@ def cmd_init(args: argparse.Namespace, settings: Settings, console: Console) -> 
         config = load_bloc_file(path)
     except FileError as exc:
         return _fail(console, str(exc).splitlines())
+    if args.rehearse:
+        config = rehearse(config, dt.datetime.now(dt.UTC))
+    else:
+        for found in dates_outside_year(config):
+            say(console, args, "cli_init_outside_year", year=found.year,
+                kind=text(args, f"cli_period_{found.kind.value}"), field=found.field,
+                moment=format_moment(found.moment, config.bloc.timezone, language(args)))
     try:
         with database(settings) as session:
             summary = load_bloc(session=session, config=config, actor=f"cli:init {path.name}")
     except LoadError as exc:
         return _fail(console, [f"{path}: {problem}" for problem in exc.problems])
     if summary.created:
-        console.print(f"Loaded bloc {summary.bloc_code}: {len(config.units)} units, "
-                      f"{len(config.officers)} officers, {len(config.indicators)} indicators.")
+        say(console, args, "cli_init_loaded", bloc=summary.bloc_code, units=len(config.units),
+            officers=len(config.officers), indicators=len(config.indicators))
     elif summary.changes:
-        console.print(f"Updated bloc {summary.bloc_code}:")
+        say(console, args, "cli_init_changed", bloc=summary.bloc_code)
         for change in summary.changes:
-            console.print(f"  - {change}", highlight=False)
+            console.print(f"  - {change}", markup=False, highlight=False)
     else:
-        console.print(f"Bloc {summary.bloc_code} is already up to date; nothing changed.")
+        say(console, args, "cli_init_same", bloc=summary.bloc_code)
+    if config.bloc.rehearsal_days is not None:
+        first = min(config.periods, key=lambda period: period.reporting.opens)
+        zone = config.bloc.timezone
+        opens = first.reporting.opens if first.reporting.opens.tzinfo else \
+            first.reporting.opens.replace(tzinfo=config.zone())
+        say(console, args, "cli_rehearsal_loaded", bloc=summary.bloc_code, days=config.bloc.rehearsal_days,
+            opens=moment(opens, zone, args))
     return 0
+
+
+def _rehearsal_banner(console: Console, args: argparse.Namespace, bloc: BlocConfig) -> None:
+    """A rehearsed bloc's output starts by saying so."""
+    if bloc.bloc.rehearsal_days is not None:
+        say(console, args, "cli_rehearsal_banner", bloc=bloc.bloc.code, days=bloc.bloc.rehearsal_days)
 
 
 def cmd_results_import(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -94,8 +146,7 @@ def cmd_results_import(args: argparse.Namespace, settings: Settings, console: Co
             summary = import_results(session=session, results=results, actor=f"cli:import {path.name}")
     except ResultsError as exc:
         return _fail(console, [f"{path}: {problem}" for problem in exc.problems])
-    console.print(f"Imported results of {summary.units} units "
-                  f"({summary.changed_entries} values changed).")
+    say(console, args, "cli_results_imported", units=summary.units, changed=summary.changed_entries)
     return 0
 
 
@@ -105,12 +156,15 @@ def cmd_ranking(args: argparse.Namespace, settings: Settings, console: Console) 
         with database(settings) as session:
             report = compute_ranking(session=session, bloc_code=args.bloc, year=args.year,
                                      period=PeriodKind(args.period))
+            ranked = find_bloc(session=session, bloc_code=report.bloc_code)
     except RankingError as exc:
-        return _fail(console, [str(exc)])
+        return _fail(console, [_problem(args, exc)])
     if args.format == "json":
         sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False) + "\n")
     else:
-        render_ranking_table(report, console)
+        if ranked is not None:
+            _rehearsal_banner(console, args, ranked.config)
+        render_ranking_table(report, console, language=language(args))
     return 0
 
 
@@ -120,41 +174,38 @@ def cmd_invites(args: argparse.Namespace, settings: Settings, console: Console) 
     with database(settings) as session:
         bloc = find_bloc(session=session, bloc_code=args.bloc)
         if bloc is None:
-            return _fail(console, ["no such bloc; give --bloc CODE (see `init`)"])
+            return _no_bloc(console, args)
         known = {state.officer_code: state for state in invite_states(session=session, bloc_id=bloc.id, now=now)}
         if args.officer is not None and args.officer not in known:
-            return _fail(console, [f"no active officer {args.officer!r} in bloc {bloc.code}"])
+            return _fail(console, [text(args, "cli_no_active_officer", bloc=bloc.code, officer=args.officer)])
         issued = issue_invites(
             session=session, bloc_id=bloc.id, now=now, ttl=dt.timedelta(days=settings.invite_ttl_days),
             actor="cli:invites", include_linked=args.all, officer_code=args.officer,
         )
         states = invite_states(session=session, bloc_id=bloc.id, now=now)
         zone = bloc.config.bloc.timezone
-    labels = {"linked": "đã liên kết", "waiting": "chờ dùng mã", "expired": "mã đã hết hạn", "none": "chưa có mã"}
-    overview = Table(title=f"Tình trạng mã mời – {bloc.code}")
-    for column in ("Đơn vị", "Cán bộ", "Tình trạng", "Hết hạn"):
-        overview.add_column(column)
+    _rehearsal_banner(console, args, bloc.config)
+    overview = Table(title=escape(text(args, "cli_invites_title", bloc=bloc.code)))
+    columns(overview, args, "cli_invites_columns")
     for state in states:
-        label = labels[state.state.value] + (f" ({', '.join(state.accounts)})" if state.accounts else "")
-        overview.add_row(state.unit_code, state.officer_name, label,
-                         format_moment(state.expires_at, zone, "vi") if state.expires_at else "")
+        label = text(args, f"cli_invites_state_{state.state.value}") \
+            + (f" ({', '.join(state.accounts)})" if state.accounts else "")
+        overview.add_row(escape(state.unit_code), escape(state.officer_name), escape(label),
+                         moment(state.expires_at, zone, args) if state.expires_at else "")
     console.print(overview)
     if not issued:
-        console.print("Không cấp mã mới: mọi cán bộ đã liên kết hoặc đang giữ một mã còn hạn. "
-                      "Dùng --officer MÃ_CÁN_BỘ để cấp lại cho một người (mã cũ của người đó thôi hiệu lực).")
+        say(console, args, "cli_invites_none_issued")
         return 0
-    table = Table(title="Mã mời cá nhân mới cấp (dùng một lần)")
-    for column in ("Đơn vị", "Cán bộ", "Mã", "Hết hạn", "Liên kết"):
-        table.add_column(column)
+    table = Table(title=escape(text(args, "cli_invites_new_title")))
+    columns(table, args, "cli_invites_new_columns")
     for invite in issued:
         link = f"https://t.me/{settings.bot_username}?start={invite.code}" if settings.bot_username else ""
-        table.add_row(invite.unit_code, invite.officer_name, invite.code,
-                      format_moment(invite.expires_at, zone, "vi"), link)
+        table.add_row(escape(invite.unit_code), escape(invite.officer_name), invite.code,
+                      moment(invite.expires_at, zone, args), link)
     console.print(table)
     replaced = [invite for invite in issued if known[invite.officer_code].state is InviteState.waiting]
     if replaced:
-        console.print(f"Mã cũ của {', '.join(invite.officer_name for invite in replaced)} đã được thay "
-                      "và sẽ báo là đã thay khi được dùng.")
+        say(console, args, "cli_invites_replaced", names=", ".join(invite.officer_name for invite in replaced))
     return 0
 
 
@@ -209,6 +260,21 @@ def cmd_web_revoke(args: argparse.Namespace, settings: Settings, console: Consol
     return 0
 
 
+def _problem(args: argparse.Namespace, error: LookupError) -> str:
+    """A lookup that failed, in the command line's language when its text is in the catalog."""
+    if isinstance(error, RankingError) and error.key:
+        params = dict(error.params)
+        if "kind" in params:
+            params["kind"] = text(args, f"cli_period_{params['kind']}")
+        return text(args, error.key, **params)
+    return str(error)
+
+
+def _no_bloc(console: Console, args: argparse.Namespace) -> int:
+    code = getattr(args, "bloc", None)
+    return _fail(console, [text(args, "cli_no_bloc", bloc=code) if code else text(args, "cli_no_bloc_given")])
+
+
 def cmd_audit(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Print the audit trail."""
     with database(settings) as session:
@@ -216,16 +282,22 @@ def cmd_audit(args: argparse.Namespace, settings: Settings, console: Console) ->
         if args.bloc:
             bloc = find_bloc(session=session, bloc_code=args.bloc)
             if bloc is None:
-                return _fail(console, [f"no bloc {args.bloc!r}"])
+                return _no_bloc(console, args)
             bloc_id = bloc.id
         entries = list_audit(session=session, bloc_id=bloc_id, unit_code=args.unit, limit=args.limit)
-    table = Table(title="Nhật ký thay đổi")
-    for column in ("Lúc (UTC)", "Ai", "Khối", "Đơn vị", "Việc", "Đối tượng", "Trước", "Sau"):
-        table.add_column(column, overflow="fold")
+        # Each entry in its bloc's time zone (an entry of no bloc in the default one).
+        zones: dict[str | None, str] = {None: DEFAULT_ZONE}
+        for code in {entry.bloc_code for entry in entries} - {None}:
+            found = find_bloc(session=session, bloc_code=code)
+            zones[code] = found.config.bloc.timezone if found is not None else DEFAULT_ZONE
+    shown = sorted(set(zones[entry.bloc_code] for entry in entries)) or [DEFAULT_ZONE]
+    table = Table(title=escape(text(args, "cli_audit_title")))
+    columns(table, args, "cli_audit_columns", zone=", ".join(shown), overflow="fold")
     for entry in entries:
-        table.add_row(entry.at.strftime("%Y-%m-%d %H:%M:%S"), entry.actor, entry.bloc_code or "",
-                      entry.unit_code or "", entry.action, entry.target, entry.before or "",
-                      entry.after or "")
+        at = entry.at.astimezone(ZoneInfo(zones[entry.bloc_code]))
+        table.add_row(at.strftime("%d/%m/%Y %H:%M:%S"), *(escape(value) for value in (
+            entry.actor, entry.bloc_code or "", entry.unit_code or "", entry.action, entry.target,
+            entry.before or "", entry.after or "")))
     console.print(table)
     return 0
 
@@ -243,7 +315,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings, console: Console) -
                 session=session, bloc_code=args.bloc, year=args.year, period_kind=PeriodKind(args.period),
                 place=args.place, now=dt.datetime.now(dt.UTC))
         except (LookupError, RankingError) as exc:
-            return _fail(console, [str(exc)])
+            return _fail(console, [_problem(args, exc)])
         files = paperwork_files(score_sheet, minutes)
         out.mkdir(parents=True, exist_ok=True)
         for file in files:
@@ -254,7 +326,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings, console: Console) -
                           target=f"period {score_sheet.year} {score_sheet.period_kind}",
                           files=[file.name for file in files])
     for file in files:
-        console.print(f"Wrote {out / file.name}", highlight=False, soft_wrap=True)
+        say(console, args, "cli_export_wrote", path=str(out / file.name))
     return 0
 
 
@@ -268,11 +340,11 @@ def cmd_votes(args: argparse.Namespace, settings: Settings, console: Console) ->
     with database(settings) as session:
         bloc = find_bloc(session=session, bloc_code=args.bloc)
         if bloc is None:
-            return _fail(console, ["no such bloc; give --bloc CODE (see `init`)"])
+            return _no_bloc(console, args)
         year = args.year or next(iter(ballot_years(session=session, bloc_id=bloc.id)), None) \
             or voting_year(session=session, bloc_id=bloc.id) or latest_year(session=session, bloc_id=bloc.id)
         if year is None:
-            return _fail(console, [f"bloc {bloc.code} has no period yet"])
+            return _fail(console, [text(args, "cli_no_period", bloc=bloc.code)])
         results = vote_results(session=session, bloc_id=bloc.id, year=year)
         roles = next_roles(session=session, bloc_id=bloc.id, year=year + 1)
         codes = {unit_id: code for code, unit_id in unit_id_map(session=session, bloc_id=bloc.id).items()}
@@ -283,21 +355,24 @@ def cmd_votes(args: argparse.Namespace, settings: Settings, console: Console) ->
                     "ballots": [result.as_json() for result in results]}
         sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
         return 0
-    table = Table(title=f"{bloc.config.bloc.name} — bỏ phiếu năm {year}")
-    for column in ("Phiếu", "Quy tắc", "Tham gia", "Mở — đóng (UTC)", "Kết quả"):
-        table.add_column(column, overflow="fold")
+    zone = bloc.config.bloc.timezone
+    _rehearsal_banner(console, args, bloc.config)
+    table = Table(title=escape(text(args, "cli_votes_title", bloc=bloc.config.bloc.name, year=year)))
+    columns(table, args, "cli_votes_columns", zone=zone, overflow="fold")
     for result in results:
         closed = result.closed_at or result.closes_at
         tallies = "\n".join(f"{option}: {count}" for option, count in minutes_tallies(result))
-        table.add_row(minutes_question(result), minutes_rules(result), f"{result.votes_cast}/{result.members}",
-                      f"{result.opened_at:%Y-%m-%d %H:%M} — {closed:%Y-%m-%d %H:%M}",
-                      (tallies + "\n" if tallies else "") + minutes_outcome(result))
+        table.add_row(escape(minutes_question(result)), escape(minutes_rules(result)),
+                      f"{result.votes_cast}/{result.members}",
+                      f"{moment(result.opened_at, zone, args)} — {moment(closed, zone, args)}",
+                      escape((tallies + "\n" if tallies else "") + minutes_outcome(result)))
     console.print(table)
     if not results:
-        console.print(f"No ballot in {year}.")
-    if next_year is not None:
-        console.print(f"{year + 1}: leader {next_year['leader']}, deputy {next_year['deputy']} "
-                      f"({next_year['source']})", highlight=False)
+        say(console, args, "cli_votes_none", year=year)
+    if next_year is not None and roles is not None:
+        source = f"cli_votes_source_{roles.source}"
+        say(console, args, "cli_votes_next", year=year + 1, leader=next_year["leader"], deputy=next_year["deputy"],
+            source=text(args, source) if source in catalog(language(args)) else roles.source)
     return 0
 
 
@@ -326,11 +401,12 @@ def cmd_shell(args: argparse.Namespace, settings: Settings, console: Console) ->
         with session_scope(engine) as session:
             bloc = find_bloc(session=session, bloc_code=args.bloc)
             if bloc is None:
-                return _fail(console, ["no such bloc; give --bloc CODE (see `init`)"])
+                return _no_bloc(console, args)
             officer = officer_by_code(session=session, bloc_code=bloc.code, officer_code=args.officer)
             if officer is None or officer.id is None:
                 codes = ", ".join(o.code for o in bloc.config.officers)
-                return _fail(console, [f"no officer {args.officer!r} in {bloc.code}; one of: {codes}"])
+                return _fail(console, [text(args, "cli_no_officer", bloc=bloc.code, officer=args.officer,
+                                            codes=codes)])
             officer_id = officer.id
             if args.allow_ballots:
                 # Whoever runs the shell may now cast the unit's secret vote: say so in the trail.
@@ -366,7 +442,18 @@ def cmd_run(args: argparse.Namespace, settings: Settings, console: Console) -> i
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    language_help = "the language of the output: vi (Vietnamese, the default) or en"
+    parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help=language_help)
+    # Also after the command (`python -m bot invites --lang en`); absent there, the one before it stands.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", choices=LANGUAGES, default=argparse.SUPPRESS, help=language_help)
     commands = parser.add_subparsers(dest="command", required=True)
+    add_parser = commands.add_parser
+
+    def with_lang(name: str, **options: Any) -> argparse.ArgumentParser:
+        return add_parser(name, parents=[common], **options)
+
+    commands.add_parser = with_lang  # type: ignore[method-assign]
 
     demo = commands.add_parser("demo", help="offline demo on a fresh SQLite database")
     demo.add_argument("--database", default="data/demo.db")
@@ -391,11 +478,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", help="validate and load a bloc configuration file")
     init.add_argument("file")
+    init.add_argument("--rehearse", action="store_true",
+                      help="a rehearsal: every date of the year moved by the same days so the year starts now")
     init.set_defaults(handler=cmd_init)
 
     results = commands.add_parser("results", help="results sent outside the chat")
     results_commands = results.add_subparsers(dest="results_command", required=True)
-    results_import = results_commands.add_parser("import", help="import a results file")
+    results_import = results_commands.add_parser("import", help="import a results file", parents=[common])
     results_import.add_argument("file")
     results_import.set_defaults(handler=cmd_results_import)
 

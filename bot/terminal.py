@@ -7,17 +7,13 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from handlers.i18n import t
 from handlers.markup import to_plain
 from handlers.services.ranking import RankingReport
-from rules.numbers import format_number, format_percent
-
-AWARD_LABELS = {
-    "flag": "Cờ thi đua",
-    "flag-pending-acclaim": "Cờ thi đua (chờ suy tôn)",
-    "merit": "Bằng khen",
-}
+from rules.numbers import format_number, format_standard_percent
 
 plain = to_plain  # what a person sees of a marked-up message (handlers/markup.py)
 
@@ -26,35 +22,42 @@ plain = to_plain  # what a person sees of a marked-up message (handlers/markup.p
 WIDE_TABLE = 120
 
 
-def render_ranking_table(report: RankingReport, console: Console, short_names: dict[str, str] | None = None) -> None:
-    """A readable terminal table of the ranking; narrow terminals get short names (`short_names`, by unit code)
-    and a lighter frame, so that it fits."""
-    period = "tổng kết năm" if report.period == "year-end" else "sơ kết 6 tháng đầu năm"
+def _text(language: str, key: str, **params: object) -> str:
+    return to_plain(t(language, key, **params))
+
+
+def render_ranking_table(report: RankingReport, console: Console, short_names: dict[str, str] | None = None, *,
+                         language: str = "vi") -> None:
+    """A readable terminal table of the ranking (texts from the command line's catalog, `cli.yaml`); narrow
+    terminals get short names (`short_names`, by unit code) and a lighter frame, so that it fits."""
+    period = _text(language, f"cli_period_{report.period}")
     narrow = console.width < WIDE_TABLE
-    table = Table(title=f"{report.bloc_name} — {period} {report.year}")
+    table = Table(title=escape(_text(language, "cli_ranking_title", bloc=report.bloc_name, period=period,
+                                     year=report.year)))
     if narrow:
         table.box, table.pad_edge, table.padding = box.SIMPLE_HEAD, False, (0, 0)
-    table.add_column("Hạng", justify="right")
-    table.add_column("Đơn vị", no_wrap=narrow)
+    rank, unit, bonus, deductions, total, percent, band, award = _text(language, "cli_ranking_columns").split("|")
+    table.add_column(rank, justify="right")
+    table.add_column(unit, no_wrap=narrow)
     section_codes = list(report.rows[0].sections) if report.rows else []
     for code in section_codes:
-        table.add_column(f"ND {code}", justify="right")
-    table.add_column("Thưởng", justify="right")
-    table.add_column("Trừ", justify="right")
-    table.add_column("Tổng", justify="right")
-    table.add_column("%", justify="right")
-    table.add_column("Xếp loại")
-    table.add_column("Đề nghị")
+        table.add_column(_text(language, "cli_ranking_section", code=code), justify="right")
+    table.add_column(bonus, justify="right")
+    table.add_column(deductions, justify="right")
+    table.add_column(total, justify="right")
+    table.add_column(percent, justify="right")
+    table.add_column(band)
+    table.add_column(award)
     for row in report.rows:
         table.add_row(
             str(row.rank),
-            (short_names or {}).get(row.unit_code, row.unit_name) if narrow else row.unit_name,
-            *(format_number(row.sections[code], decimals=2) for code in section_codes),
-            format_number(row.bonus, decimals=2),
-            format_number(row.deductions, decimals=2),
-            format_number(row.total, decimals=2),
-            format_percent(row.percent_of_standard),
-            row.band or "",
-            AWARD_LABELS.get(row.award or "", ""),
+            escape((short_names or {}).get(row.unit_code, row.unit_name) if narrow else row.unit_name),
+            *(format_number(row.sections[code], decimals=2, locale=language) for code in section_codes),
+            format_number(row.bonus, decimals=2, locale=language),
+            format_number(row.deductions, decimals=2, locale=language),
+            format_number(row.total, decimals=2, locale=language),
+            format_standard_percent(row.percent_of_standard, locale=language),
+            escape(row.band or ""),
+            _text(language, f"cli_award_{row.award}") if row.award else "",
         )
     console.print(table)

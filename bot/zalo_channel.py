@@ -277,8 +277,15 @@ class ZaloChannel:
 
     async def _send(self, chat_id: str, owed: OwedMessage, sent: list[SentMessage]) -> None:
         reply = owed.reply
-        labels = [option.label for row in reply.options for option in row if option.page is None]
-        text = to_plain(reply.text)
+        if reply.typed_numbers:
+            # A number typed here is the answer: options are named by their commands, not numbered.
+            labels = []
+            commands = [f"{option.label}: {option.command}" for row in reply.options for option in row
+                        if option.command]
+        else:
+            labels = [option.label for row in reply.options for option in row if option.page is None]
+            commands = []
+        text = "\n".join([to_plain(reply.text), *commands])
         links: list[str] = []
         for row in reply.options:  # a web page: its (personal) address as text, not a numbered choice
             for option in row:
@@ -306,8 +313,9 @@ class ZaloChannel:
             parts.append(lambda: self.client.send_message(chat_id, body))
         for url, caption in photos:
             parts.append(lambda url=url, caption=caption: self.client.send_photo(chat_id, url, caption))
-        if labels:  # kept before the text goes out: the person may answer at once
-            data = [option.data for row in reply.options for option in row if option.page is None]
+        if labels or reply.typed_numbers:  # kept before the text goes out: the person may answer at once
+            # (none kept where a typed number answers: an older offer's numbers stop counting)
+            data = [option.data for row in reply.options for option in row if option.page is None] if labels else []
             key = chat_key(CHANNEL, self.bot, chat_id)
             await self.runtime.units.run(lambda session: offer_options(
                 session=session, chat_key=key, options=data, now=self.runtime.clock()))

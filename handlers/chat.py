@@ -123,11 +123,16 @@ class WebPage:
 
 @dataclass(frozen=True)
 class Option:
-    """A choice offered under a reply (an inline button on Telegram), or a web page to open (`page`)."""
+    """A choice offered under a reply (an inline button on Telegram), or a web page to open (`page`).
+
+    `command` is what to type instead (`/back`) where a typed number answers the
+    step, so a channel without buttons cannot offer the choice by its number.
+    """
 
     label: str
     data: str
     page: WebPage | None = None
+    command: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,9 @@ class Reply:
     # Instead of a message: the chat's command menu, `<kind>:<language>` (`leading:vi`,
     # `member:en`; handlers.dispatch.menu_commands), where the platform has menus per chat.
     menu: str | None = None
+    # A number typed in answer to this reply is the answer itself (an item's value), not the
+    # pick of a numbered option: channels without buttons name the options by their commands.
+    typed_numbers: bool = False
 
 
 @dataclass

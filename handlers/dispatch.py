@@ -37,9 +37,11 @@ from handlers.flows.review import FLOW as REVIEW
 from handlers.flows.votes import FLOW as VOTES
 from handlers.i18n import LANGUAGES, format_moment, language_of, t
 from handlers.log_context import log_chat, log_officer
+from handlers.rehearsal import mark_outcome
 from handlers.renderers import reporting as render_report
 from handlers.services.reporting import progress
 from handlers.wire import dump_reply
+from storage.blocs import stored_bloc
 from storage.chat import (
     OfficerView,
     get_state,
@@ -296,6 +298,14 @@ class Conversation:
         language = officer.language if officer is not None else state.language
         outcome = self._route(session, state, officer, incoming, language)
         save_state(session=session, state=state)
+        if officer is None and incoming.kind is InKind.command and incoming.command == "start":
+            officer = officer_for_user(session=session, channel=incoming.channel, user_id=incoming.user_id)
+        if officer is not None:
+            try:
+                config = stored_bloc(session=session, bloc_id=officer.bloc_id).config
+            except LookupError:
+                return outcome
+            outcome = mark_outcome(config, outcome)
         return outcome
 
     def _route(

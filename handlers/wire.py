@@ -13,7 +13,8 @@ def dump_reply(reply: Reply) -> dict[str, Any]:
     """A reply as JSON-ready data (its files as their makers' data)."""
     return {
         "text": str(reply.text),
-        "options": [[[option.label, option.data, *([asdict(option.page)] if option.page else [])]
+        "options": [[[option.label, option.data, *([asdict(option.page)] if option.page else []),
+                       *([option.command] if option.command else [])]
                      for option in row] for row in reply.options],
         "files": [dump_file(file) for file in reply.files],
         "chat_id": reply.chat_id,
@@ -23,6 +24,7 @@ def dump_reply(reply: Reply) -> dict[str, Any]:
         "resend": [asdict(kept) for kept in reply.resend],
         "protect": reply.protect,
         "menu": reply.menu,
+        "typed_numbers": reply.typed_numbers,
     }
 
 
@@ -39,10 +41,12 @@ def load_reply(data: dict[str, Any]) -> Reply:
         resend=tuple(KeptFile(**kept) for kept in data.get("resend") or ()),
         protect=bool(data.get("protect")),
         menu=data.get("menu"),
+        typed_numbers=bool(data.get("typed_numbers")),
     )
 
 
 def _option(kept: list[Any]) -> Option:
-    """An option back: `[label, data]`, or `[label, data, page]` for a web page."""
-    page = WebPage(**kept[2]) if len(kept) > 2 and kept[2] else None
-    return Option(str(kept[0]), str(kept[1]), page=page)
+    """An option back: `[label, data]`, then a web page (an object) and/or a command to type (text)."""
+    page = next((WebPage(**extra) for extra in kept[2:] if isinstance(extra, dict)), None)
+    command = next((str(extra) for extra in kept[2:] if isinstance(extra, str)), None)
+    return Option(str(kept[0]), str(kept[1]), page=page, command=command)

@@ -97,6 +97,8 @@ class Bloc(Frozen):
         if isinstance(value, dict):
             return {key: str(bot).strip() if isinstance(bot, int | str) else bot for key, bot in value.items()}
         return value
+    # A rehearsal (`init FILE --rehearse`): the file's dates moved by this many days; every message says so.
+    rehearsal_days: int | None = None
 
     @field_validator("address")
     @classmethod
@@ -422,10 +424,16 @@ class ElectionRules(BallotRules):
 
 
 class Votes(Frozen):
-    """The acclaim of the leading unit and the election."""
+    """The acclaim of the leading unit and the election.
+
+    `working_hours` is the working day a ballot closes in (a close that would fall
+    outside it moves to the start of the next working period); by default the
+    reminders' `working_hours`.
+    """
 
     acclaim: BallotRules = BallotRules()
     election: ElectionRules = ElectionRules()
+    working_hours: WorkingHours | None = None
 
 
 class TieBreak(StrEnum):
@@ -459,7 +467,7 @@ class BlocConfig(Frozen):
     pact: Pact
     indicators: list[Indicator] = Field(default_factory=list)
     awards: Awards = Awards()
-    votes: Votes = Votes()
+    votes: Votes = Field(default_factory=lambda: Votes())
     tie_breaks: list[TieBreakKey] = Field(default_factory=lambda: ["section:I", "indicators_met"])
     bands: list[Band] = Field(default_factory=_default_bands)
     reminders: Reminders = Field(default_factory=lambda: Reminders())
@@ -637,4 +645,5 @@ class Reminders(Frozen):
         return days
 
 
+Votes.model_rebuild()
 BlocConfig.model_rebuild()

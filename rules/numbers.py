@@ -235,6 +235,25 @@ def format_number(value: Decimal, *, decimals: int | None = None, locale: str = 
         return str(format_decimal(shown, format=pattern, locale=locale))
 
 
-def format_percent(value: Decimal, *, decimals: int = 1, locale: str = "vi") -> str:
+# One rounding rule per figure, wherever it is shown (chat, command line, documents).
+ACHIEVEMENT_DECIMALS = 1  # an indicator's percent of plan: 102,0%
+STANDARD_DECIMALS = 2  # a total's percent of the standard score, as precise as its points: 99,05%
+
+
+def format_percent(value: Decimal, *, decimals: int = ACHIEVEMENT_DECIMALS, locale: str = "vi") -> str:
     """Write a value already in percent units: ``Decimal(102)`` gives ``102,0%``."""
     return format_number(value, decimals=decimals, locale=locale) + "%"
+
+
+def format_standard_percent(value: Decimal, *, locale: str = "vi") -> str:
+    """A total's percent of the standard score: ``99,05%`` (the same everywhere it is shown)."""
+    return format_percent(value, decimals=STANDARD_DECIMALS, locale=locale)
+
+
+def format_quantity(value: Decimal, measure: str, *, locale: str = "vi") -> str:
+    """A value with its measure: ``30.544 hộ``; a percent as a percent is written, ``31,5%``."""
+    number = format_number(value, locale=locale)
+    unit = measure.strip()
+    if unit == "%":
+        return number + "%"
+    return f"{number} {unit}" if unit else number

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from rules.config import WEEKDAYS, Reminders
+from rules.config import WEEKDAYS, Reminders, WorkingHours
 
 # Notices that are not tied to one deadline (a unit that cannot be reached) carry this
 # in the deadline column of their key, so that they are sent once per period and unit.
@@ -65,7 +65,11 @@ class WorkCalendar:
     @classmethod
     def of(cls, reminders: Reminders, zone: str) -> WorkCalendar:
         """The calendar of a bloc's reminder settings."""
-        hours = reminders.working_hours
+        return cls.of_hours(reminders.working_hours, zone)
+
+    @classmethod
+    def of_hours(cls, hours: WorkingHours, zone: str) -> WorkCalendar:
+        """The calendar of a working day (days, hours, holidays) in a time zone."""
         return cls(zone=ZoneInfo(zone), start=hours.start, end=hours.end,
                    weekdays=frozenset(WEEKDAYS.index(day) for day in hours.days),
                    holidays=frozenset(hours.holidays))

@@ -53,7 +53,7 @@ def _prompt(ctx: Context, report: UnitReport, state: ReportState, prefix: str = 
     """The message of the current step (sent again on resume, stale buttons, bad input)."""
     item = report.by_code.get(state.item_code or "")
     if state.step == "value" and item is not None:
-        return [render.item_prompt(ctx, report.items, item, prefix)]
+        return [render.item_prompt(ctx, report.items, item, prefix, saved=report.value(item.code))]
     if state.step == "confirm" and item is not None and state.value is not None:
         return [render.confirm_reply(ctx, item, state.value, prefix=prefix)]
     if state.step == "pick" and item is not None:
@@ -298,6 +298,56 @@ def _continue_missing(ctx: Context, report: UnitReport, state: ReportState, _arg
     return _at(ctx, report, ReportState(step="value", period_id=state.period_id, item_code=missing.code))
 
 
+def _back(ctx: Context, report: UnitReport, state: ReportState, _argument: str) -> Turn:
+    """The previous item (in reporting order), its saved value shown; at the first item, said so."""
+    item = report.by_code.get(state.item_code or "")
+    if item is None:
+        return _stale(ctx, report, state)
+    position = report.items.index(item)
+    if position == 0:
+        return Turn(_prompt(ctx, report, state, ctx.text("back_first")))
+    previous = report.items[position - 1]
+    return _at(ctx, report, ReportState(step="value", period_id=state.period_id, item_code=previous.code))
+
+
+BACK_STEPS = frozenset({"value", "confirm", "pick", "evidence"})
+
+
+def back(ctx: Context, state: ReportState | None) -> Turn:
+    """`/back`: while an item is being entered, the item before it; otherwise say what it is for."""
+    if state is None or state.period_id is None or state.step not in BACK_STEPS:
+        return Turn([Reply(ctx.text("back_none"))])
+    return _guarded(_back)(ctx, state, "")
+
+
+def _open_report(ctx: Context, parts: list[str]) -> UnitReport | None:
+    period_id = small_number(parts[0]) if parts else None
+    if period_id is None:
+        return None
+    return UnitReport.open(session=ctx.session, officer=ctx.officer, period_id=period_id)
+
+
+def _goto_button(ctx: Context, state: ReportState | None, parts: list[str]) -> Turn:
+    """`r:goto:<period>:<code>` under /status: that item of the officer's own report, at once."""
+    report = _open_report(ctx, parts)
+    code = parts[1] if len(parts) > 1 else ""
+    if report is None or code not in report.by_code:
+        return stale_elsewhere(ctx)
+    if not report.may_edit(ctx.now) or not report.editable():
+        return start(ctx, state) if report.may_edit(ctx.now) else _closed(ctx)
+    return _at(ctx, report, ReportState(step="value", period_id=report.period_id, item_code=code))
+
+
+def _items_button(ctx: Context, state: ReportState | None, parts: list[str]) -> Turn:
+    """`r:items:<period>` under /status: every item of the officer's report, to change one."""
+    report = _open_report(ctx, parts)
+    if report is None:
+        return stale_elsewhere(ctx)
+    if not report.may_edit(ctx.now) or not report.editable():
+        return start(ctx, state) if report.may_edit(ctx.now) else _closed(ctx)
+    return _pick_item(ctx, report, ReportState(step="summary", period_id=report.period_id), "")
+
+
 def _show_summary(ctx: Context, report: UnitReport, state: ReportState, _argument: str) -> Turn:
     return _at(ctx, report, _summary_state(state))
 
@@ -367,7 +417,8 @@ FLOW: Flow[ReportState] = Flow(
     state_type=ReportState,
     steps={
         "period": Step(buttons={"period": _picked_period}, on_message=_period_again),
-        "value": Step(on_message=_message(_read_value)),
+        "value": Step(buttons={"back": _guarded(_back), "keep": _guarded(_advance)},
+                      on_message=_message(_read_value)),
         "confirm": Step(buttons={"ok": _guarded(lambda c, r, s, _: _confirm(c, r, s, with_evidence=False)),
                                  "okev": _guarded(lambda c, r, s, _: _confirm(c, r, s, with_evidence=True)),
                                  "retype": _guarded(_retype)},
@@ -385,7 +436,7 @@ FLOW: Flow[ReportState] = Flow(
     },
     on_stale=on_stale,
     again=again,
-    commands={"report": start, "form": open_form},
-    open_buttons={"start": _start_button},
-    menu={"report": "cmd_report"},
+    commands={"report": start, "form": open_form, "back": back},
+    open_buttons={"start": _start_button, "goto": _goto_button, "items": _items_button},
+    menu={"report": "cmd_report", "back": "cmd_back"},
 )

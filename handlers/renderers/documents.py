@@ -23,7 +23,7 @@ from handlers.renderers.extras import extras_short
 from handlers.renderers.votes import minutes_count, minutes_outcome, minutes_question, minutes_tallies
 from handlers.services.paperwork import MinutesData, ScoreSheetData
 from handlers.services.ranking import RankedRow
-from rules.numbers import format_number, format_percent
+from rules.numbers import format_number, format_standard_percent
 
 FONT = "Times New Roman"
 BODY_SIZE = 13  # points, the Normal style's
@@ -52,13 +52,23 @@ class MinutesVote:
     # The counting committee's lines (ballots issued, returned, valid, invalid; each option's
     # votes and percentage; the roll check; the receipts); empty: the tallies alone are shown.
     count: Sequence[str] = ()
+    # When it was held, in the bloc's time zone: opened, closed (empty: not said).
+    opened_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
 
 
 def minutes_votes(data: MinutesData) -> list[MinutesVote]:
     """The closed ballots of the minutes' year, worded for the minutes."""
     return [MinutesVote(question=minutes_question(vote), tallies=minutes_tallies(vote), outcome=minutes_outcome(vote),
-                        count=minutes_count(vote))
+                        count=minutes_count(vote), opened_at=_local(vote.opened_at, vote.timezone),
+                        closed_at=_local(vote.closed_at, vote.timezone))
             for vote in data.votes]
+
+
+def _local(moment: dt.datetime | None, zone: str) -> dt.datetime | None:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(zone)) if moment is not None else None
 
 
 def period_title(data: ScoreSheetData) -> str:
@@ -278,6 +288,17 @@ def _date_words(moment: dt.datetime) -> str:
     return f"ngày {moment.day:02d} tháng {moment.month:02d} năm {moment.year}"
 
 
+def _moment_words(moment: dt.datetime) -> str:
+    return f"{moment.hour:02d} giờ {moment.minute:02d}, {_date_words(moment)}"
+
+
+def _held(votes: Sequence[MinutesVote]) -> tuple[dt.datetime, dt.datetime] | None:
+    """From the first ballot's opening to the last one's close, when the ballots say."""
+    opened = [vote.opened_at for vote in votes if vote.opened_at is not None]
+    closed = [vote.closed_at for vote in votes if vote.closed_at is not None]
+    return (min(opened), max(closed)) if opened and closed else None
+
+
 def render_minutes(data: MinutesData, votes: Sequence[MinutesVote] | None = None) -> bytes:
     """The minutes of the meeting as a Vietnamese administrative document (Decree 30/2020).
 
@@ -285,6 +306,9 @@ def render_minutes(data: MinutesData, votes: Sequence[MinutesVote] | None = None
     any the section is left for the secretary to fill in by hand.
     """
     votes = minutes_votes(data) if votes is None else votes
+    # Ballots held in the chat date the minutes: from the first opening to the last close.
+    held = _held(votes)
+    dated = held[1] if held is not None else data.held_at
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.shared import Cm
@@ -306,7 +330,7 @@ def render_minutes(data: MinutesData, votes: Sequence[MinutesVote] | None = None
     _cell_text(right, NATIONAL_TITLE, bold=True, size=12)
     _cell_text(right, MOTTO, bold=True, size=13)
     _cell_text(right, "———————————", size=12)
-    _cell_text(right, f"{_place_name(sheet.province)}, {_date_words(data.held_at)}", italic=True, size=13)
+    _cell_text(right, f"{_place_name(sheet.province)}, {_date_words(dated)}", italic=True, size=13)
 
     _line(document, "", size=13)
     _line(document, "BIÊN BẢN", bold=True, size=14, align=center)
@@ -314,8 +338,11 @@ def render_minutes(data: MinutesData, votes: Sequence[MinutesVote] | None = None
           bold=True, size=14, align=center)
     _line(document, "", size=13)
 
-    _line(document, f"Thời gian: {data.held_at.hour:02d} giờ {data.held_at.minute:02d}, "
-                    f"{_date_words(data.held_at)}.")
+    if held is not None:
+        _line(document, f"Thời gian: từ {_moment_words(held[0])} đến {_moment_words(held[1])} "
+                        "(biểu quyết bằng phiếu qua hệ thống).")
+    else:
+        _line(document, f"Thời gian: {_moment_words(data.held_at)}.")
     _line(document, f"Địa điểm: {data.place or '…………………………………………'}.")
     _line(document, "I. THÀNH PHẦN THAM DỰ", bold=True)
     _line(document, f"Chủ trì: {data.chair_name} – {data.chair_unit} (đơn vị khối trưởng).")
@@ -335,7 +362,7 @@ def render_minutes(data: MinutesData, votes: Sequence[MinutesVote] | None = None
         missing = f" – {NOT_SUBMITTED.lower()}" if not row.submitted else ""
         band = f", xếp loại {row.band}" if row.band else ""
         _line(document, f"Hạng {row.rank}{shared}: {row.unit_name} – {_points(row.total)} điểm "
-                        f"({format_percent(row.percent_of_standard, decimals=2)} điểm chuẩn){band}{missing}.")
+                        f"({format_standard_percent(row.percent_of_standard)} điểm chuẩn){band}{missing}.")
 
     _line(document, "3. Đề nghị khen thưởng", bold=True)
     proposals = [row for row in sheet.rows if row.award]
@@ -349,6 +376,9 @@ def render_minutes(data: MinutesData, votes: Sequence[MinutesVote] | None = None
     if votes:
         for vote in votes:
             _line(document, vote.question, italic=True)
+            if vote.opened_at is not None and vote.closed_at is not None:
+                _line(document, f"Thời gian bỏ phiếu: từ {_moment_words(vote.opened_at)} "
+                                f"đến {_moment_words(vote.closed_at)}.")
             if vote.count:
                 for line in vote.count:
                     _line(document, f"- {line}")
@@ -402,7 +432,7 @@ def _results_table(document: Any, sheet: ScoreSheetData) -> None:
         values = [str(row.rank), row.unit_name,
                   *(_points(row.sections.get(section.code, Decimal(0))) for section in sheet.sections),
                   _points(row.bonus), _points(row.deductions), _points(row.total),
-                  format_percent(row.percent_of_standard, decimals=2)]
+                  format_standard_percent(row.percent_of_standard)]
         cells = table.add_row().cells
         for position, (cell, text) in enumerate(zip(cells, values, strict=True)):
             _cell_text(cell, text, bold=position == len(values) - 2,

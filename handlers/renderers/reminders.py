@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from handlers.chat import Option, Reply
 from handlers.flow import Buttons
 from handlers.i18n import Safe, format_moment, t
+from handlers.rehearsal import mark
 from handlers.services.reminders import Deadline, Moved
 from handlers.services.reporting import unit_items
 from rules.config import BlocConfig
@@ -51,7 +52,10 @@ class ReminderRenderer:
         return units[unit_id]
 
     def render(self, period: PeriodWorld, due: DueMessage, language: str) -> Reply:
-        """One message in the recipient's language."""
+        """One message in the recipient's language (a rehearsed bloc's says it is a rehearsal)."""
+        return mark(self.config, [self._render(period, due, language)])[0]
+
+    def _render(self, period: PeriodWorld, due: DueMessage, language: str) -> Reply:
         if due.kind is ReminderKind.remind:
             return self.reminder(period, due, language)
         if due.kind is ReminderKind.digest:

@@ -16,13 +16,14 @@ from handlers.i18n import Safe, format_moment, points, t
 from handlers.renderers.extras import extras_in_total, extras_lines
 from handlers.services.reporting import Closed, ClosedReason, Item, PeriodProgress, Summary
 from rules.config import BlocConfig, Direction
-from rules.numbers import MAX_FRACTION_DIGITS, MAX_WHOLE_DIGITS, format_number, format_percent
+from rules.numbers import MAX_FRACTION_DIGITS, MAX_WHOLE_DIGITS, format_number, format_percent, format_quantity
 from rules.scoring import achievement
 from storage.models import Period, SubmissionStatus
 
 PREFIX = "r"
 # The button under welcomes and reminders that starts or resumes the report (no nonce).
 START = f"{PREFIX}:start"
+JUMPS = 8  # missing items offered as buttons under /status
 ABSURD_PERCENT = Decimal(1000)  # an achievement this far above plan is probably a typing slip
 
 
@@ -44,17 +45,31 @@ def start_option(language: str) -> Option:
     return Option(t(language, "btn_report"), START)
 
 
-def item_prompt(ctx: Context, items: Sequence[Item], item: Item, prefix: str = "") -> Reply:
-    """Ask for an item's value: an indicator's actual, or a criterion's self score."""
+def item_prompt(ctx: Context, items: Sequence[Item], item: Item, prefix: str = "",
+                saved: Decimal | None = None) -> Reply:
+    """Ask for an item's value: an indicator's actual, or a criterion's self score.
+
+    Past the first item a button goes back to the previous one (`/back` where a
+    typed number would be read as an option); an item already saved shows its
+    value and a button that keeps it.
+    """
     position = items.index(item) + 1
     if item.is_indicator:
         key = "prompt_indicator_lower" if item.direction is Direction.lower else "prompt_indicator"
         text = ctx.text(key, n=position, total=len(items), text=item.text,
-                        target=format_number(item.target, locale=ctx.language), measure=item.measure)
+                        target=format_quantity(item.target, item.measure, locale=ctx.language))
     else:
         text = ctx.text("prompt_criterion", n=position, total=len(items), text=item.text,
                         max=format_number(item.maximum, locale=ctx.language))
-    return Reply(Safe(_head(prefix) + text))
+    options: list[tuple[Option, ...]] = []
+    if saved is not None:
+        shown = format_quantity(saved, item.measure if item.is_indicator else "", locale=ctx.language)
+        text = Safe(text + "\n" + ctx.text("prompt_saved", value=shown))
+        options.append((_button(ctx, "btn_keep", "keep"),))
+    if position > 1:
+        back = _button(ctx, "btn_back", "back")
+        options.append((Option(back.label, back.data, command="/back"),))
+    return Reply(Safe(_head(prefix) + text), options=tuple(options), typed_numbers=True)
 
 
 def example(ctx: Context, item: Item) -> str:
@@ -92,8 +107,8 @@ def confirm_reply(ctx: Context, item: Item, value: Decimal, prefix: str = "") ->
     """Echo the number as read (`30.544 hộ = 102,0% kế hoạch`) and ask to confirm it."""
     if item.is_indicator:
         achieved = achievement(value, item.target, item.direction)
-        echo = ctx.text("echo_indicator", value=format_number(value, locale=ctx.language),
-                        measure=item.measure, percent=format_percent(achieved, locale=ctx.language))
+        echo = ctx.text("echo_indicator", value=format_quantity(value, item.measure, locale=ctx.language),
+                        percent=format_percent(achieved, locale=ctx.language))
         if achieved > ABSURD_PERCENT:
             echo = Safe(echo + "\n" + ctx.text("warn_absurd"))
     else:
@@ -154,7 +169,7 @@ def summary_reply(ctx: Context, config: BlocConfig, summary: Summary, prefix: st
         clip = f" 📎{line.evidence}" if line.evidence else ""
         if item.is_indicator:
             lines.append(ctx.text("summary_indicator", code=item.code,
-                                  value=format_number(line.value, locale=language), measure=item.measure,
+                                  value=format_quantity(line.value, item.measure, locale=language),
                                   percent=format_percent(line.achievement or Decimal(0), locale=language))
                          + clip)
         else:
@@ -233,15 +248,36 @@ def closed_reply(ctx: Context, closed: ClosedReason) -> Reply:
     return Reply(ctx.text("report_no_period"))
 
 
+def _named(code: str, text: str, between: str = " – ") -> str:
+    """An item by its code and text (a criterion's text already starts with its code)."""
+    return text if text.startswith(code) else f"{code}{between}{text}"
+
+
 def progress_reply(language: str, unit_name: str, zone: str, periods: Sequence[PeriodProgress]) -> Reply:
-    """/status: what is done and missing for the officer's unit, period by period."""
+    """/status: what is done and missing for the officer's unit, period by period.
+
+    Missing items are named by their text; while the report may be changed, each
+    missing item is a button that opens it (`r:goto:<period>:<code>`), and one more
+    lists every item to change.
+    """
     if not periods:
         return Reply(t(language, "report_no_period"))
     lines = [t(language, "status_title", unit=unit_name)]
+    options: list[tuple[Option, ...]] = []
     for period in periods:
         lines.append(t(language, "status_line", year=period.year, kind=t(language, f"kind_{period.kind}"),
                        status=t(language, f"status_{period.status}"), done=period.done, total=period.total,
                        deadline=format_moment(period.deadline, zone, language)))
         if period.missing:
-            lines.append(t(language, "status_missing", codes=", ".join(period.missing)))
-    return Reply(Safe("\n".join(lines)), options=((start_option(language),),))
+            lines.append(t(language, "status_missing", count=len(period.missing)))
+            lines.extend(t(language, "status_missing_item", item=_named(code, text)) for code, text in period.missing)
+        if not period.editable:
+            continue
+        for code, text in period.missing[:JUMPS]:
+            label = short(_named(code, text, " · "), 40)
+            options.append((Option(f"✏️ {label}", f"{PREFIX}:goto:{period.period_id}:{code}"),))
+        if period.done:
+            options.append((Option(t(language, "btn_edit"), f"{PREFIX}:items:{period.period_id}"),))
+    if options:
+        lines.append(t(language, "status_jump"))
+    return Reply(Safe("\n".join(lines)), options=(*options, (start_option(language),)))

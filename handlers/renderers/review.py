@@ -28,7 +28,7 @@ from handlers.services.review import (
 )
 from rules.config import BlocConfig, CriterionKind
 from rules.extras import explain_extras
-from rules.numbers import format_number, format_percent
+from rules.numbers import format_number, format_percent, format_quantity, format_standard_percent
 from rules.scoring import UnitScore, achievement
 from storage.evidence import EvidenceView
 from storage.review import PeriodInfo, SubmissionView, UnitStatus
@@ -238,9 +238,7 @@ def value_text(language: str, item: ReviewItem, value: Decimal | None) -> str:
     if value is None:
         return t(language, "review_not_given")
     if item.is_indicator:
-        # "31,5%", not "31,5 %": a percent sign is written against its number.
-        gap = "" if item.measure.strip() == "%" else " "
-        return f"{format_number(value, locale=language)}{gap}{item.measure}"
+        return format_quantity(value, item.measure, locale=language)
     return t(language, "review_points", value=points(value, language))
 
 
@@ -257,7 +255,7 @@ def value_prompt(ctx: Context, unit: UnitStatus, item: ReviewItem, own: Decimal 
     own_text = value_text(language, item, own)
     if item.is_indicator:
         return ctx.text("review_value_indicator", item=f"{item.code}. {item.text}", unit=unit.unit_name,
-                        own=own_text, target=format_number(item.target, locale=language), measure=item.measure)
+                        own=own_text, target=format_quantity(item.target, item.measure, locale=language))
     return ctx.text("review_value_criterion", item=f"{item.code}. {item.text}", unit=unit.unit_name, own=own_text,
                     max=format_number(item.maximum, locale=language))
 
@@ -282,7 +280,7 @@ def reason_prompt(ctx: Context, item: ReviewItem, value: Decimal) -> Reply:
     """The value echoed back the Vietnamese way, and the question for the reason."""
     language = ctx.language
     if item.is_indicator:
-        echo = ctx.text("review_echo_indicator", value=format_number(value, locale=language), measure=item.measure,
+        echo = ctx.text("review_echo_indicator", value=format_quantity(value, item.measure, locale=language),
                         percent=format_percent(achievement(value, item.target, item.direction), locale=language))
     else:
         echo = ctx.text("review_echo_criterion", value=format_number(value, locale=language),
@@ -315,7 +313,7 @@ def ranking_parts(language: str, view: RankingView) -> list[str]:
         # Bonus and deductions only where a unit has some, each source on a line of its own.
         lines.extend(t(language, "publish_row_extra", extra=extra) for extra in extras_short(language, row.extras))
         lines.append(t(language, "publish_row_total", total=format_number(row.total, decimals=2, locale=language),
-                       percent=format_percent(row.percent_of_standard, locale=language), band=row.band or "—"))
+                       percent=format_standard_percent(row.percent_of_standard, locale=language), band=row.band or "—"))
         if row.award:
             lines.append(t(language, "publish_row_award", award=award_text(language, row.award)))
         blocks.append("\n".join(lines))

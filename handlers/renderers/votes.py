@@ -11,7 +11,6 @@ are made by the flow (`Buttons`), bound to the prompt's nonce.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from handlers.chat import Option, Reply
@@ -40,7 +39,8 @@ from handlers.services.votes import (
     quorum_need,
     tied_units,
 )
-from rules.config import BallotRules
+from rules.ballot_times import BallotTimes
+from rules.config import BallotRules, WorkingHours
 from rules.numbers import format_percent
 from storage.chat import OfficerView
 from storage.votes import BallotKind, BallotView
@@ -50,6 +50,9 @@ MINUTES = "vi"  # the minutes are written in Vietnamese, whatever the reader's l
 
 
 plain_text = to_plain  # catalog text without markup, for a button label or a document
+
+
+OUTSIDE = "out"  # the go button's argument: the leader confirms an opening outside the votes window
 
 
 def _label(language: str, key: str, **params: object) -> str:
@@ -372,19 +375,32 @@ def menu(language: str, desk: Desk, buttons: Buttons, prefix: str = "") -> Reply
 
 
 def hours_prompt(language: str, roster: Roster, *, kind: BallotKind, round: int, year: int, plan: Plan | None,
-                 rules: BallotRules, members: int, hours: int, now: dt.datetime, buttons: Buttons,
-                 prefix: str = "") -> Reply:
-    """The ballot about to be opened, when it would close if opened `now`, and the go and back buttons."""
-    closes = format_moment(now + dt.timedelta(hours=hours), roster.timezone, language)
+                 rules: BallotRules, members: int, hours: int, times: BallotTimes, working: WorkingHours,
+                 buttons: Buttons, prefix: str = "") -> Reply:
+    """The ballot about to be opened, when it would close if opened now, and the go and back buttons.
+
+    A close that falls outside the working day says where it moves to; an opening
+    outside the bloc's votes window says the window, and the go button confirms it.
+    """
+    zone = roster.timezone
     candidates = "" if kind is BallotKind.acclaim or plan is None else t(
         language, "vote_candidates_line", names=", ".join(roster.name(code) for code in plan.candidates)) + "\n"
     text = t(language, "vote_hours_prompt",
              title=title(language, roster, kind, round, year, plan.subject if plan else None),
              candidates=Safe(candidates), secrecy=_secrecy(language, rules.secret), members=members, hours=hours,
-             closes=closes, min=rules.min_hours, max=rules.max_hours)
+             closes=format_moment(times.asked_close, zone, language), min=rules.min_hours, max=rules.max_hours)
+    if times.moved:
+        text = Safe(text + "\n\n" + t(language, "vote_close_moved", start=working.start.strftime("%H:%M"),
+                                       end=working.end.strftime("%H:%M"),
+                                       closes=format_moment(times.closes_at, zone, language)))
+    go = buttons(_label(language, "vote_btn_go"), "go")
+    if times.outside_window and times.window is not None:
+        text = Safe(text + "\n\n" + t(language, "vote_outside_window",
+                                       opens=format_moment(times.window[0], zone, language),
+                                       deadline=format_moment(times.window[1], zone, language)))
+        go = buttons(_label(language, "vote_btn_go_outside"), "go", OUTSIDE)
     return Reply(Safe((prefix + "\n\n" if prefix else "") + text),
-                 options=((buttons(_label(language, "vote_btn_go"), "go"),
-                           buttons(_label(language, "vote_btn_back"), "menu")),))
+                 options=((go, buttons(_label(language, "vote_btn_back"), "menu")),))
 
 
 def close_prompt(language: str, roster: Roster, ballot: BallotView, voted: int, buttons: Buttons) -> Reply:

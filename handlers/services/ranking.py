@@ -27,7 +27,15 @@ from storage.votes import acclaim_outcome
 
 
 class RankingError(LookupError):
-    """The ranking cannot be computed (no such bloc, year or period)."""
+    """The ranking cannot be computed (no such bloc, year or period).
+
+    `key` and `params` name the catalog text that says so (`handlers/locales/*/cli.yaml`).
+    """
+
+    def __init__(self, message: str, key: str = "", **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -106,13 +114,14 @@ def find_bloc_period(
     """The bloc by code (or the only one) and its period of a year (the newest year by default)."""
     bloc = find_bloc(session=session, bloc_code=bloc_code)
     if bloc is None:
-        raise RankingError(
-            f"no bloc {bloc_code!r} in the database" if bloc_code else "give --bloc CODE (none or several blocs)"
-        )
+        if bloc_code:
+            raise RankingError(f"no bloc {bloc_code!r} in the database", "cli_no_bloc", bloc=bloc_code)
+        raise RankingError("give --bloc CODE (none or several blocs)", "cli_no_bloc_given")
     year = year if year is not None else latest_year(session=session, bloc_id=bloc.id)
     period = find_period(session=session, bloc_id=bloc.id, year=year, kind=kind.value) if year else None
     if period is None:
-        raise RankingError(f"bloc {bloc.code} has no {kind.value} period in {year}")
+        raise RankingError(f"bloc {bloc.code} has no {kind.value} period in {year}", "cli_no_period_of_year",
+                           bloc=bloc.code, kind=kind.value, year=year or "")
     return bloc, period
 
 

@@ -176,8 +176,10 @@ class PeriodProgress:
     status: str
     done: int
     total: int
-    missing: list[str]
+    missing: list[tuple[str, str]]  # (code, text) of each missing item, in reporting order
     deadline: dt.datetime
+    period_id: int = 0
+    editable: bool = False  # the unit may change the report now
 
 
 def progress(*, session: Session, officer: OfficerView, now: dt.datetime) -> tuple[str, list[PeriodProgress]]:
@@ -192,10 +194,14 @@ def progress(*, session: Session, officer: OfficerView, now: dt.datetime) -> tup
             if period.id is not None else None
         entries = entries_of(session=session, submission_id=submission.id) \
             if submission is not None and submission.id is not None else {}
-        missing = [item.code for item in items if item.code not in entries or entries[item.code].value is None]
+        missing = [(item.code, item.text) for item in items
+                   if item.code not in entries or entries[item.code].value is None]
+        status = submission.status if submission else SubmissionStatus.not_started.value
+        editable = status in EDITABLE and may_edit(session=session, period=period, unit_id=officer.unit_id, now=now)
         found.append(PeriodProgress(
-            year=period.year, kind=period.kind, status=submission.status if submission else "not_started",
-            done=len(items) - len(missing), total=len(items), missing=missing, deadline=period.reporting_deadline))
+            year=period.year, kind=period.kind, status=status,
+            done=len(items) - len(missing), total=len(items), missing=missing, deadline=period.reporting_deadline,
+            period_id=period.id or 0, editable=editable))
     return bloc.config.bloc.timezone, found
 
 

@@ -36,10 +36,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from handlers.services.ranking import RankingError, compute_ranking
+from rules.ballot_times import BallotTimes, ballot_times
 from rules.config import BallotRules, BlocConfig, ElectionRules, PeriodKind
+from rules.reminders import WorkCalendar
 from rules.voting import BallotError, check_ballot, tally_acclaim, tally_election
 from storage.audit import record
-from storage.blocs import BlocRef, bloc_by_id
+from storage.blocs import BlocRef, bloc_by_id, period_row
 from storage.chat import OfficerView
 from storage.db import session_scope
 from storage.roles import BlocRole, leading_unit_ids, linked_officer_chats, unit_role
@@ -371,6 +373,17 @@ class Year:
             return Plan(kind, latest.round + 1, runoff, runoff=True)
         return Plan(kind, latest.round + 1, latest.candidates)
 
+    def times(self, hours: int, now: dt.datetime) -> BallotTimes:
+        """When a ballot opened now for `hours` would close (in working time), and the votes window."""
+        config = self.config
+        calendar = WorkCalendar.of_hours(config.votes.working_hours or config.reminders.working_hours,
+                                         config.bloc.timezone)
+        period = period_row(session=self.session, bloc_id=self.bloc.id, year=self.year,
+                            kind=PeriodKind.year_end.value)
+        window = (period.votes_opens, period.votes_deadline) \
+            if period is not None and period.votes_opens is not None and period.votes_deadline is not None else None
+        return ballot_times(now=now, hours=hours, calendar=calendar, window=window)
+
     def own_ballot(self, ballot_id: int) -> BallotView | None:
         """A ballot of this bloc's year by its id, locked for the rest of the transaction."""
         ballot = get_ballot(session=self.session, ballot_id=ballot_id, lock=True)
@@ -505,21 +518,23 @@ class Opened:
 def open_ballot(year: Year, plan: Plan, hours: int, officer: OfficerView, now: dt.datetime) -> Opened | None:
     """Open the planned ballot (audited); None when another one was opened meanwhile."""
     rules = rules_for(year.config, plan.kind)
-    length = dt.timedelta(hours=hours)
+    times = year.times(hours, now)
+    closes_at = times.closes_at
+    length = closes_at - now
     members = tuple(unit.code for unit in year.config.members_in(year.year))
     actor = officer.actor
     ballot = create_ballot(
         session=year.session, bloc_id=year.bloc.id, year=year.year, kind=plan.kind, round=plan.round,
         secret=rules.secret, subject_unit_id=year.roster.ids.get(plan.subject or ""), candidates=plan.candidates,
         members=members, rules_json=rules.model_dump_json(), opened_at=now, opened_by=actor,
-        closes_at=now + length, remind_at=now + length * REMIND_AFTER / 4,
+        closes_at=closes_at, remind_at=now + length * REMIND_AFTER / 4,
     )
     if ballot is None:
         return None
     record(session=year.session, actor=actor, bloc_id=year.bloc.id, unit_code=officer.unit_code,
            action="ballot.open", target=f"ballot:{ballot.id} {plan.kind.value} {year.year} round {plan.round}",
            before=None, after={"candidates": list(plan.candidates), "secret": ballot.secret,
-                               "closes_at": ballot.closes_at})
+                               "closes_at": ballot.closes_at, "outside_window": times.outside_window})
     year.ballots.append(ballot)
     chats = voter_chats(session=year.session, unit_ids=[year.roster.ids[code] for code in members])
     reached = {year.roster.codes[chat.unit_id] for chat in chats}

@@ -447,3 +447,63 @@ def test_a_code_shown_in_a_group_is_revoked_and_its_officer_and_the_leader_told(
     with session_scope(engine) as session:
         assert session.exec(select(AuditLog).where(AuditLog.action == "invite.revoke")).one().target == "xd-head"
     assert in_group(f"/start {invites['tttt-head']}", "g3").replies[0].text.startswith("⚠️")
+
+
+def test_going_back_to_the_previous_item_keeps_or_replaces_its_value(
+        engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites)
+    person.command("report")
+    assert "Mục trước" not in " ".join(o.label for r in person.last.replies for row in r.options for o in row)
+    person.command("back")
+    assert "mục đầu tiên" in person.texts() and "Mục 1/9" in person.texts()
+    person.text("30.544")
+    person.press("Đúng, lưu")
+    person.text("31,5")
+    person.press("Đúng, lưu")
+    assert "Mục 3/9" in person.texts()
+    person.press("Mục trước")
+    assert "Mục 2/9" in person.texts() and "Số liệu đã lưu: <b>31,5%</b>" in person.texts()
+    person.command("back")
+    assert "Mục 1/9" in person.texts() and "30.544 hộ" in person.texts()
+    person.press("Giữ nguyên")
+    assert "Mục 3/9" in person.texts()  # the next missing item; TT-2 kept
+    person.press_data("r:0:back")  # a forged back is stale, nothing changes
+    assert "Mục 3/9" in person.texts()
+    person.command("back")
+    person.text("32")
+    person.press("Đúng, lưu")
+    assert "Mục 3/9" in person.texts()
+    with session_scope(engine) as session:
+        values = dict(session.exec(select(Entry.item_code, Entry.value)).all())
+    assert values == {"TT-1": Decimal(30544), "TT-2": Decimal(32)}
+
+
+def test_back_outside_a_report_says_what_it_is_for(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites)
+    person.command("back")
+    assert "quay lại mục trước" in person.texts() and "/report" in person.texts()
+
+
+def test_status_names_missing_items_and_jumps_to_any(engine: Engine, clock: Clock, invites: dict[str, str]) -> None:
+    person = _joined(engine, clock, invites)
+    person.command("report")
+    person.text("30.544")
+    person.press("Đúng, lưu")
+    person.command("status")
+    text = person.texts()
+    assert "Còn thiếu 8 mục:" in text and "• III.3. " in text and "• TT-2 – " in text
+    person.press("III.3")
+    assert "Mục 8/9" in person.texts()
+    person.text("9,5")
+    person.press("Đúng, lưu")
+    assert "Mục 9/9" in person.texts()  # then on to the next missing item
+    person.command("status")
+    person.press("Sửa một mục")
+    assert "Chọn mục muốn sửa" in person.texts()
+    person.press("TT-1")
+    assert "Mục 1/9" in person.texts() and "Số liệu đã lưu: <b>30.544 hộ</b>" in person.texts()
+    # another unit's item or period is refused
+    person.press_data("r:goto:999:TT-1")
+    assert "không còn hiệu lực" in person.texts()
+    person.press_data("r:goto:1:XD-1")
+    assert "không còn hiệu lực" in person.texts()

@@ -102,13 +102,13 @@ def test_the_1000_point_bloc_ranks_through_the_command_line(
 
     status, out = run("init", str(BLOC_FILE))
     assert status == 0, out
-    assert "Loaded bloc C1000: 5 units" in out
+    assert "Đã nạp khối C1000: 5 đơn vị" in out
     status, out = run("init", str(BLOC_FILE))
     assert status == 0, out
-    assert "already up to date" in out
+    assert "không có gì thay đổi" in out
     status, out = run("results", "import", str(RESULTS_FILE))
     assert status == 0, out
-    assert "Imported results of 5 units" in out
+    assert "Đã nhập kết quả của 5 đơn vị" in out
 
     status, out = run("ranking", "--bloc", "C1000", "--format", "json")
     assert status == 0, out

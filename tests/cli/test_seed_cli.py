@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -53,7 +54,7 @@ def test_seed_ranking_json(cli) -> None:  # type: ignore[no-untyped-def]
 def test_init_twice_changes_nothing(cli) -> None:  # type: ignore[no-untyped-def]
     assert cli("init", str(SEED_BLOC))[0] == 0
     status, out = cli("init", str(SEED_BLOC))
-    assert status == 0 and "nothing changed" in out
+    assert status == 0 and "không có gì thay đổi" in out
 
 
 def test_ranking_table_is_readable(cli) -> None:  # type: ignore[no-untyped-def]
@@ -148,3 +149,102 @@ def test_bad_results_value_is_reported(cli, tmp_path: Path) -> None:  # type: ig
     assert "results[0].indicators.TT-1" in out and "may be read as 30544" in out
     status, out = cli("ranking", "--format", "json")
     assert all(row["total"] == "0" or row["total"].startswith("0") for row in json.loads(out)["ranking"])
+
+
+def test_the_command_line_speaks_vietnamese_by_default_and_english_with_lang(cli) -> None:  # type: ignore[no-untyped-def]
+    status, out = cli("init", str(SEED_BLOC))
+    assert status == 0 and "Đã nạp khối K3: 7 đơn vị" in out and "Loaded" not in out
+    status, out = cli("--lang", "en", "init", str(SEED_BLOC))
+    assert status == 0 and "Bloc K3 is already as the file says; nothing changed." in out
+    status, out = cli("results", "import", str(SEED_RESULTS), "--lang", "en")
+    assert status == 0 and "Imported the results of 7 units" in out
+    status, out = cli("ranking", "--bloc", "K3", "--lang", "en")
+    assert status == 0 and "year-end review 2018" in out and "Emulation flag" in out
+    assert "Xếp loại" not in out and "Band" in out
+    status, out = cli("ranking", "--bloc", "NOPE")
+    assert status == 2 and "Không có khối NOPE" in out
+    status, out = cli("ranking", "--bloc", "K3", "--year", "2030", "--lang", "en")
+    assert status == 2 and "Bloc K3 has no year-end review in 2030." in out
+    status, out = cli("votes", "--bloc", "K3")
+    assert status == 0 and "Năm 2018 không có phiếu nào." in out and "No ballot" not in out
+    status, out = cli("invites", "--bloc", "NOPE", "--lang", "en")
+    assert status == 2 and "There is no bloc NOPE" in out
+
+
+def test_times_are_in_the_blocs_time_zone_as_the_chat_writes_them(cli, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    from handlers.i18n import format_moment
+    from storage.db import make_engine, session_scope
+    from storage.models import AuditLog, Invite
+
+    cli("init", str(SEED_BLOC))
+    status, invites = cli("invites", "--bloc", "K3")
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            expires = session.exec(select(Invite.expires_at)).first()
+            first = session.exec(select(AuditLog).order_by(AuditLog.id)).first()  # type: ignore[arg-type]
+            assert expires is not None and first is not None
+            at = first.at
+    finally:
+        engine.dispose()
+    assert status == 0 and format_moment(expires, "Asia/Ho_Chi_Minh", "vi") in invites
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", invites)
+    status, audit = cli("audit", "--bloc", "K3")
+    local = at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert status == 0 and "Asia/Ho_Chi_Minh" in audit
+    assert local.strftime("%d/%m/%Y %H:%M:%S") in audit and "UTC" not in audit
+
+
+def test_a_percent_of_the_standard_is_rounded_the_same_everywhere(cli) -> None:  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from rules.numbers import format_quantity, format_standard_percent
+
+    cli("init", str(SEED_BLOC))
+    cli("results", "import", str(SEED_RESULTS))
+    _, table = cli("ranking", "--bloc", "K3")
+    _, raw = cli("ranking", "--bloc", "K3", "--format", "json")
+    for row in json.loads(raw)["ranking"]:
+        shown = format_standard_percent(Decimal(row["percent_of_standard"]))
+        assert re.fullmatch(r"\d+,\d\d%", shown) and shown in table
+    assert format_quantity(Decimal("31.5"), "%") == "31,5%" and format_quantity(Decimal(30544), "hộ") == "30.544 hộ"
+
+
+def test_init_rehearse_moves_the_year_to_now_and_says_so(cli, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    from storage.db import make_engine, session_scope
+    from storage.models import Period
+
+    before = dt.datetime.now(dt.UTC)
+    status, out = cli("init", str(SEED_BLOC), "--rehearse")
+    assert status == 0 and "DIỄN TẬP" in out and "Đã nạp khối K3" in out
+    assert "ngoài năm" not in out  # moved dates are not warned about
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            periods = {period.kind: period for period in session.exec(select(Period))}
+    finally:
+        engine.dispose()
+    year_end = periods["year-end"]
+    assert year_end.reporting_opens <= before < year_end.reporting_deadline
+    assert year_end.reporting_deadline - year_end.reporting_opens == dt.timedelta(days=40, hours=9)
+    assert year_end.votes_opens is not None and year_end.votes_opens > year_end.reporting_deadline
+    status, invites = cli("invites", "--bloc", "K3")
+    assert status == 0 and invites.startswith("⚠️ DIỄN TẬP: khối K3")
+    status, english = cli("invites", "--bloc", "K3", "--lang", "en")
+    assert english.startswith("⚠️ REHEARSAL: bloc K3")
+
+
+def test_init_warns_when_a_periods_dates_lie_outside_its_year(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    status, out = cli("init", str(SEED_BLOC))
+    assert status == 0 and "ngoài năm" not in out  # the seed's year-end review runs into 2019: fine
+    moved = tmp_path / "khoi3-2026-dates.yaml"
+    moved.write_text(SEED_BLOC.read_text(encoding="utf-8").replace("2019-01-", "2026-01-"), encoding="utf-8")
+    status, out = cli("init", str(moved))
+    assert status == 0
+    flat = " ".join(out.split())
+    assert "⚠️ Kỳ tổng kết năm 2018: mốc review.deadline là 17:00 ngày 20/01/2026, nằm ngoài năm 2018." in flat
+    assert "init --rehearse" in flat

@@ -167,7 +167,7 @@ async def test_restart_in_the_middle_keeps_every_confirmed_value(world: BotWorld
     await world.stop_bot()
     await world.start_bot()  # a new Application on the same database
     resumed = await mai.say("/report", "Số liệu vừa nhập")
-    assert "31,5 % = 105,0% kế hoạch" in plain(resumed.text)
+    assert "31,5% = 105,0% kế hoạch" in plain(resumed.text)  # a percent sign against its number
     await mai.press("Đúng, lưu", "Mục 3/")
     with session_scope(world.engine) as session:
         values = dict(session.exec(select(Entry.item_code, Entry.value)).all())
@@ -333,3 +333,29 @@ async def test_each_chat_gets_the_menu_of_its_role(world: BotWorld) -> None:
     assert sorted(_menus_set(world)[calls:]) == [511, 512]
     assert {"review", "publish", "deadline"} <= set(dict(fake.commands_for("", "chat:511")))
     assert not {"review", "publish", "deadline"} & set(dict(fake.commands_for("", "chat:512")))
+
+
+async def test_an_officer_goes_back_and_jumps_from_status(world: BotWorld) -> None:
+    mai = world.officer(507, "Mai")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
+    await mai.say("/report", "Mục 1/")
+    mark = world.fake.mark()
+    await mai.user.send_document("bien-ban.pdf", b"%PDF-1.4 test", "application/pdf")
+    refused = await world.fake.wait_for(lambda m: m.chat_id == 507 and "Đã nhận tệp nhưng chưa lưu" in plain(m.text),
+                                        after=mark)
+    assert "gõ số liệu của mục này trước, bấm 📎 Lưu và gửi minh chứng, rồi gửi lại tệp" in plain(refused.text)
+    assert _count(world.engine, Evidence) == 0
+    await mai.say("30.544", "Số liệu vừa nhập")
+    await mai.press("Đúng, lưu", "Mục 2/")
+    previous = await mai.press("Mục trước", "Mục 1/")
+    assert "Số liệu đã lưu: 30.544 hộ" in plain(previous.text)
+    await mai.say("30.600", "Số liệu vừa nhập")
+    await mai.press("Đúng, lưu", "Mục 2/")
+    status = await mai.say("/status", "Còn thiếu 8 mục")
+    assert "• TT-2 – " in plain(status.text)
+    await mai.press("III.1", "Mục 6/")
+    await mai.say("10", "Số liệu vừa nhập")
+    await mai.press("Đúng, lưu", "Mục 7/")
+    with session_scope(world.engine) as session:
+        values = dict(session.exec(select(Entry.item_code, Entry.value)).all())
+    assert values == {"TT-1": Decimal(30600), "III.1": Decimal(10)}

@@ -233,7 +233,11 @@ async def test_bad_votes_are_refused_and_change_nothing(votes: Votes) -> None:
     assert _count(engine, BallotVoter) == 1 and _tally(engine)["SCT"] == 1 and sum(_tally(engine).values()) == 1
 
     # The clock passes the closing time: a late vote is refused, and the ballot is closed then and there.
-    world.clock.now = VOTING + dt.timedelta(hours=49)
+    # 48 hours from Thursday 10:00 fall on Saturday, so the ballot closes on Monday at 07:30.
+    with session_scope(engine) as session:
+        closes_at = session.exec(select(Ballot.closes_at)).one()
+    assert closes_at == dt.datetime(2019, 1, 28, 0, 30, tzinfo=dt.UTC)
+    world.clock.now = closes_at + dt.timedelta(minutes=1)
     mark_late = votes.fake.mark()
     await refused(votes.voters["SCT"], f"v:b:{ballot_id}:{token}:ok:SXD", "đã đóng")
     result = await votes.group_message("Kết quả phiếu bầu Khối trưởng", mark_late)
@@ -412,7 +416,8 @@ async def test_the_minutes_record_the_closed_ballots(votes: Votes) -> None:
     from handlers.renderers.documents import paperwork_files
     from handlers.services.paperwork import build_paperwork
 
-    mark = await votes.open("Mở phiếu suy tôn")
+    mark = await votes.open("Mở phiếu suy tôn")  # at 10:00; the configured votes window opens at 08:00
+    votes.world.clock.now = VOTING + dt.timedelta(hours=2, minutes=15)
     await votes.cast_all("suy tôn Sở Thông tin và Truyền thông", mark, dict.fromkeys(HEADS, "Đồng ý"))
     await votes.group_message("Kết quả phiếu suy tôn", mark)
     with session_scope(votes.world.engine) as session:
@@ -422,5 +427,9 @@ async def test_the_minutes_record_the_closed_ballots(votes: Votes) -> None:
     text = "\n".join(paragraph.text for paragraph in Document(io.BytesIO(make(docx))).paragraphs)
     assert "4. Kết quả biểu quyết" in text
     assert "Sở Thông tin và Truyền thông" in text[text.index("4. Kết quả biểu quyết"):]
+    # the real times of the ballot, not the configured 08:00
+    assert "Thời gian: từ 10 giờ 00, ngày 24 tháng 01 năm 2019 đến 12 giờ 15, ngày 24 tháng 01 năm 2019" in text
+    assert "Thời gian bỏ phiếu: từ 10 giờ 00, ngày 24 tháng 01 năm 2019 đến 12 giờ 15" in text
+    assert "08 giờ 00" not in text
     assert "7 phiếu" in text
     assert sheet.rows[0].award == "flag"

@@ -82,6 +82,27 @@ async def test_an_officer_reports_on_zalo_with_numbered_options(
     await _reply(fake, lan, "42")
 
 
+async def test_on_zalo_a_typed_number_answers_an_item_with_a_back_option(
+    world: BotWorld, zalo: tuple[FakeZalo, ZaloChannel, HttpServer],
+) -> None:
+    fake, _channel, _server = zalo
+    lan = fake.user("Trần Thị Mai")
+    lan.send_command("start", world.codes["tttt-tdkt"])
+    await _reply(fake, lan, "Trần Thị Mai")
+    lan.send_command("report")
+    await _reply(fake, lan, "1/")
+    lan.send_text("30.544")
+    question = await _reply(fake, lan, "30.544")
+    lan.send_text(next(line.split(".")[0] for line in question.splitlines() if "Đúng, lưu" in line))
+    prompt = await _reply(fake, lan, "2/")
+    assert "◀️ Mục trước: /back" in prompt and "1. ◀️" not in prompt
+    lan.send_text("1")  # the value of item 2, not the back option
+    await _reply(fake, lan, "Số liệu vừa nhập")
+    lan.send_command("back")
+    back = await _reply(fake, lan, "1/")
+    assert "30.544" in back
+
+
 async def test_a_file_goes_to_zalo_as_a_signed_link_that_downloads_it(
     world: BotWorld, zalo: tuple[FakeZalo, ZaloChannel, HttpServer],
 ) -> None:

@@ -64,6 +64,19 @@ def _minutes(sheet: ScoreSheetData) -> MinutesData:
                        attending=[row.unit_name for row in sheet.rows])
 
 
+def test_minutes_carry_the_real_times_of_ballots_held_before_the_configured_meeting() -> None:
+    sheet = _sheet(3)
+    opened = dt.datetime(2019, 1, 2, 9, 5, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    votes = [MinutesVote(question="Suy tôn", tallies=[("Đồng ý", 7)], outcome="Được suy tôn",
+                         opened_at=opened, closed_at=opened + dt.timedelta(hours=26, minutes=10))]
+    document = Document(io.BytesIO(render_minutes(_minutes(sheet), votes=votes)))  # configured: 24/01/2019
+    text = "\n".join(paragraph.text for paragraph in document.paragraphs)
+    assert "Bình Phước, ngày 03 tháng 01 năm 2019" in document.tables[0].rows[0].cells[1].text
+    assert "Thời gian: từ 09 giờ 05, ngày 02 tháng 01 năm 2019 đến 11 giờ 15, ngày 03 tháng 01 năm 2019" in text
+    assert "Thời gian bỏ phiếu: từ 09 giờ 05, ngày 02 tháng 01 năm 2019 đến 11 giờ 15" in text
+    assert "24 tháng 01" not in text
+
+
 def test_score_sheet_has_numbers_a_frozen_header_and_marks() -> None:
     sheet = _sheet(3, tie=True)
     book = load_workbook(io.BytesIO(render_score_sheet(sheet)))

@@ -11,6 +11,7 @@ import datetime as dt
 import itertools
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
@@ -132,14 +133,77 @@ def test_the_leader_types_the_closing_time_within_the_bounds(engine: Engine) -> 
         bloc.lead.text(typed)
         assert "Hãy gõ một số giờ nguyên từ 1 đến 168" in plain(bloc.lead.texts())
         assert "sau 48 giờ" in plain(bloc.lead.texts())
-    for typed, hours in (("5 giờ", 5), ("12h", 12)):
+    for typed, hours in (("5 giờ", 5), ("6h", 6)):
         bloc.lead.text(typed)
         assert f"sau {hours} giờ" in plain(bloc.lead.texts())
+        assert "ngoài giờ làm việc" not in plain(bloc.lead.texts())  # 15:00 and 16:00: working time
     bloc.lead.press("Mở phiếu")
     with session_scope(engine) as session:
         ballot = session.exec(select(Ballot)).one()
     assert ballot.kind == BallotKind.leader.value
-    assert ballot.closes_at - ballot.opened_at == dt.timedelta(hours=12)
+    assert ballot.closes_at - ballot.opened_at == dt.timedelta(hours=6)
+
+
+def test_a_close_at_night_moves_to_the_next_working_morning(engine: Engine) -> None:
+    bloc = Bloc(engine)
+    bloc.lead.command("vote")
+    bloc.lead.press("Mở bầu Khối trưởng")  # 10:00, Thursday 24/01/2019
+    bloc.lead.text("12")  # 22:00: at night
+    text = plain(bloc.lead.texts())
+    assert "sau 12 giờ, lúc 22:00 ngày 24/01/2019" in text
+    assert "ngoài giờ làm việc của khối (07:30–17:30" in text and "07:30 ngày 25/01/2019" in text
+    bloc.lead.text("60")  # 22:00 on Saturday: the next working morning is Monday's
+    assert "07:30 ngày 28/01/2019" in plain(bloc.lead.texts())
+    bloc.lead.text("12")
+    opened = plain(bloc.lead.press("Mở phiếu").replies[0].text)
+    assert "07:30 ngày 25/01/2019" in opened
+    with session_scope(engine) as session:
+        ballot = session.exec(select(Ballot)).one()
+    assert ballot.closes_at == dt.datetime(2019, 1, 25, 0, 30, tzinfo=dt.UTC)
+
+
+def test_the_working_day_of_the_votes_is_configurable(engine: Engine) -> None:
+    bloc = Bloc(engine, votes={**seed_bloc_data()["votes"],
+                               "working_hours": {"start": "08:00", "end": "20:00",
+                                                 "days": ["mon", "tue", "wed", "thu", "fri", "sat"]}})
+    bloc.lead.command("vote")
+    bloc.lead.press("Mở bầu Khối trưởng")
+    bloc.lead.text("8")  # 18:00: inside this bloc's working day
+    assert "ngoài giờ làm việc" not in plain(bloc.lead.texts())
+    bloc.lead.text("12")  # 22:00
+    assert "(08:00–20:00" in plain(bloc.lead.texts()) and "08:00 ngày 25/01/2019" in plain(bloc.lead.texts())
+
+
+def test_an_opening_outside_the_votes_window_needs_the_leaders_confirmation(engine: Engine) -> None:
+    bloc = Bloc(engine)
+    bloc.clock.now = VOTING + dt.timedelta(days=1)  # the window was 08:00–17:00 on 24/01/2019
+    bloc.lead.command("vote")
+    bloc.lead.press("Mở bầu Khối trưởng")
+    text = plain(bloc.lead.texts())
+    assert "thời gian bỏ phiếu là từ 08:00 ngày 24/01/2019 đến 17:00 ngày 24/01/2019" in text
+    labels = [option.label for reply in bloc.lead.last.replies for row in reply.options for option in row]
+    assert "⚠️ Mở phiếu ngoài thời gian đã định" in labels
+    # a forged plain "go" does not open it: the warning again
+    go = next(data for data in bloc.lead.buttons() if ":go" in data)
+    bloc.lead.press_data(go.removesuffix(":out"))
+    assert "phiếu chưa được mở" in plain(bloc.lead.texts())
+    with session_scope(engine) as session:
+        assert session.exec(select(Ballot)).first() is None
+    bloc.lead.press("Mở phiếu ngoài thời gian đã định")
+    assert "Đã mở phiếu" in plain(bloc.lead.texts())
+    with session_scope(engine) as session:
+        assert session.exec(select(Ballot)).one().opened_at == VOTING + dt.timedelta(days=1)
+        audit = session.exec(select(AuditLog).where(AuditLog.action == "ballot.open")).one()
+    assert '"outside_window": true' in (audit.after or "")
+
+
+def test_an_opening_inside_the_window_asks_nothing_more(engine: Engine) -> None:
+    bloc = Bloc(engine)
+    bloc.lead.command("vote")
+    bloc.lead.press("Mở bầu Khối trưởng")
+    assert "ngoài khoảng này" not in plain(bloc.lead.texts())
+    bloc.lead.press("Mở phiếu")
+    assert "Đã mở phiếu" in plain(bloc.lead.texts())
 
 
 def test_nothing_to_vote_on_before_the_ranking_is_published(engine: Engine) -> None:
@@ -213,3 +277,44 @@ def test_the_shell_does_not_cast_a_units_vote_unless_allowed(engine: Engine) -> 
     with session_scope(engine) as session:
         votes = session.exec(select(AuditLog.actor).where(AuditLog.action == "ballot.vote")).all()
     assert votes == ["console:xd-head"]
+
+
+def test_the_votes_command_shows_the_ballots_times_in_the_blocs_zone(
+        engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+    from bot.settings import get_settings
+
+    bloc = Bloc(engine)
+    bloc.open("Mở bầu Khối trưởng")  # 10:00 on Thursday 24/01/2019, 48 hours: Saturday, so Monday 07:30
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        capsys.readouterr()
+        assert main(["votes", "--bloc", "K3"]) == 0
+        out = capsys.readouterr().out
+        assert main(["votes", "--bloc", "K3", "--lang", "en"]) == 0
+        english = capsys.readouterr().out
+    finally:
+        get_settings.cache_clear()
+    assert "10:00 ngày 24/01/2019 — 07:30" in out and "Mở — đóng (Asia/Ho_Chi_Minh)" in out
+    assert "ngày 28/01/2019" in out and "2019-01-24" not in out and "UTC" not in out
+    assert "10:00, 24/01/2019 — 07:30" in english and "Asia/Ho_Chi_Minh" in english and "Turnout" in english
+
+
+def test_a_rehearsed_blocs_ballots_and_their_close_say_rehearsal(engine: Engine) -> None:
+    from handlers.flows.votes.due import due_ballot_replies
+
+    bloc = Bloc(engine, bloc={**seed_bloc_data()["bloc"], "rehearsal_days": 2923})
+    opened = bloc.open("Mở phiếu suy tôn", "4")
+    assert opened.replies and all(reply.text.startswith("<b>[DIỄN TẬP]</b>") for reply in opened.replies)
+    owed: list[str] = []
+
+    def owe(_session: object, replies: Any) -> list[str]:
+        owed.extend(reply.text for reply in replies)
+        return []
+
+    due_ballot_replies(engine, VOTING + dt.timedelta(hours=3, minutes=1), owe)  # the reminder
+    due_ballot_replies(engine, VOTING + dt.timedelta(hours=5), owe)  # the close and its result
+    assert len(owed) >= 2 and all(text.startswith("<b>[DIỄN TẬP]</b>") for text in owed)
+    assert any("Kết quả phiếu suy tôn" in plain(text) for text in owed)

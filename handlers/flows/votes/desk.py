@@ -18,6 +18,7 @@ from typing import NamedTuple
 from handlers.chat import InKind, Reply
 from handlers.flow import KEEP, Context, FlowState, Turn, small_number, stale_elsewhere
 from handlers.renderers.votes import (
+    OUTSIDE,
     announced_replies,
     ballot_message,
     ballot_title,
@@ -73,9 +74,12 @@ def _menu(ctx: Context, year: Year, prefix: str = "", *replies: Reply, notice: s
 def _hours(ctx: Context, year: Year, opening: Opening, prefix: str = "") -> Turn:
     """The ballot about to be opened and when it would close; the desk waits at `hours`."""
     kind, round, hours = opening
+    config = year.config
     reply = hours_prompt(ctx.language, year.roster, kind=kind, round=round, year=year.year, plan=year.plan(kind),
-                         rules=rules_for(year.config, kind), members=len(year.config.members_in(year.year)),
-                         hours=hours, now=ctx.now, buttons=ctx.buttons(PREFIX), prefix=prefix)
+                         rules=rules_for(config, kind), members=len(config.members_in(year.year)),
+                         hours=hours, times=year.times(hours, ctx.now),
+                         working=config.votes.working_hours or config.reminders.working_hours,
+                         buttons=ctx.buttons(PREFIX), prefix=prefix)
     return Turn([reply], state=DeskState(step=HOURS, kind=kind, round=round, hours=hours))
 
 
@@ -210,11 +214,17 @@ def typed_hours(ctx: Context, state: DeskState, year: Year) -> Turn:
 
 
 @_leading
-def go(ctx: Context, state: DeskState, _argument: str, year: Year) -> Turn:
-    """"Open the ballot": the ballots to the voters, the turnout message to the group."""
+def go(ctx: Context, state: DeskState, argument: str, year: Year) -> Turn:
+    """"Open the ballot": the ballots to the voters, the turnout message to the group.
+
+    Outside the bloc's votes window only the button that said so opens it (the
+    leader saw the window); the plain one shows the warning and waits.
+    """
     opening = _opening(state)
     if opening is None:
         return stale(ctx, state)
+    if year.times(opening.hours, ctx.now).outside_window and argument != OUTSIDE:
+        return _hours(ctx, year, opening, ctx.text("vote_confirm_outside"))
     plan = year.plan(opening.kind)
     opened = open_ballot(year, plan, opening.hours, ctx.officer, ctx.now) \
         if plan is not None and plan.round == opening.round else None

@@ -9,8 +9,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from handlers.chat import Reply
+from handlers.rehearsal import mark
 from handlers.renderers.votes import closing_replies, reminder_replies
 from handlers.services.votes import close_and_count, remind
+from storage.blocs import stored_bloc
 from storage.db import session_scope
 from storage.votes import due_ballot_ids
 
@@ -32,10 +34,15 @@ def due_ballot_replies(engine: Engine, now: dt.datetime, owe: Owe) -> list[str]:
         with session_scope(engine) as session:
             closed = close_and_count(session=session, ballot_id=ballot_id, now=now, closed_by="schedule")
             if closed is not None:
-                chats += owe(session, closing_replies(closed))
+                chats += owe(session, _marked(session, closed.ballot.bloc_id, closing_replies(closed)))
     for ballot_id in to_remind:
         with session_scope(engine) as session:
             reminder = remind(session=session, ballot_id=ballot_id, now=now)
             if reminder is not None:
-                chats += owe(session, reminder_replies(reminder))
+                chats += owe(session, _marked(session, reminder.ballot.bloc_id, reminder_replies(reminder)))
     return chats
+
+
+def _marked(session: Session, bloc_id: int, replies: Sequence[Reply]) -> list[Reply]:
+    """A rehearsed bloc's messages say it is a rehearsal."""
+    return mark(stored_bloc(session=session, bloc_id=bloc_id).config, replies)
