@@ -14,6 +14,9 @@ from decimal import Decimal
 
 from bot.terminal import plain
 from fakes.telegram import FakeTelegram, FakeUser, SentMessage
+from fakes.zalo import FakeZalo
+from fakes.zalo.models import SentZaloMessage
+from fakes.zalo.users import FakeZaloUser
 from rules.numbers import format_number
 
 
@@ -72,9 +75,84 @@ class ScriptedOfficer:
 
     async def report(self, values: list[tuple[str, Decimal]]) -> None:
         """Do a whole report: each item's value typed the Vietnamese way, confirmed; submit."""
-        await self.say("/report", "Mục 1/")
-        for index, (_code, value) in enumerate(values):
-            await self.say(format_number(value), "Số liệu vừa nhập")
-            following = f"Mục {index + 2}/" if index + 1 < len(values) else "Tổng hợp"
-            await self.press("Đúng, lưu", following)
-        await self.press("Nộp báo cáo", "Đã nộp báo cáo")
+        await _report(self, values)
+
+
+async def _report(person: ScriptedOfficer | ZaloScriptedOfficer, values: list[tuple[str, Decimal]]) -> None:
+    await person.say("/report", "Mục 1/")
+    for index, (_code, value) in enumerate(values):
+        await person.say(format_number(value), "Số liệu vừa nhập")
+        following = f"Mục {index + 2}/" if index + 1 < len(values) else "Tổng hợp"
+        await person.press("Đúng, lưu", following)
+    await person.press("Nộp báo cáo", "Đã nộp báo cáo")
+
+
+def option_number(text: str, label: str) -> str | None:
+    """The number of the first numbered option line ("2. ✅ Đúng, lưu") whose label contains `label`."""
+    for line in text.splitlines():
+        number, dot, rest = line.partition(". ")
+        if dot and number.isdigit() and label in rest:
+            return number
+    return None
+
+
+@dataclass
+class ZaloScriptedOfficer:
+    """One person in a private Zalo chat with the bot: the same script as :class:`ScriptedOfficer`,
+    typing an option's number where a Telegram officer presses its button."""
+
+    fake: FakeZalo
+    user: FakeZaloUser
+    name: str
+    transcript: list[tuple[str, str]] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    last: SentZaloMessage | None = None
+    timeout: float = 15.0
+    think: float = 0.0
+
+    def mark(self) -> int:
+        """How many messages the bot sent this person so far (to wait for the next ones)."""
+        return len(self.fake.messages_to(self.user))
+
+    async def wait_for(self, expect: str, after: int, started: float | None = None) -> SentZaloMessage:
+        """The first message to this person (from index `after`) that contains `expect`."""
+        began = time.perf_counter() if started is None else started
+        chat = self.user.id
+
+        def found() -> SentZaloMessage | None:
+            messages = self.fake.by_chat.get(chat, [])[after:]
+            return next((message for message in messages if expect in message.text + message.caption), None)
+
+        await self.fake.wait_until(lambda: found() is not None, self.timeout,
+                                   what=lambda: f"reply containing {expect!r} to {self.name}")
+        message = found()
+        assert message is not None
+        self.latencies.append(time.perf_counter() - began)
+        for sent in self.fake.by_chat.get(chat, [])[after:]:
+            self.transcript.append(("bot", sent.text or sent.caption))
+            if sent is message:
+                break
+        self.last = message
+        return message
+
+    async def say(self, text: str, expect: str) -> SentZaloMessage:
+        """Type `text` and wait for a reply that contains `expect`."""
+        if self.think:
+            await asyncio.sleep(self.think)
+        self.transcript.append((self.name, text))
+        mark, started = self.mark(), time.perf_counter()
+        self.user.send_text(text)
+        return await self.wait_for(expect, mark, started)
+
+    async def press(self, label: str, expect: str) -> SentZaloMessage:
+        """Type the number of the option labelled `label` on the last message and wait for `expect`."""
+        if self.last is None:
+            raise RuntimeError("nothing to choose yet")
+        number = option_number(self.last.text, label)
+        if number is None:
+            raise AssertionError(f"no option containing {label!r}: {self.last.text}")
+        return await self.say(number, expect)
+
+    async def report(self, values: list[tuple[str, Decimal]]) -> None:
+        """Do a whole report: each item's value typed the Vietnamese way, confirmed; submit."""
+        await _report(self, values)
