@@ -112,14 +112,16 @@ def build_application(
     async def deliver(to: str, reply: Reply) -> Delivery:
         """A reminder through the port; a rate limit or a server error is tried again a few times."""
         on, chat_id = parse_address(to)
-        if on != channel.name:
+        # The officer's channel: this process's bot on it (a Zalo one added by add_zalo too).
+        through = next((found for (name, _bot), found in outbox.channels.items() if name == on), None)
+        if through is None:
             return Delivery(Verdict.refused, detail=f"no {on} bot in this process")
-        delivery = await channel.deliver(chat_id, Message(reply))
+        delivery = await through.deliver(chat_id, Message(reply))
         for attempt in range(4):
             if delivery.verdict is not Verdict.retry:
                 break
             await asyncio.sleep(delivery.retry_after if delivery.retry_after is not None else 0.5 * 2 ** attempt)
-            delivery = await channel.deliver(chat_id, Message(reply, parts_done=delivery.parts_done))
+            delivery = await through.deliver(chat_id, Message(reply, parts_done=delivery.parts_done))
         return delivery
 
     scheduler = ReminderScheduler(deliver=deliver, engine=engine, clock=clock,

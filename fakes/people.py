@@ -126,7 +126,8 @@ class ZaloScriptedOfficer:
         await self.fake.wait_until(lambda: found() is not None, self.timeout,
                                    what=lambda: f"reply containing {expect!r} to {self.name}")
         message = found()
-        assert message is not None
+        if message is None:
+            raise RuntimeError("the awaited message vanished")
         self.latencies.append(time.perf_counter() - began)
         for sent in self.fake.by_chat.get(chat, [])[after:]:
             self.transcript.append(("bot", sent.text or sent.caption))
