@@ -183,6 +183,26 @@ def cmd_audit(args: argparse.Namespace, settings: Settings, console: Console) ->
     return 0
 
 
+def cmd_usage(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Print the outbound messages of each bot, month by month, against the Zalo budget."""
+    from storage.usage import usage_rows
+
+    with database(settings) as session:
+        rows = [(row.channel, row.bot, row.month, row.messages, row.near_told_at, row.exceeded_told_at)
+                for row in usage_rows(session=session)]
+    budget = settings.zalo_monthly_budget
+    table = Table(title="Tin nhắn bot đã gửi theo tháng")
+    for column in ("Kênh", "Bot", "Tháng", "Đã gửi", "Hạn mức", "Đã báo 80%", "Hết hạn mức"):
+        table.add_column(column, overflow="fold")
+    for channel, bot, month, messages, near, exceeded in rows:
+        limit = str(budget) if channel == "zalo" and budget else ""
+        table.add_row(channel, bot, month, str(messages), limit,
+                      near.strftime("%Y-%m-%d %H:%M") if near else "",
+                      exceeded.strftime("%Y-%m-%d %H:%M") if exceeded else "")
+    console.print(table)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Write the score sheet (.xlsx) and the minutes (.docx) of a period; audited."""
     from handlers.renderers.documents import paperwork_files
@@ -375,7 +395,8 @@ async def serve(parts: BotParts, settings: Settings, *, webhook: str | None, sec
             if settings.public_base_url:
                 links = FileLinks(derived_secret(zalo_token), settings.public_base_url)
                 server.links = links
-            zalo = add_zalo(parts, token=zalo_token, base_url=settings.zalo_api_base_url, links=links)
+            zalo = add_zalo(parts, token=zalo_token, base_url=settings.zalo_api_base_url, links=links,
+                            monthly_budget=settings.zalo_monthly_budget or None)
         zalo_secret = settings.zalo_webhook_secret.get_secret_value() if settings.zalo_webhook_secret else None
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -449,6 +470,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--unit")
     audit.add_argument("--limit", type=int, default=1000)
     audit.set_defaults(handler=cmd_audit)
+
+    usage = commands.add_parser("usage", help="print each bot's outbound messages per month")
+    usage.set_defaults(handler=cmd_usage)
 
     export = commands.add_parser("export", help="write the score sheet (.xlsx) and the minutes (.docx)")
     export.add_argument("--bloc")

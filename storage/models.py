@@ -569,3 +569,22 @@ class BallotBox(SQLModel, table=True):
     slot: str = Field(primary_key=True, max_length=32)
     ballot_id: int = Field(foreign_key="ballot.id", index=True)
     sealed: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class OutboundUsage(SQLModel, table=True):
+    """Messages one bot sent in one calendar month (UTC), counted by every process.
+
+    Zalo's plans cap a bot's outbound messages a month; `near_told_at` and
+    `exceeded_told_at` record that the leader unit was told (once each month).
+    """
+
+    __tablename__ = "outbound_usage"
+    __table_args__ = (UniqueConstraint("channel", "bot", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    bot: str = Field(max_length=64)
+    month: str = Field(max_length=7)  # "2019-01"
+    messages: int = 0
+    near_told_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    exceeded_told_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
