@@ -14,7 +14,7 @@ from bot.settings import get_settings
 from bot.terminal import plain
 from fakes.people import ZaloScriptedOfficer
 from storage.db import session_scope
-from storage.models import OutboxMessage, OutboundUsage
+from storage.models import OutboundUsage, OutboxMessage
 from tests.e2e.conftest import BotWorld
 
 NEAR = "từ 80% hạn mức"
@@ -61,7 +61,8 @@ async def test_the_quota_is_counted_watched_and_a_429_loses_nothing(
     await world.zalo.wait_until(lambda: len(world.zalo.calls_of("sendMessage")) >= tries + 2,
                                 what="a try again after the pause")
     with session_scope(world.engine) as session:
-        waiting = list(session.exec(select(OutboxMessage).where(OutboxMessage.channel == "zalo", OutboxMessage.state == "pending")))
+        waiting = list(session.exec(select(OutboxMessage).where(OutboxMessage.channel == "zalo",
+                                                                OutboxMessage.state == "pending")))
     assert len(waiting) == 2, "both replies are kept"
     assert ha.mark() == mark, "nothing went out over the quota"
     assert _told(world, 7001, EXCEEDED) == 1
