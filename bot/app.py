@@ -38,7 +38,7 @@ from bot.telegram_channel import (
     set_commands,
 )
 from bot.units import UnitsOfWork
-from bot.zalo_channel import ZaloChannel, ZaloPoller
+from bot.zalo_channel import QUOTA_PAUSE, ZaloChannel, ZaloPoller
 from bot.zalo_client import DEFAULT_BASE_URL as DEFAULT_ZALO_BASE_URL
 from bot.zalo_client import ZaloBotClient
 from handlers.chat import Reply
@@ -213,10 +213,16 @@ def build_application(
 
 
 def add_zalo(parts: BotParts, *, token: str, base_url: str = DEFAULT_ZALO_BASE_URL,
-             links: FileLinks | None = None, poll_timeout: int = 30) -> ZaloChannel:
-    """Serve a Zalo bot too: its channel on the port, its long poll (started by `start` when polling)."""
+             links: FileLinks | None = None, poll_timeout: int = 30, monthly_budget: int | None = None,
+             quota_pause: float = QUOTA_PAUSE) -> ZaloChannel:
+    """Serve a Zalo bot too: its channel on the port, its long poll (started by `start` when polling).
+
+    `monthly_budget`: outbound messages a month (the leader is told at 80 %); `quota_pause`: seconds
+    the outbox waits before trying again after Zalo's 429 "quota exceeded".
+    """
     client = ZaloBotClient(token, base_url=base_url)
-    channel = ZaloChannel(parts.runtime, client, links=links)
+    channel = ZaloChannel(parts.runtime, client, links=links, monthly_budget=monthly_budget,
+                          quota_pause=quota_pause)
     parts.runtime.sender.add(channel)
     parts.conversation.bots.setdefault(channel.name, channel.bot)
     parts.zalo.append((channel, ZaloPoller(channel, timeout=poll_timeout)))

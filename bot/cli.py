@@ -302,6 +302,26 @@ def cmd_audit(args: argparse.Namespace, settings: Settings, console: Console) ->
     return 0
 
 
+def cmd_usage(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Print the outbound messages of each bot, month by month, against the Zalo budget."""
+    from storage.usage import usage_rows
+
+    with database(settings) as session:
+        rows = [(row.channel, row.bot, row.month, row.messages, row.near_told_at, row.exceeded_told_at)
+                for row in usage_rows(session=session)]
+    budget = settings.zalo_monthly_budget
+    table = Table(title="Tin nhắn bot đã gửi theo tháng")
+    for column in ("Kênh", "Bot", "Tháng", "Đã gửi", "Hạn mức", "Đã báo 80%", "Hết hạn mức"):
+        table.add_column(column, overflow="fold")
+    for channel, bot, month, messages, near, exceeded in rows:
+        limit = str(budget) if channel == "zalo" and budget else ""
+        table.add_row(channel, bot, month, str(messages), limit,
+                      near.strftime("%Y-%m-%d %H:%M") if near else "",
+                      exceeded.strftime("%Y-%m-%d %H:%M") if exceeded else "")
+    console.print(table)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Write the score sheet (.xlsx) and the minutes (.docx) of a period; audited."""
     from handlers.renderers.documents import paperwork_files
@@ -517,6 +537,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--unit")
     audit.add_argument("--limit", type=int, default=1000)
     audit.set_defaults(handler=cmd_audit)
+
+    usage = commands.add_parser("usage", help="print each bot's outbound messages per month")
+    usage.set_defaults(handler=cmd_usage)
 
     export = commands.add_parser("export", help="write the score sheet (.xlsx) and the minutes (.docx)")
     export.add_argument("--bloc")

@@ -209,7 +209,7 @@ class Sender:
             log.error("chat %s refused outbox message %s for good: %s", row.chat_key, row.id, delivery.detail)
             finish_outgoing(session=session, outbox_id=row.id, state=REFUSED, now=now, error=delivery.detail)
             return True
-        if now - row.created_at > self.settings.give_up_after:
+        if not delivery.held and now - row.created_at > self.settings.give_up_after:
             log.error("outbox message %s to %s given up after %s attempts: %s", row.id, row.chat_key,
                       row.attempts + 1, delivery.detail)
             finish_outgoing(session=session, outbox_id=row.id, state=REFUSED, now=now,

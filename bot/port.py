@@ -36,6 +36,7 @@ class Delivery:
     retry_after: float | None = None  # seconds, when the platform said
     message_id: str | None = None  # the (first) message sent, kept for a later edit
     parts_done: int = 0  # of a message sent in parts, those that went out before a failure
+    held: bool = False  # a quota pause: kept however long it lasts (never given up), sent when it ends
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,8 @@ def run(settings: Settings, *, webhook: str | None, console: Console, language: 
             links = FileLinks(derived_secret(zalo[0]), settings.public_base_url) \
                 if zalo and settings.public_base_url else None
             for token in zalo:
-                add_zalo(parts, token=token, base_url=settings.zalo_api_base_url, links=links)
+                add_zalo(parts, token=token, base_url=settings.zalo_api_base_url, links=links,
+                         monthly_budget=settings.zalo_monthly_budget or None)
             asyncio.run(serve(parts, settings, talk, webhook=webhook, secret=secret, links=links))
     except RunFailure as failure:
         return talk.fail(failure)

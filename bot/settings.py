@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     zalo_bot_tokens: SecretStr | None = None  # several Zalo bots (one per bloc, say), separated by commas
     zalo_api_base_url: str = "https://bot-api.zaloplatforms.com"
     zalo_webhook_secret: SecretStr | None = None
+    # Outbound Zalo messages a month the bot may send (the free plan: about 3000); the leader
+    # unit is told once at 80 %. 0: no budget watched. `python -m bot usage` shows the counts.
+    zalo_monthly_budget: int = 3000
     # The public address of the HTTP server, for download links sent where documents cannot be (Zalo).
     public_base_url: str | None = None
     # The web pages (bot/web/), served by the HTTP server at PUBLIC_BASE_URL: the report form.

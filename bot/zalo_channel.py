@@ -40,9 +40,12 @@ from bot.runtime import Runtime
 from bot.tasks import Loop
 from bot.web.auth import PageAddresses
 from bot.zalo_client import SentMessage, ZaloBlocked, ZaloBotClient, ZaloError, ZaloRefused, ZaloRetryLater
-from handlers.chat import Incoming, InFile, InKind, chat_key
+from handlers.chat import Incoming, InFile, InKind, Reply, chat_key
+from handlers.dispatch import owe
+from handlers.i18n import t
 from handlers.markup import to_plain
 from storage.messages import offer_options, offered_option
+from storage.usage import count_outbound, leader_chats, month_of, tell_once
 
 log = logging.getLogger(__name__)
 
@@ -210,19 +213,25 @@ def numbered(text: str, labels: list[str]) -> str:
     return "\n\n".join(part for part in (text, "\n".join(lines)) if part)
 
 
+QUOTA_PAUSE: Final = 900.0  # seconds between tries once Zalo answered 429 "quota exceeded"
+
+
 class ZaloChannel:
     """One Zalo bot on the channel port."""
 
     name = CHANNEL
 
-    def __init__(self, runtime: Runtime, client: ZaloBotClient, *, links: FileLinks | None = None) -> None:
+    def __init__(self, runtime: Runtime, client: ZaloBotClient, *, links: FileLinks | None = None,
+                 monthly_budget: int | None = None, quota_pause: float = QUOTA_PAUSE) -> None:
         self.runtime = runtime
         self.client = client
         self.bot = client.bot_id
         self.links = links
         self.pages: PageAddresses | None = None  # the web pages' addresses, when they are served
+        self.monthly_budget = monthly_budget  # outbound messages a month; the leader is told at 80 %
+        self.quota_pause = quota_pause  # seconds the outbox waits after a 429 "quota exceeded"
         self._groups: set[str] = set()
-        self._tasks: set[asyncio.Task[int]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def is_group(self, chat_id: str) -> bool:
         """Whether a chat was seen as a group (Zalo's ids do not say)."""
@@ -264,6 +273,11 @@ class ZaloChannel:
         try:
             await self._send(chat_id, owed, sent)
         except ZaloRetryLater as error:
+            if error.quota_exceeded:
+                # The month's quota is spent: keep everything, wait long, tell the leader once.
+                await self._tell_leader("exceeded")
+                return Delivery(Verdict.retry, detail=str(error), retry_after=self.quota_pause,
+                                parts_done=owed.parts_done + len(sent), held=True)
             return Delivery(Verdict.retry, detail=str(error), retry_after=error.retry_after,
                             parts_done=owed.parts_done + len(sent))
         except ZaloBlocked as error:
@@ -321,7 +335,40 @@ class ZaloChannel:
                 session=session, chat_key=key, options=data, now=self.runtime.clock()))
         for part in parts[owed.parts_done:]:
             result = await part()
-            sent.extend(result if isinstance(result, list) else [result])
+            went = result if isinstance(result, list) else [result]
+            sent.extend(went)
+            await self._count(len(went))
+
+    async def _count(self, messages: int) -> None:
+        """Count sent messages for the month (in the database); at 80 % of the budget the leader is told once."""
+        now = self.runtime.clock()
+        total = await self.runtime.units.run(lambda session: count_outbound(
+            session=session, channel=CHANNEL, bot=self.bot, now=now, messages=messages))
+        if self.monthly_budget and total * 5 >= self.monthly_budget * 4:
+            await self._tell_leader("near", total)
+
+    async def _tell_leader(self, notice: str, total: int | None = None) -> None:
+        """Tell the leader unit's officers once a month (on Telegram when linked there: Zalo may be out)."""
+        now = self.runtime.clock()
+        budget = self.monthly_budget
+
+        def write(session: Any) -> list[str]:
+            if not tell_once(session=session, channel=CHANNEL, bot=self.bot, now=now,
+                             notice="near" if notice == "near" else "exceeded"):
+                return []
+            chats = leader_chats(session=session)
+            others = [chat for chat in chats if not chat[0].startswith(f"{CHANNEL}:")]
+            replies = [Reply(t(language, f"zalo_quota_{notice}", month=month_of(now), sent=total or 0,
+                               budget=budget or 0), chat_id=address)
+                       for address, language in (others or chats)]
+            return owe(session, channel=CHANNEL, bot=self.bot, replies=replies, now=now,
+                       bots=self.runtime.conversation.bots)
+
+        owed = await self.runtime.units.run(write)
+        for chat in owed:  # after this delivery is recorded: not from inside it
+            task = asyncio.create_task(self.runtime.sender.flush(chat))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
         """Wait for the turns started by `receive`."""

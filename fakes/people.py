@@ -105,12 +105,8 @@ class ScriptedOfficer:
 async def _report(person: ScriptedOfficer | ScriptedZaloOfficer, values: list[tuple[str, Decimal]]) -> None:
     await person.say("/report", "Mục 1/")
     for index, (_code, value) in enumerate(values):
-        typed = format_number(value)
-        if person.channel == "zalo" and typed.isdigit() and len(typed) <= 2:
-            # On Zalo a number typed alone may pick an option still offered from an earlier message
-            # (bot/zalo_channel.py keeps the last options offered); "1,0" is read as the value.
-            typed += ",0"
-        await person.say(typed, "Số liệu vừa nhập")
+        # (on Zalo a number typed at an item's prompt is its value, not the pick of an option)
+        await person.say(format_number(value), "Số liệu vừa nhập")
         following = f"Mục {index + 2}/" if index + 1 < len(values) else "Tổng hợp"
         await person.press("Đúng, lưu", following)
     await person.press("Nộp báo cáo", "Đã nộp báo cáo")
@@ -136,6 +132,7 @@ class ScriptedZaloOfficer:
     latencies: list[float] = field(default_factory=list)
     last: SentZaloMessage | None = None
     timeout: float = 15.0
+    think: float = 0.0  # seconds to wait before each message (a person's pace)
     channel = "zalo"
 
     @property
@@ -152,7 +149,7 @@ class ScriptedZaloOfficer:
             return self.fake.messages_to(self.user)[mark:]
 
         def found() -> SentZaloMessage | None:
-            return next((message for message in since() if expect in message.text
+            return next((message for message in since() if expect in message.text + message.caption
                          and (not numbered or option_number(message.text, "") is not None)), None)
 
         await self.fake.wait_until(lambda: found() is not None, self.timeout,
@@ -168,8 +165,14 @@ class ScriptedZaloOfficer:
         self.last = message
         return message
 
+    async def wait_for(self, expect: str, after: int, started: float | None = None) -> SentZaloMessage:
+        """The first message to this person (from index `after`, see `mark`) that contains `expect`."""
+        return await self._await(after, expect, time.perf_counter() if started is None else started)
+
     async def say(self, text: str, expect: str) -> SentZaloMessage:
         """Type `text` and wait for a reply that contains `expect`."""
+        if self.think:
+            await asyncio.sleep(self.think)
         self.transcript.append((self.name, text))
         mark, started = self.mark(), time.perf_counter()
         self.user.send_text(text)
@@ -195,3 +198,7 @@ class ScriptedZaloOfficer:
     async def say_in_group(self, group: FakeZaloChat, text: str) -> None:
         """Write in a group chat, mentioning the bot (it sees group messages only then)."""
         self.user.send_text(text, group=group)
+
+
+# The name the end-to-end tests use (tests/e2e/conftest.py).
+ZaloScriptedOfficer = ScriptedZaloOfficer

@@ -609,3 +609,22 @@ class WebLink(SQLModel, table=True):
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
     revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_to: str | None = Field(default=None, max_length=80)  # the address the bot sent it to
+
+
+class OutboundUsage(SQLModel, table=True):
+    """Messages one bot sent in one calendar month (UTC), counted by every process.
+
+    Zalo's plans cap a bot's outbound messages a month; `near_told_at` and
+    `exceeded_told_at` record that the leader unit was told (once each month).
+    """
+
+    __tablename__ = "outbound_usage"
+    __table_args__ = (UniqueConstraint("channel", "bot", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    bot: str = Field(max_length=64)
+    month: str = Field(max_length=7)  # "2019-01"
+    messages: int = 0
+    near_told_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    exceeded_told_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
-from storage.models import Bloc, BlocGroup, Officer, OfficerAccount, Unit, YearRoles
+from storage.models import Bloc, BlocGroup, ChatState, Officer, OfficerAccount, Unit, YearRoles
 
 
 class BlocRole(StrEnum):
@@ -63,17 +64,23 @@ def linked_officer_chats(*, session: Session, unit_id: int) -> list[tuple[str, s
 
 
 def officer_addresses(*, session: Session, officer_ids: list[int | None]) -> dict[int, str]:
-    """Where each officer is reached: the address of the account they linked last (officers without one left out)."""
+    """Where each officer is reached (officers without an account left out): the account they
+    used last (its conversation state changed last), else the one they linked last."""
     ids = [officer_id for officer_id in officer_ids if officer_id is not None]
     if not ids:
         return {}
-    found: dict[int, str] = {}
-    rows = session.exec(select(OfficerAccount).where(col(OfficerAccount.officer_id).in_(ids))
-                        .order_by(col(OfficerAccount.officer_id), col(OfficerAccount.linked_at),
-                                  col(OfficerAccount.id)))
-    for account in rows:
-        found[account.officer_id] = account.address
-    return {officer_id: found[officer_id] for officer_id in ids if officer_id in found}
+    best: dict[int, tuple[tuple[int, dt.datetime, int], str]] = {}
+    rows = session.exec(
+        select(OfficerAccount, ChatState.updated_at)
+        .join(ChatState, (col(ChatState.channel) == OfficerAccount.channel)
+              & (col(ChatState.user_id) == OfficerAccount.external_id), isouter=True)
+        .where(col(OfficerAccount.officer_id).in_(ids)))
+    for account, used_at in rows:
+        # An account used (a conversation state) beats one only linked; then the later one.
+        rank = (1, used_at, account.id or 0) if used_at is not None else (0, account.linked_at, account.id or 0)
+        if account.officer_id not in best or rank > best[account.officer_id][0]:
+            best[account.officer_id] = (rank, account.address)
+    return {officer_id: best[officer_id][1] for officer_id in ids if officer_id in best}
 
 
 def unit_name(*, session: Session, unit_id: int) -> str:

@@ -21,7 +21,7 @@ from storage.blocs import load_bloc
 from storage.db import session_scope
 from storage.models import ReminderLog
 from storage.reminders import claim_message
-from tests.e2e.conftest import BotWorld
+from tests.e2e.conftest import CHANNELS, BotWorld
 from tests.e2e.test_report_by_chat import SEED_TTTT
 from tests.factories import seed_bloc
 from tests.reminders.helpers import CHAT_IDS, Walk, link_officers, local
@@ -38,12 +38,12 @@ async def week(world: BotWorld) -> AsyncIterator[Walk]:
     """The seed bloc with a holiday, officers linked, the clock on Wednesday 02/01 at noon."""
     with session_scope(world.engine) as session:
         load_bloc(session=session, config=seed_bloc(reminders=HOLIDAY), actor="test")
-    link_officers(world.engine, world.fake, LINKED)
+    link_officers(world.engine, world.fake, LINKED, zalo=world.zalo)
     world.clock.now = local(2019, 1, 2, 12)
     assert world.parts is not None
     scheduler = world.parts.reminders
     await scheduler.start()
-    walk = Walk(world.fake, world.clock, scheduler)
+    walk = Walk(world.fake, world.clock, scheduler, zalo=world.zalo)
     try:
         yield walk
     finally:
@@ -94,11 +94,13 @@ async def test_a_week_of_reminders_at_the_right_local_times(world: BotWorld, wee
     assert statuses == {"delivered"}
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
 async def test_the_reminder_button_resumes_the_report(world: BotWorld, week: Walk) -> None:
-    link_officers(world.engine, world.fake, ["tttt-tdkt"])
+    link_officers(world.engine, world.fake, ["tttt-tdkt"], zalo=world.zalo)
     await week.until(local(2019, 1, 4, 8))
-    huy = world.officer(CHAT_IDS["xd-tdkt"], "Hà")
-    huy.last = week.to(CHAT_IDS["xd-tdkt"])[-1][1]
+    assert week.local_times(CHAT_IDS["xd-tdkt"], REMINDER) == ["04/01 07:30"]
+    huy = world.person(CHAT_IDS["xd-tdkt"], "Hà")
+    huy.last = week.to(CHAT_IDS["xd-tdkt"])[-1][1]  # type: ignore[assignment]  # the reminder, on its channel
     await huy.press("Tiếp tục báo cáo", "Mục 1/")
 
 

@@ -9,13 +9,14 @@ import asyncio
 import json
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from bot.terminal import plain
 from storage.db import session_scope
 from storage.models import AuditLog, Entry, Evidence, Submission, Unit, YearRoles, stored_id
-from tests.e2e.conftest import BotWorld
+from tests.e2e.conftest import CHANNELS, BotWorld
 
 SEED_TTTT = [("TT-1", Decimal(30544)), ("TT-2", Decimal("31.5")), ("I.2", Decimal("9.8")),
              ("II.1", Decimal("9.8")), ("II.2", Decimal("9.8")), ("III.1", Decimal(10)),
@@ -31,8 +32,9 @@ def _snapshot(engine: Engine) -> tuple[int, int, int]:
     return _count(engine, Entry), _count(engine, AuditLog), _count(engine, Evidence)
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
 async def test_onboarding_and_whole_report(world: BotWorld) -> None:
-    mai = world.officer(501, "Mai")
+    mai = world.person(501, "Mai")
     await mai.say("/start", "mã mời cá nhân")
     await mai.say("/start not-a-code", "không đúng")
     welcome = await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
@@ -44,10 +46,10 @@ async def test_onboarding_and_whole_report(world: BotWorld) -> None:
     assert submission.status == "submitted" and value == Decimal(30544)
     echoes = [text for speaker, text in mai.transcript if "30.544 hộ = 102,0% kế hoạch" in text]
     assert echoes, "the actual is echoed back formatted with its achievement"
-    # every pressed button was answered
-    assert len(world.fake.callback_answers) >= len(SEED_TTTT) + 1
+    if world.channel == "telegram":  # every pressed button was answered
+        assert len(world.fake.callback_answers) >= len(SEED_TTTT) + 1
     # a second person cannot reuse the code
-    other = world.officer(502, "Other")
+    other = world.person(502, "Other")
     await other.say(f"/start {world.codes['tttt-tdkt']}", "đã được sử dụng")
 
 

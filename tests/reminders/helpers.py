@@ -11,6 +11,8 @@ from sqlmodel import select
 
 from bot.scheduler import PassReport, ReminderScheduler
 from fakes.telegram import FakeTelegram, SentMessage
+from fakes.zalo import FakeZalo
+from fakes.zalo.models import SentZaloMessage
 from storage.db import session_scope
 from storage.invites import link_account
 from storage.models import Officer, stored_id
@@ -28,18 +30,34 @@ def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.dat
     return dt.datetime(year, month, day, hour, minute, tzinfo=VN).astimezone(dt.UTC)
 
 
-def link_officers(engine: Engine, fake: FakeTelegram, codes: list[str], language: str = "vi") -> dict[str, int]:
-    """Link officers to Telegram accounts (as a redeemed invite would) and open their private chats."""
+def link_officers(engine: Engine, fake: FakeTelegram, codes: list[str], language: str = "vi", *,
+                  zalo: FakeZalo | None = None) -> dict[str, int]:
+    """Link officers to Telegram accounts, or Zalo ones when `zalo` is given (as a redeemed invite
+    would), and open their private chats (the same number as id on both)."""
+    channel = "telegram" if zalo is None else "zalo"
     with session_scope(engine) as session:
         for code in codes:
             officer = session.exec(select(Officer).where(Officer.code == code)).one()
             officer.language = language
             session.add(officer)
-            link_account(session=session, officer_id=stored_id(officer), channel="telegram",
+            link_account(session=session, officer_id=stored_id(officer), channel=channel,
                          external_id=str(CHAT_IDS[code]), now=dt.datetime.now(dt.UTC))
     for code in codes:
-        fake.user(CHAT_IDS[code], code, language_code=language)
+        if zalo is None:
+            fake.user(CHAT_IDS[code], code, language_code=language)
+        else:
+            zalo.user(code, str(CHAT_IDS[code]))
     return {code: CHAT_IDS[code] for code in codes}
+
+
+Received = SentMessage | SentZaloMessage
+
+
+def shown(message: Received) -> str:
+    """What a person reads of a message on either channel."""
+    if isinstance(message, SentZaloMessage):
+        return message.text or message.caption
+    return message.plain_text or ""
 
 
 @dataclass
@@ -49,14 +67,18 @@ class Walk:
     fake: FakeTelegram
     clock: Clock
     scheduler: ReminderScheduler
-    received: list[tuple[dt.datetime, SentMessage]] = field(default_factory=list)
+    received: list[tuple[dt.datetime, Received]] = field(default_factory=list)
     reports: list[PassReport] = field(default_factory=list)
+    zalo: FakeZalo | None = None  # what the Zalo bot sent is kept too
 
-    async def step(self) -> list[SentMessage]:
+    async def step(self) -> list[Received]:
         """One pass at the current clock."""
         mark = self.fake.mark()
+        zalo_mark = len(self.zalo.sent) if self.zalo is not None else 0
         self.reports.append(await self.scheduler.tick())
-        arrived = [message for message in self.fake.sent[mark:] if not message.is_edit]
+        arrived: list[Received] = [message for message in self.fake.sent[mark:] if not message.is_edit]
+        if self.zalo is not None:
+            arrived.extend(self.zalo.sent[zalo_mark:])
         self.received.extend((self.clock.now, message) for message in arrived)
         return arrived
 
@@ -66,11 +88,11 @@ class Walk:
             self.clock.now = min(self.clock.now + every, end)
             await self.step()
 
-    def to(self, chat_id: int) -> list[tuple[dt.datetime, SentMessage]]:
-        """What one chat received, with the (simulated) moment."""
-        return [(moment, message) for moment, message in self.received if message.chat_id == chat_id]
+    def to(self, chat_id: int) -> list[tuple[dt.datetime, Received]]:
+        """What one chat (on either channel) received, with the (simulated) moment."""
+        return [(moment, message) for moment, message in self.received if message.chat_id in (chat_id, str(chat_id))]
 
     def local_times(self, chat_id: int, contains: str = "") -> list[str]:
         """`dd/mm HH:MM` local moments of the messages to a chat whose plain text contains `contains`."""
         return [moment.astimezone(VN).strftime("%d/%m %H:%M") for moment, message in self.to(chat_id)
-                if contains in (message.plain_text or "")]
+                if contains in shown(message)]
