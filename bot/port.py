@@ -64,6 +64,8 @@ def decode(payload: dict[str, Any], outbox_id: int | None = None) -> Owed:
     """An outbox row's payload as what to deliver."""
     if "answer" in payload:
         return Answer(option_id=str(payload["answer"]), notice=payload.get("notice"))
+    if "menu" in payload:  # a chat's command menu (Reply.menu), no message
+        return Message(reply=Reply("", menu=str(payload["menu"])), outbox_id=outbox_id)
     edit = payload.get("edit_message_id")
     return Message(reply=load_reply(payload["reply"]), edit_message_id=str(edit) if edit is not None else None,
                    parts_done=int(payload.get("parts_done") or 0), outbox_id=outbox_id)

@@ -153,6 +153,10 @@ def owe(
         if by is None:
             log.error("no bot serves channel %s here; a reply to %s was dropped: %.60s", on, chat_id, reply.text)
             continue
+        if reply.menu is not None:
+            # Not a message: kept apart, as a button's answer is (bot.port.decode).
+            add(on, by, chat_id, {"menu": reply.menu})
+            continue
         edit = pressed_message if reply.edit and on == channel and chat_id == default_chat else None
         add(on, by, chat_id, {"reply": dump_reply(reply), "edit_message_id": edit})
     return chats
