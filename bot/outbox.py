@@ -123,8 +123,9 @@ class Sender:
         self._busy[chat] = False
         try:
             while True:
-                while await self._deliver_head(chat):
-                    pass
+                leased = await self.units.run(lambda session: self._lease(session, chat))
+                while leased is not None:
+                    leased = await self._deliver(chat, *leased)
                 if not self._busy[chat]:
                     return
                 self._busy[chat] = False
@@ -149,20 +150,20 @@ class Sender:
         await asyncio.gather(*(one(chat) for chat in chats))
         return len(chats)
 
-    async def _deliver_head(self, chat: str) -> bool:
-        """Deliver the head of a chat's queue; False when there is nothing due to deliver."""
-        leased = await self.units.run(lambda session: self._lease(session, chat))
-        if leased is None:
-            return False
-        row, owed = leased
-        if owed is None:
-            return True  # superseded, recorded: the next one
+    async def _deliver(self, chat: str, row: OwedRow, owed: Owed | None) -> tuple[OwedRow, Owed | None] | None:
+        """Deliver a leased head of a chat's queue; the next head, leased, or None when none is due.
+
+        The transaction that records a delivery also leases the next message of
+        the chat, so a queue of n messages costs n + 1 transactions, not 2n + 1.
+        """
+        if owed is None:  # superseded, recorded: the next one
+            return await self.units.run(lambda session: self._lease(session, chat))
         channel = self.channels.get((row.channel, row.bot))
         if channel is None:
             await self.units.run(lambda session: retry_outgoing(
                 session=session, outbox_id=row.id, at=self.clock() + dt.timedelta(seconds=30),
                 error=f"no channel {row.channel}/{row.bot} in this process"))
-            return False
+            return None
         if not isinstance(owed, Answer):
             await self._wait_for_budget(channel, row.chat_id)
         try:
@@ -170,7 +171,12 @@ class Sender:
         except Exception as error:  # noqa: BLE001 (a bug in an adapter must not stop the queue)
             log.exception("delivery of outbox message %s to %s failed", row.id, chat)
             delivery = Delivery(Verdict.retry, detail=f"{type(error).__name__}: {error}")
-        return await self.units.run(lambda session: self._record(session, row, owed, delivery))
+        def record_and_lease(session: Session) -> tuple[OwedRow, Owed | None] | None:
+            if not self._record(session, row, owed, delivery):
+                return None
+            return self._lease(session, chat)
+
+        return await self.units.run(record_and_lease)
 
     def _lease(self, session: Session, chat: str) -> tuple[OwedRow, Owed | None] | None:
         now = self.clock()

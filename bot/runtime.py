@@ -68,6 +68,10 @@ class Runtime:
 
         Returns the number of turns taken. A chat already being drained in this
         process is not drained twice at once: the running drain looks once more.
+        A turn says whether another update was waiting behind its own; when none
+        was and no one asked since, the drain stops without a look that would
+        find nothing (an update kept later is drained by whoever kept it, or by
+        the background pass).
         """
         if chat in self._draining:
             self._draining[chat] = True
@@ -79,15 +83,16 @@ class Runtime:
                 done, outcome = await self.units.run(lambda session: self.conversation.turn_in(session, chat))
                 if not done:
                     continue
-                if outcome is None:
-                    if not self._draining[chat]:
-                        return turns
-                    self._draining[chat] = False
-                    continue
-                turns += 1
-                self.turns += 1
-                for owed in outcome.chats:
-                    await self.sender.flush(owed)
+                if outcome is not None:
+                    turns += 1
+                    self.turns += 1
+                    for owed in outcome.chats:
+                        await self.sender.flush(owed)
+                    if outcome.waiting:
+                        continue
+                if not self._draining[chat]:
+                    return turns
+                self._draining[chat] = False
         finally:
             del self._draining[chat]
 

@@ -209,6 +209,7 @@ class Outcome:
     notice: str | None = None  # a short toast for a pressed button (answerCallbackQuery text)
     duplicate: bool = False  # the update was already processed; nothing was done
     chats: list[str] = field(default_factory=list)  # the chats owed messages in the outbox by this turn
+    waiting: bool = False  # the chat had another update waiting when this turn claimed its own
 
 
 # -- kept as JSON: the inbox keeps what came in, the outbox what must go out ----

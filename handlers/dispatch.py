@@ -214,7 +214,8 @@ class Conversation:
         """Handle the oldest update `chat` has waiting, in the caller's transaction: (done, outcome).
 
         The outcome is None when the chat has nothing waiting. The replies go to
-        the outbox in the same transaction (their chats are in `Outcome.chats`).
+        the outbox in the same transaction (their chats are in `Outcome.chats`);
+        `Outcome.waiting` says whether the chat had another update waiting.
         A turn that fails saves nothing of the update: the update is marked
         failed and the person is told so, with the step they are really at. Not
         done when another process claimed the update first: the caller commits
@@ -223,26 +224,31 @@ class Conversation:
         claimed = self._claim(session, chat)
         if claimed is None:
             return True, None
-        inbox_id, incoming = claimed
+        inbox_id, incoming, waiting = claimed
         if inbox_id < 0:
             return False, None
         try:
             with session.begin_nested():
-                return True, self._turn(session, incoming)
+                outcome = self._turn(session, incoming)
         except Exception:
             log.exception("turn failed for update %s of chat %s", incoming.update_id, chat)
             set_inbox_outcome(session=session, inbox_id=inbox_id, outcome="failed")
-            return True, self._failed(session, incoming)
+            outcome = self._failed(session, incoming)
+        outcome.waiting = waiting
+        return True, outcome
 
-    def _claim(self, session: Session, chat: str) -> tuple[int, Incoming] | None:
-        """The chat's oldest waiting update, claimed in this transaction (id -1: taken by another)."""
+    def _claim(self, session: Session, chat: str) -> tuple[int, Incoming, bool] | None:
+        """The chat's oldest waiting update, claimed in this transaction (id -1: taken by another).
+
+        The flag says whether another update of the chat was waiting behind it.
+        """
         found = next_incoming(session=session, chat_key=chat)
         if found is None:
             return None
-        inbox_id, payload = found
+        inbox_id, payload, waiting = found
         if not claim_incoming(session=session, inbox_id=inbox_id, now=system_clock()):
-            return -1, load_incoming(payload)
-        return inbox_id, load_incoming(payload)
+            return -1, load_incoming(payload), waiting
+        return inbox_id, load_incoming(payload), waiting
 
     def _turn(self, session: Session, incoming: Incoming) -> Outcome:
         outcome = self._process(session, incoming)

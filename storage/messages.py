@@ -68,16 +68,19 @@ def store_incoming(*, session: Session, channel: str, bot: str, update_id: str, 
     return int(found[0]) if found is not None else None
 
 
-def next_incoming(*, session: Session, chat_key: str) -> tuple[int, str] | None:
-    """The oldest update of a chat not yet processed: its row id and payload."""
-    row = session.exec(
+def next_incoming(*, session: Session, chat_key: str) -> tuple[int, str, bool] | None:
+    """The oldest update of a chat not yet processed: its row id, its payload, and whether another waits.
+
+    Knowing that nothing else waits spares the caller a transaction that would find nothing.
+    """
+    rows = session.exec(
         select(InboxMessage.id, InboxMessage.payload)
         .where(InboxMessage.chat_key == chat_key, col(InboxMessage.processed_at).is_(None))
-        .order_by(col(InboxMessage.id)).limit(1)
-    ).first()
-    if row is None or row[0] is None:
+        .order_by(col(InboxMessage.id)).limit(2)
+    ).all()
+    if not rows or rows[0][0] is None:
         return None
-    return int(row[0]), row[1]
+    return int(rows[0][0]), rows[0][1], len(rows) > 1
 
 
 def claim_incoming(*, session: Session, inbox_id: int, now: dt.datetime, outcome: str = "done") -> bool:
