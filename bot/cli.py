@@ -493,7 +493,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook", metavar="URL",
                      help="webhook mode: the public HTTPS base URL (each bot's path /telegram/<bot id> or "
                           "/zalo/<bot id> is added)")
-    run.add_argument("--lang", choices=["vi", "en"], default="vi", help="the language of what it prints")
     run.set_defaults(handler=cmd_run)
 
     init = commands.add_parser("init", help="validate and load a bloc configuration file")

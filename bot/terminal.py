@@ -43,18 +43,21 @@ def render_ranking_table(report: RankingReport, console: Console, short_names: d
     for code in section_codes:
         table.add_column(_text(language, "cli_ranking_section", code=code), justify="right")
     table.add_column(bonus, justify="right")
-    table.add_column(deductions, justify="right")
+    # Deductions are shown only where there are some (a column of zeros says nothing).
+    deducted = any(row.deductions for row in report.rows)
+    if deducted:
+        table.add_column(deductions, justify="right")
     table.add_column(total, justify="right")
     table.add_column(percent, justify="right")
-    table.add_column(band)
-    table.add_column(award)
+    table.add_column(band, no_wrap=narrow)
+    table.add_column(award, no_wrap=narrow)
     for row in report.rows:
         table.add_row(
             str(row.rank),
             escape((short_names or {}).get(row.unit_code, row.unit_name) if narrow else row.unit_name),
             *(format_number(row.sections[code], decimals=2, locale=language) for code in section_codes),
             format_number(row.bonus, decimals=2, locale=language),
-            format_number(row.deductions, decimals=2, locale=language),
+            *([format_number(row.deductions, decimals=2, locale=language)] if deducted else []),
             format_number(row.total, decimals=2, locale=language),
             format_standard_percent(row.percent_of_standard, locale=language),
             escape(row.band or ""),

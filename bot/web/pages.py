@@ -20,7 +20,7 @@ from handlers.i18n import Safe, points, t
 from handlers.markup import to_plain
 from handlers.services.reporting import Item, Summary
 from rules.config import BlocConfig
-from rules.numbers import format_number, format_percent
+from rules.numbers import format_number, format_percent, format_quantity
 from rules.scoring import achievement
 
 ASSET_VERSION = "3"
@@ -119,7 +119,7 @@ def shown_value(item: Item, value: Decimal, language: str) -> str:
 def echo(language: str, item: Item, value: Decimal) -> Safe:
     """The server's reading of a value: `30.544 hộ = 102,0% kế hoạch`, or `9,5/10 điểm`."""
     if item.is_indicator:
-        return t(language, "echo_indicator", value=format_number(value, locale=language), measure=item.measure,
+        return t(language, "echo_indicator", value=format_quantity(value, item.measure, locale=language),
                  percent=format_percent(achievement(value, item.target, item.direction), locale=language))
     return t(language, "echo_criterion", value=format_number(value, locale=language),
              max=format_number(item.maximum, locale=language))

@@ -53,7 +53,7 @@ async def test_the_whole_seed_report_on_the_page_then_in_the_chat(site: Site, br
         assert set(session.exec(select(Entry.item_code))) == {"TT-1"}
 
     await fill(page, "TT-2", "31,5")
-    await expect(reading(page, "TT-2")).to_contain_text("31,5 % = 105,0% kế hoạch")
+    await expect(reading(page, "TT-2")).to_contain_text("31,5% = 105,0% kế hoạch")
 
     # Evidence: a file within the limits, a note; a file of a kind not allowed is refused.
     card = page.locator('.card[data-item="TT-2"]')
@@ -100,7 +100,7 @@ async def test_the_whole_seed_report_on_the_page_then_in_the_chat(site: Site, br
     # The chat shows the same report: submitted, the same figures in its summary.
     await mai.say("/report", "đang ở trạng thái")
     summary = await mai.press("Xem tổng hợp", "Tổng hợp")
-    for line in ("TT-1: 30.544 hộ = 102,0%", "TT-2: 31,5 % = 105,0%", "III.1: 10/10 điểm", "III.3: 9,5/10 điểm"):
+    for line in ("TT-1: 30.544 hộ = 102,0%", "TT-2: 31,5% = 105,0%", "III.1: 10/10 điểm", "III.3: 9,5/10 điểm"):
         assert line in summary.plain_text, line
     with session_scope(site.engine) as session:
         assert session.exec(select(Submission.status)).one() == "submitted"
