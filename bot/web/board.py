@@ -29,8 +29,9 @@ from handlers.renderers.documents import paperwork_files
 from handlers.renderers.files import make
 from handlers.services.paperwork import paperwork_data
 from handlers.services.ranking import RankingReport, rank_period
-from storage.blocs import BlocRef, bloc_by_id, find_bloc, list_bloc_codes, submission_statuses
-from storage.review import PeriodInfo, current_period, period_info, record_export
+from handlers.services.review import member_statuses
+from storage.blocs import BlocRef, bloc_by_id, find_bloc, list_bloc_codes
+from storage.review import HANDED_IN, PeriodInfo, current_period, period_info, record_export
 from storage.votes import ballots_of
 from storage.web import BoardMember, live_board_link
 
@@ -66,13 +67,12 @@ def overview(session: Session, now: dt.datetime) -> list[BlocOverview]:
         if period is None:
             found.append(BlocOverview(bloc, None, len(bloc.config.units), 0, 0, 0, 0, None))
             continue
-        members = bloc.config.members_in(period.year)
-        statuses = submission_statuses(session=session, period_id=period.id)
-        handed = sum(1 for status in statuses.values() if status in ("submitted", "accepted"))
-        reviewed = sum(1 for status in statuses.values() if status == "accepted")
+        statuses = [unit.status for unit in member_statuses(session=session, bloc=bloc, period=period)]
+        handed = sum(1 for status in statuses if status in HANDED_IN)
+        reviewed = sum(1 for status in statuses if status == "accepted")
         ballots = ballots_of(session=session, bloc_id=bloc.id, year=period.year)
         found.append(BlocOverview(
-            bloc=bloc, period=period, members=len(members), submitted=handed, reviewed=reviewed,
+            bloc=bloc, period=period, members=len(statuses), submitted=handed, reviewed=reviewed,
             votes_held=sum(1 for ballot in ballots if ballot.closed_at is not None),
             votes_open=sum(1 for ballot in ballots if ballot.closed_at is None),
             ranking=rank_period(session=session, bloc=bloc, period=period)))

@@ -237,7 +237,8 @@ def _actions(language: str, column: Column, items: list[ReviewItem]) -> str:
     head = (f'<h3>{esc(unit.unit_name)}</h3><p class="hint">{status}'
             f'{" · " + t(language, "web_review_total", value=column.total) if column.total else ""}</p>')
     if not column.may_act or not service.handed_in(column.view):
-        return f'<section class="card unit-card" data-unit="{unit.unit_code}">{head}</section>'
+        return (f'<section class="card unit-card" data-unit="{unit.unit_code}">{head}'
+                f'<div class="review-result" role="status"></div></section>')
     hidden = f'<input type="hidden" name="unit" value="{unit.unit_id}">'
     options = "".join(f'<option value="{esc(item.code)}">{esc(item.code)}. {esc(item.text[:60])}</option>'
                       for item in items)

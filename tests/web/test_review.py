@@ -100,6 +100,7 @@ async def test_the_leader_accepts_changes_and_returns_on_the_table(site: Site, b
     await expect(page.locator('.unit-card[data-unit="SKHCN"] .review-result')).to_contain_text("trả lại")
     await context.close()
 
+    assert site.console == []
     statuses, audit, reviewed = state(site)
     assert statuses["SCT"] == "accepted" and statuses["SKHCN"] == "returned" and statuses["SXD"] == "submitted"
     assert audit[len(before[1]):] == [("review.accept", "SCT", "officer:tttt-tdkt"),

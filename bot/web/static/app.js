@@ -143,8 +143,7 @@
           if (answer.body) {
             var main = document.getElementById("main");
             main.innerHTML = answer.body;
-            var again = main.querySelector('.unit-card[data-unit="' + code + '"] .review-result') ||
-              main.querySelector(".unit-card[data-unit=\"" + code + "\"]");
+            var again = main.querySelector('.unit-card[data-unit="' + code + '"] .review-result');
             if (again) { show(again, answer); }
           } else {
             var result = card && card.querySelector(".review-result");
