@@ -155,9 +155,9 @@ class ReviewService:
                 done = t(language, "review_accepted", unit=unit.unit_name)
             elif action in ("change", "return"):
                 if not reason:
-                    return 400, "error", t(language, "web_review_reason_needed"), []
+                    return 200, "error", t(language, "web_review_reason_needed"), []
                 if len(reason) > MAX_REASON:
-                    return 400, "error", t(language, "web_review_reason_long", max=MAX_REASON), []
+                    return 200, "error", t(language, "web_review_reason_long", max=MAX_REASON), []
                 if action == "return":
                     recipients = service.return_for_correction(session=session, bloc=bloc, period=period,
                                                                unit=unit, reason=reason, actor=actor)
@@ -172,7 +172,7 @@ class ReviewService:
                         return 404, "error", t(language, "web_no_item"), []
                     value = service.read_value(item, typed)
                     if isinstance(value, ValueProblem):
-                        return 400, "error", problem_text(language, value, item), []
+                        return 200, "error", problem_text(language, value, item), []
                     changed = service.change_score(session=session, bloc=bloc, period=period, unit=unit,
                                                    item=item, value=value, reason=reason, actor=actor)
                     recipients = changed.told
@@ -194,7 +194,7 @@ class ReviewService:
         status, kind, text, chats = await self.units.run(decide)
         if chats and self.deliver is not None:
             await self.deliver(chats)
-        body = await self.body(principal) if status == 200 else None
+        body = await self.body(principal) if kind == "saved" else None
         response = pages.answer(kind, text, **({"body": body} if body is not None else {}))
         response.set_status(status)
         return response

@@ -56,7 +56,8 @@ async def test_the_leader_accepts_changes_and_returns_on_the_table(site: Site, b
     await site.joined("ct-tdkt", LAN, "Vũ Thị Lan")
     _, link = site.link("tttt-tdkt")
     context, page = await site.page(browser)
-    await page.goto(f"{link}?next=review")
+    await page.goto(link)  # the form, with the way to the review table for the leader's officer
+    await page.locator("p.review-link a").click()
     await expect(page.locator("h1")).to_contain_text("Rà soát báo cáo")
     table = page.locator("table.review-table")
     await expect(table.locator("thead th")).to_have_count(8)  # the item column and seven units
@@ -130,6 +131,8 @@ async def test_a_member_unit_gets_403_and_a_missing_csrf_token_changes_nothing(s
     async with aiohttp.ClientSession() as client:
         async with client.get(f"{site.base}/web/review/main", headers=member) as response:
             assert response.status == 403 and "review-table" not in await response.text()
+        async with client.get(f"{site.base}/web/report/main", headers=member) as response:
+            assert "/web/review" not in await response.text()  # no way to the table for a member unit
         member_csrf = site.pages.settings.signer.csrf(f"telegram:{HA}")
         async with client.post(f"{site.base}/web/review/act", data=accept,
                                headers={**member, CSRF_HEADER: member_csrf}) as response:
@@ -150,7 +153,14 @@ async def test_a_member_unit_gets_403_and_a_missing_csrf_token_changes_nothing(s
         async with client.post(f"{site.base}/web/review/act",
                                data={"action": "return", "unit": str(sct), "reason": "   "},
                                headers={**leader, CSRF_HEADER: found.group(1)}) as response:
-            assert response.status == 400
+            answer = await response.json()
+            assert answer["kind"] == "error" and "Cần ghi lý do" in answer["html"]
+        async with client.post(f"{site.base}/web/review/act",
+                               data={"action": "change", "unit": str(sct), "item": "I.2", "value": "11",
+                                     "reason": "quá điểm tối đa"},
+                               headers={**leader, CSRF_HEADER: found.group(1)}) as response:
+            answer = await response.json()
+            assert answer["kind"] == "error" and "Điểm phải từ 0 đến 10" in answer["html"]
         assert state(site) == before
         async with client.post(f"{site.base}/web/review/act", data=accept,
                                headers={**leader, CSRF_HEADER: found.group(1)}) as response:
