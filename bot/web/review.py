@@ -28,6 +28,7 @@ from handlers.i18n import Safe, points, t
 from handlers.renderers import review as render
 from handlers.services import review as service
 from handlers.services.review import ReviewItem, ValueProblem
+from rules.config import CriterionKind
 from rules.numbers import format_number
 from storage.blocs import BlocRef, stored_bloc
 from storage.review import MAX_REASON, PeriodInfo, SubmissionView, UnitStatus
@@ -210,25 +211,30 @@ def problem_text(language: str, problem: ValueProblem, item: ReviewItem) -> str:
     return t(language, "web_review_value_number")
 
 
-def _cell(language: str, item: ReviewItem, column: Column) -> str:
+def _entry(language: str, item: ReviewItem, column: Column, *, labelled: bool) -> str:
     entry = column.view.entries.get(item.code) if column.view is not None else None
     if entry is None or entry.value is None and entry.reviewed_value is None:
         own = '<span class="hint">–</span>'
     else:
         own = esc(render.value_text(language, item, entry.value))
-    parts = [f'<div class="own">{own}</div>']
+    label = f'<span class="code" title="{esc(item.text)}">{esc(item.code)}</span> ' if labelled else ""
+    parts = [f'<div class="own">{label}{own}</div>']
     if entry is not None and entry.reviewed_value is not None:
         parts.append(f'<div class="reviewed">→ <b>{esc(render.value_text(language, item, entry.reviewed_value))}'
                      f'</b></div>')
-    criterion = item.criterion if item.is_indicator else item.code
-    if criterion in column.points and not item.is_indicator:
-        parts.append(f'<div class="pts">{t(language, "web_review_pts", value=column.points[criterion])}</div>')
     chat, files = column.evidence.get(item.code, (0, []))
     for evidence_id, name in files:
         parts.append(f'<a class="evidence-file" href="/web/evidence/{evidence_id}">📎 {esc(name)}</a>')
     if chat:
         parts.append(f'<div class="hint">{t(language, "web_review_chat_evidence", count=chat)}</div>')
-    return f'<td data-unit="{column.unit.unit_code}" data-item="{esc(item.code)}">{"".join(parts)}</td>'
+    return f'<div class="entry" data-item="{esc(item.code)}">{"".join(parts)}</div>'
+
+
+def _cell(language: str, row: str, items: list[ReviewItem], column: Column, *, labelled: bool) -> str:
+    """One unit's cell of a row: a self-scored criterion, or the unit's own indicators of a criterion."""
+    inside = "".join(_entry(language, item, column, labelled=labelled) for item in items) \
+        or '<span class="hint">·</span>'
+    return f'<td data-unit="{column.unit.unit_code}" data-item="{esc(row)}">{inside}</td>'
 
 
 def _actions(language: str, column: Column, items: list[ReviewItem]) -> str:
@@ -265,24 +271,20 @@ def table(language: str, bloc: BlocRef, period: PeriodInfo, columns: list[Column
     """The review table: items as rows, units as columns (scrolls sideways on a phone), then each unit's
     decisions."""
     config = bloc.config
-    codes = [column.unit.unit_code for column in columns]
-    items: list[ReviewItem] = []
-    seen: set[str] = set()
-    for code in codes:
-        for item in service.review_items(config, code):
-            if item.code not in seen:
-                seen.add(item.code)
-                items.append(item)
     head = "".join(f'<th scope="col">{esc(column.unit.short_name or column.unit.unit_name)}</th>'
                    for column in columns)
+    own_items = {column.unit.unit_code: service.review_items(config, column.unit.unit_code) for column in columns}
     rows = []
-    for item in items:
+    # Each unit has indicators of its own: one row per indicator criterion, each cell listing the unit's.
+    for criterion in config.pact.criteria():
+        indicator = criterion.kind is CriterionKind.indicator
         cells = "".join(
-            _cell(language, item, column) if item.code in {i.code for i in service.review_items(
-                config, column.unit.unit_code)} else '<td class="hint">·</td>'
+            _cell(language, criterion.code, [item for item in own_items[column.unit.unit_code]
+                                             if (item.criterion if indicator else item.code) == criterion.code
+                                             and item.is_indicator == indicator], column, labelled=indicator)
             for column in columns)
-        rows.append(f'<tr><th scope="row" title="{esc(item.text)}">{esc(item.code)}'
-                    f'<div class="hint">{esc(item.text[:50])}</div></th>{cells}</tr>')
+        rows.append(f'<tr><th scope="row" title="{esc(criterion.name)}">{esc(criterion.code)}'
+                    f'<div class="hint">{esc(criterion.name[:50])}</div></th>{cells}</tr>')
     totals = "".join(f'<td><b>{esc(column.total or "–")}</b></td>' for column in columns)
     kind = render.kind_text(language, period)
     cards = "".join(_actions(language, column, service.review_items(config, column.unit.unit_code))
