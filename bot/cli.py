@@ -275,6 +275,35 @@ def _no_bloc(console: Console, args: argparse.Namespace) -> int:
     return _fail(console, [text(args, "cli_no_bloc", bloc=code) if code else text(args, "cli_no_bloc_given")])
 
 
+def cmd_board_link(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """Issue a personal link to the province's overview for a board member, or revoke theirs (`--revoke`)."""
+    from bot.web.board import board_link_url
+    from bot.web.setup import web_settings
+    from storage.web import issue_board_link, revoke_board_links
+
+    name = " ".join(args.name.split())
+    if not name or len(name) > 120:
+        return _fail(console, ["--name: the board member's name, at most 120 characters"])
+    now = dt.datetime.now(dt.UTC)
+    if args.revoke:
+        with database(settings) as session:
+            count = revoke_board_links(session=session, now=now, actor="cli:board-link", name=name)
+        console.print(f"Đã thu hồi {count} đường dẫn của {name}.", highlight=False)
+        return 0
+    pages = web_settings(settings)
+    if pages is None:
+        return _fail(console, ["PUBLIC_BASE_URL is not set: the web pages are served there (see .env.example)."])
+    with database(settings) as session:
+        member = issue_board_link(session=session, name=name, now=now, ttl=dt.timedelta(days=args.days),
+                                  actor="cli:board-link")
+    url = board_link_url(pages, member)
+    console.print(f"Đường dẫn riêng của {name} (Ban Thi đua – Khen thưởng, số {member.id}), hiệu lực "
+                  f"{args.days} ngày; thu hồi: python -m bot board-link --name \"{name}\" --revoke",
+                  highlight=False, soft_wrap=True)
+    console.print(url, soft_wrap=True)
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     """Print the audit trail."""
     with database(settings) as session:
@@ -524,6 +553,11 @@ def build_parser() -> argparse.ArgumentParser:
     web_link.add_argument("--bloc")
     web_link.add_argument("--officer", metavar="CODE", required=True)
     web_link.set_defaults(handler=cmd_web_link)
+    board_link = commands.add_parser("board-link", help="issue (or --revoke) a board member's link to the overview")
+    board_link.add_argument("--name", required=True, help="the board member's name")
+    board_link.add_argument("--days", type=int, default=90, help="how long the link works (days)")
+    board_link.add_argument("--revoke", action="store_true", help="revoke every link of this name")
+    board_link.set_defaults(handler=cmd_board_link)
 
     web_revoke = commands.add_parser("web-revoke", help="revoke an officer's personal links to the web form")
     web_revoke.add_argument("--bloc")

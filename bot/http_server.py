@@ -65,8 +65,14 @@ class HttpServer:
 
     def add_web(self, settings: WebSettings) -> WebPages:
         """Serve the web pages (before `start`)."""
-        self.web = WebPages(self.app, self.runtime.units, settings, self.clock)
+        self.web = WebPages(self.app, self.runtime.units, settings, self.clock,
+                            bots=self.runtime.conversation.bots, deliver=self._deliver)
         return self.web
+
+    async def _deliver(self, chats: list[str]) -> None:
+        """Deliver what a page's decision owes (the notices to a unit's officers), now."""
+        for chat in chats:
+            await self.runtime.sender.flush(chat)
 
     def add_zalo(self, channel: ZaloChannel, secret: str) -> str:
         """Serve a Zalo bot's webhook; its path."""

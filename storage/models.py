@@ -628,3 +628,20 @@ class OutboundUsage(SQLModel, table=True):
     messages: int = 0
     near_told_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     exceeded_told_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class BoardLink(SQLModel, table=True):
+    """A personal link of a provincial board member (Ban Thi đua – Khen thưởng) to the overview.
+
+    Board members are not officers of any bloc: the row names the person, says
+    until when the link works and whether it was revoked. Signed like a
+    `WebLink` (bot/web/auth.py) under purposes of its own.
+    """
+
+    __tablename__ = "board_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from storage.audit import record
-from storage.models import Officer, WebLink, stored_id
+from storage.models import BoardLink, Officer, WebLink, stored_id
 
 
 @dataclass(frozen=True)
@@ -70,3 +70,53 @@ def reusable_link(*, session: Session, officer_id: int, sent_to: str, now: dt.da
         .order_by(col(WebLink.expires_at).desc())
     ).first()
     return LiveLink(id=stored_id(link), officer_id=officer_id, expires_at=link.expires_at) if link else None
+
+
+# -- the provincial board's links --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardMember:
+    """A board link that still works: its id, the person's name, until when."""
+
+    id: int
+    name: str
+    expires_at: dt.datetime
+
+
+def issue_board_link(*, session: Session, name: str, now: dt.datetime, ttl: dt.timedelta,
+                     actor: str) -> BoardMember:
+    """A new personal link for a board member (audited); the caller signs its id (bot/web/auth.py)."""
+    link = BoardLink(name=name, created_at=now, expires_at=now + ttl)
+    session.add(link)
+    session.flush()
+    record(session=session, actor=actor, bloc_id=None, action="board_link_issued", target=f"board:{name}",
+           before=None, after={"link": stored_id(link), "expires_at": link.expires_at.isoformat()})
+    return BoardMember(id=stored_id(link), name=name, expires_at=link.expires_at)
+
+
+def live_board_link(*, session: Session, link_id: int, now: dt.datetime) -> BoardMember | None:
+    """The board link if it exists, is not revoked and has not expired."""
+    link = session.get(BoardLink, link_id)
+    if link is None or link.revoked_at is not None or link.expires_at <= now:
+        return None
+    return BoardMember(id=link_id, name=link.name, expires_at=link.expires_at)
+
+
+def revoke_board_links(*, session: Session, now: dt.datetime, actor: str, name: str | None = None,
+                       link_id: int | None = None) -> int:
+    """Revoke a board member's links (by name), or one link (by id), audited; how many were revoked."""
+    query = select(BoardLink).where(col(BoardLink.revoked_at).is_(None))
+    if name is not None:
+        query = query.where(BoardLink.name == name)
+    if link_id is not None:
+        query = query.where(BoardLink.id == link_id)
+    if name is None and link_id is None:
+        return 0
+    links = list(session.exec(query))
+    for link in links:
+        link.revoked_at = now
+        session.add(link)
+        record(session=session, actor=actor, bloc_id=None, action="board_link_revoked",
+               target=f"board:{link.name}", before=None, after={"link": stored_id(link)})
+    return len(links)

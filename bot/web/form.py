@@ -25,6 +25,7 @@ from bot.web.access import Principal, may_change_report, may_see_unit
 from bot.web.settings import WebSettings
 from handlers.i18n import format_moment, t
 from handlers.renderers.reporting import reading_error_text
+from handlers.services import review as review_service
 from handlers.services.reporting import (
     UnitReport,
     checked_reading,
@@ -108,7 +109,7 @@ class FormService:
             if report is None:
                 reason = closed_reason(session=session, bloc_id=principal.officer.bloc_id, now=now)
                 return pages.closed(principal.language, f"web_closed_{reason.reason.value}", address)
-            return pages.form(self._view(session, principal, report, now))
+            return pages.form(self._view(session, principal, report, now)) + review_link(session, principal, now)
 
         return await self.units.run(read)
 
@@ -250,6 +251,17 @@ class FormService:
         ascii_name = name.encode("ascii", "replace").decode().replace('"', "_")
         return web.Response(body=data, content_type="application/octet-stream", headers={
             "Content-Disposition": f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(name)}'})
+
+
+def review_link(session: Session, principal: Principal, now: dt.datetime) -> str:
+    """For an officer of the year's leader or deputy unit: the way to the review table."""
+    bloc = stored_bloc(session=session, bloc_id=principal.officer.bloc_id)
+    period = review_service.period_now(session=session, bloc=bloc, now=now)
+    if review_service.access(session=session, bloc=bloc, unit_id=principal.officer.unit_id, period=period,
+                             unlocked=False) is not None:
+        return ""
+    label = t(principal.language, "web_review_open")
+    return f'<p class="review-link"><a class="button" href="/web/review">{label}</a></p>'
 
 
 def kept_evidence(session: Session, report: UnitReport, code: str) -> list[pages.Kept]:

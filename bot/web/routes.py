@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 from aiohttp import web
@@ -37,7 +37,9 @@ from bot.web.auth import (
     RequestCounter,
     check_init_data,
 )
+from bot.web.board import BOARD_COOKIE, BoardService
 from bot.web.form import FormService
+from bot.web.review import Deliver, ReviewService
 from bot.web.settings import WebSettings
 from handlers.i18n import language_of
 from storage.chat import officer_for_user, officer_view
@@ -56,10 +58,13 @@ class WebPages:
     """Mounts the pages on an aiohttp application (before it starts)."""
 
     def __init__(self, app: web.Application, units: UnitsOfWork, settings: WebSettings,
-                 clock: Callable[[], dt.datetime]) -> None:
+                 clock: Callable[[], dt.datetime], *, bots: Mapping[str, str] | None = None,
+                 deliver: Deliver | None = None) -> None:
         self.units, self.settings, self.clock = units, settings, clock
         self.counter = RequestCounter(settings.requests_per_minute)
         self.form = FormService(units, settings, clock)
+        self.review = ReviewService(units, settings, clock, bots=bots or {}, deliver=deliver)
+        self.board = BoardService(units, settings, clock)
         app.on_response_prepare.append(self._headers)
         app.router.add_get("/web/static/{name}", self._static)
         app.router.add_get("/web/l/{token}", self._link)
@@ -69,6 +74,12 @@ class WebPages:
         app.router.add_post("/web/report/evidence", self._guard(self.form.evidence, change=True))
         app.router.add_post("/web/report/submit", self._guard(self.form.submit, change=True))
         app.router.add_get("/web/evidence/{id}", self._guard(self.form.download))
+        app.router.add_get("/web/review", self._review_page)
+        app.router.add_get("/web/review/main", self._guard(self.review.main))
+        app.router.add_post("/web/review/act", self._guard(self.review.act, change=True))
+        app.router.add_get("/web/b/{token}", self._counted(self.board.link))
+        app.router.add_get("/web/board", self._counted(self.board.page))
+        app.router.add_get("/web/board/file/{period}/{kind}", self._counted(self.board.file))
 
     def link_url(self, token: str) -> str:
         """The address of a personal link."""
@@ -156,6 +167,34 @@ class WebPages:
         language = principal.language if principal is not None else "vi"
         return web.Response(text=pages.layout(language, body, src=src), content_type="text/html", charset="utf-8")
 
+    def _counted(self, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """A board route within the request limit (the board's pages change nothing: no CSRF token)."""
+
+        async def counted(request: web.Request) -> web.StreamResponse:
+            if not self.counter.allow(f"board:{request.cookies.get(BOARD_COOKIE, '')[:12]}:{request.remote}"):
+                return pages.refusal(429, "web_too_many")
+            return await handler(request)
+
+        return counted
+
+    async def _review_page(self, request: web.Request) -> web.StreamResponse:
+        """The review table's page: whole with a session cookie (403 for a unit that does not lead the
+        bloc); else the shell the Mini App's script fills."""
+        principal = None
+        if request.cookies.get(SESSION_COOKIE):
+            principal = await self.principal(request)
+            if not self.counter.allow(principal.key if principal else f"ip:{request.remote}"):
+                return pages.refusal(429, "web_too_many")
+        if principal is None:
+            return web.Response(text=pages.layout("vi", "", src="/web/review/main", title_key="web_review_title"),
+                                content_type="text/html", charset="utf-8")
+        if not await self.review.allowed(principal):
+            return pages.refusal(403, "web_review_forbidden")
+        body = await self.review.body(principal)
+        return web.Response(text=pages.layout(principal.language, body, title_key="web_review_title"),
+                            content_type="text/html", charset="utf-8")
+
     async def _link(self, request: web.Request) -> web.StreamResponse:
         """A personal link: a session cookie naming the link, then the form."""
         now = self.clock()
@@ -166,7 +205,8 @@ class WebPages:
             if link_id is not None else None
         if link is None:
             return pages.refusal(403, "web_link_invalid")
-        response = web.Response(status=303, headers={"Location": "/web/report"})
+        target = "/web/review" if request.query.get("next") == "review" else "/web/report"
+        response = web.Response(status=303, headers={"Location": target})
         response.set_cookie(SESSION_COOKIE, self.settings.signer.token("session", link.id, link.expires_at),
                             max_age=int((link.expires_at - now).total_seconds()), path="/web",
                             httponly=True, samesite="Strict",

@@ -1,4 +1,5 @@
-"""Screenshots of the report form at 360 x 740 (a phone) and 1280 x 800, for README.md.
+"""Screenshots of the report form, the review table and the board's overview at 360 x 740 (a phone) and
+1280 x 800, for README.md.
 
     .venv/bin/python docs/screenshots/make.py
 
@@ -27,8 +28,9 @@ from playwright.async_api import async_playwright  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
 from bot.http_server import HttpServer  # noqa: E402
-from bot.loading import load_bloc_file  # noqa: E402
+from bot.loading import load_bloc_file, load_results_file  # noqa: E402
 from bot.web.auth import Signer, sign_init_data  # noqa: E402
+from bot.web.board import board_link_url  # noqa: E402
 from bot.web.routes import WebSettings  # noqa: E402
 from handlers.services.reporting import UnitReport  # noqa: E402
 from storage.blocs import load_bloc  # noqa: E402
@@ -36,7 +38,8 @@ from storage.chat import officer_by_code, officer_view  # noqa: E402
 from storage.db import make_engine, migrate, session_scope  # noqa: E402
 from storage.invites import link_account  # noqa: E402
 from storage.models import stored_id  # noqa: E402
-from storage.web import issue_link  # noqa: E402
+from storage.results import import_results  # noqa: E402
+from storage.web import issue_board_link, issue_link  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 NOW = dt.datetime(2019, 1, 5, 3, 0, tzinfo=dt.UTC)  # the seed year's year-end reporting
@@ -111,6 +114,24 @@ async def main() -> None:
                     await page.screenshot(path=str(OUT / f"{name}.png"))
                     print(OUT / f"{name}.png")
                     await context.close()
+                # Every unit's report handed in: the leader's review table and the board's overview.
+                with session_scope(engine) as session:
+                    import_results(session=session, results=load_results_file(
+                        ROOT / "examples" / "khoi3-2018-results.yaml"), actor="screenshots")
+                    member = issue_board_link(session=session, name="Nguyễn Văn Bình", now=NOW,
+                                              ttl=dt.timedelta(days=30), actor="screenshots")
+                board = board_link_url(pages.settings, member)
+                for name, address, selector in [("review", f"{personal}?next=review", "#review"),
+                                                ("board", board, "section.board-bloc")]:
+                    for width, height in [(360, 740), (1280, 800)]:
+                        context = await browser.new_context(viewport={"width": width, "height": height},
+                                                            device_scale_factor=1)
+                        page = await context.new_page()
+                        await page.goto(address)
+                        await page.wait_for_selector(selector)
+                        await page.screenshot(path=str(OUT / f"{name}-{width}-light.png"))
+                        print(OUT / f"{name}-{width}-light.png")
+                        await context.close()
                 await browser.close()
         finally:
             await server.stop()

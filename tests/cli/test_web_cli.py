@@ -119,3 +119,32 @@ def test_run_offers_the_form_where_the_pages_are_served(base: str, http_port: st
         assert offer is None
     else:
         assert offer.min_items == 20 and set(offer.mini_app_channels) == mini_app
+
+
+def test_a_board_link_is_issued_signed_and_revoked(cli, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from storage.models import BoardLink
+
+    status, out = cli("board-link", "--name", "Nguyễn Văn Bình")
+    assert status == 0 and "Nguyễn Văn Bình" in out
+    url = next(line for line in out.split() if line.startswith("https://forms.example/web/b/"))
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as session:
+            (link,) = session.exec(select(BoardLink)).all()
+            signer = Signer(derived_web_secret("123456:TEST-TOKEN"))
+            now = dt.datetime.now(dt.UTC)
+            assert signer.check("board", url.rsplit("/", 1)[1], now) == link.id
+            assert signer.check("link", url.rsplit("/", 1)[1], now) is None  # not an officer's link
+            assert link.expires_at.replace(tzinfo=dt.UTC) > now + dt.timedelta(days=89)
+        assert cli("board-link", "--name", "Nguyễn Văn Bình", "--revoke") == (0, "Đã thu hồi 1 đường dẫn của "
+                                                                                "Nguyễn Văn Bình.\n")
+        with Session(engine) as session:
+            (link,) = session.exec(select(BoardLink)).all()
+            assert link.revoked_at is not None
+            actions = [(row.action, row.actor, row.target) for row in session.exec(
+                select(AuditLog).where(AuditLog.action.startswith("board_link")).order_by(AuditLog.id))]  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
+    assert actions == [("board_link_issued", "cli:board-link", "board:Nguyễn Văn Bình"),
+                       ("board_link_revoked", "cli:board-link", "board:Nguyễn Văn Bình")]
+    assert cli("board-link", "--name", "   ")[0] == 2

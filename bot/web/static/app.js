@@ -27,7 +27,7 @@
   if (tg && tg.ready) { tg.ready(); }
 
   function headers() {
-    var form = document.getElementById("form");
+    var form = document.getElementById("form") || document.getElementById("review");
     var h = { "X-Requested-With": "fetch" };
     if (initData) { h["X-Telegram-Init-Data"] = initData; }
     if (form && form.dataset.csrf) { h["X-CSRF-Token"] = form.dataset.csrf; }
@@ -133,6 +133,25 @@
     });
     document.addEventListener("submit", function (event) {
       var target = event.target;
+      if (target.matches("form.review-form")) {
+        // A review decision: the answer says what was done; the table is shown again as it stands.
+        event.preventDefault();
+        var review = document.getElementById("review");
+        var card = target.closest(".unit-card");
+        var code = card ? card.dataset.unit : "";
+        post(review.dataset.actUrl, new FormData(target)).then(function (answer) {
+          if (answer.body) {
+            var main = document.getElementById("main");
+            main.innerHTML = answer.body;
+            var again = main.querySelector('.unit-card[data-unit="' + code + '"] .review-result');
+            if (again) { show(again, answer); }
+          } else {
+            var result = card && card.querySelector(".review-result");
+            if (result) { show(result, answer); }
+          }
+        });
+        return;
+      }
       if (!target.matches("form.evidence-form")) { return; }
       event.preventDefault();
       var form = document.getElementById("form");
