@@ -23,7 +23,6 @@ from storage.models import (
     Indicator,
     Officer,
     Period,
-    Submission,
     Unit,
     YearRoles,
     utcnow,
@@ -394,12 +393,6 @@ def latest_year(*, session: Session, bloc_id: int) -> int | None:
     return session.exec(
         select(Period.year).where(Period.bloc_id == bloc_id).order_by(col(Period.year).desc())
     ).first()
-
-
-def submission_statuses(*, session: Session, period_id: int) -> dict[int, str]:
-    """Status per unit id for a period (units with no row have not started)."""
-    rows = session.exec(select(Submission.unit_id, Submission.status).where(Submission.period_id == period_id))
-    return dict(rows)
 
 
 def criterion_kinds(config: BlocConfig) -> dict[str, CriterionKind]:
