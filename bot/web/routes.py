@@ -110,9 +110,9 @@ class WebPages:
         now = self.clock()
         init_data = request.headers.get(INIT_DATA_HEADER)
         if init_data:
-            token = self.settings.telegram_token
-            user = check_init_data(init_data, token, now=now, max_age=self.settings.init_data_max_age) \
-                if token else None
+            user = next((checked for token in self.settings.telegram_tokens
+                         if (checked := check_init_data(init_data, token, now=now,
+                                                      max_age=self.settings.init_data_max_age)) is not None), None)
             if user is None:
                 return None
             found = await self.units.run(

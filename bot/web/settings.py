@@ -11,11 +11,13 @@ from bot.web.auth import Signer
 
 @dataclass(frozen=True)
 class WebSettings:
-    """What the pages need: the secret, the bot token for initData, the limits."""
+    """What the pages need: the secret, the Telegram bots' tokens for initData, the limits."""
 
     signer: Signer
     base_url: str
-    telegram_token: str | None = None
+    # Every Telegram bot of the deployment offers the Mini App; its initData is signed with
+    # the token of the bot it was opened from, so each is tried (a deployment has a few).
+    telegram_tokens: tuple[str, ...] = ()
     init_data_max_age: dt.timedelta = dt.timedelta(hours=1)
     link_ttl: dt.timedelta = dt.timedelta(days=3)
     requests_per_minute: int = 120

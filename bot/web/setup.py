@@ -21,14 +21,12 @@ def web_settings(settings: Settings) -> WebSettings | None:
     base = settings.public_base_url
     if not base:
         return None
-    # The Mini App's initData is signed with the bot's token: the first Telegram bot's (a deployment
-    # of several Telegram bots offers the Mini App of the first; the others' officers use links).
+    # The Mini App's initData is signed with the token of the bot it was opened from.
     tokens = telegram_tokens(settings)
-    token = tokens[0] if tokens else ""
     secret = settings.web_secret.get_secret_value().encode() if settings.web_secret \
-        else derived_web_secret(token)
+        else derived_web_secret(tokens[0] if tokens else "")
     return WebSettings(
-        signer=Signer(secret), base_url=base, telegram_token=token or None,
+        signer=Signer(secret), base_url=base, telegram_tokens=tuple(tokens),
         init_data_max_age=dt.timedelta(seconds=settings.web_init_data_max_age_seconds),
         link_ttl=dt.timedelta(hours=settings.web_link_ttl_hours),
         requests_per_minute=settings.web_requests_per_minute,

@@ -62,3 +62,22 @@ def test_the_outbox_lease_setting_reaches_the_sender(tmp_path: Path, monkeypatch
     finally:
         get_settings.cache_clear()
     assert seen["sender"].lease == dt.timedelta(seconds=7.5)
+
+
+def test_the_pages_check_initdata_with_every_telegram_bots_token(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """TELEGRAM_BOT_TOKEN and TELEGRAM_BOT_TOKENS: the Mini App of each bot is checked with its own token."""
+    from bot.web.setup import web_settings
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:FIRST")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKENS", "654321:SECOND,123456:FIRST")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://thidua.example.vn")
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    try:
+        pages = web_settings(get_settings())
+    finally:
+        get_settings.cache_clear()
+    assert pages is not None
+    assert pages.telegram_tokens == ("123456:FIRST", "654321:SECOND")

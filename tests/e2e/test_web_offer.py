@@ -47,14 +47,14 @@ async def _serve(world: BotWorld, *, https: bool, min_items: int, zalo: FakeZalo
     await world.stop_bot()
     # The offer is decided by the address's scheme: an https one gets the Mini App on Telegram.
     base_for_offer = "https://forms.example" if https else "http://127.0.0.1"
-    probe = WebSettings(signer=Signer(b"s" * 32), base_url=base_for_offer, telegram_token=world.fake.token)
+    probe = WebSettings(signer=Signer(b"s" * 32), base_url=base_for_offer, telegram_tokens=(world.fake.token,))
     parts = await world.start_bot(run=False, web=web_offer(probe, min_items=min_items))
     with socket.socket() as probe_port:  # the pages are mounted before the server starts, on a port known
         probe_port.bind(("127.0.0.1", 0))
         server_port = int(probe_port.getsockname()[1])
     server = HttpServer(parts.runtime, clock=world.clock)
     base = f"http://127.0.0.1:{server_port}"
-    settings = WebSettings(signer=Signer(b"s" * 32), base_url=base, telegram_token=world.fake.token)
+    settings = WebSettings(signer=Signer(b"s" * 32), base_url=base, telegram_tokens=(world.fake.token,))
     server.add_web(settings)
     await server.start("127.0.0.1", server_port)
     parts.channel.pages = page_addresses(settings)

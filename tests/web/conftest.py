@@ -151,7 +151,7 @@ async def site(world: BotWorld, tmp_path: Path) -> AsyncIterator[Site]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = HttpServer(world.parts.runtime, clock=world.clock)
-    pages = server.add_web(WebSettings(signer=Signer(SECRET), base_url=base, telegram_token=world.fake.token,
+    pages = server.add_web(WebSettings(signer=Signer(SECRET), base_url=base, telegram_tokens=(world.fake.token,),
                                        upload_dir=tmp_path / "uploads", upload_max_bytes=256 * 1024))
     await server.start("127.0.0.1", port)
     world.parts.channel.pages = page_addresses(pages.settings)

@@ -3,6 +3,7 @@ another unit's item, a missing or wrong CSRF token, too many requests; and the h
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -65,6 +66,19 @@ async def test_forged_and_stale_init_data_are_refused(site: Site, browser: Brows
                 assert response.status == 401
                 assert "30.544" not in await response.text()
     assert changes(site) == before
+
+
+async def test_the_mini_app_of_each_telegram_bot_is_checked_with_that_bots_token(site: Site) -> None:
+    """A deployment of two Telegram bots offers the Mini App on both: each one's initData is accepted."""
+    await site.joined("tttt-tdkt", MAI, "Trần Thị Mai")
+    second = "654321:the-second-bots-token"
+    site.pages.settings = dataclasses.replace(site.pages.settings,
+                                              telegram_tokens=(site.world.fake.token, second))
+    async with aiohttp.ClientSession() as client:
+        for token, status in ((second, 200), (site.world.fake.token, 200), ("777:a-third-bots-token", 401)):
+            headers = {INIT_DATA_HEADER: site.init_data(MAI, token=token)}
+            async with client.get(f"{site.base}/web/report/main", headers=headers) as response:
+                assert response.status == status, token
 
 
 async def test_another_units_item_and_a_missing_or_wrong_csrf_token_are_refused(site: Site) -> None:
