@@ -288,17 +288,18 @@ def cmd_board_link(args: argparse.Namespace, settings: Settings, console: Consol
     if args.revoke:
         with database(settings) as session:
             count = revoke_board_links(session=session, now=now, actor="cli:board-link", name=name)
-        console.print(f"Đã thu hồi {count} đường dẫn của {name}.", highlight=False)
+        console.print(escape(text(args, "cli_board_link_revoked", count=count, name=name)), highlight=False)
         return 0
     pages = web_settings(settings)
     if pages is None:
         return _fail(console, ["PUBLIC_BASE_URL is not set: the web pages are served there (see .env.example)."])
+    # The overview opens in the command's language (`--lang`, Vietnamese by default), as the chat speaks
+    # each officer's.
     with database(settings) as session:
         member = issue_board_link(session=session, name=name, now=now, ttl=dt.timedelta(days=args.days),
-                                  actor="cli:board-link")
+                                  actor="cli:board-link", language=language(args))
     url = board_link_url(pages, member)
-    console.print(f"Đường dẫn riêng của {name} (Ban Thi đua – Khen thưởng, số {member.id}), hiệu lực "
-                  f"{args.days} ngày; thu hồi: python -m bot board-link --name \"{name}\" --revoke",
+    console.print(escape(text(args, "cli_board_link_issued", name=name, id=member.id, days=args.days)),
                   highlight=False, soft_wrap=True)
     console.print(url, soft_wrap=True)
     return 0
@@ -553,7 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
     web_link.add_argument("--bloc")
     web_link.add_argument("--officer", metavar="CODE", required=True)
     web_link.set_defaults(handler=cmd_web_link)
-    board_link = commands.add_parser("board-link", help="issue (or --revoke) a board member's link to the overview")
+    board_link = commands.add_parser("board-link", help="issue (or --revoke) a board member's link to the overview"
+                                     " (shown in the --lang given: vi, the default, or en)")
     board_link.add_argument("--name", required=True, help="the board member's name")
     board_link.add_argument("--days", type=int, default=90, help="how long the link works (days)")
     board_link.add_argument("--revoke", action="store_true", help="revoke every link of this name")

@@ -634,14 +634,16 @@ class BoardLink(SQLModel, table=True):
     """A personal link of a provincial board member (Ban Thi đua – Khen thưởng) to the overview.
 
     Board members are not officers of any bloc: the row names the person, says
-    until when the link works and whether it was revoked. Signed like a
-    `WebLink` (bot/web/auth.py) under purposes of its own.
+    until when the link works and whether it was revoked, and the language the
+    overview is shown in (Vietnamese unless the operator chose English). Signed
+    like a `WebLink` (bot/web/auth.py) under purposes of its own.
     """
 
     __tablename__ = "board_link"
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
+    language: str = Field(default="vi", max_length=8)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
     revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

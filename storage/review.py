@@ -126,6 +126,15 @@ def current_period(*, session: Session, bloc_id: int, now: dt.datetime) -> Perio
     return _info(period) if period is not None else None
 
 
+def opened_periods(*, session: Session, bloc_id: int, now: dt.datetime) -> list[PeriodInfo]:
+    """The bloc's periods whose reporting has opened, the one under way first (`current_period`'s order)."""
+    periods = session.exec(
+        select(Period).where(Period.bloc_id == bloc_id, col(Period.reporting_opens) <= now)
+        .order_by(col(Period.reporting_opens).desc(), col(Period.id).desc())
+    )
+    return [_info(period) for period in periods]
+
+
 def period_info(*, session: Session, period_id: int) -> PeriodInfo | None:
     """A period by id."""
     period = session.get(Period, period_id)

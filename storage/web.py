@@ -77,22 +77,24 @@ def reusable_link(*, session: Session, officer_id: int, sent_to: str, now: dt.da
 
 @dataclass(frozen=True)
 class BoardMember:
-    """A board link that still works: its id, the person's name, until when."""
+    """A board link that still works: its id, the person's name, until when, the overview's language."""
 
     id: int
     name: str
     expires_at: dt.datetime
+    language: str = "vi"
 
 
 def issue_board_link(*, session: Session, name: str, now: dt.datetime, ttl: dt.timedelta,
-                     actor: str) -> BoardMember:
+                     actor: str, language: str = "vi") -> BoardMember:
     """A new personal link for a board member (audited); the caller signs its id (bot/web/auth.py)."""
-    link = BoardLink(name=name, created_at=now, expires_at=now + ttl)
+    link = BoardLink(name=name, language=language, created_at=now, expires_at=now + ttl)
     session.add(link)
     session.flush()
     record(session=session, actor=actor, bloc_id=None, action="board_link_issued", target=f"board:{name}",
-           before=None, after={"link": stored_id(link), "expires_at": link.expires_at.isoformat()})
-    return BoardMember(id=stored_id(link), name=name, expires_at=link.expires_at)
+           before=None, after={"link": stored_id(link), "expires_at": link.expires_at.isoformat(),
+                               "language": language})
+    return BoardMember(id=stored_id(link), name=name, expires_at=link.expires_at, language=language)
 
 
 def live_board_link(*, session: Session, link_id: int, now: dt.datetime) -> BoardMember | None:
@@ -100,7 +102,7 @@ def live_board_link(*, session: Session, link_id: int, now: dt.datetime) -> Boar
     link = session.get(BoardLink, link_id)
     if link is None or link.revoked_at is not None or link.expires_at <= now:
         return None
-    return BoardMember(id=link_id, name=link.name, expires_at=link.expires_at)
+    return BoardMember(id=link_id, name=link.name, expires_at=link.expires_at, language=link.language)
 
 
 def revoke_board_links(*, session: Session, now: dt.datetime, actor: str, name: str | None = None,

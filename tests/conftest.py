@@ -353,3 +353,24 @@ def engine(database_url: str) -> Iterator[Engine]:
     created = make_engine(database_url)
     yield created
     created.dispose()
+
+
+@pytest.fixture
+def second_engine(request: pytest.FixtureRequest, database_url: str, tmp_path: Path,
+                  database_templates: DatabaseTemplates) -> Iterator[Engine]:
+    """An engine on a second fresh database of the same backend as `engine` (seeded alike), for a test
+    that does the same thing two ways and compares."""
+    seed = "seed" if "seeded" in request.fixturenames else "migrated"
+    name = None
+    if database_url.startswith("sqlite"):
+        url = database_templates.sqlite_copy(seed, tmp_path / "second.db")
+    else:
+        name = database_templates.postgres_copy(seed)
+        url = _postgres_url(name)
+    created = make_engine(url)
+    try:
+        yield created
+    finally:
+        created.dispose()
+        if name is not None:
+            database_templates.drop_later(name)

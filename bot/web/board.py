@@ -4,8 +4,11 @@ Board members (Ban Thi đua – Khen thưởng) are not officers of a bloc: they
 by a personal link issued on the operator's command line (`python -m bot
 board-link`), a `board_link` row (storage/web.py), signed under purposes of its
 own so that neither an officer's link nor their session opens the overview.
-The overview changes nothing. The ranking is `handlers.services.ranking`'s, the
-score sheet and minutes are the `export` command's, made in a worker thread.
+The overview changes nothing. It is shown in the link's language, chosen when
+the link is issued (`board-link --lang en`; Vietnamese by default), as the chat
+speaks each officer's; the refusals, before the person is known, in both. The
+ranking is `handlers.services.ranking`'s, the score sheet and minutes are the
+`export` command's (official documents, in Vietnamese), made in a worker thread.
 """
 
 from __future__ import annotations
@@ -156,7 +159,9 @@ class BoardService:
             return pages.refusal(401, "web_not_signed_in")
         now = self.clock()
         blocs = await self.units.run(lambda session: overview(session, now))
-        return web.Response(text=pages.layout("vi", board_html("vi", member, blocs), title_key="web_board_title"),
+        language = member.language  # the link's (`board-link --lang`), Vietnamese unless English was chosen
+        return web.Response(text=pages.layout(language, board_html(language, member, blocs),
+                                              title_key="web_board_title"),
                             content_type="text/html", charset="utf-8")
 
     async def file(self, request: web.Request) -> web.StreamResponse:

@@ -23,7 +23,7 @@ from rules.config import BlocConfig
 from rules.numbers import format_number, format_percent, format_quantity
 from rules.scoring import achievement
 
-ASSET_VERSION = "5"
+ASSET_VERSION = "6"
 
 
 def esc(value: object) -> str:

@@ -2,7 +2,10 @@
 
 Only an officer of the year's leader or deputy unit gets the table
 (`handlers.services.review.access`), and acts only on the units it may review
-(`may_review_unit`: the leader's own report is the deputy's). Each decision is
+(`may_review_unit`: the leader's own report is the deputy's). The table shows
+the period under way; `?period=N` shows an earlier one the unit led (a selector
+above the table lists them), to read only: decisions are made, as in the chat,
+on the period under way. Each decision is
 the chat's `/review` decision: the same service function (same audit), the
 same notices to the unit's officers (handlers/renderers/review.py `told`),
 written to the outbox in the same transaction (`handlers.dispatch.owe`), then
@@ -25,13 +28,14 @@ from bot.web.pages import esc
 from bot.web.settings import WebSettings
 from handlers.dispatch import owe, system_clock
 from handlers.i18n import Safe, points, t
+from handlers.markup import to_plain
 from handlers.renderers import review as render
 from handlers.services import review as service
 from handlers.services.review import ReviewItem, ValueProblem
 from rules.config import CriterionKind
 from rules.numbers import format_number
 from storage.blocs import BlocRef, stored_bloc
-from storage.review import MAX_REASON, PeriodInfo, SubmissionView, UnitStatus
+from storage.review import MAX_REASON, PeriodInfo, SubmissionView, UnitStatus, opened_periods
 
 Deliver = Callable[[list[str]], Awaitable[None]]
 
@@ -60,16 +64,29 @@ class ReviewService:
         self.units, self.settings, self.clock = units, settings, clock
         self.bots, self.deliver = bots, deliver
 
-    def _desk(self, session: Session, principal: Principal) -> tuple[BlocRef, PeriodInfo] | service.Refusal:
+    def _desk(self, session: Session, principal: Principal,
+              period_id: int | None = None) -> tuple[BlocRef, PeriodInfo] | service.Refusal:
+        """The bloc and the period the table is of: the one under way, or one asked for that has opened."""
         bloc = stored_bloc(session=session, bloc_id=principal.officer.bloc_id)
-        period = service.period_now(session=session, bloc=bloc, now=self.clock())
+        if period_id is None:
+            period = service.period_now(session=session, bloc=bloc, now=self.clock())
+        else:
+            period = next((one for one in opened_periods(session=session, bloc_id=bloc.id, now=self.clock())
+                           if one.id == period_id), None)
         refused = service.access(session=session, bloc=bloc, unit_id=principal.officer.unit_id, period=period,
                                  unlocked=False)
         if refused is not None or period is None:
             return refused or service.Refusal.no_period
         return bloc, period
 
-    def _columns(self, session: Session, principal: Principal, bloc: BlocRef, period: PeriodInfo) -> list[Column]:
+    def _periods(self, session: Session, principal: Principal, bloc: BlocRef) -> list[PeriodInfo]:
+        """The periods whose table the person may see: opened, in a year their unit led the bloc."""
+        return [period for period in opened_periods(session=session, bloc_id=bloc.id, now=self.clock())
+                if service.access(session=session, bloc=bloc, unit_id=principal.officer.unit_id, period=period,
+                                  unlocked=False) is None]
+
+    def _columns(self, session: Session, principal: Principal, bloc: BlocRef, period: PeriodInfo,
+                 *, actionable: bool) -> list[Column]:
         columns = []
         for unit in service.member_statuses(session=session, bloc=bloc, period=period):
             view = service.submission(session=session, period=period, unit=unit)
@@ -88,35 +105,40 @@ class ReviewService:
                     files = [(piece.id, piece.file_name or str(piece.id)) for piece in kept
                              if piece.channel == "web" and piece.id is not None and piece.file_id]
                     evidence[item.code] = (len(kept) - len(files), files)
-            may_act = period.published_at is None and service.may_review_unit(
+            may_act = actionable and period.published_at is None and service.may_review_unit(
                 session=session, bloc=bloc, period=period, reviewer_unit_id=principal.officer.unit_id, unit=unit)
             columns.append(Column(unit=unit, view=view, points=score_points, total=total, evidence=evidence,
                                   may_act=may_act))
         return columns
 
-    def _body(self, session: Session, principal: Principal, flash: str = "") -> str:
-        desk = self._desk(session, principal)
+    def _body(self, session: Session, principal: Principal, period_id: int | None = None) -> str:
+        desk = self._desk(session, principal, period_id)
         language = principal.language
         if isinstance(desk, service.Refusal):
             return f'<div class="banner"><p>{t(language, "web_review_forbidden")}</p></div>'
         bloc, period = desk
-        return table(language, bloc, period, self._columns(session, principal, bloc, period),
-                     csrf=self.settings.signer.csrf(principal.key), flash=flash)
+        now = service.period_now(session=session, bloc=bloc, now=self.clock())
+        actionable = now is not None and now.id == period.id  # as the chat's /review: the period under way
+        return table(language, bloc, period, self._columns(session, principal, bloc, period, actionable=actionable),
+                     csrf=self.settings.signer.csrf(principal.key), periods=self._periods(session, principal, bloc),
+                     read_only=not actionable)
 
-    async def allowed(self, principal: Principal) -> bool:
-        """Whether the person's unit leads the bloc this period (else the table is refused, 403)."""
-        return await self.units.run(lambda session: not isinstance(self._desk(session, principal),
+    async def allowed(self, principal: Principal, period_id: int | None = None) -> bool:
+        """Whether the person's unit leads the bloc in the period (else the table is refused, 403)."""
+        return await self.units.run(lambda session: not isinstance(self._desk(session, principal, period_id),
                                                                    service.Refusal))
 
-    async def body(self, principal: Principal) -> str:
-        """The table's HTML for the person."""
-        return await self.units.run(lambda session: self._body(session, principal))
+    async def body(self, principal: Principal, period_id: int | None = None) -> str:
+        """The table's HTML for the person: the period under way, or the one asked for."""
+        return await self.units.run(lambda session: self._body(session, principal, period_id))
 
     async def main(self, request: web.Request, principal: Principal) -> web.StreamResponse:
         """The table's body, for the Mini App's script."""
-        if not await self.allowed(principal):
+        period_id = asked_period(request)
+        if not await self.allowed(principal, period_id):
             return pages.refusal(403, "web_review_forbidden", fragment=True)
-        return web.Response(text=await self.body(principal), content_type="text/html", charset="utf-8")
+        return web.Response(text=await self.body(principal, period_id), content_type="text/html",
+                            charset="utf-8")
 
     async def act(self, request: web.Request, principal: Principal) -> web.StreamResponse:
         """One decision on one unit: `accept`, `change` (item, value, reason) or `return` (reason)."""
@@ -201,6 +223,11 @@ class ReviewService:
         return response
 
 
+def asked_period(request: web.Request) -> int | None:
+    """The period a table's address asks for (`?period=N`), None for the one under way."""
+    return _number(request.query.get("period"))
+
+
 def problem_text(language: str, problem: ValueProblem, item: ReviewItem) -> str:
     """Why a typed reviewed value was not taken."""
     if problem.reason == "ambiguous":
@@ -266,10 +293,22 @@ def _actions(language: str, column: Column, items: list[ReviewItem]) -> str:
     )
 
 
+def period_links(language: str, periods: list[PeriodInfo], shown: PeriodInfo) -> str:
+    """The selector of the periods whose table the person may see (none when there is only one)."""
+    if len(periods) < 2:
+        return ""
+    links = "".join(
+        f'<a class="button{"" if period.id == shown.id else " secondary"}" href="/web/review?period={period.id}"'
+        f'{" aria-current=page" if period.id == shown.id else ""}>'
+        f'{t(language, "period_label", year=period.year, kind=render.kind_text(language, period))}</a>'
+        for period in periods)
+    return f'<nav class="periods" aria-label="{esc(to_plain(t(language, "web_review_periods")))}">{links}</nav>'
+
+
 def table(language: str, bloc: BlocRef, period: PeriodInfo, columns: list[Column], *, csrf: str,
-          flash: str = "") -> str:
+          periods: list[PeriodInfo] | None = None, read_only: bool = False) -> str:
     """The review table: items as rows, units as columns (scrolls sideways on a phone), then each unit's
-    decisions."""
+    decisions; above it, the other periods the person may see."""
     config = bloc.config
     head = "".join(f'<th scope="col">{esc(column.unit.short_name or column.unit.unit_name)}</th>'
                    for column in columns)
@@ -287,12 +326,14 @@ def table(language: str, bloc: BlocRef, period: PeriodInfo, columns: list[Column
                     f'<div class="hint">{esc(criterion.name[:50])}</div></th>{cells}</tr>')
     totals = "".join(f'<td><b>{esc(column.total or "–")}</b></td>' for column in columns)
     kind = render.kind_text(language, period)
+    note = f'<p class="banner">{t(language, "web_review_read_only")}</p>' if read_only else ""
     cards = "".join(_actions(language, column, service.review_items(config, column.unit.unit_code))
                     for column in columns)
     return (
         f'<div id="review" data-csrf="{esc(csrf)}" data-act-url="/web/review/act">'
         f'<h1>{t(language, "web_review_heading", bloc=config.bloc.name, kind=kind, year=period.year)}</h1>'
-        f'{f"<p class=banner>{flash}</p>" if flash else ""}'
+        f'{period_links(language, periods or [], period)}'
+        f'{note}'
         f'<div class="table-wrap"><table class="review-table"><thead><tr>'
         f'<th scope="col">{t(language, "web_review_item")}</th>{head}</tr></thead>'
         f'<tbody>{"".join(rows)}<tr class="total"><th scope="row">{t(language, "web_review_total_head")}</th>'

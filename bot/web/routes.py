@@ -9,6 +9,8 @@
   service the chat calls (handlers/services/reporting.py), in a unit of work of
   its own, audited the same way.
 - `GET  /web/evidence/<id>`: a file uploaded on the page, for whoever may see its unit.
+- `GET  /web/review[?period=N]`, `/web/review/main`, `POST /web/review/act`: the leader's review
+  table (review.py), of the period under way or, to read, an earlier one.
 - `GET  /web/l/<token>`: a personal link: sets the session cookie, then the form.
 - `GET  /web/static/<file>`: the stylesheet and the script.
 
@@ -39,7 +41,7 @@ from bot.web.auth import (
 )
 from bot.web.board import BOARD_COOKIE, BoardService
 from bot.web.form import FormService
-from bot.web.review import Deliver, ReviewService
+from bot.web.review import Deliver, ReviewService, asked_period
 from bot.web.settings import WebSettings
 from handlers.i18n import language_of
 from storage.chat import officer_for_user, officer_view
@@ -187,11 +189,13 @@ class WebPages:
             if not self.counter.allow(principal.key if principal else f"ip:{request.remote}"):
                 return pages.refusal(429, "web_too_many")
         if principal is None:
-            return web.Response(text=pages.layout("vi", "", src="/web/review/main", title_key="web_review_title"),
+            src = "/web/review/main" + (f"?{request.query_string}" if request.query_string else "")
+            return web.Response(text=pages.layout("vi", "", src=src, title_key="web_review_title"),
                                 content_type="text/html", charset="utf-8")
-        if not await self.review.allowed(principal):
+        period_id = asked_period(request)
+        if not await self.review.allowed(principal, period_id):
             return pages.refusal(403, "web_review_forbidden")
-        body = await self.review.body(principal)
+        body = await self.review.body(principal, period_id)
         return web.Response(text=pages.layout(principal.language, body, title_key="web_review_title"),
                             content_type="text/html", charset="utf-8")
 

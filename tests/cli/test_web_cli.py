@@ -148,3 +148,21 @@ def test_a_board_link_is_issued_signed_and_revoked(cli, database_url: str) -> No
     assert actions == [("board_link_issued", "cli:board-link", "board:Nguyễn Văn Bình"),
                        ("board_link_revoked", "cli:board-link", "board:Nguyễn Văn Bình")]
     assert cli("board-link", "--name", "   ")[0] == 2
+
+
+def test_a_board_link_issued_in_english_opens_the_overview_in_english(cli, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    from storage.models import BoardLink
+
+    status, out = cli("board-link", "--name", "Jane Doe", "--lang", "en")
+    assert status == 0 and "Personal link of Jane Doe" in out and "opens in English" in out
+    status, out = cli("board-link", "--name", "Nguyễn Văn Bình")
+    assert status == 0 and "Đường dẫn riêng của Nguyễn Văn Bình" in out
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as session:
+            languages = {link.name: link.language for link in session.exec(select(BoardLink))}
+    finally:
+        engine.dispose()
+    assert languages == {"Jane Doe": "en", "Nguyễn Văn Bình": "vi"}
+    revoked = cli("board-link", "--name", "Jane Doe", "--revoke", "--lang", "en")
+    assert revoked == (0, "Revoked 1 link(s) of Jane Doe.\n")

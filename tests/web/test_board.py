@@ -12,6 +12,7 @@ from playwright.async_api import Browser, expect
 
 from bot.loading import load_bloc_file
 from bot.web.board import board_link_url
+from handlers.i18n import points
 from storage.blocs import load_bloc
 from storage.db import session_scope
 from storage.results import import_results
@@ -23,10 +24,10 @@ from tests.web.conftest import Site
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-def board_member(site: Site, name: str = "Nguyễn Văn Bình") -> tuple[BoardMember, str]:
+def board_member(site: Site, name: str = "Nguyễn Văn Bình", language: str = "vi") -> tuple[BoardMember, str]:
     with session_scope(site.engine) as session:
         member = issue_board_link(session=session, name=name, now=site.world.clock.now,
-                                  ttl=dt.timedelta(days=30), actor="test")
+                                  ttl=dt.timedelta(days=30), actor="test", language=language)
     return member, board_link_url(site.pages.settings, member)
 
 
@@ -59,6 +60,36 @@ async def test_the_board_sees_every_bloc_its_ranking_and_downloads_the_paperwork
     check_score_sheet(files["xlsx"], report)
     check_minutes(files["docx"], report)
     assert site.console == []
+    await context.close()
+
+
+async def test_the_overview_is_in_english_for_a_link_issued_in_english(site: Site, browser: Browser) -> None:
+    with session_scope(site.engine) as session:
+        import_results(session=session, results=seed_results(), actor="test")
+    _, english = board_member(site, "Jane Doe", language="en")
+    context, page = await site.page(browser)
+    await page.goto(english)
+    assert await page.get_attribute("html", "lang") == "en"
+    await expect(page.locator("h1")).to_have_text("Overview of the province's emulation blocs")
+    k3 = page.locator('section.board-bloc[data-bloc="K3"]')
+    await expect(k3).to_contain_text("The year-end review 2018: 7/7 units handed in, 0 reviewed")
+    await expect(k3.locator("thead th")).to_have_text(["Rank", "Unit", "Points", "Award proposed"])
+    first = k3.locator("tbody tr").first
+    await expect(first).to_contain_text("Emulation flag (pending acclaim)")
+    await expect(first).to_contain_text(points(ranking_in_db(site.engine).rows[0].total, "en"))
+    await expect(k3.locator("a.download").first).to_contain_text("Score sheet (.xlsx, in Vietnamese)")
+    body = await page.locator("main").inner_text()
+    # Nothing of the page's own text is left in Vietnamese (the units' and blocs' names are theirs).
+    for vietnamese in ("Tổng quan", "Hạng", "Điểm", "đã nộp", "Cờ thi đua", "Bảng tổng hợp", "Đường dẫn riêng"):
+        assert vietnamese not in body, vietnamese
+    assert site.console == []
+    await context.close()
+    # The same overview for a link issued without a language: Vietnamese.
+    _, vietnamese_link = board_member(site)
+    context, page = await site.page(browser)
+    await page.goto(vietnamese_link)
+    assert await page.get_attribute("html", "lang") == "vi"
+    await expect(page.locator('section.board-bloc[data-bloc="K3"] thead th').first).to_have_text("Hạng")
     await context.close()
 
 

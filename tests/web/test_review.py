@@ -14,10 +14,11 @@ from sqlmodel import col, func, select
 from bot.web.auth import CSRF_HEADER, INIT_DATA_HEADER
 from fakes.telegram import SentMessage
 from handlers.markup import to_plain
+from storage.blocs import load_bloc
 from storage.db import session_scope
-from storage.models import AuditLog, Entry, Submission, Unit
+from storage.models import AuditLog, Entry, Period, Submission, Unit
 from storage.results import import_results
-from tests.factories import seed_results
+from tests.factories import seed_bloc, seed_bloc_data, seed_results
 from tests.web.conftest import Site
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -166,3 +167,51 @@ async def test_a_member_unit_gets_403_and_a_missing_csrf_token_changes_nothing(s
                                headers={**leader, CSRF_HEADER: found.group(1)}) as response:
             assert response.status == 200
     assert state(site)[0]["SCT"] == "accepted"
+
+
+async def test_an_earlier_period_is_chosen_above_the_table_and_only_read(site: Site, browser: Browser) -> None:
+    data = seed_bloc_data()
+    data["periods"] = [{"year": 2018, "kind": "mid-year",
+                        "reporting": {"opens": "2018-06-01T08:00:00", "deadline": "2018-07-10T17:00:00"}},
+                       *data["periods"],
+                       {"year": 2019, "kind": "mid-year",  # not opened yet
+                        "reporting": {"opens": "2019-06-01T08:00:00", "deadline": "2019-07-10T17:00:00"}}]
+    with session_scope(site.engine) as session:
+        load_bloc(session=session, config=seed_bloc(**data), actor="test")
+        import_results(session=session, results=seed_results(period="mid-year"), actor="test")
+        import_results(session=session, results=seed_results(), actor="test")
+        periods = {(year, kind): period_id for period_id, year, kind in session.exec(
+            select(Period.id, Period.year, Period.kind))}
+    before = state(site)
+    _, link = site.link("tttt-tdkt")
+    context, page = await site.page(browser)
+    await page.goto(link + "?next=review")
+    await expect(page.locator("h1")).to_contain_text("tổng kết năm 2018")
+    choices = page.locator("nav.periods a")
+    await expect(choices).to_have_text(["Năm 2018 – tổng kết năm", "Năm 2018 – sơ kết 6 tháng đầu năm"])
+    await expect(choices.first).to_have_attribute("aria-current", "page")
+    await expect(page.locator('form[data-action="accept"]')).to_have_count(6)  # every unit but the leader's own
+    await choices.nth(1).click()
+    await expect(page.locator("h1")).to_contain_text("sơ kết 6 tháng đầu năm 2018")
+    assert page.url.endswith(f"/web/review?period={periods[2018, 'mid-year']}")
+    await expect(page.locator("#review > .banner")).to_contain_text("chỉ để xem")
+    await expect(page.locator('td[data-unit="SXD"][data-item="I.2"]')).to_contain_text("9,6")
+    await expect(page.locator("form.review-form")).to_have_count(0)  # read only: no decision to make here
+    await page.locator("nav.periods a").first.click()
+    await expect(page.locator('form[data-action="accept"]')).to_have_count(6)
+    assert site.console == []
+    # A period not opened yet, or of no bloc: refused.
+    for period_id in (periods[2019, "mid-year"], 999999):
+        response = await page.goto(f"{site.base}/web/review?period={period_id}")
+        assert response is not None and response.status == 403
+    await context.close()
+    # In the Mini App the shell asks for the same period's table, with initData.
+    await site.joined("tttt-tdkt", MAI, "Trần Thị Mai")
+    middle = periods[2018, "mid-year"]
+    async with aiohttp.ClientSession() as client:
+        async with client.get(f"{site.base}/web/review?period={middle}") as response:
+            assert f'data-src="/web/review/main?period={middle}"' in await response.text()
+        async with client.get(f"{site.base}/web/review/main?period={middle}",
+                              headers={INIT_DATA_HEADER: site.init_data(MAI)}) as response:
+            assert response.status == 200 and "sơ kết 6 tháng đầu năm 2018" in await response.text()
+    assert state(site) == before
