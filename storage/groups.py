@@ -163,8 +163,8 @@ def tell_once(*, session: Session, bloc_id: int, reason: Reason, now: dt.datetim
     bind = session.get_bind()
     make = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
     statement = make(GroupNotice).values(bloc_id=bloc_id, reason=reason, told_at=now).on_conflict_do_nothing(
-        index_elements=["bloc_id", "reason"])
-    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+        index_elements=["bloc_id", "reason"]).returning(GroupNotice.__table__.c.bloc_id)  # type: ignore[attr-defined]
+    return session.execute(statement).first() is not None
 
 
 def leader_officers(*, session: Session, bloc_id: int, now: dt.datetime) -> list[tuple[str, str]]:
