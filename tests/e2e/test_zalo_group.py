@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
+from bot.outbox import Limits
 from bot.terminal import plain
 from fakes.people import ScriptedOfficer, ZaloScriptedOfficer
 from fakes.zalo import FakeZalo
@@ -28,6 +29,9 @@ from storage.models import BlocGroup, BotProfile, GroupNotice, OutboxMessage, Su
 from storage.results import import_results
 from tests.e2e.conftest import BotWorld
 from tests.factories import seed_results_data
+from tests.votes.helpers import GROUP, HEADS, VOTING, link_officers, publish_seed_year
+
+USERS = {code: 800 + index for index, code in enumerate(HEADS.values())}
 
 GROUP_ID = -1001234567890
 TITLE = "📢 Kết quả thi đua"  # the group post's first line (publish_group_title)
@@ -232,3 +236,44 @@ async def test_a_ballot_turnout_goes_in_private_when_it_opens_and_not_at_every_v
     assert sorted(chat for chat, _ in private) == ["7301", "7302"], "the opening, once to each officer on Zalo"
     assert all(key is None for _, key in private), "a private copy is never edited"
     assert len(edit) == 1, "an edit of the turnout is not sent again to every officer"
+
+
+@pytest.mark.parametrize("channel", ["zalo"])
+async def test_a_ballot_on_a_telegram_group_reaches_the_zalo_voters_in_private(world: BotWorld) -> None:
+    assert world.parts is not None and world.zalo is not None
+    zalo = world.zalo
+    world.parts.runtime.sender.limits = Limits(per_second=None, per_group_minute=None)
+    publish_seed_year(world.engine)  # the ranking published, the bloc's group on Telegram
+    world.fake.group(GROUP, "Khối thi đua số 3")
+    on_zalo = {"SXD": "xd-head", "SCT": "ct-head"}
+    link_officers(world.engine, {code: USERS[code] for unit, code in HEADS.items() if unit not in on_zalo})
+    world.clock.now = VOTING
+    zalo_voters = {unit: await _join_zalo(world, 7400 + index, code, code)
+                   for index, (unit, code) in enumerate(on_zalo.items())}
+    voters: dict[str, ScriptedOfficer | ZaloScriptedOfficer] = {
+        unit: world.officer(USERS[code], code) for unit, code in HEADS.items() if unit not in on_zalo}
+    voters.update(zalo_voters)
+    lead = voters["STTTT"]
+    await lead.say("/vote", "Bỏ phiếu cuối năm")
+    await lead.press("Mở phiếu suy tôn", "Phiếu sẽ đóng sau")
+    marks = {unit: voter.mark() for unit, voter in voters.items()}
+    await lead.press("Mở phiếu", "Đã mở phiếu")
+
+    async def cast(unit: str, voter: ScriptedOfficer | ZaloScriptedOfficer) -> None:
+        await voter.wait_choice("Phiếu suy tôn Sở Thông tin và Truyền thông", marks[unit])
+        await voter.press("Đồng ý", "Lựa chọn của đơn vị")
+        await voter.press("Xác nhận", "Đã ghi nhận phiếu")
+
+    for unit, voter in voters.items():  # one after another: each vote changes the turnout
+        await cast(unit, voter)
+    await world.fake.wait_for(lambda m: m.chat_id == GROUP and "Kết quả phiếu suy tôn" in plain(m.text))
+    await world.wait_handled()
+    group = [plain(m.text) for m in world.fake.messages_to(GROUP, include_edits=True)]
+    assert sum(1 for text in group if "đơn vị đã bỏ phiếu" in text) >= 7, "the group's turnout is edited per vote"
+    for unit, voter in zalo_voters.items():
+        texts = [m.text for m in zalo.messages_to(voter.chat_id)]
+        assert sum(1 for text in texts if "đơn vị đã bỏ phiếu" in text and "Kết quả" not in text) == 1, unit
+        assert sum(1 for text in texts if "Kết quả phiếu suy tôn" in text) == 1, unit
+    assert _told_telegram(world, USERS["tttt-head"], WHY_NO_GROUP) == 1
+    assert not any(WHY_NO_GROUP in text for voter in zalo_voters.values()
+                   for text in (m.text for m in zalo.messages_to(voter.chat_id)))
