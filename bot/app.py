@@ -126,6 +126,7 @@ def build_parts(
     limits = Limits(per_second=int(messages_per_second) if messages_per_second else None,
                     per_group_minute=group_messages_per_minute)
     outbox = Sender(units, (), limits=limits, settings=sender)
+    outbox.bots = conversation.bots  # the same mapping: bots added later are seen (a refused group post rerouted)
     runtime = Runtime(conversation, units, outbox, recovery=recovery)
 
     def owe_reminder(session: Session, to: str, reply: Reply) -> tuple[str, int] | None:
@@ -238,6 +239,7 @@ async def start(parts: BotParts, *, polling: bool = True, commands: bool = True)
     """
     for channel, _poller in parts.zalo:
         await channel.client.start()
+        await channel.check_groups()
     for telegram in parts.telegram:
         await telegram.application.initialize()
     if polling or parts.conversation.engine.dialect.name == "sqlite":

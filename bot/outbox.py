@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from bot.port import Answer, Channel, Delivery, Message, Owed, Verdict, decode
 from bot.units import UnitsOfWork
-from handlers.dispatch import system_clock
+from handlers.dispatch import reroute_refused, system_clock
 from storage.chat import recall_message, remember_message
 from storage.messages import (
     BLOCKED,
@@ -80,6 +80,9 @@ class Sender:
         self.clock = clock
         self._busy: dict[str, bool] = {}  # chat -> asked again while busy
         self.delivered = 0
+        # Per channel, the bot that sends to that channel's people (Conversation.bots; set by the factory).
+        self.bots: dict[str, str] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def busy(self) -> bool:
@@ -171,12 +174,20 @@ class Sender:
         except Exception as error:  # noqa: BLE001 (a bug in an adapter must not stop the queue)
             log.exception("delivery of outbox message %s to %s failed", row.id, chat)
             delivery = Delivery(Verdict.retry, detail=f"{type(error).__name__}: {error}")
+        rerouted: list[str] = []  # chats owed a refused group post instead, flushed after the commit
+
         def record_and_lease(session: Session) -> tuple[OwedRow, Owed | None] | None:
-            if not self._record(session, row, owed, delivery):
+            rerouted.clear()  # (a transaction tried again starts afresh)
+            if not self._record(session, row, owed, delivery, rerouted):
                 return None
             return self._lease(session, chat)
 
-        return await self.units.run(record_and_lease)
+        leased = await self.units.run(record_and_lease)
+        for other in dict.fromkeys(found for found in rerouted if found != chat):
+            task = asyncio.create_task(self.flush(other))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return leased
 
     def _lease(self, session: Session, chat: str) -> tuple[OwedRow, Owed | None] | None:
         now = self.clock()
@@ -194,7 +205,8 @@ class Sender:
                                outbox_id=row.id)
         return row, owed
 
-    def _record(self, session: Session, row: OwedRow, owed: Owed, delivery: Delivery) -> bool:
+    def _record(self, session: Session, row: OwedRow, owed: Owed, delivery: Delivery,
+                rerouted: list[str] | None = None) -> bool:
         """Keep a delivery's answer; True when the chat's queue may go on now."""
         now = self.clock()
         if delivery.verdict is Verdict.delivered:
@@ -214,6 +226,11 @@ class Sender:
         if delivery.verdict is Verdict.refused:
             log.error("chat %s refused outbox message %s for good: %s", row.chat_key, row.id, delivery.detail)
             finish_outgoing(session=session, outbox_id=row.id, state=REFUSED, now=now, error=delivery.detail)
+            if delivery.group_refused and rerouted is not None:
+                # In this transaction: the post is owed to the officers once, with the refusal recorded.
+                rerouted.extend(reroute_refused(session, channel=row.channel, bot=row.bot,
+                                                      chat_id=row.chat_id, payload=row.payload, now=now,
+                                                      bots=self.bots))
             return True
         if not delivery.held and now - row.created_at > self.settings.give_up_after:
             log.error("outbox message %s to %s given up after %s attempts: %s", row.id, row.chat_key,

@@ -37,6 +37,9 @@ class Delivery:
     message_id: str | None = None  # the (first) message sent, kept for a later edit
     parts_done: int = 0  # of a message sent in parts, those that went out before a failure
     held: bool = False  # a quota pause: kept however long it lasts (never given up), sent when it ends
+    # Refused because the chat is a bloc's group the bot is not in or may not post to: the sender owes
+    # the post to each unit's officers in private instead (handlers.dispatch.reroute_refused).
+    group_refused: bool = False
 
 
 @dataclass(frozen=True)

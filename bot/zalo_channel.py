@@ -44,6 +44,7 @@ from handlers.chat import Incoming, InFile, InKind, Reply, chat_key
 from handlers.dispatch import owe
 from handlers.i18n import t
 from handlers.markup import to_plain
+from storage.groups import is_bloc_group, record_bot_profile
 from storage.messages import offer_options, offered_option
 from storage.usage import count_outbound, leader_chats, month_of, tell_once
 
@@ -59,6 +60,7 @@ __all__ = [
     "EVENT_UNSUPPORTED",
     "SECRET_HEADER",
     "event_time",
+    "group_refusal",
     "to_incoming",
     "unwrap_webhook_body",
     "update_key",
@@ -200,6 +202,21 @@ def to_incoming(event: Mapping[str, Any], bot_id: str) -> Incoming | None:
     return incoming(InKind.unsupported)
 
 
+def group_refusal(error: ZaloError) -> bool:
+    """Whether a refused send to a group means the bot is not in it or may not post there.
+
+    Zalo's Bot API documents no error list: 403 is "forbidden" (the bot left or was removed, or
+    may not post), and a 400 or 404 that names the chat, the group or membership says the group
+    is out of reach. Any other 400 (a text, a photo URL) is the message's fault, not the group's.
+    """
+    if error.status == 403:
+        return True
+    if error.status in (400, 404):
+        described = error.description.lower()
+        return any(word in described for word in ("chat not found", "group", "member", "not in"))
+    return False
+
+
 def _number(text: str) -> int | None:
     stripped = text.strip().rstrip(".")
     return int(stripped) if stripped.isdigit() and len(stripped) <= 2 else None
@@ -232,6 +249,26 @@ class ZaloChannel:
         self.quota_pause = quota_pause  # seconds the outbox waits after a 429 "quota exceeded"
         self._groups: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def check_groups(self) -> bool | None:
+        """Ask the platform whether this bot may join groups (`getMe`) and keep the answer in the database
+        (None when it could not be asked: the answer kept before stands)."""
+        try:
+            info = await self.client.get_me()
+        except ZaloError as error:
+            log.warning("Zalo getMe failed (%s); whether bot %s may join groups is left as it was", error, self.bot)
+            return None
+        if not info.can_join_groups:
+            log.warning("Zalo bot %s cannot join groups: the bloc's group posts go to each unit in private",
+                        self.bot)
+        now = self.runtime.clock()
+        await self.runtime.units.run(lambda session: record_bot_profile(
+            session=session, channel=CHANNEL, bot=self.bot, can_join_groups=info.can_join_groups, now=now))
+        return info.can_join_groups
+
+    async def _is_bloc_group(self, chat_id: str) -> bool:
+        return await self.runtime.units.run(
+            lambda session: is_bloc_group(session=session, channel=CHANNEL, chat_id=chat_id))
 
     def is_group(self, chat_id: str) -> bool:
         """Whether a chat was seen as a group (Zalo's ids do not say)."""
@@ -280,9 +317,12 @@ class ZaloChannel:
                                 parts_done=owed.parts_done + len(sent), held=True)
             return Delivery(Verdict.retry, detail=str(error), retry_after=error.retry_after,
                             parts_done=owed.parts_done + len(sent))
-        except ZaloBlocked as error:
-            return Delivery(Verdict.blocked, detail=str(error))
-        except ZaloRefused as error:
+        except (ZaloBlocked, ZaloRefused) as error:
+            if group_refusal(error) and await self._is_bloc_group(chat_id):
+                # The bot is not in the bloc's group, or may not post there: the post goes in private.
+                return Delivery(Verdict.refused, detail=str(error), group_refused=True)
+            if isinstance(error, ZaloBlocked):
+                return Delivery(Verdict.blocked, detail=str(error))
             return Delivery(Verdict.refused, detail=str(error))
         except ZaloError as error:
             return Delivery(Verdict.retry, detail=str(error), parts_done=owed.parts_done + len(sent))

@@ -199,6 +199,9 @@ class Reply:
     # A number typed in answer to this reply is the answer itself (an item's value), not the
     # pick of a numbered option: channels without buttons name the options by their commands.
     typed_numbers: bool = False
+    # A post to the bloc's group (the ranking, a ballot's turnout and result): where the group is out of
+    # reach on Zalo it goes to each unit's officers in private (storage/groups.py, handlers.dispatch.owe).
+    group_post: bool = False
 
 
 @dataclass

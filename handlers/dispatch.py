@@ -40,7 +40,7 @@ from handlers.log_context import log_chat, log_officer
 from handlers.rehearsal import mark_outcome
 from handlers.renderers import reporting as render_report
 from handlers.services.reporting import progress
-from handlers.wire import dump_reply
+from handlers.wire import dump_reply, load_reply
 from storage.blocs import stored_bloc
 from storage.chat import (
     OfficerView,
@@ -50,6 +50,15 @@ from storage.chat import (
     set_officer_language,
 )
 from storage.db import session_scope
+from storage.groups import (
+    BLOC_PREFIX,
+    GroupPlan,
+    group_plan,
+    is_bloc_group,
+    leader_officers,
+    mark_group_refused,
+    tell_once,
+)
 from storage.invites import (
     RedeemOutcome,
     clear_failed_starts,
@@ -141,25 +150,68 @@ def owe(
 
     if answer is not None and default_chat is not None and channel is not None and bot is not None:
         add(channel, bot, default_chat, {"answer": answer, "notice": notice})
-    for reply in replies:
+    def one(reply: Reply) -> None:
         if reply.chat_id is None:
             if default_chat is None or channel is None:
                 log.error("a reply without a chat was dropped: %.60s", reply.text)
-                continue
+                return
             on, chat_id = channel, default_chat
         else:
             on, chat_id = parse_address(reply.chat_id)
         by = through(on, chat_id)
         if by is None:
             log.error("no bot serves channel %s here; a reply to %s was dropped: %.60s", on, chat_id, reply.text)
-            continue
+            return
         if reply.menu is not None:
             # Not a message: kept apart, as a button's answer is (bot.port.decode).
             add(on, by, chat_id, {"menu": reply.menu})
-            continue
+            return
         edit = pressed_message if reply.edit and on == channel and chat_id == default_chat else None
         add(on, by, chat_id, {"reply": dump_reply(reply), "edit_message_id": edit})
+
+    for reply in replies:
+        plan = group_plan(session=session, address=reply.chat_id, now=now) \
+            if reply.group_post and reply.chat_id is not None else None
+        if plan is None:
+            if reply.chat_id is not None and reply.chat_id.startswith(BLOC_PREFIX):
+                log.error("a group post of a bloc without a group was dropped: %.60s", reply.text)
+                continue
+            one(reply)
+            continue
+        for copy in group_copies(session, plan, reply, now):
+            one(copy)
     return chats
+
+
+def group_copies(session: Session, plan: GroupPlan, reply: Reply, now: dt.datetime) -> list[Reply]:
+    """A group post as the messages it becomes: to the group if it can be used, to each officer on Zalo
+    in private when it cannot, and the leader unit's one notice why (storage/groups.py).
+
+    An edit of a kept group message (a ballot's turnout after each vote) is not copied in private:
+    Zalo cannot edit, and a new message to every officer at every vote would spend the month's
+    quota; the officers get the turnout when the ballot opens and the result when it closes.
+    """
+    copies = [replace(reply, chat_id=plan.group, group_post=False)] if plan.group is not None else []
+    if not plan.private or (reply.edit_key is not None and reply.remember_as is None):
+        return copies
+    copies += [replace(reply, chat_id=found, group_post=False, remember_as=None, edit_key=None, edit=False)
+               for found in plan.private]
+    if plan.reason is not None and tell_once(session=session, bloc_id=plan.bloc_id, reason=plan.reason, now=now):
+        copies += [Reply(t(language, f"group_private_{plan.reason}", bloc=plan.bloc_name), chat_id=found)
+                   for found, language in leader_officers(session=session, bloc_id=plan.bloc_id, now=now)]
+    return copies
+
+
+def reroute_refused(session: Session, *, channel: str, bot: str, chat_id: str, payload: Mapping[str, object],
+                    now: dt.datetime, bots: Mapping[str, str] | None = None) -> list[str]:
+    """A post the platform refused for good in a bloc's group: the group marked as refused, and the post
+    owed instead to each unit's officers on Zalo (in the sender's transaction that records the refusal,
+    so it is owed once); the chats owed."""
+    if not is_bloc_group(session=session, channel=channel, chat_id=chat_id) or "reply" not in payload:
+        return []
+    mark_group_refused(session=session, channel=channel, chat_id=chat_id, now=now)
+    reply = replace(load_reply(payload["reply"]), chat_id=address(channel, chat_id), group_post=True)  # type: ignore[arg-type]
+    return owe(session, replies=[reply], now=now, channel=channel, bot=bot, bots=bots)
 
 
 def system_clock() -> dt.datetime:

@@ -143,6 +143,9 @@ class BlocGroup(SQLModel, table=True):
     chat_id: str = Field(max_length=64)
     bound_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     bot: str | None = Field(default=None, max_length=64)  # the bot that is in the group (as for accounts)
+    # When the platform refused a post to the group for good (the bot is not in it, or may not post):
+    # the bloc's group posts then go to each unit's officers in private (storage/groups.py).
+    refused_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     @property
     def address(self) -> str:
@@ -647,3 +650,28 @@ class BoardLink(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
     revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class BotProfile(SQLModel, table=True):
+    """What a platform said about one bot at its last start (`getMe`): whether it may join groups.
+
+    Kept in the database, so every process (and a turn on another channel's process) knows
+    that a Zalo bot cannot be in the bloc's group and that its group posts go in private.
+    """
+
+    __tablename__ = "bot_profile"
+
+    channel: str = Field(max_length=16, primary_key=True)
+    bot: str = Field(max_length=64, primary_key=True)
+    can_join_groups: bool = True
+    checked_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class GroupNotice(SQLModel, table=True):
+    """The leader unit was told, once, why a bloc's group posts go to each unit in private."""
+
+    __tablename__ = "group_notice"
+
+    bloc_id: int = Field(foreign_key="bloc.id", primary_key=True)
+    reason: str = Field(max_length=16, primary_key=True)  # cannot_join, refused, no_group
+    told_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from storage.audit import record
 from storage.chat import evidence_counts
+from storage.groups import forget_refusal
 from storage.models import (
     Bloc,
     BlocGroup,
@@ -160,6 +161,7 @@ def bind_group(*, session: Session, bloc_id: int, chat_id: str, actor: str) -> s
     channel, _, platform_id = chat_id.partition(":")
     row = session.get(BlocGroup, (bloc_id, channel))
     previous = row.address if row is not None else None
+    forget_refusal(session=session, bloc_id=bloc_id, channel=channel)  # bound again: the group is tried again
     if previous == chat_id:
         return previous
     record(session=session, actor=actor, bloc_id=bloc_id, action="bloc.bind_group", target=bloc.code,

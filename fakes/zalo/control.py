@@ -26,6 +26,7 @@ class FakeZalo(ZaloBotApiServer):
 
     Point the client at it with ``ZaloBotClient(fake.token, base_url=fake.base_url)``.
     Script people with :meth:`user` / :meth:`group`, faults with :meth:`fail_next`,
+    :meth:`remove_from_group` (or ``can_join_groups=False``: ``getMe`` says so, and every group send is 403),
     :meth:`set_delay`, :meth:`hold` and :meth:`set_quota`; inspect :attr:`sent`,
     :attr:`calls`, :attr:`chat_actions`, :attr:`webhook_deliveries`; wait for events
     (:meth:`wait_for_messages`, :meth:`next_reply`, :meth:`wait_polling`,
@@ -69,6 +70,10 @@ class FakeZalo(ZaloBotApiServer):
     def block(self, person: FakeZaloUser) -> None:
         """The person blocks the bot: messages to them answer 403."""
         self.blocked.add(person.id)
+
+    def remove_from_group(self, group: ChatRef) -> None:
+        """The bot is removed from a group: sends to it answer 403 ("not a member of this group")."""
+        self.refusing_groups.add(_chat_id(group))
 
     def inject(self, event: JSONDict, *, first: bool = False) -> JSONDict:
         """Queue a raw event (at the front with ``first``, i.e. out of order) and return it."""

@@ -91,6 +91,7 @@ class ZaloBotApiServer:
         self.calls: list[tuple[str, JSONDict]] = []
         self.chats: dict[str, FakeZaloChat] = {}
         self.blocked: set[str] = set()
+        self.refusing_groups: set[str] = set()  # groups the bot was removed from (sends answer 403)
         self.sent: list[SentZaloMessage] = []
         self.by_chat: dict[str, list[SentZaloMessage]] = {}
         self.chat_actions: list[tuple[str, str]] = []
@@ -241,6 +242,10 @@ class ZaloBotApiServer:
             raise ApiError(400, "Bad Request: chat not found")
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: the user has blocked the bot")
+        if chat.chat_type == "GROUP" and not self.can_join_groups:
+            raise ApiError(403, "Forbidden: this bot cannot join groups")
+        if chat_id in self.refusing_groups:
+            raise ApiError(403, "Forbidden: the bot is not a member of this group")
         return chat
 
     def _record(self, method: str, chat: FakeZaloChat, **content: str) -> JSONDict:

@@ -430,12 +430,12 @@ def publication(ctx: Context, config: BlocConfig, period: PeriodInfo, view: Rank
     if view.missing:
         head.append(ctx.text("publish_missing_line", units=names_text(config, view.missing)))
     head.append(ctx.text("publish_legend"))
-    replies = [Reply(Safe("\n".join(head)), chat_id=group)]
-    replies += [Reply(Safe(part), chat_id=group) for part in ranking_parts(language, view)]
+    replies = [Reply(Safe("\n".join(head)), chat_id=group, group_post=True)]
+    replies += [Reply(Safe(part), chat_id=group, group_post=True) for part in ranking_parts(language, view)]
     chart = OutFile(name=f"xep-hang-{period.year}.png", maker="chart", data=chart_data(language, view, config),
                     is_photo=True,
                     caption=plain(ctx.text("publish_chart_caption", year=period.year)))
-    replies.append(Reply("", files=(chart,), chat_id=group))
+    replies.append(Reply("", files=(chart,), chat_id=group, group_post=True))
     files = paperwork_files(published.score_sheet, published.minutes)
     replies.append(Reply(ctx.text("publish_done", version=published.version), files=tuple(files), protect=True))
     return replies
@@ -447,7 +447,7 @@ def reopened(ctx: Context, period: PeriodInfo, reason: str, group: str | None) -
     replies = [Reply(ctx.text("publish_reopened", kind=kind, year=period.year))]
     if group is not None:
         replies.append(Reply(ctx.text("publish_reopened_group", kind=kind, year=period.year, reason=reason),
-                             chat_id=group))
+                             chat_id=group, group_post=True))
     return replies
 
 

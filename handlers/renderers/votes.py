@@ -213,7 +213,7 @@ def turnout_replies(roster: Roster, turnout: Turnout, *, first: bool = False, cl
                  voted=turnout.voted, members=len(ballot.members), closes=_closes(roster, ballot, language))
         key = _turnout_key(ballot, chat_id)
         replies.append(Reply(text, chat_id=chat_id, remember_as=key if first else None,
-                             edit_key=None if first else key))
+                             edit_key=None if first else key, group_post=True))
     return replies
 
 
@@ -275,7 +275,7 @@ def closing_replies(closed: Closed) -> list[Reply]:
             text = Safe(text + "\n\n" + t(language, "vote_result_roles", year=ballot.year + 1,
                                            leader=roster.name(roster.code(closed.roles.leader_unit_id)),
                                            deputy=roster.name(roster.code(closed.roles.deputy_unit_id))))
-        replies.append(Reply(text, chat_id=chat_id))
+        replies.append(Reply(text, chat_id=chat_id, group_post=True))
     runoff = (ballot.result or {}).get("runoff_candidates") or []
     for chat_id, language in closed.leader_chats:
         key = "vote_leader_runoff" if runoff else "vote_leader_again"
@@ -308,7 +308,7 @@ def announced_replies(announced: Announced) -> list[Reply]:
     roster = announced.roster
     return [Reply(t(language, "vote_announced_fixed", method=t(language, f"vote_method_{announced.method}"),
                     year=announced.year, leader=roster.name(announced.leader), deputy=roster.name(announced.deputy)),
-                  chat_id=chat_id)
+                  chat_id=chat_id, group_post=True)
             for chat_id, language in announced.chats]
 
 

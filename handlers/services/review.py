@@ -22,6 +22,7 @@ from rules.numbers import NumberError, parse_number, percent_of
 from rules.scoring import ScoreSheet, UnitScore
 from storage.blocs import BlocRef, latest_year
 from storage.evidence import EvidenceView, evidence_of
+from storage.groups import group_post_address
 from storage.results import ReportedFigures
 from storage.review import (
     HANDED_IN,
@@ -314,6 +315,12 @@ def publish(
 def reopen(*, session: Session, bloc: BlocRef, period: PeriodInfo, reason: str, actor: str, now: dt.datetime) -> None:
     """Unlock a published period, with the reason."""
     reopen_period(session=session, period_id=period.id, reason=reason, actor=actor, now=now, bloc_id=bloc.id)
+
+
+def group_address(*, session: Session, bloc: BlocRef, now: dt.datetime) -> str | None:
+    """Where the bloc's group posts go: its group, or (none bound) its officers on Zalo in private; None: nowhere."""
+    return group_post_address(session=session, bloc_id=bloc.id, group_chat_id=bloc.group_chat_id,
+                              now=now.astimezone(dt.UTC))
 
 
 def bind(*, session: Session, bloc: BlocRef, chat_id: str, actor: str) -> None:

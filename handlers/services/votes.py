@@ -44,6 +44,7 @@ from storage.audit import record
 from storage.blocs import BlocRef, bloc_by_id, period_row
 from storage.chat import OfficerView
 from storage.db import session_scope
+from storage.groups import group_post_address
 from storage.roles import BlocRole, leading_unit_ids, linked_officer_chats, unit_role
 from storage.votes import (
     BallotKind,
@@ -405,8 +406,15 @@ class Year:
 
 
 def _announce_chats(session: Session, bloc: BlocRef, year: int) -> tuple[Chat, ...]:
-    if bloc.group_chat_id is not None:
-        return ((bloc.group_chat_id, bloc.config.bloc.language),)
+    # The bloc's group; none bound while officers are on Zalo: `bloc:<id>`, each of them in private
+    # (storage/groups.py; the leader unit is among them, or told on Telegram as before).
+    group = group_post_address(session=session, bloc_id=bloc.id, group_chat_id=bloc.group_chat_id,
+                               now=dt.datetime.now(dt.UTC))
+    if group is not None:
+        chats: tuple[Chat, ...] = ((group, bloc.config.bloc.language),)
+        if bloc.group_chat_id is None:  # the leader unit's officers not on Zalo still hear of it
+            chats += tuple(chat for chat in _leader_chats(session, bloc, year) if not chat[0].startswith("zalo:"))
+        return chats
     return _leader_chats(session, bloc, year)
 
 
@@ -696,7 +704,8 @@ def close_and_count(*, session: Session, ballot_id: int, now: dt.datetime, close
         if roles is not None and roles.source == "config":
             roles = None  # the configured roles are no result of this vote
     ballot = get_ballot(session=session, ballot_id=ballot.id) or ballot
-    failed = bloc.group_chat_id is not None and outcome in FAILED
+    failed = outcome in FAILED and any(chat not in _leader_chats(session, bloc, ballot.year)
+                                       for chat in year.announce_chats())
     return Closed(roster=roster, ballot=ballot, turnout=Turnout(ballot, year.voted(ballot), year.announce_chats()),
                   roles=roles, leader_chats=_leader_chats(session, bloc, ballot.year) if failed else ())
 

@@ -27,6 +27,8 @@ def bind(ctx: Context) -> Turn:
         return Turn([Reply(ctx.text("bind_not_allowed", unit=ctx.officer.unit_name))])
     chat_id = ctx.incoming.chat_address
     if desk.bloc.group_chat_id == chat_id:
+        # Bound again where it is: a group Zalo refused before is tried again.
+        service.bind(session=ctx.session, bloc=desk.bloc, chat_id=chat_id, actor=desk.actor)
         return Turn([Reply(ctx.text("bind_already", bloc=desk.config.bloc.name))])
     if desk.bloc.group_chat_id is None:
         service.bind(session=ctx.session, bloc=desk.bloc, chat_id=chat_id, actor=desk.actor)

@@ -25,7 +25,7 @@ def publish(ctx: Context, state: ReviewState | None) -> Turn:
     """`/publish`: confirm, twice when some units have not handed in their report."""
     desk = Desk.of(ctx)
     period = desk.guard(desk.period_now())
-    if desk.bloc.group_chat_id is None:
+    if service.group_address(session=ctx.session, bloc=desk.bloc, now=ctx.now) is None:
         return Turn([Reply(ctx.text("publish_no_group"))])
     view = service.ranking_view(session=ctx.session, bloc=desk.bloc, period=period)
     return Turn([render.publish_question(ctx, desk.config, period, view)],
@@ -49,7 +49,7 @@ def go(ctx: Context, state: ReviewState, argument: str) -> Turn:
     """Publish: rank once, post the table and the chart to the group, lock the period, send the paperwork."""
     desk = Desk.of(ctx)
     period: PeriodInfo = desk.guard(desk.period_of(state))
-    group = desk.bloc.group_chat_id
+    group = service.group_address(session=ctx.session, bloc=desk.bloc, now=ctx.now)
     if group is None:
         return Turn([Reply(ctx.text("publish_no_group"))])
     view = service.ranking_view(session=ctx.session, bloc=desk.bloc, period=period)
@@ -73,7 +73,8 @@ def _reopen(desk: Desk, period: PeriodInfo, reason: str) -> Turn:
     if len(reason) > MAX_REASON:
         return Turn([Reply(ctx.text("review_err_reason_long", max=MAX_REASON))])
     service.reopen(session=ctx.session, bloc=desk.bloc, period=period, reason=reason, actor=desk.actor, now=ctx.now)
-    return Turn(render.reopened(ctx, period, reason, desk.bloc.group_chat_id), state=None)
+    return Turn(render.reopened(ctx, period, reason, service.group_address(session=ctx.session, bloc=desk.bloc,
+                                                                          now=ctx.now)), state=None)
 
 
 @refusable
