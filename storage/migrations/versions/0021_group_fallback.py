@@ -1,7 +1,7 @@
 """group fallback: a refused bloc group, what getMe said of each bot, the leader's one notice why
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-02 10:45:00.000000
 """
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 from storage.types import UTCDateTime
 
-revision: str = '0020'
-down_revision: str | None = '0019'
+revision: str = '0021'
+down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
