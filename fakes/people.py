@@ -18,7 +18,7 @@ from fakes.telegram import FakeChat, FakeTelegram, FakeUser, SentMessage
 from fakes.zalo import FakeZalo, FakeZaloChat, FakeZaloUser, SentZaloMessage
 from rules.numbers import format_number
 
-__all__ = ["ScriptedOfficer", "ScriptedZaloOfficer"]
+__all__ = ["ScriptedOfficer", "ScriptedZaloOfficer", "option_labels", "option_number"]
 
 
 @dataclass
@@ -110,6 +110,16 @@ async def _report(person: ScriptedOfficer | ScriptedZaloOfficer, values: list[tu
         following = f"Mục {index + 2}/" if index + 1 < len(values) else "Tổng hợp"
         await person.press("Đúng, lưu", following)
     await person.press("Nộp báo cáo", "Đã nộp báo cáo")
+
+
+def option_labels(text: str) -> list[str]:
+    """The labels of the numbered options in a text ("2. ✅ Đúng, lưu" → "✅ Đúng, lưu"), in order."""
+    labels = []
+    for line in text.splitlines():
+        number, dot, rest = line.partition(". ")
+        if dot and number.isdigit():
+            labels.append(rest)
+    return labels
 
 
 def option_number(text: str, label: str) -> str | None:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import Engine
 
 from bot.app import BotParts, add_zalo, build_application, start, stop
 from bot.file_links import FileLinks
 from bot.http_server import HttpServer
-from fakes.people import ScriptedOfficer, ZaloScriptedOfficer
-from fakes.telegram import FakeTelegram
-from fakes.zalo import FakeZalo
+from bot.terminal import plain
+from fakes.people import ScriptedOfficer, ZaloScriptedOfficer, option_labels
+from fakes.telegram import FakeChat, FakeTelegram, SentMessage
+from fakes.zalo import FakeZalo, FakeZaloChat, SentZaloMessage
 from storage.blocs import load_bloc
 from storage.db import session_scope
 from storage.invites import issue_invites
@@ -23,6 +26,13 @@ from tests.chat.driver import Clock
 from tests.factories import seed_bloc
 
 DURING = dt.datetime(2019, 1, 5, 3, 0, tzinfo=dt.UTC)
+
+# What a person received on either channel, a group on either channel, a chat to look into.
+Seen = SentMessage | SentZaloMessage
+Group = FakeChat | FakeZaloChat
+ChatRef = int | str | Group | ScriptedOfficer | ZaloScriptedOfficer
+# A file as a Zalo message links it (bot/zalo_channel.py): "📎 name: URL".
+_FILE_LINK = re.compile(r"📎 (.+?): (https?://\S+)")
 
 
 @dataclass
@@ -93,6 +103,121 @@ class BotWorld:
     def chat_id(self, user_id: int) -> int | str:
         """The id of a person's private chat on the world's channel."""
         return user_id if self.zalo is None else str(user_id)
+
+    # -- channel-neutral looks at what the bot sent (the test body stays one on both channels)
+
+    def group(self, telegram_id: int, name: str) -> Group:
+        """The bloc's group chat on the world's channel (on Zalo its id is `telegram_id` as a string)."""
+        if self.zalo is None:
+            return self.fake.group(telegram_id, name)
+        return self.zalo.group(name, str(telegram_id))
+
+    def group_address(self, group: Group) -> str:
+        """The address a group is bound by (`telegram:-100…` or `zalo:<id>`)."""
+        return f"{self.channel}:{group.id}"
+
+    @property
+    def text_limit(self) -> int:
+        """The longest text a message may carry on the world's channel."""
+        return 4096 if self.zalo is None else 2000
+
+    def mark(self) -> int:
+        """A marker: everything the bot sent on the world's channel so far."""
+        return self.fake.mark() if self.zalo is None else len(self.zalo.sent)
+
+    def _chat(self, chat: ChatRef) -> int | str:
+        if isinstance(chat, ScriptedOfficer | ZaloScriptedOfficer):
+            chat = chat.user.id
+        elif isinstance(chat, FakeChat | FakeZaloChat):
+            chat = chat.id
+        return chat if self.zalo is None else str(chat)
+
+    def sent_to(self, chat: ChatRef, after: int = 0) -> list[Seen]:
+        """What the bot sent to a chat since `after` (on Telegram with the edits' snapshots)."""
+        wanted = self._chat(chat)
+        sent: Sequence[Seen] = self.fake.sent if self.zalo is None else self.zalo.sent
+        return [message for message in sent[after:] if message.chat_id == wanted]
+
+    def read(self, message: Seen) -> str:
+        """What a person reads of a message: its plain text (or a photo's caption)."""
+        if isinstance(message, SentZaloMessage):
+            return message.text or message.caption
+        return plain(message.text)
+
+    def options(self, message: Seen) -> list[str]:
+        """The labels of the options a message offers (its buttons, or its numbered lines on Zalo)."""
+        if isinstance(message, SentZaloMessage):
+            return option_labels(message.text)
+        return [label for label, _ in message.buttons]
+
+    async def wait_to(self, chat: ChatRef, expect: str, *, after: int = 0, timeout: float = 5.0,
+                      choice: bool = False) -> Seen:
+        """The first message to a chat since `after` that contains `expect` (with options, if `choice`;
+        never an edit's snapshot then)."""
+        wanted = self._chat(chat)
+        if self.zalo is None:
+            def matches(message: SentMessage) -> bool:
+                return message.chat_id == wanted and expect in plain(message.text) \
+                    and (not choice or (not message.is_edit and bool(message.buttons)))
+            return await self.fake.wait_for(matches, timeout=timeout, after=after)
+        zalo = self.zalo
+
+        def found() -> SentZaloMessage | None:
+            return next((message for message in zalo.sent[after:] if message.chat_id == wanted
+                         and expect in self.read(message) and (not choice or option_labels(message.text))), None)
+
+        await zalo.wait_until(lambda: found() is not None, timeout, what=f"a message with {expect!r} to {wanted}")
+        message = found()
+        assert message is not None
+        return message
+
+    async def in_group(self, person: ScriptedOfficer | ZaloScriptedOfficer, group: Group, text: str,
+                       expect: str) -> Seen:
+        """A person writes in a group (on Zalo mentioning the bot); the bot's answer there."""
+        mark = self.mark()
+        if isinstance(person, ScriptedOfficer) and isinstance(group, FakeChat):
+            await person.user.send_text(text, chat=group)
+        elif isinstance(person, ZaloScriptedOfficer) and isinstance(group, FakeZaloChat):
+            await person.say_in_group(group, text)
+        else:
+            raise TypeError("a person writes in a group of their own channel")
+        return await self.wait_to(group, expect, after=mark, timeout=10)
+
+    def texts(self, messages: list[Seen]) -> str:
+        """The plain texts of the text messages among `messages`, one after another."""
+        return "\n".join(self.read(message) for message in messages
+                         if (message.kind == "text" if isinstance(message, SentMessage)
+                             else message.method == "sendMessage"))
+
+    async def photos(self, messages: list[Seen]) -> list[bytes]:
+        """The pictures among `messages` (on Zalo downloaded from the signed URL they were sent by)."""
+        found: list[bytes] = []
+        for message in messages:
+            if isinstance(message, SentMessage):
+                if message.kind == "photo":
+                    found.append(message.file_bytes or b"")
+            elif message.method == "sendPhoto":
+                found.append(await _download(message.photo))
+        return found
+
+    async def documents(self, messages: list[Seen]) -> dict[str, bytes]:
+        """The files among `messages` by name: Telegram's documents, Zalo's download links (downloaded)."""
+        found: dict[str, bytes] = {}
+        for message in messages:
+            if isinstance(message, SentMessage):
+                if message.kind == "document" and message.file_name:
+                    found[message.file_name] = message.file_bytes or b""
+                continue
+            for name, url in _FILE_LINK.findall(message.text):
+                found[name] = await _download(url)
+        return found
+
+
+async def _download(url: str) -> bytes:
+    """A signed link fetched as its reader would (it must answer 200)."""
+    async with aiohttp.ClientSession() as http, http.get(url) as answer:
+        assert answer.status == 200, (url, answer.status)
+        return await answer.read()
 
 
 @pytest.fixture

@@ -10,18 +10,19 @@ import io
 import json
 from decimal import Decimal
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from bot.terminal import plain
-from fakes.people import ScriptedOfficer
+from fakes.people import ScriptedOfficer, ZaloScriptedOfficer
 from fakes.telegram import FakeChat, SentMessage
 from rules.config import ResultsFile
 from storage.db import session_scope
 from storage.models import AuditLog, BlocGroup, Entry, Period, PublishedRanking, Submission, Unit, YearRoles
 from storage.results import import_results
-from tests.e2e.conftest import BotWorld
+from tests.e2e.conftest import CHANNELS, BotWorld
 from tests.factories import seed_results_data
 from tests.review.checks import check_minutes, check_score_sheet, png_size, ranking_in_db
 
@@ -65,6 +66,14 @@ async def _join(world: BotWorld, user_id: int, officer_code: str, name: str) -> 
     return person
 
 
+async def _join_person(world: BotWorld, user_id: int, officer_code: str, name: str
+                       ) -> ScriptedOfficer | ZaloScriptedOfficer:
+    """A person on the world's channel joins with their invite."""
+    person = world.person(user_id, name)
+    await person.say(f"/start {world.codes[officer_code]}", "Kính chào")
+    return person
+
+
 async def _in_group(world: BotWorld, person: ScriptedOfficer, group: FakeChat, text: str, expect: str) -> SentMessage:
     mark = world.fake.mark()
     await person.user.send_text(text, chat=group)
@@ -78,17 +87,19 @@ async def _bound_group(world: BotWorld, leader: ScriptedOfficer) -> FakeChat:
     return group
 
 
-async def _publish(world: BotWorld, leader: ScriptedOfficer) -> None:
+async def _publish(world: BotWorld, leader: ScriptedOfficer | ZaloScriptedOfficer) -> None:
     await leader.say("/publish", "Công bố kết quả")
     await leader.press("Công bố", "Đã công bố")
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
 async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld) -> None:
     _import(world.engine)
-    leader = await _join(world, 701, "tttt-head", "Thành")
-    deputy = await _join(world, 702, "gtvt-head", "Long")
-    builder = await _join(world, 703, "xd-tdkt", "Hà")
-    await _bound_group(world, leader)
+    leader = await _join_person(world, 701, "tttt-head", "Thành")
+    deputy = await _join_person(world, 702, "gtvt-head", "Long")
+    builder = await _join_person(world, 703, "xd-tdkt", "Hà")
+    group = world.group(GROUP_ID, "Khối thi đua số 3")
+    await world.in_group(leader, group, "/bind", "Đã gắn nhóm này")
 
     await leader.say("/review", "Rà soát báo cáo")
     for short in ("Sở CT", "Sở XD", "Sở GTVT", "Sở TN&MT", "Sở KH&CN", "Sở NN&PTNT"):
@@ -99,12 +110,12 @@ async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld
             await leader.say("9,0", "lý do sửa")
             await leader.say("Chưa có văn bản tham mưu kèm theo", "Đã sửa I.2")
         await leader.press("Chấp nhận", "Đã chấp nhận")
-    told = await world.fake.wait_for(lambda m: m.chat_id == 703 and "đã sửa điểm" in plain(m.text))
-    assert "9,6 điểm → 9 điểm" in plain(told.text) and "Chưa có văn bản tham mưu kèm theo" in plain(told.text)
+    told = world.read(await world.wait_to(703, "đã sửa điểm"))
+    assert "9,6 điểm → 9 điểm" in told and "Chưa có văn bản tham mưu kèm theo" in told
     # The unit is told which unit accepted its report, not "the leader and the deputy".
-    accepted = await world.fake.wait_for(lambda m: m.chat_id == 703 and "chấp nhận sau rà soát" in plain(m.text))
-    assert "đã được Sở Thông tin và Truyền thông chấp nhận" in plain(accepted.text)
-    assert "khối trưởng, khối phó" not in plain(accepted.text)
+    accepted = world.read(await world.wait_to(703, "chấp nhận sau rà soát"))
+    assert "đã được Sở Thông tin và Truyền thông chấp nhận" in accepted
+    assert "khối trưởng, khối phó" not in accepted
     # The leader's own unit is the deputy's to review.
     await leader.say("/review", "Rà soát báo cáo")
     await leader.press("Sở TT&TT", "khối phó rà soát")
@@ -113,26 +124,28 @@ async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld
     await deputy.press("Chấp nhận", "Đã chấp nhận")
     assert set(_statuses(world.engine).values()) == {"accepted"}
 
-    mark = world.fake.mark()
+    mark = world.mark()
     await _publish(world, leader)
     await world.wait_handled()
-    posted = [m for m in world.fake.sent[mark:] if m.chat_id == GROUP_ID]
-    table = "\n".join(plain(m.text) for m in posted if m.kind == "text")
+    posted = world.sent_to(group, mark)
+    table = world.texts(posted)
     assert "1. Sở Thông tin và Truyền thông" in table and "2. Sở Công thương" in table
     first, second = table.split("2. Sở Công thương")[0], table.split("2. Sở Công thương")[1].split("3. ")[0]
     assert "Cờ thi đua (chờ suy tôn)" in first and "Bằng khen" in second
     assert "Tổng 96,80" in table  # Sở Xây dựng after the review (97,40 before)
-    assert all(len(m.text or "") <= 4096 for m in posted)
-    photos = [m for m in posted if m.kind == "photo"]
-    assert len(photos) == 1 and photos[0].file_bytes is not None
-    width, height = png_size(photos[0].file_bytes)
-    assert 800 <= width <= 2000 and 400 <= height <= 2000 and len(photos[0].file_bytes) > 10_000
+    assert all(len(message.text or "") <= world.text_limit for message in posted)
+    photos = await world.photos(posted)  # on Zalo sent by a signed URL, downloaded here
+    assert len(photos) == 1
+    width, height = png_size(photos[0])
+    assert 800 <= width <= 2000 and 400 <= height <= 2000 and len(photos[0]) > 10_000
 
-    files = {m.file_name: m.file_bytes for m in world.fake.sent[mark:] if m.chat_id == 701 and m.kind == "document"}
-    # Issue 16: the score sheet and the minutes are sent protected from forwarding; the group's table is not.
-    documents = [m for m in world.fake.sent[mark:] if m.chat_id == 701 and m.kind == "document"]
-    assert documents and all(str(m.params.get("protect_content")).lower() == "true" for m in documents)
-    assert not any(m.params.get("protect_content") for m in posted)
+    to_leader = world.sent_to(leader, mark)
+    files = await world.documents(to_leader)  # on Zalo signed download links, downloaded here
+    if world.channel == "telegram":
+        # Issue 16: the score sheet and the minutes are sent protected from forwarding; the group's table is not.
+        documents = [m for m in to_leader if isinstance(m, SentMessage) and m.kind == "document"]
+        assert documents and all(str(m.params.get("protect_content")).lower() == "true" for m in documents)
+        assert not any(isinstance(m, SentMessage) and m.params.get("protect_content") for m in posted)
     report = ranking_in_db(world.engine)
     assert [row.unit_code for row in report.rows[:2]] == ["STTTT", "SCT"]
     assert [row.award for row in report.rows[:2]] == ["flag-pending-acclaim", "merit"]
@@ -148,6 +161,7 @@ async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld
         entry = session.exec(select(Entry).where(Entry.item_code == "I.2", Entry.reviewed_value != None)).one()  # noqa: E711
         assert entry.reviewed_value == Decimal(9) and entry.review_reason == "Chưa có văn bản tham mưu kèm theo"
         snapshot = json.loads(session.exec(select(PublishedRanking.ranking_json)).one())
+        assert tuple(session.exec(select(BlocGroup.channel, BlocGroup.chat_id)).one()) == (world.channel, str(group.id))
     assert snapshot["ranking"][0]["unit_code"] == "STTTT" and snapshot["missing"] == []
     actions = [action for action, _, _ in _audit(world.engine)]
     assert actions.count("review.accept") == 7 and actions.count("review.score") == 1
