@@ -151,14 +151,14 @@ class BotWorld:
         return [label for label, _ in message.buttons]
 
     async def wait_to(self, chat: ChatRef, expect: str, *, after: int = 0, timeout: float = 5.0,
-                      choice: bool = False) -> Seen:
-        """The first message to a chat since `after` that contains `expect` (with options, if `choice`;
-        never an edit's snapshot then)."""
+                      choice: bool = False, new: bool = False) -> Seen:
+        """The first message to a chat since `after` that contains `expect`: with options if `choice`,
+        a new message (not an edit's snapshot) if `new` or `choice`."""
         wanted = self._chat(chat)
         if self.zalo is None:
             def matches(message: SentMessage) -> bool:
-                return message.chat_id == wanted and expect in plain(message.text) \
-                    and (not choice or (not message.is_edit and bool(message.buttons)))
+                return message.chat_id == wanted and not ((new or choice) and message.is_edit) \
+                    and expect in plain(message.text) and (not choice or bool(message.buttons))
             return await self.fake.wait_for(matches, timeout=timeout, after=after)
         zalo = self.zalo
 
