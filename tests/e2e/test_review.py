@@ -22,7 +22,7 @@ from rules.config import ResultsFile
 from storage.db import session_scope
 from storage.models import AuditLog, BlocGroup, Entry, Period, PublishedRanking, Submission, Unit, YearRoles
 from storage.results import import_results
-from tests.e2e.conftest import CHANNELS, BotWorld
+from tests.e2e.conftest import CHANNELS, CHANNELS_AND_MIXED, BotWorld
 from tests.factories import seed_results_data
 from tests.review.checks import check_minutes, check_score_sheet, png_size, ranking_in_db
 
@@ -92,7 +92,7 @@ async def _publish(world: BotWorld, leader: ScriptedOfficer | ZaloScriptedOffice
     await leader.press("Công bố", "Đã công bố")
 
 
-@pytest.mark.parametrize("channel", CHANNELS)
+@pytest.mark.parametrize("channel", CHANNELS_AND_MIXED)
 async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld) -> None:
     _import(world.engine)
     leader = await _join_person(world, 701, "tttt-head", "Thành")
@@ -161,7 +161,8 @@ async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld
         entry = session.exec(select(Entry).where(Entry.item_code == "I.2", Entry.reviewed_value != None)).one()  # noqa: E711
         assert entry.reviewed_value == Decimal(9) and entry.review_reason == "Chưa có văn bản tham mưu kèm theo"
         snapshot = json.loads(session.exec(select(PublishedRanking.ranking_json)).one())
-        assert tuple(session.exec(select(BlocGroup.channel, BlocGroup.chat_id)).one()) == (world.channel, str(group.id))
+        assert tuple(session.exec(select(BlocGroup.channel, BlocGroup.chat_id)).one()) == (world.group_channel,
+                                                                                           str(group.id))
     assert snapshot["ranking"][0]["unit_code"] == "STTTT" and snapshot["missing"] == []
     actions = [action for action, _, _ in _audit(world.engine)]
     assert actions.count("review.accept") == 7 and actions.count("review.score") == 1
@@ -236,18 +237,19 @@ async def test_a_score_change_is_checked_and_needs_a_reason(world: BotWorld) -> 
     assert industry.sections["I"] < Decimal("49.7")
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
 async def test_return_for_correction_and_resubmit(world: BotWorld) -> None:
     _import(world.engine)
-    leader = await _join(world, 731, "tttt-head", "Thành")
-    builder = await _join(world, 732, "xd-tdkt", "Hà")
+    leader = await _join_person(world, 731, "tttt-head", "Thành")
+    builder = await _join_person(world, 732, "xd-tdkt", "Hà")
     await leader.say("/review", "Rà soát báo cáo")
     await leader.press("Sở XD", "Tổng sau rà soát")
     await leader.press("Trả lại", "lý do")
     await leader.say("   ", "Cần ghi lý do")
     assert _statuses(world.engine)["SXD"] == "submitted"
     await leader.say("Thiếu minh chứng tiêu chí III.3", "Đã trả lại")
-    await world.fake.wait_for(lambda m: m.chat_id == 732 and "trả lại để sửa" in plain(m.text)
-                              and "Thiếu minh chứng tiêu chí III.3" in plain(m.text))
+    returned = await world.wait_to(732, "trả lại để sửa")
+    assert "Thiếu minh chứng tiêu chí III.3" in world.read(returned)
     with session_scope(world.engine) as session:
         submission = session.exec(select(Submission).join(Unit).where(Unit.code == "SXD")).one()
     assert submission.status == "returned" and submission.return_reason == "Thiếu minh chứng tiêu chí III.3"
@@ -259,20 +261,22 @@ async def test_return_for_correction_and_resubmit(world: BotWorld) -> None:
     assert ("review.return", "SXD") in [(action, unit) for action, unit, _ in _audit(world.engine)]
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
 async def test_publishing_with_a_unit_missing_needs_a_second_confirmation(world: BotWorld) -> None:
     _import(world.engine, without=("SNNPTNT",))
-    leader = await _join(world, 741, "tttt-head", "Thành")
+    leader = await _join_person(world, 741, "tttt-head", "Thành")
     await leader.say("/publish", "Khối chưa gắn nhóm")
-    await _bound_group(world, leader)
+    group = world.group(GROUP_ID, "Khối thi đua số 3")
+    await world.in_group(leader, group, "/bind", "Đã gắn nhóm này")
     warning = await leader.say("/publish", "chưa nộp báo cáo")
-    assert "Sở Nông nghiệp và Phát triển nông thôn" in plain(warning.text)
+    assert "Sở Nông nghiệp và Phát triển nông thôn" in world.read(warning)
     await leader.press("Vẫn công bố", "Xác nhận lần cuối")
     with session_scope(world.engine) as session:
         assert session.exec(select(Period.published_at)).one() is None
-    mark = world.fake.mark()
+    mark = world.mark()
     await leader.press("Xác nhận công bố", "Đã công bố")
     await world.wait_handled()
-    table = "\n".join(plain(m.text) for m in world.fake.sent[mark:] if m.chat_id == GROUP_ID and m.kind == "text")
+    table = world.texts(world.sent_to(group, mark))
     assert "Sở Nông nghiệp và Phát triển nông thôn ⚠ chưa nộp" in table
     with session_scope(world.engine) as session:
         snapshot = json.loads(session.exec(select(PublishedRanking.ranking_json)).one())
@@ -295,54 +299,56 @@ async def test_review_buttons_after_publishing_change_nothing(world: BotWorld) -
     assert _snapshot(world.engine) == before
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
 async def test_reopen_with_a_reason_and_publish_again_says_what_changed(world: BotWorld) -> None:
     _import(world.engine)
-    leader = await _join(world, 761, "tttt-head", "Thành")
-    deputy = await _join(world, 762, "gtvt-head", "Long")
-    await _bound_group(world, leader)
+    leader = await _join_person(world, 761, "tttt-head", "Thành")
+    deputy = await _join_person(world, 762, "gtvt-head", "Long")
+    group = world.group(GROUP_ID, "Khối thi đua số 3")
+    await world.in_group(leader, group, "/bind", "Đã gắn nhóm này")
     await _publish(world, leader)
     await deputy.say("/reopen", "Chỉ đơn vị khối trưởng")
     await leader.say("/reopen", "lý do mở lại")
-    mark = world.fake.mark()
+    mark = world.mark()
     await leader.say("Sở Công thương bổ sung minh chứng", "Đã mở lại")
-    await world.fake.wait_for(lambda m: m.chat_id == GROUP_ID and "mở lại" in plain(m.text), after=mark)
+    await world.wait_to(group, "mở lại", after=mark)
     await leader.say("/review", "Rà soát báo cáo")
     await leader.press("Sở CT", "Tổng sau rà soát")
     await leader.press("Sửa điểm", "Chọn mục")
     await leader.press("III.3 ·", "điểm thẩm định")
     await leader.say("10", "lý do sửa")
     await leader.say("Mô hình được UBND tỉnh công nhận", "Đã sửa III.3")
-    mark = world.fake.mark()
+    mark = world.mark()
     await _publish(world, leader)
-    update = await world.fake.wait_for(lambda m: m.chat_id == GROUP_ID and "lần 2" in plain(m.text), after=mark)
-    assert "Sở Công thương: tổng 98,25 → 98,75" in plain(update.text)
-    assert "Sở Công thương bổ sung minh chứng" in plain(update.text)
+    update = world.read(await world.wait_to(group, "lần 2", after=mark))
+    assert "Sở Công thương: tổng 98,25 → 98,75" in update
+    assert "Sở Công thương bổ sung minh chứng" in update
     actions = [action for action, _, _ in _audit(world.engine)]
     assert actions.count("ranking.publish") == 2 and actions.count("ranking.reopen") == 1
     assert _count(world.engine, PublishedRanking) == 2
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
 async def test_moving_the_group_is_confirmed_privately(world: BotWorld) -> None:
-    leader = await _join(world, 771, "tttt-head", "Thành")
-    deputy = await _join(world, 772, "gtvt-head", "Long")
-    await _bound_group(world, leader)
-    await _in_group(world, leader, world.fake.group(GROUP_ID, "Khối thi đua số 3"), "/bind", "đã là nhóm")
-    other = world.fake.group(-1009876543210, "Khối 3 (mới)")
-    mark = world.fake.mark()
-    await _in_group(world, deputy, other, "/bind", "nhắn riêng")
-    question = await world.fake.wait_for(lambda m: m.chat_id == 772 and "Chuyển việc công bố" in plain(m.text),
-                                         after=mark)
+    leader = await _join_person(world, 771, "tttt-head", "Thành")
+    deputy = await _join_person(world, 772, "gtvt-head", "Long")
+    group = world.group(GROUP_ID, "Khối thi đua số 3")
+    await world.in_group(leader, group, "/bind", "Đã gắn nhóm này")
+    await world.in_group(leader, group, "/bind", "đã là nhóm")
+    other = world.group(-1009876543210, "Khối 3 (mới)")
+    mark = world.mark()
+    await world.in_group(deputy, other, "/bind", "nhắn riêng")
+    question = await world.wait_to(772, "Chuyển việc công bố", after=mark)
     with session_scope(world.engine) as session:
         assert session.exec(select(BlocGroup.chat_id)).one() == str(GROUP_ID)
-    deputy.last = question
+    deputy.last = question  # type: ignore[assignment]  # of the deputy's channel
     await deputy.press("Giữ nhóm cũ", "Đã giữ nguyên")
-    mark = world.fake.mark()
-    await _in_group(world, deputy, other, "/bind", "nhắn riêng")
-    deputy.last = await world.fake.wait_for(lambda m: m.chat_id == 772 and "Chuyển việc công bố" in plain(m.text),
-                                            after=mark)
-    mark = world.fake.mark()
+    mark = world.mark()
+    await world.in_group(deputy, other, "/bind", "nhắn riêng")
+    deputy.last = await world.wait_to(772, "Chuyển việc công bố", after=mark)  # type: ignore[assignment]
+    mark = world.mark()
     await deputy.press("Chuyển sang nhóm mới", "Đã chuyển")
-    await world.fake.wait_for(lambda m: m.chat_id == other.id and "Đã gắn nhóm này" in plain(m.text), after=mark)
+    await world.wait_to(other, "Đã gắn nhóm này", after=mark)
     with session_scope(world.engine) as session:
         assert session.exec(select(BlocGroup.chat_id)).one() == str(other.id)
     assert [action for action, _, _ in _audit(world.engine)].count("bloc.bind_group") == 2

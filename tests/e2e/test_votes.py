@@ -30,7 +30,7 @@ from storage.db import session_scope
 from storage.models import Ballot, BallotBox, BallotTally, BallotVoter, ChatState, Period, YearRoles
 from storage.sealing import Opener
 from storage.votes import BallotStillOpen, ballot_counts, ballots_of
-from tests.e2e.conftest import CHANNELS, BotWorld, Group, Seen
+from tests.e2e.conftest import CHANNELS_AND_MIXED, BotWorld, Group, Mark, Seen
 from tests.factories import seed_bloc_data
 from tests.votes.helpers import GROUP, HEADS, VOTING, link_officers, publish_seed_year, seed_config_data
 
@@ -49,7 +49,7 @@ class Votes:
         self.lead = self.voters["STTTT"]
 
     async def open(self, button: str, *, hours: int | None = None,
-                   who: ScriptedOfficer | ZaloScriptedOfficer | None = None) -> int:
+                   who: ScriptedOfficer | ZaloScriptedOfficer | None = None) -> int | Mark:
         """/vote, press the ballot's button, maybe type hours, open; returns the `sent` mark before opening."""
         lead = who or self.lead
         await lead.say("/vote", "Bỏ phiếu cuối năm")
@@ -60,22 +60,22 @@ class Votes:
         await lead.press("Mở phiếu", "Đã mở phiếu")
         return mark
 
-    async def ballot(self, unit: str, title: str, after: int) -> Seen:
+    async def ballot(self, unit: str, title: str, after: int | Mark) -> Seen:
         """The ballot message (with its options) a unit's voter received after `after`."""
         return await self.world.wait_to(self.voters[unit], f"Phiếu {title}", after=after, choice=True)
 
-    async def cast(self, unit: str, title: str, after: int, choice: str) -> None:
+    async def cast(self, unit: str, title: str, after: int | Mark, choice: str) -> None:
         """A unit's voter chooses and confirms (a secret ballot): presses, or types the numbers on Zalo."""
         voter = self.voters[unit]
         voter.last = await self.ballot(unit, title, after)  # type: ignore[assignment]  # of the voter's channel
         await voter.press(choice, "Lựa chọn của đơn vị")
         await voter.press("Xác nhận", "Đã ghi nhận phiếu")
 
-    async def cast_all(self, title: str, after: int, choices: dict[str, str]) -> None:
+    async def cast_all(self, title: str, after: int | Mark, choices: dict[str, str]) -> None:
         """Every unit in `choices` votes, all at once."""
         await asyncio.gather(*(self.cast(unit, title, after, choice) for unit, choice in choices.items()))
 
-    async def group_message(self, text: str, after: int) -> Seen:
+    async def group_message(self, text: str, after: int | Mark) -> Seen:
         """A new message in the bloc's group containing `text`."""
         return await self.world.wait_to(self.group, text, after=after, new=True)
 
@@ -90,9 +90,10 @@ async def votes(world: BotWorld) -> AsyncIterator[Votes]:
     """
     assert world.parts is not None
     world.parts.runtime.sender.limits = Limits(per_second=None, per_group_minute=None)
-    publish_seed_year(world.engine, channel=world.channel)
+    publish_seed_year(world.engine, channel=world.group_channel)
     group = world.group(GROUP, "Khối thi đua số 3")
-    link_officers(world.engine, USERS, channel=world.channel)
+    for code, user in USERS.items():
+        link_officers(world.engine, {code: user}, channel=world.channel_of(user))
     world.clock.now = VOTING
     yield Votes(world, group)
 
@@ -118,7 +119,7 @@ def _tally(engine: Engine) -> dict[str, int]:
         return counts
 
 
-@pytest.mark.parametrize("channel", CHANNELS)
+@pytest.mark.parametrize("channel", CHANNELS_AND_MIXED)
 async def test_the_seed_year_acclaims_the_leader_and_elects_sxd_and_sct(
     votes: Votes, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
