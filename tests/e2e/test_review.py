@@ -238,6 +238,25 @@ async def test_a_score_change_is_checked_and_needs_a_reason(world: BotWorld) -> 
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
+async def test_a_typed_whole_number_is_the_reviewed_score_not_an_option(world: BotWorld) -> None:
+    """On Zalo a digit picks an option of the chat's current step. Once a score is asked, the item
+    list shown before (twenty numbered items) is no longer the step: "10" is the score, not item 10."""
+    _import(world.engine)
+    leader = await _join_person(world, 725, "tttt-head", "Thành")
+    await leader.say("/review", "Rà soát báo cáo")
+    await leader.press("Sở CT", "Tổng sau rà soát")
+    picker = await leader.press("Sửa điểm", "Chọn mục")
+    assert len(world.options(picker)) > 10
+    await leader.press("III.3 ·", "điểm thẩm định")
+    await leader.say("10", "lý do sửa")
+    await leader.say("Mô hình được UBND tỉnh công nhận", "Đã sửa III.3")
+    with session_scope(world.engine) as session:
+        reviewed = dict(session.exec(select(Entry.item_code, Entry.reviewed_value)
+                                     .where(Entry.reviewed_value != None)).all())  # noqa: E711
+    assert reviewed == {"III.3": Decimal(10)}
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
 async def test_return_for_correction_and_resubmit(world: BotWorld) -> None:
     _import(world.engine)
     leader = await _join_person(world, 731, "tttt-head", "Thành")
