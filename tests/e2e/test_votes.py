@@ -20,7 +20,8 @@ from bot.cli import main
 from bot.outbox import Limits
 from bot.settings import get_settings
 from bot.terminal import plain
-from fakes.people import ScriptedOfficer, ZaloScriptedOfficer
+from fakes.people import ScriptedOfficer, ZaloScriptedOfficer, option_number
+from fakes.zalo import SentZaloMessage
 from handlers.renderers.files import make
 from handlers.services.ranking import compute_ranking
 from handlers.services.votes import vote_results
@@ -30,7 +31,7 @@ from storage.db import session_scope
 from storage.models import Ballot, BallotBox, BallotTally, BallotVoter, ChatState, Period, YearRoles
 from storage.sealing import Opener
 from storage.votes import BallotStillOpen, ballot_counts, ballots_of
-from tests.e2e.conftest import CHANNELS_AND_MIXED, BotWorld, Group, Mark, Seen
+from tests.e2e.conftest import CHANNELS, CHANNELS_AND_MIXED, BotWorld, Group, Mark, Seen
 from tests.factories import seed_bloc_data
 from tests.votes.helpers import GROUP, HEADS, VOTING, link_officers, publish_seed_year, seed_config_data
 
@@ -449,3 +450,21 @@ async def test_the_minutes_record_the_closed_ballots(votes: Votes) -> None:
     assert "08 giờ 00" not in text
     assert "7 phiếu" in text
     assert sheet.rows[0].award == "flag"
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_the_leader_types_the_hours_as_a_bare_number(votes: Votes) -> None:
+    """The hours prompt offers two options and asks for a number of hours: on Zalo "2" is two hours,
+    not option 2 (back to the menu); the options are typed "/1" and "/2" there."""
+    lead = votes.lead
+    await lead.say("/vote", "Bỏ phiếu cuối năm")
+    await lead.press("Mở phiếu suy tôn", "Phiếu sẽ đóng sau")
+    await lead.say("2", "2 giờ")
+    asked = await lead.say("1", "1 giờ")
+    if isinstance(asked, SentZaloMessage):  # no bare numbers to choose by: they are the hours
+        assert "✅ Mở phiếu: /1" in asked.text and "↩️ Quay lại: /2" in asked.text, asked.text
+        assert option_number(asked.text, "Mở phiếu") is None
+    await lead.press("Mở phiếu", "Đã mở phiếu")
+    with session_scope(votes.world.engine) as session:
+        closes_at = session.exec(select(Ballot.closes_at)).one()
+    assert closes_at == VOTING + dt.timedelta(hours=1)
