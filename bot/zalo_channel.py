@@ -282,9 +282,13 @@ class ZaloChannel:
         if not found.is_private:
             self._groups.add(found.chat_id)
         number = _number(found.text) if found.kind is InKind.text else None
+        # "/2" picks option 2 where a number typed alone is the step's answer (see `_send`).
+        by_command = found.kind is InKind.command and not found.args and _number(found.command) is not None
+        if by_command:
+            number = _number(found.command)
         if number is not None:
             data = await self.runtime.units.run(lambda session: offered_option(
-                session=session, chat_key=found.chat_key, number=number))
+                session=session, chat_key=found.chat_key, number=number, by_command=by_command))
             if data is not None:
                 return replace(found, kind=InKind.option, data=data)
         return found
@@ -331,11 +335,16 @@ class ZaloChannel:
 
     async def _send(self, chat_id: str, owed: OwedMessage, sent: list[SentMessage]) -> None:
         reply = owed.reply
+        by_command: list[str] = []  # the data of the options picked by "/1", "/2"... where a number answers
         if reply.typed_numbers:
-            # A number typed here is the answer: options are named by their commands, not numbered.
+            # A number typed here is the answer: options are named by their commands ("/back"), or
+            # else by a number after a slash ("/1"), never by a number alone.
             labels = []
-            commands = [f"{option.label}: {option.command}" for row in reply.options for option in row
-                        if option.command]
+            commands = []
+            for option in (option for row in reply.options for option in row if option.page is None):
+                if not option.command:
+                    by_command.append(option.data)
+                commands.append(f"{option.label}: {option.command or f'/{len(by_command)}'}")
         else:
             labels = [option.label for row in reply.options for option in row if option.page is None]
             commands = []
@@ -369,10 +378,12 @@ class ZaloChannel:
             parts.append(lambda url=url, caption=caption: self.client.send_photo(chat_id, url, caption))
         if labels or reply.typed_numbers:  # kept before the text goes out: the person may answer at once
             # (none kept where a typed number answers: an older offer's numbers stop counting)
-            data = [option.data for row in reply.options for option in row if option.page is None] if labels else []
+            data = [option.data for row in reply.options for option in row if option.page is None] if labels \
+                else by_command
             key = chat_key(CHANNEL, self.bot, chat_id)
             await self.runtime.units.run(lambda session: offer_options(
-                session=session, chat_key=key, options=data, now=self.runtime.clock()))
+                session=session, chat_key=key, options=data, now=self.runtime.clock(),
+                by_command=reply.typed_numbers))
         for part in parts[owed.parts_done:]:
             result = await part()
             went = result if isinstance(result, list) else [result]

@@ -18,7 +18,7 @@ from fakes.telegram import FakeChat, FakeTelegram, FakeUser, SentMessage
 from fakes.zalo import FakeZalo, FakeZaloChat, FakeZaloUser, SentZaloMessage
 from rules.numbers import format_number
 
-__all__ = ["ScriptedOfficer", "ScriptedZaloOfficer"]
+__all__ = ["ScriptedOfficer", "ScriptedZaloOfficer", "option_command", "option_labels", "option_number"]
 
 
 @dataclass
@@ -112,6 +112,26 @@ async def _report(person: ScriptedOfficer | ScriptedZaloOfficer, values: list[tu
     await person.press("Nộp báo cáo", "Đã nộp báo cáo")
 
 
+def option_labels(text: str) -> list[str]:
+    """The labels of the numbered options in a text ("2. ✅ Đúng, lưu" → "✅ Đúng, lưu"), in order."""
+    labels = []
+    for line in text.splitlines():
+        number, dot, rest = line.partition(". ")
+        if dot and number.isdigit():
+            labels.append(rest)
+    return labels
+
+
+def option_command(text: str, label: str) -> str | None:
+    """The command of the option whose label contains `label`, where a step takes a typed number and
+    its options are typed as commands ("✅ Mở phiếu: /1", "◀️ Mục trước: /back")."""
+    for line in text.splitlines():
+        shown, colon, command = line.rpartition(": /")
+        if colon and label in shown and command and " " not in command:
+            return f"/{command}"
+    return None
+
+
 def option_number(text: str, label: str) -> str | None:
     """The number of the option whose label contains `label`, in a text with numbered lines ("2. ✅ Đúng, lưu")."""
     for line in text.splitlines():
@@ -179,13 +199,13 @@ class ScriptedZaloOfficer:
         return await self._await(mark, expect, started)
 
     async def press(self, label: str, expect: str) -> SentZaloMessage:
-        """Type the number of the option labelled `label` in the last message and wait for `expect`."""
+        """Type the number (or the command) of the option labelled `label` in the last message; wait for `expect`."""
         if self.last is None:
             raise RuntimeError("nothing to choose from yet")
-        number = option_number(self.last.text, label)
-        if number is None:
+        typed = option_number(self.last.text, label) or option_command(self.last.text, label)
+        if typed is None:
             raise AssertionError(f"no option containing {label!r} in: {self.last.text}")
-        return await self.say(number, expect)
+        return await self.say(typed, expect)
 
     async def report(self, values: list[tuple[str, Decimal]]) -> None:
         """Do a whole report: each item's value typed the Vietnamese way, confirmed; submit."""

@@ -298,21 +298,32 @@ def take_budget(*, session: Session, scope: str, window: int, limit: int) -> boo
 # -- numbered options, for a channel without buttons ---------------------------
 
 
-def offer_options(*, session: Session, chat_key: str, options: list[str], now: dt.datetime) -> None:
-    """Keep the button data a chat was last offered, in order (option 1 first)."""
+def offer_options(*, session: Session, chat_key: str, options: list[str], now: dt.datetime,
+                  by_command: bool = False) -> None:
+    """Keep the button data a chat was last offered, in order (option 1 first).
+
+    With `by_command` the step takes a typed number as its answer, and the options
+    are picked by typing "/1", "/2"... instead (see `offered_option`).
+    """
     row = session.get(OfferedOptions, chat_key)
     if row is None:
         row = OfferedOptions(chat_key=chat_key, options_json="[]", offered_at=now)
-    row.options_json, row.offered_at = json.dumps(options, ensure_ascii=False), now
+    kept: list[str] | dict[str, list[str]] = {"by_command": options} if by_command else options
+    row.options_json, row.offered_at = json.dumps(kept, ensure_ascii=False), now
     session.add(row)
 
 
-def offered_option(*, session: Session, chat_key: str, number: int) -> str | None:
-    """The button data of option `number` (from 1) last offered in a chat, if there is one."""
+def offered_option(*, session: Session, chat_key: str, number: int, by_command: bool = False) -> str | None:
+    """The button data of option `number` (from 1) last offered in a chat, if there is one: picked by
+    the number typed alone, or with `by_command` by "/number" (where a number alone is an answer)."""
     row = session.get(OfferedOptions, chat_key)
     if row is None:
         return None
-    options: list[str] = json.loads(row.options_json)
+    kept = json.loads(row.options_json)
+    if isinstance(kept, dict):
+        options: list[str] = kept.get("by_command", []) if by_command else []
+    else:
+        options = [] if by_command else kept
     return options[number - 1] if 1 <= number <= len(options) else None
 
 

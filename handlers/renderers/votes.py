@@ -399,8 +399,9 @@ def hours_prompt(language: str, roster: Roster, *, kind: BallotKind, round: int,
                                        opens=format_moment(times.window[0], zone, language),
                                        deadline=format_moment(times.window[1], zone, language)))
         go = buttons(_label(language, "vote_btn_go_outside"), "go", OUTSIDE)
+    # A number typed here is the hours (on Zalo the two options are typed as /1 and /2).
     return Reply(Safe((prefix + "\n\n" if prefix else "") + text),
-                 options=((go, buttons(_label(language, "vote_btn_back"), "menu")),))
+                 options=((go, buttons(_label(language, "vote_btn_back"), "menu")),), typed_numbers=True)
 
 
 def close_prompt(language: str, roster: Roster, ballot: BallotView, voted: int, buttons: Buttons) -> Reply:

@@ -10,18 +10,19 @@ import io
 import json
 from decimal import Decimal
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
 from bot.terminal import plain
-from fakes.people import ScriptedOfficer
+from fakes.people import ScriptedOfficer, ZaloScriptedOfficer
 from fakes.telegram import FakeChat, SentMessage
 from rules.config import ResultsFile
 from storage.db import session_scope
 from storage.models import AuditLog, BlocGroup, Entry, Period, PublishedRanking, Submission, Unit, YearRoles
 from storage.results import import_results
-from tests.e2e.conftest import BotWorld
+from tests.e2e.conftest import CHANNELS, CHANNELS_AND_MIXED, BotWorld
 from tests.factories import seed_results_data
 from tests.review.checks import check_minutes, check_score_sheet, png_size, ranking_in_db
 
@@ -65,6 +66,14 @@ async def _join(world: BotWorld, user_id: int, officer_code: str, name: str) -> 
     return person
 
 
+async def _join_person(world: BotWorld, user_id: int, officer_code: str, name: str
+                       ) -> ScriptedOfficer | ZaloScriptedOfficer:
+    """A person on the world's channel joins with their invite."""
+    person = world.person(user_id, name)
+    await person.say(f"/start {world.codes[officer_code]}", "Kính chào")
+    return person
+
+
 async def _in_group(world: BotWorld, person: ScriptedOfficer, group: FakeChat, text: str, expect: str) -> SentMessage:
     mark = world.fake.mark()
     await person.user.send_text(text, chat=group)
@@ -78,17 +87,19 @@ async def _bound_group(world: BotWorld, leader: ScriptedOfficer) -> FakeChat:
     return group
 
 
-async def _publish(world: BotWorld, leader: ScriptedOfficer) -> None:
+async def _publish(world: BotWorld, leader: ScriptedOfficer | ZaloScriptedOfficer) -> None:
     await leader.say("/publish", "Công bố kết quả")
     await leader.press("Công bố", "Đã công bố")
 
 
+@pytest.mark.parametrize("channel", CHANNELS_AND_MIXED)
 async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld) -> None:
     _import(world.engine)
-    leader = await _join(world, 701, "tttt-head", "Thành")
-    deputy = await _join(world, 702, "gtvt-head", "Long")
-    builder = await _join(world, 703, "xd-tdkt", "Hà")
-    await _bound_group(world, leader)
+    leader = await _join_person(world, 701, "tttt-head", "Thành")
+    deputy = await _join_person(world, 702, "gtvt-head", "Long")
+    builder = await _join_person(world, 703, "xd-tdkt", "Hà")
+    group = world.group(GROUP_ID, "Khối thi đua số 3")
+    await world.in_group(leader, group, "/bind", "Đã gắn nhóm này")
 
     await leader.say("/review", "Rà soát báo cáo")
     for short in ("Sở CT", "Sở XD", "Sở GTVT", "Sở TN&MT", "Sở KH&CN", "Sở NN&PTNT"):
@@ -99,12 +110,12 @@ async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld
             await leader.say("9,0", "lý do sửa")
             await leader.say("Chưa có văn bản tham mưu kèm theo", "Đã sửa I.2")
         await leader.press("Chấp nhận", "Đã chấp nhận")
-    told = await world.fake.wait_for(lambda m: m.chat_id == 703 and "đã sửa điểm" in plain(m.text))
-    assert "9,6 điểm → 9 điểm" in plain(told.text) and "Chưa có văn bản tham mưu kèm theo" in plain(told.text)
+    told = world.read(await world.wait_to(703, "đã sửa điểm"))
+    assert "9,6 điểm → 9 điểm" in told and "Chưa có văn bản tham mưu kèm theo" in told
     # The unit is told which unit accepted its report, not "the leader and the deputy".
-    accepted = await world.fake.wait_for(lambda m: m.chat_id == 703 and "chấp nhận sau rà soát" in plain(m.text))
-    assert "đã được Sở Thông tin và Truyền thông chấp nhận" in plain(accepted.text)
-    assert "khối trưởng, khối phó" not in plain(accepted.text)
+    accepted = world.read(await world.wait_to(703, "chấp nhận sau rà soát"))
+    assert "đã được Sở Thông tin và Truyền thông chấp nhận" in accepted
+    assert "khối trưởng, khối phó" not in accepted
     # The leader's own unit is the deputy's to review.
     await leader.say("/review", "Rà soát báo cáo")
     await leader.press("Sở TT&TT", "khối phó rà soát")
@@ -113,26 +124,28 @@ async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld
     await deputy.press("Chấp nhận", "Đã chấp nhận")
     assert set(_statuses(world.engine).values()) == {"accepted"}
 
-    mark = world.fake.mark()
+    mark = world.mark()
     await _publish(world, leader)
     await world.wait_handled()
-    posted = [m for m in world.fake.sent[mark:] if m.chat_id == GROUP_ID]
-    table = "\n".join(plain(m.text) for m in posted if m.kind == "text")
+    posted = world.sent_to(group, mark)
+    table = world.texts(posted)
     assert "1. Sở Thông tin và Truyền thông" in table and "2. Sở Công thương" in table
     first, second = table.split("2. Sở Công thương")[0], table.split("2. Sở Công thương")[1].split("3. ")[0]
     assert "Cờ thi đua (chờ suy tôn)" in first and "Bằng khen" in second
     assert "Tổng 96,80" in table  # Sở Xây dựng after the review (97,40 before)
-    assert all(len(m.text or "") <= 4096 for m in posted)
-    photos = [m for m in posted if m.kind == "photo"]
-    assert len(photos) == 1 and photos[0].file_bytes is not None
-    width, height = png_size(photos[0].file_bytes)
-    assert 800 <= width <= 2000 and 400 <= height <= 2000 and len(photos[0].file_bytes) > 10_000
+    assert all(len(message.text or "") <= world.text_limit for message in posted)
+    photos = await world.photos(posted)  # on Zalo sent by a signed URL, downloaded here
+    assert len(photos) == 1
+    width, height = png_size(photos[0])
+    assert 800 <= width <= 2000 and 400 <= height <= 2000 and len(photos[0]) > 10_000
 
-    files = {m.file_name: m.file_bytes for m in world.fake.sent[mark:] if m.chat_id == 701 and m.kind == "document"}
-    # Issue 16: the score sheet and the minutes are sent protected from forwarding; the group's table is not.
-    documents = [m for m in world.fake.sent[mark:] if m.chat_id == 701 and m.kind == "document"]
-    assert documents and all(str(m.params.get("protect_content")).lower() == "true" for m in documents)
-    assert not any(m.params.get("protect_content") for m in posted)
+    to_leader = world.sent_to(leader, mark)
+    files = await world.documents(to_leader)  # on Zalo signed download links, downloaded here
+    if world.channel == "telegram":
+        # Issue 16: the score sheet and the minutes are sent protected from forwarding; the group's table is not.
+        documents = [m for m in to_leader if isinstance(m, SentMessage) and m.kind == "document"]
+        assert documents and all(str(m.params.get("protect_content")).lower() == "true" for m in documents)
+        assert not any(isinstance(m, SentMessage) and m.params.get("protect_content") for m in posted)
     report = ranking_in_db(world.engine)
     assert [row.unit_code for row in report.rows[:2]] == ["STTTT", "SCT"]
     assert [row.award for row in report.rows[:2]] == ["flag-pending-acclaim", "merit"]
@@ -148,6 +161,8 @@ async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld
         entry = session.exec(select(Entry).where(Entry.item_code == "I.2", Entry.reviewed_value != None)).one()  # noqa: E711
         assert entry.reviewed_value == Decimal(9) and entry.review_reason == "Chưa có văn bản tham mưu kèm theo"
         snapshot = json.loads(session.exec(select(PublishedRanking.ranking_json)).one())
+        assert tuple(session.exec(select(BlocGroup.channel, BlocGroup.chat_id)).one()) == (world.group_channel,
+                                                                                           str(group.id))
     assert snapshot["ranking"][0]["unit_code"] == "STTTT" and snapshot["missing"] == []
     actions = [action for action, _, _ in _audit(world.engine)]
     assert actions.count("review.accept") == 7 and actions.count("review.score") == 1
@@ -222,18 +237,38 @@ async def test_a_score_change_is_checked_and_needs_a_reason(world: BotWorld) -> 
     assert industry.sections["I"] < Decimal("49.7")
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_a_typed_whole_number_is_the_reviewed_score_not_an_option(world: BotWorld) -> None:
+    """On Zalo a digit picks an option of the chat's current step. Once a score is asked, the item
+    list shown before (twenty numbered items) is no longer the step: "10" is the score, not item 10."""
+    _import(world.engine)
+    leader = await _join_person(world, 725, "tttt-head", "Thành")
+    await leader.say("/review", "Rà soát báo cáo")
+    await leader.press("Sở CT", "Tổng sau rà soát")
+    picker = await leader.press("Sửa điểm", "Chọn mục")
+    assert len(world.options(picker)) > 10
+    await leader.press("III.3 ·", "điểm thẩm định")
+    await leader.say("10", "lý do sửa")
+    await leader.say("Mô hình được UBND tỉnh công nhận", "Đã sửa III.3")
+    with session_scope(world.engine) as session:
+        reviewed = dict(session.exec(select(Entry.item_code, Entry.reviewed_value)
+                                     .where(Entry.reviewed_value != None)).all())  # noqa: E711
+    assert reviewed == {"III.3": Decimal(10)}
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
 async def test_return_for_correction_and_resubmit(world: BotWorld) -> None:
     _import(world.engine)
-    leader = await _join(world, 731, "tttt-head", "Thành")
-    builder = await _join(world, 732, "xd-tdkt", "Hà")
+    leader = await _join_person(world, 731, "tttt-head", "Thành")
+    builder = await _join_person(world, 732, "xd-tdkt", "Hà")
     await leader.say("/review", "Rà soát báo cáo")
     await leader.press("Sở XD", "Tổng sau rà soát")
     await leader.press("Trả lại", "lý do")
     await leader.say("   ", "Cần ghi lý do")
     assert _statuses(world.engine)["SXD"] == "submitted"
     await leader.say("Thiếu minh chứng tiêu chí III.3", "Đã trả lại")
-    await world.fake.wait_for(lambda m: m.chat_id == 732 and "trả lại để sửa" in plain(m.text)
-                              and "Thiếu minh chứng tiêu chí III.3" in plain(m.text))
+    returned = await world.wait_to(732, "trả lại để sửa")
+    assert "Thiếu minh chứng tiêu chí III.3" in world.read(returned)
     with session_scope(world.engine) as session:
         submission = session.exec(select(Submission).join(Unit).where(Unit.code == "SXD")).one()
     assert submission.status == "returned" and submission.return_reason == "Thiếu minh chứng tiêu chí III.3"
@@ -245,20 +280,22 @@ async def test_return_for_correction_and_resubmit(world: BotWorld) -> None:
     assert ("review.return", "SXD") in [(action, unit) for action, unit, _ in _audit(world.engine)]
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
 async def test_publishing_with_a_unit_missing_needs_a_second_confirmation(world: BotWorld) -> None:
     _import(world.engine, without=("SNNPTNT",))
-    leader = await _join(world, 741, "tttt-head", "Thành")
+    leader = await _join_person(world, 741, "tttt-head", "Thành")
     await leader.say("/publish", "Khối chưa gắn nhóm")
-    await _bound_group(world, leader)
+    group = world.group(GROUP_ID, "Khối thi đua số 3")
+    await world.in_group(leader, group, "/bind", "Đã gắn nhóm này")
     warning = await leader.say("/publish", "chưa nộp báo cáo")
-    assert "Sở Nông nghiệp và Phát triển nông thôn" in plain(warning.text)
+    assert "Sở Nông nghiệp và Phát triển nông thôn" in world.read(warning)
     await leader.press("Vẫn công bố", "Xác nhận lần cuối")
     with session_scope(world.engine) as session:
         assert session.exec(select(Period.published_at)).one() is None
-    mark = world.fake.mark()
+    mark = world.mark()
     await leader.press("Xác nhận công bố", "Đã công bố")
     await world.wait_handled()
-    table = "\n".join(plain(m.text) for m in world.fake.sent[mark:] if m.chat_id == GROUP_ID and m.kind == "text")
+    table = world.texts(world.sent_to(group, mark))
     assert "Sở Nông nghiệp và Phát triển nông thôn ⚠ chưa nộp" in table
     with session_scope(world.engine) as session:
         snapshot = json.loads(session.exec(select(PublishedRanking.ranking_json)).one())
@@ -281,54 +318,56 @@ async def test_review_buttons_after_publishing_change_nothing(world: BotWorld) -
     assert _snapshot(world.engine) == before
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
 async def test_reopen_with_a_reason_and_publish_again_says_what_changed(world: BotWorld) -> None:
     _import(world.engine)
-    leader = await _join(world, 761, "tttt-head", "Thành")
-    deputy = await _join(world, 762, "gtvt-head", "Long")
-    await _bound_group(world, leader)
+    leader = await _join_person(world, 761, "tttt-head", "Thành")
+    deputy = await _join_person(world, 762, "gtvt-head", "Long")
+    group = world.group(GROUP_ID, "Khối thi đua số 3")
+    await world.in_group(leader, group, "/bind", "Đã gắn nhóm này")
     await _publish(world, leader)
     await deputy.say("/reopen", "Chỉ đơn vị khối trưởng")
     await leader.say("/reopen", "lý do mở lại")
-    mark = world.fake.mark()
+    mark = world.mark()
     await leader.say("Sở Công thương bổ sung minh chứng", "Đã mở lại")
-    await world.fake.wait_for(lambda m: m.chat_id == GROUP_ID and "mở lại" in plain(m.text), after=mark)
+    await world.wait_to(group, "mở lại", after=mark)
     await leader.say("/review", "Rà soát báo cáo")
     await leader.press("Sở CT", "Tổng sau rà soát")
     await leader.press("Sửa điểm", "Chọn mục")
     await leader.press("III.3 ·", "điểm thẩm định")
     await leader.say("10", "lý do sửa")
     await leader.say("Mô hình được UBND tỉnh công nhận", "Đã sửa III.3")
-    mark = world.fake.mark()
+    mark = world.mark()
     await _publish(world, leader)
-    update = await world.fake.wait_for(lambda m: m.chat_id == GROUP_ID and "lần 2" in plain(m.text), after=mark)
-    assert "Sở Công thương: tổng 98,25 → 98,75" in plain(update.text)
-    assert "Sở Công thương bổ sung minh chứng" in plain(update.text)
+    update = world.read(await world.wait_to(group, "lần 2", after=mark))
+    assert "Sở Công thương: tổng 98,25 → 98,75" in update
+    assert "Sở Công thương bổ sung minh chứng" in update
     actions = [action for action, _, _ in _audit(world.engine)]
     assert actions.count("ranking.publish") == 2 and actions.count("ranking.reopen") == 1
     assert _count(world.engine, PublishedRanking) == 2
 
 
+@pytest.mark.parametrize("channel", CHANNELS)
 async def test_moving_the_group_is_confirmed_privately(world: BotWorld) -> None:
-    leader = await _join(world, 771, "tttt-head", "Thành")
-    deputy = await _join(world, 772, "gtvt-head", "Long")
-    await _bound_group(world, leader)
-    await _in_group(world, leader, world.fake.group(GROUP_ID, "Khối thi đua số 3"), "/bind", "đã là nhóm")
-    other = world.fake.group(-1009876543210, "Khối 3 (mới)")
-    mark = world.fake.mark()
-    await _in_group(world, deputy, other, "/bind", "nhắn riêng")
-    question = await world.fake.wait_for(lambda m: m.chat_id == 772 and "Chuyển việc công bố" in plain(m.text),
-                                         after=mark)
+    leader = await _join_person(world, 771, "tttt-head", "Thành")
+    deputy = await _join_person(world, 772, "gtvt-head", "Long")
+    group = world.group(GROUP_ID, "Khối thi đua số 3")
+    await world.in_group(leader, group, "/bind", "Đã gắn nhóm này")
+    await world.in_group(leader, group, "/bind", "đã là nhóm")
+    other = world.group(-1009876543210, "Khối 3 (mới)")
+    mark = world.mark()
+    await world.in_group(deputy, other, "/bind", "nhắn riêng")
+    question = await world.wait_to(772, "Chuyển việc công bố", after=mark)
     with session_scope(world.engine) as session:
         assert session.exec(select(BlocGroup.chat_id)).one() == str(GROUP_ID)
-    deputy.last = question
+    deputy.last = question  # type: ignore[assignment]  # of the deputy's channel
     await deputy.press("Giữ nhóm cũ", "Đã giữ nguyên")
-    mark = world.fake.mark()
-    await _in_group(world, deputy, other, "/bind", "nhắn riêng")
-    deputy.last = await world.fake.wait_for(lambda m: m.chat_id == 772 and "Chuyển việc công bố" in plain(m.text),
-                                            after=mark)
-    mark = world.fake.mark()
+    mark = world.mark()
+    await world.in_group(deputy, other, "/bind", "nhắn riêng")
+    deputy.last = await world.wait_to(772, "Chuyển việc công bố", after=mark)  # type: ignore[assignment]
+    mark = world.mark()
     await deputy.press("Chuyển sang nhóm mới", "Đã chuyển")
-    await world.fake.wait_for(lambda m: m.chat_id == other.id and "Đã gắn nhóm này" in plain(m.text), after=mark)
+    await world.wait_to(other, "Đã gắn nhóm này", after=mark)
     with session_scope(world.engine) as session:
         assert session.exec(select(BlocGroup.chat_id)).one() == str(other.id)
     assert [action for action, _, _ in _audit(world.engine)].count("bloc.bind_group") == 2

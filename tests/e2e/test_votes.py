@@ -20,8 +20,8 @@ from bot.cli import main
 from bot.outbox import Limits
 from bot.settings import get_settings
 from bot.terminal import plain
-from fakes.people import ScriptedOfficer
-from fakes.telegram import SentMessage
+from fakes.people import ScriptedOfficer, ZaloScriptedOfficer, option_number
+from fakes.zalo import SentZaloMessage
 from handlers.renderers.files import make
 from handlers.services.ranking import compute_ranking
 from handlers.services.votes import vote_results
@@ -31,7 +31,7 @@ from storage.db import session_scope
 from storage.models import Ballot, BallotBox, BallotTally, BallotVoter, ChatState, Period, YearRoles
 from storage.sealing import Opener
 from storage.votes import BallotStillOpen, ballot_counts, ballots_of
-from tests.e2e.conftest import BotWorld
+from tests.e2e.conftest import CHANNELS, CHANNELS_AND_MIXED, BotWorld, Group, Mark, Seen
 from tests.factories import seed_bloc_data
 from tests.votes.helpers import GROUP, HEADS, VOTING, link_officers, publish_seed_year, seed_config_data
 
@@ -40,47 +40,45 @@ USERS = {code: 800 + index for index, code in enumerate(HEADS.values())}
 
 
 class Votes:
-    """The seven unit heads (voters; the leader unit's head opens the ballots) and the group."""
+    """The seven unit heads (voters; the leader unit's head opens the ballots) and the group, on the world's channel."""
 
-    def __init__(self, world: BotWorld) -> None:
+    def __init__(self, world: BotWorld, group: Group) -> None:
         self.world = world
         self.fake = world.fake
-        self.voters = {unit: world.officer(USERS[code], code) for unit, code in HEADS.items()}
+        self.group = group
+        self.voters = {unit: world.person(USERS[code], code) for unit, code in HEADS.items()}
         self.lead = self.voters["STTTT"]
 
-    async def open(self, button: str, *, hours: int | None = None, who: ScriptedOfficer | None = None) -> int:
+    async def open(self, button: str, *, hours: int | None = None,
+                   who: ScriptedOfficer | ZaloScriptedOfficer | None = None) -> int | Mark:
         """/vote, press the ballot's button, maybe type hours, open; returns the `sent` mark before opening."""
         lead = who or self.lead
         await lead.say("/vote", "Bỏ phiếu cuối năm")
         await lead.press(button, "Phiếu sẽ đóng sau")
         if hours is not None:
             await lead.say(f"{hours} giờ", f"{hours} giờ")
-        mark = self.fake.mark()
+        mark = self.world.mark()
         await lead.press("Mở phiếu", "Đã mở phiếu")
         return mark
 
-    async def ballot(self, unit: str, title: str, after: int) -> SentMessage:
-        """The ballot message a unit's voter received after `after`."""
-        voter = self.voters[unit]
-        return await self.fake.wait_for(
-            lambda m: m.chat_id == voter.user.id and not m.is_edit and f"Phiếu {title}" in plain(m.text)
-            and bool(m.buttons), after=after)
+    async def ballot(self, unit: str, title: str, after: int | Mark) -> Seen:
+        """The ballot message (with its options) a unit's voter received after `after`."""
+        return await self.world.wait_to(self.voters[unit], f"Phiếu {title}", after=after, choice=True)
 
-    async def cast(self, unit: str, title: str, after: int, choice: str) -> None:
-        """A unit's voter chooses and confirms (a secret ballot)."""
+    async def cast(self, unit: str, title: str, after: int | Mark, choice: str) -> None:
+        """A unit's voter chooses and confirms (a secret ballot): presses, or types the numbers on Zalo."""
         voter = self.voters[unit]
-        voter.last = await self.ballot(unit, title, after)
+        voter.last = await self.ballot(unit, title, after)  # type: ignore[assignment]  # of the voter's channel
         await voter.press(choice, "Lựa chọn của đơn vị")
         await voter.press("Xác nhận", "Đã ghi nhận phiếu")
 
-    async def cast_all(self, title: str, after: int, choices: dict[str, str]) -> None:
+    async def cast_all(self, title: str, after: int | Mark, choices: dict[str, str]) -> None:
         """Every unit in `choices` votes, all at once."""
         await asyncio.gather(*(self.cast(unit, title, after, choice) for unit, choice in choices.items()))
 
-    async def group_message(self, text: str, after: int) -> SentMessage:
+    async def group_message(self, text: str, after: int | Mark) -> Seen:
         """A new message in the bloc's group containing `text`."""
-        return await self.fake.wait_for(lambda m: m.chat_id == GROUP and not m.is_edit and text in plain(m.text),
-                                        after=after)
+        return await self.world.wait_to(self.group, text, after=after, new=True)
 
 
 @pytest.fixture
@@ -93,11 +91,12 @@ async def votes(world: BotWorld) -> AsyncIterator[Votes]:
     """
     assert world.parts is not None
     world.parts.runtime.sender.limits = Limits(per_second=None, per_group_minute=None)
-    publish_seed_year(world.engine)
-    world.fake.group(GROUP, "Khối thi đua số 3")
-    link_officers(world.engine, USERS)
+    publish_seed_year(world.engine, channel=world.group_channel)
+    group = world.group(GROUP, "Khối thi đua số 3")
+    for code, user in USERS.items():
+        link_officers(world.engine, {code: user}, channel=world.channel_of(user))
     world.clock.now = VOTING
-    yield Votes(world)
+    yield Votes(world, group)
 
 
 def _count(engine: Engine, model: type) -> int:
@@ -121,10 +120,12 @@ def _tally(engine: Engine) -> dict[str, int]:
         return counts
 
 
+@pytest.mark.parametrize("channel", CHANNELS_AND_MIXED)
 async def test_the_seed_year_acclaims_the_leader_and_elects_sxd_and_sct(
     votes: Votes, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    engine = votes.world.engine
+    world = votes.world
+    engine = world.engine
     with session_scope(engine) as session:
         before = compute_ranking(session=session, bloc_code="K3", year=2018)
     assert (before.rows[0].unit_code, before.rows[0].award) == ("STTTT", "flag-pending-acclaim")
@@ -132,33 +133,49 @@ async def test_the_seed_year_acclaims_the_leader_and_elects_sxd_and_sct(
     mark = await votes.open("Mở phiếu suy tôn")
     acclaim = "suy tôn Sở Thông tin và Truyền thông"
     await votes.cast_all(acclaim, mark, dict.fromkeys(HEADS, "Đồng ý"))
-    result = await votes.group_message("Kết quả phiếu suy tôn", mark)
-    assert "Đồng ý: 7 · Không đồng ý: 0" in plain(result.text) and "Thông qua" in plain(result.text)
-    turnout = [m for m in votes.fake.messages_to(GROUP)
-               if "đơn vị đã bỏ phiếu" in plain(m.text) and "Kết quả" not in plain(m.text)]
-    assert len(turnout) == 1, "the turnout is one message, edited after each vote"
-    # The closing edit may still be on its way when the result arrives; it must come, and stay last.
-    await votes.fake.wait_for(lambda m: m.chat_id == GROUP and m.message_id == turnout[0].message_id
-                              and "đã đóng; 7/7 đơn vị đã bỏ phiếu" in plain(m.text), after=mark)
-    await votes.world.wait_handled()
-    assert "đã đóng; 7/7 đơn vị đã bỏ phiếu" in plain(votes.fake.message(GROUP, turnout[0].message_id).text)
+    result = world.read(await votes.group_message("Kết quả phiếu suy tôn", mark))
+    assert "Đồng ý: 7 · Không đồng ý: 0" in result and "Thông qua" in result
+    # Each voter has the receipt of the vote, and nothing of the choice made.
+    for voter in votes.voters.values():
+        receipt = world.read(await world.wait_to(voter, "Đã ghi nhận phiếu", after=mark))
+        assert "Đồng ý" not in receipt
+    if world.channel == "telegram":
+        turnout = [m for m in votes.fake.messages_to(GROUP)
+                   if "đơn vị đã bỏ phiếu" in plain(m.text) and "Kết quả" not in plain(m.text)]
+        assert len(turnout) == 1, "the turnout is one message, edited after each vote"
+        # The closing edit may still be on its way when the result arrives; it must come, and stay last.
+        await votes.fake.wait_for(lambda m: m.chat_id == GROUP and m.message_id == turnout[0].message_id
+                                  and "đã đóng; 7/7 đơn vị đã bỏ phiếu" in plain(m.text), after=mark)
+        await votes.world.wait_handled()
+        assert "đã đóng; 7/7 đơn vị đã bỏ phiếu" in plain(votes.fake.message(GROUP, turnout[0].message_id).text)
+    else:
+        # No editing on Zalo: the turnout is sent anew, never backwards, and the closed one comes last.
+        await world.wait_to(votes.group, "đã đóng; 7/7 đơn vị đã bỏ phiếu", after=mark)
+        await world.wait_handled()
+        turnout = [world.read(m) for m in world.sent_to(votes.group, mark)
+                   if "đơn vị đã bỏ phiếu" in world.read(m) and "Kết quả" not in world.read(m)]
+        counts = [int(text.split("/7 đơn vị đã bỏ phiếu")[0].rsplit(" ", 1)[-1]) for text in turnout]
+        assert counts[0] == 0 and counts == sorted(counts) and len(counts) <= 1 + 7 + 1, turnout
+        assert "đã đóng; 7/7 đơn vị đã bỏ phiếu" in turnout[-1]
+        assert all("đã đóng" not in text for text in turnout[:-1])
     with session_scope(engine) as session:
         after = compute_ranking(session=session, bloc_code="K3", year=2018)
     assert (after.rows[0].unit_code, after.rows[0].award) == ("STTTT", "flag")
 
     mark = await votes.open("Mở bầu Khối trưởng")
     await votes.cast_all("bầu Khối trưởng năm 2019", mark, {unit: SCT if unit == "SXD" else SXD for unit in HEADS})
-    elected = await votes.group_message("Kết quả phiếu bầu Khối trưởng", mark)
-    assert "Sở Xây dựng: 6 phiếu" in plain(elected.text)
-    assert "Sở Xây dựng trúng cử Khối trưởng năm 2019" in plain(elected.text)
+    elected = world.read(await votes.group_message("Kết quả phiếu bầu Khối trưởng", mark))
+    assert "Sở Xây dựng: 6 phiếu" in elected
+    assert "Sở Xây dựng trúng cử Khối trưởng năm 2019" in elected
 
     mark = await votes.open("Mở bầu Khối phó")
     deputy_ballot = await votes.ballot("SGTVT", "bầu Khối phó năm 2019", mark)
-    assert SXD not in [label for label, _ in deputy_ballot.buttons], "the leader-elect does not stand for deputy"
+    assert SCT in world.options(deputy_ballot)
+    assert SXD not in world.options(deputy_ballot), "the leader-elect does not stand for deputy"
     await votes.cast_all("bầu Khối phó năm 2019", mark, {unit: SGTVT if unit == "SCT" else SCT for unit in HEADS})
-    deputy = await votes.group_message("Kết quả phiếu bầu Khối phó", mark)
-    assert "Sở Công thương trúng cử Khối phó năm 2019" in plain(deputy.text)
-    assert "Năm 2019: Khối trưởng Sở Xây dựng, Khối phó Sở Công thương" in plain(deputy.text)
+    deputy = world.read(await votes.group_message("Kết quả phiếu bầu Khối phó", mark))
+    assert "Sở Công thương trúng cử Khối phó năm 2019" in deputy
+    assert "Năm 2019: Khối trưởng Sở Xây dựng, Khối phó Sở Công thương" in deputy
 
     with session_scope(engine) as session:
         roles = session.exec(select(YearRoles).where(YearRoles.year == 2019)).one()
@@ -433,3 +450,21 @@ async def test_the_minutes_record_the_closed_ballots(votes: Votes) -> None:
     assert "08 giờ 00" not in text
     assert "7 phiếu" in text
     assert sheet.rows[0].award == "flag"
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_the_leader_types_the_hours_as_a_bare_number(votes: Votes) -> None:
+    """The hours prompt offers two options and asks for a number of hours: on Zalo "2" is two hours,
+    not option 2 (back to the menu); the options are typed "/1" and "/2" there."""
+    lead = votes.lead
+    await lead.say("/vote", "Bỏ phiếu cuối năm")
+    await lead.press("Mở phiếu suy tôn", "Phiếu sẽ đóng sau")
+    await lead.say("2", "2 giờ")
+    asked = await lead.say("1", "1 giờ")
+    if isinstance(asked, SentZaloMessage):  # no bare numbers to choose by: they are the hours
+        assert "✅ Mở phiếu: /1" in asked.text and "↩️ Quay lại: /2" in asked.text, asked.text
+        assert option_number(asked.text, "Mở phiếu") is None
+    await lead.press("Mở phiếu", "Đã mở phiếu")
+    with session_scope(votes.world.engine) as session:
+        closes_at = session.exec(select(Ballot.closes_at)).one()
+    assert closes_at == VOTING + dt.timedelta(hours=1)

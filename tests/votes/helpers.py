@@ -28,8 +28,10 @@ def seed_config_data(**changes: Any) -> dict[str, Any]:
     return {"reminders": {"enabled": False}, **changes}
 
 
-def publish_seed_year(engine: Engine, *, group: int | None = GROUP, load: bool = True, **changes: Any) -> None:
-    """Load (or update) the seed bloc, import its results, publish the 2018 ranking, bind the group."""
+def publish_seed_year(engine: Engine, *, group: int | None = GROUP, load: bool = True, channel: str = "telegram",
+                      **changes: Any) -> None:
+    """Load (or update) the seed bloc, import its results, publish the 2018 ranking, bind the group
+    (on `channel`: a Zalo group's id is the number as a string)."""
     with session_scope(engine) as session:
         if load:
             load_bloc(session=session, config=seed_bloc(**seed_config_data(**changes)), actor="test")
@@ -39,13 +41,13 @@ def publish_seed_year(engine: Engine, *, group: int | None = GROUP, load: bool =
         session.add(period)
         bloc = session.exec(select(Bloc)).one()
         if group is not None:
-            bind_group(session=session, bloc_id=stored_id(bloc), chat_id=f"telegram:{group}", actor="test")
+            bind_group(session=session, bloc_id=stored_id(bloc), chat_id=f"{channel}:{group}", actor="test")
 
 
-def link_officers(engine: Engine, users: dict[str, int]) -> None:
-    """Link officers (by code) to chat user ids, as redeeming their invites would."""
+def link_officers(engine: Engine, users: dict[str, int], *, channel: str = "telegram") -> None:
+    """Link officers (by code) to chat user ids on `channel`, as redeeming their invites would."""
     with session_scope(engine) as session:
         for code, user_id in users.items():
             officer = session.exec(select(Officer).where(Officer.code == code)).one()
-            link_account(session=session, officer_id=stored_id(officer), channel="telegram",
+            link_account(session=session, officer_id=stored_id(officer), channel=channel,
                          external_id=str(user_id), now=dt.datetime.now(dt.UTC))

@@ -88,7 +88,8 @@ def reopen(ctx: Context, state: ReviewState | None) -> Turn:
     reason = " ".join(ctx.incoming.args).strip()
     if reason:
         return _reopen(desk, period, reason)
-    return Turn([Reply(ctx.text("publish_reopen_ask"))], state=ReviewState(step="reopen", period_id=period.id))
+    return Turn([Reply(ctx.text("publish_reopen_ask"), typed_numbers=True)],  # typed text, never an option
+                state=ReviewState(step="reopen", period_id=period.id))
 
 
 @refusable

@@ -116,7 +116,8 @@ def chose_item(ctx: Context, state: ReviewState, argument: str) -> Turn:
     item = service.review_item(desk.config, unit.unit_code, argument)
     if item is None:
         return stale(ctx, state)
-    return Turn([Reply(_value_prompt(desk, period, unit, item))],
+    # A number typed here is the value (on Zalo, not the pick of an option numbered in the item list).
+    return Turn([Reply(_value_prompt(desk, period, unit, item), typed_numbers=True)],
                 state=ReviewState(step="value", period_id=period.id, unit_id=unit.unit_id, item_code=item.code))
 
 
@@ -126,7 +127,7 @@ def ask_return(ctx: Context, state: ReviewState, argument: str) -> Turn:
     desk = Desk.of(ctx)
     period, unit = _current(desk, state)
     desk.require_handed_in(period, unit)
-    return Turn([Reply(ctx.text("review_return_ask", unit=unit.unit_name))],
+    return Turn([Reply(ctx.text("review_return_ask", unit=unit.unit_name), typed_numbers=True)],
                 state=ReviewState(step="return", period_id=period.id, unit_id=unit.unit_id))
 
 
