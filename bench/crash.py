@@ -38,9 +38,10 @@ got its answer (else a lost reply: an officer waits `--reply-timeout` seconds), 
 item was saved twice (Entry rows, audit rows of one confirmation, a submission
 handed in twice), every inbox row processed and every outbox row finished. Messages
 the platform received twice are counted, not failed: the outbox is at-least-once.
-On Zalo polling, the events handed out at an `acknowledged` kill that never reached
-the inbox are counted apart too (`lost_in_handout`: lost by the platform's polling,
-which has no offset to acknowledge with; they are lost replies as well).
+On Zalo polling, the events the platform handed out that never reached the inbox are
+counted apart too (`lost_in_handout`: the bot was killed between getUpdates' answer
+and the commit of the event; Zalo's polling has no offset to acknowledge with, so the
+platform never hands them out again; their officers' replies are lost replies too).
 The last line is one JSON object.
 """
 
@@ -273,18 +274,20 @@ class Platform:
         return ScriptedZaloOfficer(self.zalo, self.zalo.user(officer.name, str(FIRST_USER + number)),
                                    officer.name, timeout=timeout, think=think)
 
-    def on_acknowledged(self, callback: Callable[[list[str]], None] | None) -> None:
-        """Call `callback` at each moment the platform takes an update as delivered (with the Zalo
-        message ids it handed out then, on Zalo polling); None removes it."""
+    def on_acknowledged(self, callback: Callable[[], None] | None) -> None:
+        """Call `callback` at each moment the platform takes an update as delivered; None removes it."""
         if self.telegram is not None:
-            self.telegram.on_acknowledged(None if callback is None else lambda _updates: callback([]))
-            return
-        assert self.zalo is not None
-        if self.mode == "webhook":
-            self.zalo.on_webhook_accepted(None if callback is None else lambda _event: callback([]))
-        else:
-            self.zalo.on_handed_out(None if callback is None else lambda event: callback(
-                [str(event.get("message", {}).get("message_id", ""))]))
+            self.telegram.on_acknowledged(None if callback is None else lambda _updates: callback())
+        elif self.zalo is not None and self.mode == "webhook":
+            self.zalo.on_webhook_accepted(None if callback is None else lambda _event: callback())
+        elif self.zalo is not None:
+            self.zalo.on_handed_out(None if callback is None else lambda _event: callback())
+
+    def handed_out(self) -> list[str]:
+        """Zalo polling: the message ids of every event getUpdates handed out (it hands none out twice)."""
+        if self.zalo is None:
+            return []
+        return [str(event.get("message", {}).get("message_id", "")) for event in self.zalo.handed_out]
 
     def duplicated_messages(self) -> int:
         """Messages the platform received twice in a row in one chat (same text and buttons)."""
@@ -462,7 +465,6 @@ class Killer:
         self.bot = bot
         self.rng = rng
         self.kills: Counter[str] = Counter()
-        self.handed_out: list[str] = []  # Zalo polling: the message ids handed out at `acknowledged` kills
 
     async def _alive(self) -> None:
         """Wait until the (new) process polls (or set its webhook): it is up and may be killed meaningfully."""
@@ -486,14 +488,13 @@ class Killer:
             skip = self.rng.randrange(0, 6)
             moment = asyncio.get_running_loop().create_future()
 
-            def acknowledged(handed_out: list[str]) -> None:
+            def acknowledged() -> None:
                 nonlocal skip
                 if skip > 0:
                     skip -= 1
                     return
                 self.bot.kill_now()  # inside the server's handler
                 platform.on_acknowledged(None)
-                self.handed_out.extend(handed_out)
                 if not moment.done():
                     moment.set_result(None)
 
@@ -557,7 +558,8 @@ async def one_run(url: str, officers: list[Officer], kinds: list[str], *, rng: r
         result.duplicated_button_answers = platform.duplicated_button_answers()
         result.longest_wait_s = round(max((v for r in reporters for v in r.person.latencies), default=0.0), 2)
         answered = platform.answered()
-    check(url, reporters, result, answered, handed_out=killer.handed_out)
+        handed_out = platform.handed_out()
+    check(url, reporters, result, answered, handed_out=handed_out)
     result.seconds = round(time.perf_counter() - started, 1)
     return result
 
@@ -587,7 +589,7 @@ def check(url: str, reporters: list[Reporter], result: RunResult, answered: set[
     `answered`: the button presses the platform accepted an answer to. A second
     answer of one press (sent again after a kill) is refused by the platform: it
     is a duplicate, not a message lost. `handed_out`: the Zalo message ids the
-    platform handed out at the moments of the kills (counted when not in the inbox).
+    platform handed out by getUpdates (counted when not in the inbox).
     """
     engine = make_engine(url)
     try:

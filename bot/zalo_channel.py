@@ -237,6 +237,14 @@ class ZaloChannel:
         """Whether a chat was seen as a group (Zalo's ids do not say)."""
         return chat_id in self._groups
 
+    def _mapped(self, session: Any, found: Incoming) -> Incoming:
+        """A number typed alone as the option offered with that number in the chat, if one is."""
+        number = _number(found.text) if found.kind is InKind.text else None
+        if number is None:
+            return found
+        data = offered_option(session=session, chat_key=found.chat_key, number=number)
+        return found if data is None else replace(found, kind=InKind.option, data=data)
+
     async def incoming(self, event: Mapping[str, Any]) -> Incoming | None:
         """An event as a neutral message; a number typed alone picks the option offered with that number."""
         found = to_incoming(event, self.bot)
@@ -244,21 +252,26 @@ class ZaloChannel:
             return None
         if not found.is_private:
             self._groups.add(found.chat_id)
-        number = _number(found.text) if found.kind is InKind.text else None
-        if number is not None:
-            data = await self.runtime.units.run(lambda session: offered_option(
-                session=session, chat_key=found.chat_key, number=number))
-            if data is not None:
-                return replace(found, kind=InKind.option, data=data)
-        return found
+        return await self.runtime.units.run(lambda session: self._mapped(session, found))
 
     async def receive(self, events: list[Mapping[str, Any]]) -> None:
-        """Keep events in the inbox (committed when this returns), then take their chats' turns in the background."""
-        incomings = [found for found in [await self.incoming(event) for event in events] if found is not None]
-        if not incomings:
+        """Keep events in the inbox (committed when this returns), then take their chats' turns in the background.
+
+        The typed numbers are read and the events kept in one transaction: a long poll's event
+        exists nowhere else until that commit (Zalo has no offset), so it is made as soon as can be.
+        """
+        found = [incoming for incoming in (to_incoming(event, self.bot) for event in events) if incoming is not None]
+        if not found:
             return
-        await self.runtime.keep(incomings)
-        for chat in dict.fromkeys(found.chat_key for found in incomings):
+        self._groups.update(incoming.chat_id for incoming in found if not incoming.is_private)
+
+        def keep(session: Any) -> list[Incoming]:
+            mapped = [self._mapped(session, incoming) for incoming in found]
+            self.runtime.conversation.keep_in(session, mapped)
+            return mapped
+
+        incomings = await self.runtime.units.run(keep)
+        for chat in dict.fromkeys(incoming.chat_key for incoming in incomings):
             task = asyncio.create_task(self.runtime.drain(chat))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
