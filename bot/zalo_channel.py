@@ -39,7 +39,15 @@ from bot.port import Message as OwedMessage
 from bot.runtime import Runtime
 from bot.tasks import Loop
 from bot.web.auth import PageAddresses
-from bot.zalo_client import SentMessage, ZaloBlocked, ZaloBotClient, ZaloError, ZaloRefused, ZaloRetryLater
+from bot.zalo_client import (
+    SentMessage,
+    ZaloBlocked,
+    ZaloBotClient,
+    ZaloError,
+    ZaloRefused,
+    ZaloRetryLater,
+    split_text,
+)
 from handlers.chat import Incoming, InFile, InKind, Reply, chat_key
 from handlers.dispatch import owe
 from handlers.i18n import t
@@ -335,9 +343,11 @@ class ZaloChannel:
             else:
                 links.append(f"📎 {kept.name}")
         body = "\n".join(part for part in (numbered(text, labels), *links) if part)
+        # One part per message: `parts_done` counts the messages that went out, so that a retry
+        # resumes with the first one that did not (a long text's later pieces, a picture after it).
         parts: list[Any] = []
-        if body:
-            parts.append(lambda: self.client.send_message(chat_id, body))
+        for piece in (split_text(body) if body.strip() else []):
+            parts.append(lambda piece=piece: self.client.send_message(chat_id, piece))
         for url, caption in photos:
             parts.append(lambda url=url, caption=caption: self.client.send_photo(chat_id, url, caption))
         if labels or reply.typed_numbers:  # kept before the text goes out: the person may answer at once

@@ -22,6 +22,8 @@ from bot.zalo_channel import ZaloChannel
 from bot.zalo_client import ZaloTimeouts
 from fakes.people import ZaloScriptedOfficer
 from fakes.zalo import FakeZalo
+from handlers.chat import KeptFile, Reply
+from handlers.dispatch import owe, system_clock
 from handlers.markup import to_plain
 from rules.numbers import format_number
 from storage.db import session_scope
@@ -240,3 +242,29 @@ async def test_a_report_through_5xx_and_429_answers_loses_and_duplicates_nothing
     assert len(texts) == len(set(texts)), "no reply went out twice"
     assert sum("Đã nộp báo cáo" in text for text in texts) == 1
     _in_order(_owed(world.engine, mai.chat_id), texts)
+
+
+async def test_a_failed_picture_after_a_long_text_is_sent_again_alone(world: BotWorld) -> None:
+    """A text over 2.000 characters goes in pieces, then the picture; the picture fails once:
+    the retry sends the picture, and no piece twice (a retry resumes at the first message not sent)."""
+    zalo_bot, fake = await _quick(world)
+    mai = _person(world, 7115)
+    lines = [f"Dòng {number}: " + "số liệu thi đua " * 8 for number in range(1, 41)]
+    photo = KeptFile(channel="zalo", file_id="https://photo.example.vn/bien-ban.jpg", name="bien-ban.jpg",
+                     is_photo=True)
+    fake.fail_next("sendPhoto", status=502)
+    with session_scope(world.engine) as session:
+        chats = owe(session, channel="zalo", bot=zalo_bot.bot, now=system_clock(),
+                    replies=[Reply("\n".join(lines), chat_id=f"zalo:{mai.chat_id}", resend=(photo,))])
+    assert world.parts is not None
+    for chat in chats:
+        await world.parts.runtime.sender.flush(chat)
+    await fake.wait_until(lambda: any(m.method == "sendPhoto" for m in fake.messages_to(mai.user)), 10,
+                          what="the picture")
+    await world.wait_handled()
+    sent = fake.messages_to(mai.user)
+    pieces = [message.text for message in sent if message.method == "sendMessage"]
+    assert len(pieces) > 1 and "\n".join(pieces) == "\n".join(lines), "every piece once, in order"
+    assert [message.photo for message in sent if message.method == "sendPhoto"] == [photo.file_id]
+    assert sent[-1].method == "sendPhoto" and len(fake.calls_of("sendPhoto")) == 2
+    assert _owed(world.engine, mai.chat_id)[0][0] == "delivered"
