@@ -78,6 +78,7 @@ from sqlmodel import select  # noqa: E402
 
 from bench.common import open_periods  # noqa: E402
 from bot.loading import load_results_file, read_yaml  # noqa: E402
+from bot.terminal import plain  # noqa: E402
 from fakes.people import ScriptedOfficer, ScriptedZaloOfficer  # noqa: E402
 from fakes.telegram import FakeTelegram, JSONDict, SentMessage  # noqa: E402
 from fakes.zalo import FakeZalo, SentZaloMessage  # noqa: E402
@@ -312,6 +313,10 @@ class Platform:
                 last = message
         return count
 
+    def dropped_by_webhook(self) -> int:
+        """Zalo webhook: events the platform gave up POSTing (refused or unreachable for a minute)."""
+        return 0 if self.zalo is None else len(self.zalo.updates.dropped)
+
     def duplicated_button_answers(self) -> int:
         """Button presses answered twice (Telegram; Zalo has no buttons)."""
         if self.telegram is None:
@@ -411,23 +416,42 @@ class Reporter:
     confirmed: dict[str, Decimal] = field(default_factory=dict)
     submitted: bool = False
     lost: list[str] = field(default_factory=list)
+    awaited: tuple[str, int] | None = None  # at the lost reply: what was awaited, how many such had come
+
+    def matching(self, expect: str) -> int:
+        """How many messages to this officer so far contain `expect`."""
+        person = self.person
+        texts = [message.text for message in person.fake.messages_to(person.user)] \
+            if isinstance(person, ScriptedZaloOfficer) else [message.text for message in person.fake.messages_to(
+                person.user)]
+        return sum(1 for text in texts if text is not None and expect in plain(text))
+
+    def came_late(self) -> bool:
+        """Whether the reply given up on arrived after all (once the bot owed nothing)."""
+        return self.awaited is not None and self.matching(self.awaited[0]) > self.awaited[1]
 
     async def run(self) -> None:
         """Join, report every item (typed, confirmed), submit. Stops at the first reply that never came."""
         person = self.person
+        expect = ""
         try:
-            await person.say(f"/start {self.officer.invite}", "Kính chào")
-            await person.say("/report", "Mục 1/")
+            expect = "Kính chào"
+            await person.say(f"/start {self.officer.invite}", expect)
+            expect = "Mục 1/"
+            await person.say("/report", expect)
             for index, (code, value) in enumerate(self.officer.values):
+                expect = f"Số liệu vừa nhập: {format_number(value)}"
                 await person.say(format_number(value), "Số liệu vừa nhập")
-                following = f"Mục {index + 2}/" if index + 1 < len(self.officer.values) else "Tổng hợp"
-                await person.press("Đúng, lưu", following)
+                expect = f"Mục {index + 2}/" if index + 1 < len(self.officer.values) else "Tổng hợp"
+                await person.press("Đúng, lưu", expect)
                 self.confirmed[code] = value
-            await person.press("Nộp báo cáo", "Đã nộp báo cáo")
+            expect = "Đã nộp báo cáo"
+            await person.press("Nộp báo cáo", expect)
             self.submitted = True
         except TimeoutError:
             last = person.transcript[-1][1] if person.transcript else "?"
             self.lost.append(f"{self.officer.code}: no answer to {last!r}")
+            self.awaited = (expect, self.matching(expect))
 
 
 # -- one run -------------------------------------------------------------------
@@ -447,6 +471,8 @@ class RunResult:
     duplicated_messages: int = 0
     duplicated_button_answers: int = 0
     lost_in_handout: int = 0
+    late_replies: int = 0
+    dropped_by_webhook: int = 0
     unprocessed_updates: int = 0
     failed_turns: int = 0
     undelivered: int = 0
@@ -556,6 +582,8 @@ async def one_run(url: str, officers: list[Officer], kinds: list[str], *, rng: r
         result.refused_starts = bot.refused_starts
         result.duplicated_messages = platform.duplicated_messages()
         result.duplicated_button_answers = platform.duplicated_button_answers()
+        result.dropped_by_webhook = platform.dropped_by_webhook()
+        result.late_replies = sum(1 for reporter in reporters if reporter.came_late())
         result.longest_wait_s = round(max((v for r in reporters for v in r.person.latencies), default=0.0), 2)
         answered = platform.answered()
         handed_out = platform.handed_out()
@@ -655,6 +683,7 @@ def summary(backend: str, results: list[RunResult], elapsed: float, *, channel: 
                              "kills_by_kind": dict(sorted(kills.items()))}
     for name in ("confirmed", "lost_values", "lost_replies", "duplicated_entries", "duplicated_audit_rows",
                  "duplicated_submissions", "duplicated_messages", "duplicated_button_answers", "lost_in_handout",
+                 "late_replies", "dropped_by_webhook",
                  "unprocessed_updates", "failed_turns", "undelivered", "refused_starts"):
         total[name] = sum(getattr(result, name) for result in results)
     waits = sorted(result.longest_wait_s for result in results)
@@ -726,6 +755,8 @@ def main() -> None:
               f"{result.duplicated_entries + result.duplicated_audit_rows + result.duplicated_submissions}, "
               f"duplicated messages {result.duplicated_messages}, longest wait {result.longest_wait_s} s"
               + (f", lost in the handout {result.lost_in_handout}" if result.lost_in_handout else "")
+              + (f", of the lost replies arrived late {result.late_replies}" if result.late_replies else "")
+              + (f", dropped by the webhook {result.dropped_by_webhook}" if result.dropped_by_webhook else "")
               + (f"; {'; '.join(result.problems)}" if result.problems else ""), flush=True)
 
     figures = asyncio.run(bench(args.backend, args.runs, args.kills, seed=args.seed, officers=args.officers,

@@ -54,6 +54,7 @@ class EventQueue:
         self.webhook_retry_delay = webhook_retry_delay
         self.handed_out: list[JSONDict] = []  # by getUpdates, in order
         self.deliveries: list[WebhookDelivery] = []
+        self.dropped: list[JSONDict] = []  # events the webhook refused every time, given up
         self.polls_waiting = 0
         self.idle_polls = 0  # getUpdates answered 408
         self.webhook_url: str | None = None
@@ -211,6 +212,7 @@ class EventQueue:
                         break
                 else:
                     _LOG.info("fake Zalo: webhook refused an event %s times; dropped", self.webhook_retries + 1)
+                    self.dropped.append(event)
                 if self._pending and self._pending[0] is event:
                     self._pending.popleft()
             finally:
