@@ -437,5 +437,18 @@ class ZaloPoller:
                 log.error("Zalo getUpdates refused (%s); polling pauses 30 s", error)
                 await asyncio.sleep(30)
                 continue
-            if event is not None:
+            except Exception:  # anything else must not end the poll: the process would live on, deaf
+                failures += 1
+                log.exception("Zalo getUpdates failed unexpectedly; polling goes on")
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
+                continue
+            if event is None:
+                continue
+            try:
                 await self.channel.receive([event])
+            except Exception:
+                # The event exists nowhere else (no offset): say so, with its id, and keep polling.
+                message = event.get("message")
+                message_id = message.get("message_id") if isinstance(message, dict) else None
+                log.exception("Zalo event %s could not be kept; it is lost, polling goes on", message_id)
+                await asyncio.sleep(0.5)
