@@ -42,6 +42,8 @@ On Zalo polling, the events the platform handed out that never reached the inbox
 counted apart too (`lost_in_handout`: the bot was killed between getUpdates' answer
 and the commit of the event; Zalo's polling has no offset to acknowledge with, so the
 platform never hands them out again; their officers' replies are lost replies too).
+A lost reply that arrived after the officer gave up is counted again as `late_replies`,
+and the events the fake Zalo webhook gave up POSTing as `dropped_by_webhook`.
 The last line is one JSON object.
 """
 
