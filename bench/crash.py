@@ -1,6 +1,7 @@
 """Benchmark: `kill -9` the real bot at random and at dangerous moments; nothing is lost.
 
     python bench/crash.py [--runs 50] [--backend sqlite|postgresql] [--kills 2]
+                          [--channel telegram|zalo] [--mode polling|webhook]
                           [--officers 7] [--think-ms 100] [--seed N]
 
 The fake Bot API server runs in this process; the bot is the real `python -m bot run`
@@ -10,11 +11,21 @@ per run, copied from a template holding the seed bloc, its reporting window move
 around today, and the officers' invites). In each run the seed's reporters join with
 their invite and report every item of their unit (each value typed, confirmed with
 the button, then the report submitted) at once, while the bot is killed with SIGKILL
-`--kills` times and started again. Each kill is one of:
+`--kills` times and started again.
+
+With `--channel zalo` the officers are on Zalo instead (the fake Zalo server,
+ZALO_BOT_TOKEN and ZALO_API_BASE_URL; an option is chosen by typing its number), and
+with `--mode webhook` the fake Zalo server POSTs each event to the bot's webhook
+(`run --webhook`, ZALO_WEBHOOK_SECRET) and tries a refused or failed POST again
+every 0,1 s for a minute, instead of the bot's long poll. (Telegram is measured in
+polling mode only.) Each kill is one of:
 
 - `random`: at a random moment;
-- `acknowledged`: the moment the fake server sees a getUpdates whose offset
-  acknowledges an update (in the server's handler, before it answers);
+- `acknowledged`: Telegram: the moment the fake server sees a getUpdates whose offset
+  acknowledges an update (in the server's handler, before it answers). Zalo polling
+  has no offset: the moment the fake server has written getUpdates' answer with an
+  event (the event is gone from the platform; the bot has it in flight or just read).
+  Zalo webhook: the moment the bot answered an event's POST with 200;
 - `send_held_delivered`: while a sendMessage is held by the fake (the turn that
   owes it has committed); the held call then reaches the platform, so the
   restarted bot may send it again (a duplicated message, counted apart);
@@ -27,6 +38,12 @@ got its answer (else a lost reply: an officer waits `--reply-timeout` seconds), 
 item was saved twice (Entry rows, audit rows of one confirmation, a submission
 handed in twice), every inbox row processed and every outbox row finished. Messages
 the platform received twice are counted, not failed: the outbox is at-least-once.
+On Zalo polling, the events the platform handed out that never reached the inbox are
+counted apart too (`lost_in_handout`: the bot was killed between getUpdates' answer
+and the commit of the event; Zalo's polling has no offset to acknowledge with, so the
+platform never hands them out again; their officers' replies are lost replies too).
+A lost reply that arrived after the officer gave up is counted again as `late_replies`,
+and the events the fake Zalo webhook gave up POSTing as `dropped_by_webhook`.
 The last line is one JSON object.
 """
 
@@ -41,6 +58,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import sqlite3
 import sys
 import tempfile
@@ -62,8 +80,10 @@ from sqlmodel import select  # noqa: E402
 
 from bench.common import open_periods  # noqa: E402
 from bot.loading import load_results_file, read_yaml  # noqa: E402
-from fakes.people import ScriptedOfficer  # noqa: E402
+from bot.terminal import plain  # noqa: E402
+from fakes.people import ScriptedOfficer, ScriptedZaloOfficer  # noqa: E402
 from fakes.telegram import FakeTelegram, JSONDict, SentMessage  # noqa: E402
+from fakes.zalo import FakeZalo, SentZaloMessage  # noqa: E402
 from handlers.services.reporting import unit_items  # noqa: E402
 from rules.config import BlocConfig, OfficerRole  # noqa: E402
 from rules.numbers import format_number  # noqa: E402
@@ -74,7 +94,10 @@ from storage.models import AuditLog, Entry, InboxMessage, OutboxMessage, Submiss
 
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 KINDS = ("random", "acknowledged", "send_held_delivered", "send_held_lost")
+CHANNELS = ("telegram", "zalo")
+MODES = ("polling", "webhook")
 FIRST_USER = 700_001
+ZALO_SECRET = "crash-bench-webhook-secret"  # noqa: S105 - the fake's webhook secret
 
 
 # -- the bloc and the databases ------------------------------------------------
@@ -179,15 +202,144 @@ class Databases:
             self._admin.dispose()
 
 
+# -- the platform ----------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port free on this machine a moment ago (for the bot's webhook server)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+Person = ScriptedOfficer | ScriptedZaloOfficer
+
+
+class Platform:
+    """The fake platform of one run, Telegram's or Zalo's, and what the bench does with it."""
+
+    def __init__(self, channel: str, mode: str) -> None:
+        if channel == "telegram" and mode != "polling":
+            raise ValueError("the crash bench runs Telegram in polling mode only")
+        self.channel = channel
+        self.mode = mode
+        self.telegram = FakeTelegram() if channel == "telegram" else None
+        # Zalo's webhook: a refused or failed POST is tried again every 0,1 s for a minute (the bot restarts).
+        self.zalo = FakeZalo(webhook_retries=600, webhook_retry_delay=0.1) if channel == "zalo" else None
+        self.port = free_port() if mode == "webhook" else 0
+
+    async def __aenter__(self) -> Platform:
+        await self.fake.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.fake.stop()
+
+    @property
+    def fake(self) -> FakeTelegram | FakeZalo:
+        """The fake server."""
+        fake = self.telegram or self.zalo
+        assert fake is not None
+        return fake
+
+    @property
+    def calls(self) -> list[tuple[str, JSONDict]]:
+        """Every call the bot made, in order."""
+        return self.fake.calls
+
+    def env(self) -> dict[str, str]:
+        """The bot's settings that point it at this platform."""
+        if self.telegram is not None:
+            return {"TELEGRAM_BOT_TOKEN": self.telegram.token, "TELEGRAM_API_BASE_URL": self.telegram.base_url,
+                    "TELEGRAM_FILE_BASE_URL": self.telegram.base_file_url}
+        assert self.zalo is not None
+        env = {"ZALO_BOT_TOKEN": self.zalo.token, "ZALO_API_BASE_URL": self.zalo.base_url}
+        if self.mode == "webhook":
+            env |= {"ZALO_WEBHOOK_SECRET": ZALO_SECRET, "WEBHOOK_LISTEN": "127.0.0.1",
+                    "WEBHOOK_PORT": str(self.port)}
+        return env
+
+    def arguments(self) -> list[str]:
+        """`python -m bot run`'s arguments."""
+        return ["--webhook", f"http://127.0.0.1:{self.port}"] if self.mode == "webhook" else []
+
+    @property
+    def up_call(self) -> str:
+        """The call a (new) process makes once it is up: its first poll, or setting its webhook."""
+        return "setWebhook" if self.mode == "webhook" else "getUpdates"
+
+    def person(self, number: int, officer: Officer, *, timeout: float, think: float) -> Person:
+        """A scripted officer on this platform."""
+        if self.telegram is not None:
+            return ScriptedOfficer(self.telegram, self.telegram.user(FIRST_USER + number, officer.name),
+                                   officer.name, timeout=timeout, think=think)
+        assert self.zalo is not None
+        return ScriptedZaloOfficer(self.zalo, self.zalo.user(officer.name, str(FIRST_USER + number)),
+                                   officer.name, timeout=timeout, think=think)
+
+    def on_acknowledged(self, callback: Callable[[], None] | None) -> None:
+        """Call `callback` at each moment the platform takes an update as delivered; None removes it."""
+        if self.telegram is not None:
+            self.telegram.on_acknowledged(None if callback is None else lambda _updates: callback())
+        elif self.zalo is not None and self.mode == "webhook":
+            self.zalo.on_webhook_accepted(None if callback is None else lambda _event: callback())
+        elif self.zalo is not None:
+            self.zalo.on_handed_out(None if callback is None else lambda _event: callback())
+
+    def handed_out(self) -> list[str]:
+        """Zalo polling: the message ids of every event getUpdates handed out (it hands none out twice)."""
+        if self.zalo is None:
+            return []
+        return [str(event.get("message", {}).get("message_id", "")) for event in self.zalo.handed_out]
+
+    def duplicated_messages(self) -> int:
+        """Messages the platform received twice in a row in one chat (same text and buttons)."""
+        count = 0
+        if self.zalo is not None:
+            for chat in self.zalo.by_chat.values():
+                previous: SentZaloMessage | None = None
+                for sent in chat:
+                    if previous is not None and (sent.text, sent.photo, sent.caption) == (
+                            previous.text, previous.photo, previous.caption):
+                        count += 1
+                    previous = sent
+            return count
+        assert self.telegram is not None
+        for messages in self.telegram.state.by_chat.values():
+            last: SentMessage | None = None
+            for message in messages:
+                if message.is_edit:
+                    continue
+                if last is not None and (message.text, message.reply_markup) == (last.text, last.reply_markup):
+                    count += 1
+                last = message
+        return count
+
+    def dropped_by_webhook(self) -> int:
+        """Zalo webhook: events the platform gave up POSTing (refused or unreachable for a minute)."""
+        return 0 if self.zalo is None else len(self.zalo.updates.dropped)
+
+    def duplicated_button_answers(self) -> int:
+        """Button presses answered twice (Telegram; Zalo has no buttons)."""
+        if self.telegram is None:
+            return 0
+        attempts = self.telegram.methods.answer_attempts
+        return sum(count - 1 for count in attempts.values() if count > 1)
+
+    def answered(self) -> set[str]:
+        """The button presses the platform accepted an answer to (Telegram)."""
+        return set() if self.telegram is None else {a.callback_query_id for a in self.telegram.callback_answers}
+
+
 # -- the bot's process ---------------------------------------------------------
 
 
 class BotProcess:
     """`python -m bot run` against the fake server and one database; killed and started again."""
 
-    def __init__(self, fake: FakeTelegram, url: str, log_path: Path, *, extra_env: dict[str, str] | None = None,
+    def __init__(self, platform: Platform, url: str, log_path: Path, *, extra_env: dict[str, str] | None = None,
                  ) -> None:
-        self.fake = fake
+        self.platform = platform
         self.url = url
         self.log_path = log_path
         self.extra_env = extra_env or {}
@@ -204,14 +356,14 @@ class BotProcess:
 
     async def start(self) -> None:
         """Start the bot (it migrates, then polls the fake server)."""
-        env = {**os.environ, "DATABASE_URL": self.url, "TELEGRAM_BOT_TOKEN": self.fake.token,
-               "TELEGRAM_API_BASE_URL": self.fake.base_url, "TELEGRAM_FILE_BASE_URL": self.fake.base_file_url,
+        env = {**os.environ, "DATABASE_URL": self.url, **self.platform.env(),
                "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", **self.extra_env}
         with self.log_path.open("ab") as log:
             log.write(f"--- start {self.starts + 1} at {time.time():.3f}\n".encode())
             log.flush()
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=self._cwd, env=env, stdout=log, stderr=log)
+                sys.executable, "-m", "bot", "run", *self.platform.arguments(), cwd=self._cwd, env=env,
+                stdout=log, stderr=log)
         self.starts += 1
 
     def kill_now(self) -> None:
@@ -261,43 +413,47 @@ class BotProcess:
 class Reporter:
     """An officer reporting through the fake server; what was confirmed and what got no answer."""
 
-    person: ScriptedOfficer
+    person: Person
     officer: Officer
     confirmed: dict[str, Decimal] = field(default_factory=dict)
     submitted: bool = False
     lost: list[str] = field(default_factory=list)
+    awaited: tuple[str, int] | None = None  # at the lost reply: what was awaited, how many such had come
+
+    def matching(self, expect: str) -> int:
+        """How many messages to this officer so far contain `expect`."""
+        person = self.person
+        texts = [message.text for message in person.fake.messages_to(person.user)] \
+            if isinstance(person, ScriptedZaloOfficer) else [message.text for message in person.fake.messages_to(
+                person.user)]
+        return sum(1 for text in texts if text is not None and expect in plain(text))
+
+    def came_late(self) -> bool:
+        """Whether the reply given up on arrived after all (once the bot owed nothing)."""
+        return self.awaited is not None and self.matching(self.awaited[0]) > self.awaited[1]
 
     async def run(self) -> None:
         """Join, report every item (typed, confirmed), submit. Stops at the first reply that never came."""
         person = self.person
+        expect = ""
         try:
-            await person.say(f"/start {self.officer.invite}", "Kính chào")
-            await person.say("/report", "Mục 1/")
+            expect = "Kính chào"
+            await person.say(f"/start {self.officer.invite}", expect)
+            expect = "Mục 1/"
+            await person.say("/report", expect)
             for index, (code, value) in enumerate(self.officer.values):
+                expect = f"Số liệu vừa nhập: {format_number(value)}"
                 await person.say(format_number(value), "Số liệu vừa nhập")
-                following = f"Mục {index + 2}/" if index + 1 < len(self.officer.values) else "Tổng hợp"
-                await person.press("Đúng, lưu", following)
+                expect = f"Mục {index + 2}/" if index + 1 < len(self.officer.values) else "Tổng hợp"
+                await person.press("Đúng, lưu", expect)
                 self.confirmed[code] = value
-            await person.press("Nộp báo cáo", "Đã nộp báo cáo")
+            expect = "Đã nộp báo cáo"
+            await person.press("Nộp báo cáo", expect)
             self.submitted = True
         except TimeoutError:
             last = person.transcript[-1][1] if person.transcript else "?"
             self.lost.append(f"{self.officer.code}: no answer to {last!r}")
-
-
-def duplicated_messages(fake: FakeTelegram) -> int:
-    """Messages the platform received twice in a row in one chat (same text and buttons)."""
-    count = 0
-    for messages in fake.state.by_chat.values():
-        previous: SentMessage | None = None
-        for message in messages:
-            if message.is_edit:
-                continue
-            if previous is not None and (message.text, message.reply_markup) == (previous.text,
-                                                                                  previous.reply_markup):
-                count += 1
-            previous = message
-    return count
+            self.awaited = (expect, self.matching(expect))
 
 
 # -- one run -------------------------------------------------------------------
@@ -316,6 +472,9 @@ class RunResult:
     duplicated_submissions: int = 0
     duplicated_messages: int = 0
     duplicated_button_answers: int = 0
+    lost_in_handout: int = 0
+    late_replies: int = 0
+    dropped_by_webhook: int = 0
     unprocessed_updates: int = 0
     failed_turns: int = 0
     undelivered: int = 0
@@ -328,17 +487,19 @@ class RunResult:
 class Killer:
     """Kills the bot at the planned moments and starts it again."""
 
-    def __init__(self, fake: FakeTelegram, bot: BotProcess, rng: random.Random) -> None:
-        self.fake = fake
+    def __init__(self, platform: Platform, bot: BotProcess, rng: random.Random) -> None:
+        self.platform = platform
+        self.fake = platform.fake
         self.bot = bot
         self.rng = rng
         self.kills: Counter[str] = Counter()
 
     async def _alive(self) -> None:
-        """Wait until the (new) process polls: it is up and may be killed meaningfully."""
-        seen = len(self.fake.calls)
+        """Wait until the (new) process polls (or set its webhook): it is up and may be killed meaningfully."""
+        seen = len(self.platform.calls)
+        up = self.platform.up_call
         await self.fake.wait_until(
-            lambda: any(method == "getUpdates" for method, _ in self.fake.calls[seen:]), 60, what="a new poll")
+            lambda: any(method == up for method, _ in self.platform.calls[seen:]), 60, what=f"a new {up}")
 
     async def _restart(self) -> None:
         await self.bot.kill()
@@ -348,28 +509,28 @@ class Killer:
     async def one(self, kind: str) -> None:
         """One kill of `kind` (waits for its moment), then the restart."""
         await self._alive()
-        fake = self.fake
+        platform, fake = self.platform, self.fake
         if kind == "random":
             await asyncio.sleep(self.rng.uniform(0.05, 1.0))
         elif kind == "acknowledged":
             skip = self.rng.randrange(0, 6)
             moment = asyncio.get_running_loop().create_future()
 
-            def acknowledged(updates: list[JSONDict]) -> None:
+            def acknowledged() -> None:
                 nonlocal skip
                 if skip > 0:
                     skip -= 1
                     return
-                self.bot.kill_now()  # inside the server's getUpdates handler, before it answers
-                fake.on_acknowledged(None)
+                self.bot.kill_now()  # inside the server's handler
+                platform.on_acknowledged(None)
                 if not moment.done():
                     moment.set_result(None)
 
-            fake.on_acknowledged(acknowledged)
+            platform.on_acknowledged(acknowledged)
             try:
                 await asyncio.wait_for(moment, 60)
             finally:
-                fake.on_acknowledged(None)
+                platform.on_acknowledged(None)
         else:
             await asyncio.sleep(self.rng.uniform(0.0, 0.5))
             hold = fake.hold("sendMessage")
@@ -387,16 +548,16 @@ class Killer:
 
 
 async def one_run(url: str, officers: list[Officer], kinds: list[str], *, rng: random.Random, think: float,
-                  reply_timeout: float, log_path: Path, extra_env: dict[str, str] | None = None) -> RunResult:
+                  reply_timeout: float, log_path: Path, extra_env: dict[str, str] | None = None,
+                  channel: str = "telegram", mode: str = "polling") -> RunResult:
     """The officers reporting on the database at `url`, the bot killed at the moments of `kinds`; the checks."""
     result = RunResult()
     started = time.perf_counter()
-    async with FakeTelegram() as fake:
-        bot = BotProcess(fake, url, log_path, extra_env=extra_env)
-        reporters = [Reporter(ScriptedOfficer(fake, fake.user(FIRST_USER + n, officer.name), officer.name,
-                                              timeout=reply_timeout, think=think), officer)
+    async with Platform(channel, mode) as platform:
+        bot = BotProcess(platform, url, log_path, extra_env=extra_env)
+        reporters = [Reporter(platform.person(n, officer, timeout=reply_timeout, think=think), officer)
                      for n, officer in enumerate(officers)]
-        killer = Killer(fake, bot, rng)
+        killer = Killer(platform, bot, rng)
         await bot.start()
         watcher = asyncio.create_task(bot.watch())
         try:
@@ -421,12 +582,14 @@ async def one_run(url: str, officers: list[Officer], kinds: list[str], *, rng: r
             bot.cleanup()
         result.kills = killer.kills
         result.refused_starts = bot.refused_starts
-        result.duplicated_messages = duplicated_messages(fake)
-        attempts = fake.methods.answer_attempts
-        result.duplicated_button_answers = sum(count - 1 for count in attempts.values() if count > 1)
+        result.duplicated_messages = platform.duplicated_messages()
+        result.duplicated_button_answers = platform.duplicated_button_answers()
+        result.dropped_by_webhook = platform.dropped_by_webhook()
+        result.late_replies = sum(1 for reporter in reporters if reporter.came_late())
         result.longest_wait_s = round(max((v for r in reporters for v in r.person.latencies), default=0.0), 2)
-        answered = {answer.callback_query_id for answer in fake.callback_answers}
-    check(url, reporters, result, answered)
+        answered = platform.answered()
+        handed_out = platform.handed_out()
+    check(url, reporters, result, answered, handed_out=handed_out)
     result.seconds = round(time.perf_counter() - started, 1)
     return result
 
@@ -449,12 +612,14 @@ async def settle(url: str, *, timeout: float) -> None:
         engine.dispose()
 
 
-def check(url: str, reporters: list[Reporter], result: RunResult, answered: set[str]) -> None:
+def check(url: str, reporters: list[Reporter], result: RunResult, answered: set[str], *,
+          handed_out: list[str] | None = None) -> None:
     """Compare what the officers were told with what the database holds.
 
     `answered`: the button presses the platform accepted an answer to. A second
     answer of one press (sent again after a kill) is refused by the platform: it
-    is a duplicate, not a message lost.
+    is a duplicate, not a message lost. `handed_out`: the Zalo message ids the
+    platform handed out by getUpdates (counted when not in the inbox).
     """
     engine = make_engine(url)
     try:
@@ -471,8 +636,10 @@ def check(url: str, reporters: list[Reporter], result: RunResult, answered: set[
             unfinished = session.exec(select(OutboxMessage.payload).where(OutboxMessage.state != "delivered")).all()
             unit_of_submission = dict(session.exec(text(  # type: ignore[call-overload]
                 "SELECT submission.id, unit.code FROM submission JOIN unit ON unit.id = submission.unit_id")).all())
+            kept = set(session.exec(select(InboxMessage.update_id)).all()) if handed_out else set()
     finally:
         engine.dispose()
+    result.lost_in_handout = sum(1 for message_id in handed_out or [] if message_id not in kept)
     result.undelivered = sum(1 for payload in unfinished if str(json.loads(payload).get("answer")) not in answered)
     stored = {(unit_of_submission[submission], code): value for code, value, submission in entries}
     per_item = Counter((unit_of_submission[submission], code) for code, _value, submission in entries)
@@ -500,22 +667,25 @@ def check(url: str, reporters: list[Reporter], result: RunResult, answered: set[
                                f"turns, {result.undelivered} messages not delivered")
 
 
-def plan(rng: random.Random, runs: int, kills: int) -> list[list[str]]:
+def plan(rng: random.Random, runs: int, kills: int, kinds: tuple[str, ...] = KINDS) -> list[list[str]]:
     """The kinds of each run's kills: every kind as often as the others, in a random order."""
-    every = [KINDS[index % len(KINDS)] for index in range(runs * kills)]
+    every = [kinds[index % len(kinds)] for index in range(runs * kills)]
     rng.shuffle(every)
     return [every[run * kills:(run + 1) * kills] for run in range(runs)]
 
 
-def summary(backend: str, results: list[RunResult], elapsed: float) -> dict[str, Any]:
+def summary(backend: str, results: list[RunResult], elapsed: float, *, channel: str = "telegram",
+            mode: str = "polling") -> dict[str, Any]:
     """The figures of every run together."""
     kills: Counter[str] = Counter()
     for result in results:
         kills.update(result.kills)
-    total: dict[str, Any] = {"backend": backend, "runs": len(results), "kills": sum(kills.values()),
+    total: dict[str, Any] = {"backend": backend, "channel": channel, "mode": mode, "runs": len(results),
+                             "kills": sum(kills.values()),
                              "kills_by_kind": dict(sorted(kills.items()))}
     for name in ("confirmed", "lost_values", "lost_replies", "duplicated_entries", "duplicated_audit_rows",
-                 "duplicated_submissions", "duplicated_messages", "duplicated_button_answers",
+                 "duplicated_submissions", "duplicated_messages", "duplicated_button_answers", "lost_in_handout",
+                 "late_replies", "dropped_by_webhook",
                  "unprocessed_updates", "failed_turns", "undelivered", "refused_starts"):
         total[name] = sum(getattr(result, name) for result in results)
     waits = sorted(result.longest_wait_s for result in results)
@@ -529,7 +699,8 @@ def summary(backend: str, results: list[RunResult], elapsed: float) -> dict[str,
 
 
 async def bench(backend: str, runs: int, kills: int, *, seed: int, officers: int, think: float,
-                reply_timeout: float, keep: Path | None = None,
+                reply_timeout: float, keep: Path | None = None, channel: str = "telegram", mode: str = "polling",
+                kinds: tuple[str, ...] = KINDS,
                 on_run: Callable[[int, RunResult], None] | None = None) -> dict[str, Any]:
     """Every run on one backend; the figures."""
     rng = random.Random(seed)
@@ -541,16 +712,17 @@ async def bench(backend: str, runs: int, kills: int, *, seed: int, officers: int
         databases.prepare(open_bloc(now), now)
         results = []
         try:
-            for number, kinds in enumerate(plan(rng, runs, kills), start=1):
+            for number, planned in enumerate(plan(rng, runs, kills, kinds), start=1):
                 with databases.fresh(number) as url:
-                    result = await one_run(url, databases.officers[:officers], kinds, rng=rng, think=think,
-                                           reply_timeout=reply_timeout, log_path=folder / f"run{number}.log")
+                    result = await one_run(url, databases.officers[:officers], planned, rng=rng, think=think,
+                                           reply_timeout=reply_timeout, log_path=folder / f"run{number}.log",
+                                           channel=channel, mode=mode)
                 results.append(result)
                 if on_run is not None:
                     on_run(number, result)
         finally:
             databases.close()
-    return summary(backend, results, time.perf_counter() - started)
+    return summary(backend, results, time.perf_counter() - started, channel=channel, mode=mode)
 
 
 def main() -> None:
@@ -559,6 +731,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--kills", type=int, default=2, help="kills per run")
+    parser.add_argument("--channel", choices=CHANNELS, default="telegram", help="where the officers are")
+    parser.add_argument("--mode", choices=MODES, default="polling",
+                        help="how the bot gets updates (webhook: Zalo only)")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="the kinds of kills, separated by commas")
     parser.add_argument("--officers", type=int, default=7, help="reporters at once (the seed has 7)")
     parser.add_argument("--think-ms", type=float, default=100, help="each officer's pause before a message")
     parser.add_argument("--reply-timeout", type=float, default=120,
@@ -566,6 +742,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--keep", type=Path, help="keep the runs' logs and SQLite files in this folder")
     args = parser.parse_args()
+    kinds = tuple(kind for kind in args.kinds.split(",") if kind)
+    if not kinds or set(kinds) - set(KINDS):
+        parser.error(f"--kinds: some of {', '.join(KINDS)}")
+    if args.channel == "telegram" and args.mode == "webhook":
+        parser.error("--mode webhook: Zalo only (--channel zalo)")
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
 
@@ -575,11 +756,14 @@ def main() -> None:
               f"lost values {result.lost_values}, lost replies {result.lost_replies}, duplicated entries "
               f"{result.duplicated_entries + result.duplicated_audit_rows + result.duplicated_submissions}, "
               f"duplicated messages {result.duplicated_messages}, longest wait {result.longest_wait_s} s"
+              + (f", lost in the handout {result.lost_in_handout}" if result.lost_in_handout else "")
+              + (f", of the lost replies arrived late {result.late_replies}" if result.late_replies else "")
+              + (f", dropped by the webhook {result.dropped_by_webhook}" if result.dropped_by_webhook else "")
               + (f"; {'; '.join(result.problems)}" if result.problems else ""), flush=True)
 
     figures = asyncio.run(bench(args.backend, args.runs, args.kills, seed=args.seed, officers=args.officers,
                                 think=args.think_ms / 1000, reply_timeout=args.reply_timeout, keep=args.keep,
-                                on_run=report))
+                                channel=args.channel, mode=args.mode, kinds=kinds, on_run=report))
     print(json.dumps(figures))
 
 

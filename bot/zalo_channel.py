@@ -39,7 +39,15 @@ from bot.port import Message as OwedMessage
 from bot.runtime import Runtime
 from bot.tasks import Loop
 from bot.web.auth import PageAddresses
-from bot.zalo_client import SentMessage, ZaloBlocked, ZaloBotClient, ZaloError, ZaloRefused, ZaloRetryLater
+from bot.zalo_client import (
+    SentMessage,
+    ZaloBlocked,
+    ZaloBotClient,
+    ZaloError,
+    ZaloRefused,
+    ZaloRetryLater,
+    split_text,
+)
 from handlers.chat import Incoming, InFile, InKind, Reply, chat_key
 from handlers.dispatch import owe
 from handlers.i18n import t
@@ -274,6 +282,18 @@ class ZaloChannel:
         """Whether a chat was seen as a group (Zalo's ids do not say)."""
         return chat_id in self._groups
 
+    def _mapped(self, session: Any, found: Incoming) -> Incoming:
+        """A number typed alone (or "/2") as the option offered with that number in the chat, if one is."""
+        number = _number(found.text) if found.kind is InKind.text else None
+        # "/2" picks option 2 where a number typed alone is the step's answer (see `_send`).
+        by_command = found.kind is InKind.command and not found.args and _number(found.command) is not None
+        if by_command:
+            number = _number(found.command)
+        if number is None:
+            return found
+        data = offered_option(session=session, chat_key=found.chat_key, number=number, by_command=by_command)
+        return found if data is None else replace(found, kind=InKind.option, data=data)
+
     async def incoming(self, event: Mapping[str, Any]) -> Incoming | None:
         """An event as a neutral message; a number typed alone picks the option offered with that number."""
         found = to_incoming(event, self.bot)
@@ -281,25 +301,26 @@ class ZaloChannel:
             return None
         if not found.is_private:
             self._groups.add(found.chat_id)
-        number = _number(found.text) if found.kind is InKind.text else None
-        # "/2" picks option 2 where a number typed alone is the step's answer (see `_send`).
-        by_command = found.kind is InKind.command and not found.args and _number(found.command) is not None
-        if by_command:
-            number = _number(found.command)
-        if number is not None:
-            data = await self.runtime.units.run(lambda session: offered_option(
-                session=session, chat_key=found.chat_key, number=number, by_command=by_command))
-            if data is not None:
-                return replace(found, kind=InKind.option, data=data)
-        return found
+        return await self.runtime.units.run(lambda session: self._mapped(session, found))
 
     async def receive(self, events: list[Mapping[str, Any]]) -> None:
-        """Keep events in the inbox (committed when this returns), then take their chats' turns in the background."""
-        incomings = [found for found in [await self.incoming(event) for event in events] if found is not None]
-        if not incomings:
+        """Keep events in the inbox (committed when this returns), then take their chats' turns in the background.
+
+        The typed numbers are read and the events kept in one transaction: a long poll's event
+        exists nowhere else until that commit (Zalo has no offset), so it is made as soon as can be.
+        """
+        found = [incoming for incoming in (to_incoming(event, self.bot) for event in events) if incoming is not None]
+        if not found:
             return
-        await self.runtime.keep(incomings)
-        for chat in dict.fromkeys(found.chat_key for found in incomings):
+        self._groups.update(incoming.chat_id for incoming in found if not incoming.is_private)
+
+        def keep(session: Any) -> list[Incoming]:
+            mapped = [self._mapped(session, incoming) for incoming in found]
+            self.runtime.conversation.keep_in(session, mapped)
+            return mapped
+
+        incomings = await self.runtime.units.run(keep)
+        for chat in dict.fromkeys(incoming.chat_key for incoming in incomings):
             task = asyncio.create_task(self.runtime.drain(chat))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -371,9 +392,11 @@ class ZaloChannel:
             else:
                 links.append(f"📎 {kept.name}")
         body = "\n".join(part for part in (numbered(text, labels), *links) if part)
+        # One part per message: `parts_done` counts the messages that went out, so that a retry
+        # resumes with the first one that did not (a long text's later pieces, a picture after it).
         parts: list[Any] = []
-        if body:
-            parts.append(lambda: self.client.send_message(chat_id, body))
+        for piece in (split_text(body) if body.strip() else []):
+            parts.append(lambda piece=piece: self.client.send_message(chat_id, piece))
         for url, caption in photos:
             parts.append(lambda url=url, caption=caption: self.client.send_photo(chat_id, url, caption))
         if labels or reply.typed_numbers:  # kept before the text goes out: the person may answer at once
@@ -465,5 +488,18 @@ class ZaloPoller:
                 log.error("Zalo getUpdates refused (%s); polling pauses 30 s", error)
                 await asyncio.sleep(30)
                 continue
-            if event is not None:
+            except Exception:  # anything else must not end the poll: the process would live on, deaf
+                failures += 1
+                log.exception("Zalo getUpdates failed unexpectedly; polling goes on")
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
+                continue
+            if event is None:
+                continue
+            try:
                 await self.channel.receive([event])
+            except Exception:
+                # The event exists nowhere else (no offset): say so, with its id, and keep polling.
+                message = event.get("message")
+                message_id = message.get("message_id") if isinstance(message, dict) else None
+                log.exception("Zalo event %s could not be kept; it is lost, polling goes on", message_id)
+                await asyncio.sleep(0.5)

@@ -103,6 +103,23 @@ class FakeZalo(ZaloBotApiServer):
         """
         return self.faults.hold(method, chat_id=None if chat is None else _chat_id(chat))
 
+    def on_handed_out(self, callback: Callable[[JSONDict], None] | None) -> None:
+        """Call ``callback`` with each event getUpdates hands out, once its answer was written; None removes it.
+
+        There is no offset on Zalo: an event handed out is gone from the platform. A
+        benchmark kills the bot there (the event is in flight or just read, not yet kept).
+        """
+        self.updates.on_handed_out = callback
+
+    def on_webhook_accepted(self, callback: Callable[[JSONDict], None] | None) -> None:
+        """Call ``callback`` with each event the bot's webhook answered 2xx to, at that moment; None removes it."""
+        self.updates.on_accepted = callback
+
+    def set_webhook_retries(self, retries: int, delay: float) -> None:
+        """How often (and how far apart, in seconds) a refused or failed webhook POST is tried again."""
+        self.updates.webhook_retries = retries
+        self.updates.webhook_retry_delay = delay
+
     def set_quota(self, monthly_messages: int | None) -> None:
         """Allow this many messages in the month (counting those sent); None lifts the limit."""
         self.faults.monthly_quota = monthly_messages

@@ -55,6 +55,12 @@ def _is_url(value: str, *, https_only: bool) -> bool:
     return parts.scheme == "http" and (not https_only or parts.hostname in _LOOPBACK)
 
 
+def _connected(request: web.Request) -> bool:
+    """Whether the client of a request is still there (a killed process's connection is closed)."""
+    transport = request.transport
+    return transport is not None and not transport.is_closing()
+
+
 class ZaloBotApiServer:
     """A local fake of the Zalo Bot API for one bot token, listening over HTTP."""
 
@@ -192,7 +198,7 @@ class ZaloBotApiServer:
             if fault is not None:
                 raise fault.error()
             if key == "getupdates":
-                result: Any = await self.updates.get_updates(params)
+                result: Any = await self.updates.get_updates(params, lambda: _connected(request))
             else:
                 handler = self.methods.get(key)
                 if handler is None:
@@ -203,7 +209,14 @@ class ZaloBotApiServer:
                 if key in SEND_METHODS:
                     self.faults.count_message()
             answer: JSONDict = {"ok": True} if result is None else {"ok": True, "result": result}
-            return web.json_response(answer)
+            response = web.json_response(answer)
+            handed_out = self.updates.on_handed_out
+            if key == "getupdates" and handed_out is not None:
+                # The event is written to the bot before the hook runs: "right after the platform handed it out".
+                await response.prepare(request)
+                await response.write_eof()
+                handed_out(result)
+            return response
         except ApiError as error:
             return self._error(error)
         finally:

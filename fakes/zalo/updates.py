@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 
 import aiohttp
 
@@ -53,6 +54,7 @@ class EventQueue:
         self.webhook_retry_delay = webhook_retry_delay
         self.handed_out: list[JSONDict] = []  # by getUpdates, in order
         self.deliveries: list[WebhookDelivery] = []
+        self.dropped: list[JSONDict] = []  # events the webhook refused every time, given up
         self.polls_waiting = 0
         self.idle_polls = 0  # getUpdates answered 408
         self.webhook_url: str | None = None
@@ -60,6 +62,10 @@ class EventQueue:
         self.webhook_updated_at: int | None = None
         self.wrap_webhook_bodies = True
         self.chronicle: Chronicle | None = None  # notes every event queued when set
+        # Called with an event once getUpdates' answer carrying it was written (a benchmark kills the bot there).
+        self.on_handed_out: Callable[[JSONDict], None] | None = None
+        # Called with an event once the bot's webhook answered its POST with a 2xx (and so took it).
+        self.on_accepted: Callable[[JSONDict], None] | None = None
         self._pending: deque[JSONDict] = deque()
         self._signal = Signal()
         self._closing = False
@@ -110,8 +116,12 @@ class EventQueue:
 
     # ------------------------------------------------------------------ getUpdates
 
-    async def get_updates(self, params: JSONDict) -> JSONDict:
-        """One event, waiting for it up to the poll's timeout (at most ``idle_wait``); else 408."""
+    async def get_updates(self, params: JSONDict, connected: Callable[[], bool] = lambda: True) -> JSONDict:
+        """One event, waiting for it up to the poll's timeout (at most ``idle_wait``); else 408.
+
+        ``connected`` says whether the poll's connection is still open: a poll whose
+        client went away (a killed bot) ends without taking an event, which stays queued.
+        """
         if self.webhook_url is not None:
             raise ApiError(409, "Conflict: getUpdates is not available while a webhook is set; deleteWebhook first")
         try:
@@ -120,9 +130,9 @@ class EventQueue:
             raise ApiError(400, "Bad Request: timeout must be a number of seconds") from None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(max(requested, 0.0), self.idle_wait)
-        while not self._pending:
+        while not self._pending or not connected():
             remaining = deadline - loop.time()
-            if remaining <= 0 or self._closing:
+            if remaining <= 0 or self._closing or not connected():
                 self.idle_polls += 1
                 raise ApiError(408, "Request timeout")
             if self.webhook_url is not None:
@@ -175,6 +185,8 @@ class EventQueue:
         except (aiohttp.ClientError, TimeoutError) as error:
             delivery.error = f"{type(error).__name__}: {error}"
         self.deliveries.append(delivery)
+        if delivery.status is not None and 200 <= delivery.status < 300 and self.on_accepted is not None:
+            self.on_accepted(event)
         self.changed.notify_all()
         return delivery.status
 
@@ -200,6 +212,7 @@ class EventQueue:
                         break
                 else:
                     _LOG.info("fake Zalo: webhook refused an event %s times; dropped", self.webhook_retries + 1)
+                    self.dropped.append(event)
                 if self._pending and self._pending[0] is event:
                     self._pending.popleft()
             finally:

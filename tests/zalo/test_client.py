@@ -79,6 +79,34 @@ async def test_a_long_poll_wakes_up_for_an_event(fake: FakeZalo, lan: FakeZaloUs
         assert await asyncio.wait_for(poll, 2) == sent
 
 
+async def test_a_long_poll_whose_client_went_away_takes_no_event(fake: FakeZalo, lan: FakeZaloUser) -> None:
+    """A killed bot's poll is not handed the next event (there is no offset: it would be gone for good)."""
+    fake.updates.idle_wait = 5.0
+    async with ZaloBotClient(fake.token, base_url=fake.base_url, timeouts=FAST) as gone:
+        poll = asyncio.ensure_future(gone.get_updates(timeout=5))
+        await fake.wait_polling()
+    with pytest.raises((asyncio.CancelledError, RuntimeError, ZaloError)):
+        await poll  # its session closed under it
+    await asyncio.sleep(0.1)  # the server reads the connection's end
+    sent = lan.send_text("1")  # (the orphaned poll is still waiting on the server: it wakes up)
+    async with ZaloBotClient(fake.token, base_url=fake.base_url, timeouts=FAST) as client:
+        assert await client.get_updates(timeout=1) == sent
+    assert fake.handed_out == [sent]
+
+
+async def test_a_hook_sees_each_event_once_its_answer_was_written(fake: FakeZalo, client: ZaloBotClient,
+                                                                    lan: FakeZaloUser) -> None:
+    seen: list[object] = []
+    fake.on_handed_out(seen.append)
+    first = lan.send_text("12")
+    assert await client.get_updates(timeout=1) == first
+    assert seen == [first]
+    fake.on_handed_out(None)
+    lan.send_text("13")
+    await client.get_updates(timeout=1)
+    assert seen == [first]
+
+
 async def test_webhook_methods_and_polling_excluded_while_set(fake: FakeZalo, client: ZaloBotClient) -> None:
     assert (await client.get_webhook_info()).url == ""
     info = await client.set_webhook("https://bot.example.vn/zalo/hook", "s3cret-token")

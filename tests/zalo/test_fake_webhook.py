@@ -100,6 +100,17 @@ async def test_a_refused_delivery_is_tried_again(fake: FakeZalo, receiver: Recei
     assert [i.text for i in receiver.received] == ["96,5"]
 
 
+async def test_a_hook_sees_the_events_the_webhook_took(fake: FakeZalo, receiver: Receiver) -> None:
+    taken: list[object] = []
+    fake.on_webhook_accepted(taken.append)
+    receiver.refuse_next = 1
+    lan = fake.user("Lan")
+    event = lan.send_text("96,5")
+    await fake.wait_delivered()
+    assert [d.status for d in fake.webhook_deliveries] == [500, 200]
+    assert taken == [event], "once: after the 200, not after the 500"
+
+
 async def test_duplicates_share_the_update_key_and_order_can_be_scrambled(fake: FakeZalo, receiver: Receiver) -> None:
     lan = fake.user("Lan")
     events = [lan.event("message.text.received", content={"text": str(n)}) for n in (1, 2, 3)]
