@@ -100,9 +100,11 @@ async def test_each_bloc_reports_through_its_bot_and_posts_go_through_the_right_
     assert chats == [f"telegram:{BOT_B}:-1004", f"telegram:{BOT_B}:601", f"telegram:{BOT_A}:501"]
     for chat in chats:
         await two.parts.runtime.sender.flush(chat)
-    assert [plain(m.text) for m in two.b.messages_to(-1004)][-1] == "Kết quả bỏ phiếu"
-    assert plain(two.b.messages_to(601)[-1].text) == "Thông báo cho K4"
-    assert plain(two.a.messages_to(501)[-1].text) == "Thông báo cho K3"
+    # The running process's own sender may have leased a message before the flush: wait for
+    # each to arrive rather than read the servers' records at once.
+    await two.b.wait_for(lambda m: m.chat_id == -1004 and plain(m.text) == "Kết quả bỏ phiếu", timeout=10)
+    await two.b.wait_for(lambda m: m.chat_id == 601 and plain(m.text) == "Thông báo cho K4", timeout=10)
+    await two.a.wait_for(lambda m: m.chat_id == 501 and plain(m.text) == "Thông báo cho K3", timeout=10)
     assert not two.a.messages_to(-1004) and not two.a.messages_to(601)
 
 
