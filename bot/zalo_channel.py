@@ -331,6 +331,9 @@ class ZaloChannel:
             return Delivery(Verdict.delivered, detail="no buttons on Zalo")
         if owed.reply.menu is not None:
             return Delivery(Verdict.delivered, detail="no command menus on Zalo")
+        if owed.reply.minor_edit and owed.reply.edit_key is not None:
+            # Zalo cannot edit: a new message for each vote would fill the group and spend the quota.
+            return Delivery(Verdict.delivered, detail="a minor edit, left out on Zalo")
         sent: list[SentMessage] = []
         try:
             await self._send(chat_id, owed, sent)

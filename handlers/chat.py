@@ -202,6 +202,9 @@ class Reply:
     # A post to the bloc's group (the ranking, a ballot's turnout and result): where the group is out of
     # reach on Zalo it goes to each unit's officers in private (storage/groups.py, handlers.dispatch.owe).
     group_post: bool = False
+    # An edit that changes nothing a reader needs at once (a ballot's turnout one vote on): a channel
+    # that cannot edit, where an edit is a new message (Zalo), leaves it out instead.
+    minor_edit: bool = False
 
 
 @dataclass

@@ -25,6 +25,7 @@ def dump_reply(reply: Reply) -> dict[str, Any]:
         "protect": reply.protect,
         "menu": reply.menu,
         "typed_numbers": reply.typed_numbers,
+        "minor_edit": reply.minor_edit,
     }
 
 
@@ -42,6 +43,7 @@ def load_reply(data: dict[str, Any]) -> Reply:
         protect=bool(data.get("protect")),
         menu=data.get("menu"),
         typed_numbers=bool(data.get("typed_numbers")),
+        minor_edit=bool(data.get("minor_edit")),
     )
 
 

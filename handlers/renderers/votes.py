@@ -203,9 +203,27 @@ def _turnout_key(ballot: BallotView, chat_id: str) -> str:
     return f"vote:{ballot.id}:{chat_id}"
 
 
+def meaningful_turnout(voted: int, members: int, need: int) -> bool:
+    """Whether a turnout of `voted` is worth a new message where it cannot be edited in place.
+
+    Everyone has voted, the quorum (`need` votes) was just reached, or a quarter more of the
+    members voted; each vote in between only edits the message where editing exists.
+    """
+    if voted >= members or voted == need:
+        return True
+    return members > 0 and voted * 4 // members > (voted - 1) * 4 // members
+
+
 def turnout_replies(roster: Roster, turnout: Turnout, *, first: bool = False, closed: bool = False) -> list[Reply]:
-    """The one turnout message per chat: sent when the ballot opens, edited after each new vote."""
+    """The one turnout message per chat: sent when the ballot opens, edited after each new vote.
+
+    An edit that is not a meaningful change (:func:`meaningful_turnout`) is marked minor: a
+    channel that cannot edit (Zalo) leaves it out rather than post a new message per vote.
+    """
     ballot = turnout.ballot
+    members = len(ballot.members)
+    minor = not first and not closed and not meaningful_turnout(
+        turnout.voted, members, quorum_need(ballot_rules(ballot), members))
     replies = []
     for chat_id, language in turnout.chats:
         text = t(language, "vote_turnout_closed" if closed else "vote_turnout",
@@ -213,7 +231,7 @@ def turnout_replies(roster: Roster, turnout: Turnout, *, first: bool = False, cl
                  voted=turnout.voted, members=len(ballot.members), closes=_closes(roster, ballot, language))
         key = _turnout_key(ballot, chat_id)
         replies.append(Reply(text, chat_id=chat_id, remember_as=key if first else None,
-                             edit_key=None if first else key, group_post=True))
+                             edit_key=None if first else key, group_post=True, minor_edit=minor))
     return replies
 
 
