@@ -255,9 +255,10 @@ class _SheetSection:
 
 @dataclass(frozen=True, slots=True)
 class _PreparedPact:
-    """The pact, as scoring reads it: sections, bonus and deduction lines, caps."""
+    """The pact, as scoring reads it: sections, bonus and deduction lines, caps (``lines``: every line by code)."""
 
     sections: tuple[_SheetSection, ...]
+    lines: Mapping[str, _Line]
     bonus: tuple[_Line, ...]
     bonus_cap: Decimal
     deductions: tuple[_Line, ...]
@@ -267,13 +268,18 @@ class _PreparedPact:
     @classmethod
     def of(cls, pact: Pact) -> _PreparedPact:
         """Read the pact once."""
+        sections = tuple(_SheetSection(code=section.code, maximum=section.max,
+                                       lines=tuple(_Line.of(criterion) for criterion in section.criteria))
+                         for section in pact.sections)
+        bonus = tuple(_Line.of(criterion) for criterion in pact.bonus.criteria)
+        deductions = tuple(_Line.of(criterion) for criterion in pact.deductions.criteria)
+        every_line = [line for section in sections for line in section.lines] + list(bonus + deductions)
         return cls(
-            sections=tuple(_SheetSection(code=section.code, maximum=section.max,
-                                         lines=tuple(_Line.of(criterion) for criterion in section.criteria))
-                           for section in pact.sections),
-            bonus=tuple(_Line.of(criterion) for criterion in pact.bonus.criteria),
+            sections=sections,
+            lines={line.code: line for line in every_line},
+            bonus=bonus,
             bonus_cap=pact.bonus.max,
-            deductions=tuple(_Line.of(criterion) for criterion in pact.deductions.criteria),
+            deductions=deductions,
             deductions_cap=pact.deductions.max,
             standard_score=pact.standard_score,
         )
@@ -342,15 +348,16 @@ class ScoreSheet:
     Build it with :meth:`build`, then call :meth:`score` for each unit (or
     :meth:`score_all`). A unit without indicators can still be scored: its
     indicator criteria score 0. ``criterion_codes`` are the codes of every
-    criterion of the pact, ``indicator_codes`` those of each unit's indicators
-    (what a unit's results may name).
+    criterion of the pact; ``indicator_criteria`` gives, for each unit, the
+    criterion each of its indicators feeds, by indicator code (what a unit's
+    results may name).
     """
 
     pact: Pact
     #: unit code -> indicator criterion code -> that unit's indicators for it, in given order
     indicators: Mapping[str, Mapping[str, Sequence[Indicator]]]
     criterion_codes: frozenset[str]
-    indicator_codes: Mapping[str, frozenset[str]]
+    indicator_criteria: Mapping[str, Mapping[str, str]]
     #: the indicator criteria whose rule gives over-plan bonus, in pact order (for rules.extras)
     over_plan_criteria: tuple[Criterion, ...]
     #: the pact as scoring reads it
@@ -374,15 +381,15 @@ class ScoreSheet:
             if indicator.target < ZERO:
                 raise ValueError(f"indicator {indicator.code}: a target cannot be negative")
             grouped.setdefault(indicator.unit, {}).setdefault(indicator.criterion, []).append(indicator)
-        codes: dict[str, frozenset[str]] = {}
+        feeds: dict[str, dict[str, str]] = {}
         for unit, by_criterion in grouped.items():
-            mine = [indicator.code for found in by_criterion.values() for indicator in found]
-            codes[unit] = frozenset(mine)
-            if len(codes[unit]) != len(mine):
+            mine = [(indicator.code, criterion) for criterion, found in by_criterion.items() for indicator in found]
+            feeds[unit] = dict(mine)
+            if len(feeds[unit]) != len(mine):
                 raise ValueError(f"unit {unit} has an indicator code twice")
         over_plan = tuple(criterion for criterion in criteria if criterion.kind is CriterionKind.indicator
                           and criterion.scoring_rule.over_plan is not None)
-        return cls(pact=pact, indicators=grouped, criterion_codes=criterion_codes, indicator_codes=codes,
+        return cls(pact=pact, indicators=grouped, criterion_codes=criterion_codes, indicator_criteria=feeds,
                    over_plan_criteria=over_plan, _prepared=_PreparedPact.of(pact))
 
     def score(self, results: UnitResults) -> UnitScore:
@@ -461,13 +468,32 @@ class ScoreSheet:
             unreported=tuple(unreported),
         )
 
+    def criterion_points(self, results: UnitResults, codes: Iterable[str]) -> dict[str, Decimal]:
+        """The points of some criteria of the pact alone, as :meth:`score` gives them, by code.
+
+        For a few criteria, scoring the whole unit is waste: the ranking gives a
+        reviewed unit's own points, which differ from its reviewed ones only in the
+        criteria the review changed, this way.
+        """
+        own = self.indicators.get(results.unit_code, {})
+        given = {**results.self_scores, **results.reviewed}
+        points: dict[str, Decimal] = {}
+        for code in codes:
+            line = self._prepared.lines[code]
+            if line.from_indicators:
+                points[code], _ = _indicator_criterion(line, own.get(code, ()), results.actuals, {}, [])
+            else:
+                value = given.get(code)
+                points[code] = NO_POINTS if value is None else _clamped(value, line)
+        return points
+
     def score_all(self, results: Iterable[UnitResults]) -> list[UnitScore]:
         """Score many units, in the given order."""
         return [self.score(unit_results) for unit_results in results]
 
     def _refuse_unknown_codes(self, results: UnitResults) -> NoReturn:
         """Refuse results for indicators or criteria the unit does not have (a typo, a wrong unit)."""
-        unknown = sorted(results.actuals.keys() - self.indicator_codes.get(results.unit_code, frozenset()))
+        unknown = sorted(results.actuals.keys() - self.indicator_criteria.get(results.unit_code, {}).keys())
         if unknown:
             raise ValueError(f"{results.unit_code}: no such indicator of this unit: {', '.join(unknown)}")
         given_codes = {c.code for c in self.pact.criteria() if c.kind is not CriterionKind.indicator}

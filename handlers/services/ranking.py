@@ -8,7 +8,7 @@ a terminal table, JSON, a chat message, a chart or a document.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping, Set
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -186,11 +186,11 @@ def unit_results(config: BlocConfig, unit_code: str, found: ReportedFigures | No
     """
     sheet = score_sheet(config)
     return _counted_results(unit_code, found, given=sheet.criterion_codes,
-                            own=sheet.indicator_codes.get(unit_code, frozenset()), reviewed=reviewed)
+                            own=sheet.indicator_criteria.get(unit_code, {}), reviewed=reviewed)
 
 
-def _counted_results(unit_code: str, found: ReportedFigures | None, *, given: Set[str], own: Set[str],
-                     reviewed: bool) -> UnitResults:
+def _counted_results(unit_code: str, found: ReportedFigures | None, *, given: Container[str],
+                     own: Container[str], reviewed: bool) -> UnitResults:
     """:func:`unit_results`, with the codes that count (the sheet's: gathered once per configuration)."""
     if found is None:
         return UnitResults(unit_code=unit_code)
@@ -219,13 +219,18 @@ def rank_figures(
     for unit in members:
         found = figures.get(unit.code)
         statuses[unit.code] = found.status if found else "not_started"
-        indicators = sheet.indicator_codes.get(unit.code, frozenset())
-        score = sheet.score(_counted_results(unit.code, found, given=given, own=indicators, reviewed=True))
+        feeds = sheet.indicator_criteria.get(unit.code, {})
+        score = sheet.score(_counted_results(unit.code, found, given=given, own=feeds, reviewed=True))
         scores.append(score)
-        # A unit nobody reviewed has its own points already; score its own figures only when they differ.
-        own = score if found is None or not found.reviewed else sheet.score(
-            _counted_results(unit.code, found, given=given, own=indicators, reviewed=False))
-        own_points[unit.code] = dict(own.criteria)
+        points = dict(score.criteria)
+        if found is not None and found.reviewed:
+            # The unit's own points differ from the reviewed ones only where the review changed
+            # something: a criterion's points, or an actual of one of its indicators.
+            changed = {code for code in found.reviewed if code in given}
+            changed.update(feeds[code] for code in found.reviewed if code in feeds)
+            own = _counted_results(unit.code, found, given=given, own=feeds, reviewed=False)
+            points.update(sheet.criterion_points(own, changed))
+        own_points[unit.code] = points
     ranked = rank(scores, config.tie_breaks)
     awards = propose_awards(ranked, config.awards, acclaim_passed)
     names = {unit.code: unit.name for unit in members}
