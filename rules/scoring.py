@@ -214,7 +214,7 @@ def _rounded(points: Decimal) -> Decimal:
 # times a slot's on Python 3.11: the model class defines __getattr__, which keeps the
 # interpreter from specialising the read). So the sheet copies what scoring reads into
 # the small frozen dataclasses below once, when it is built; a ranking then reads only
-# these. bench/ranking.py, 30 units x 60 criteria: about a third of scoring a unit.
+# these. bench/ranking.py, 30 units x 60 criteria: about 30 % of scoring a unit.
 
 
 @dataclass(frozen=True, slots=True)
