@@ -55,12 +55,12 @@ NO_POINTS: Final = Decimal("0.00")
 # 100 written as 1E+2: multiplying by it only moves the decimal point and never
 # rounds, so ``actual * TIMES_100 / target`` rounds once, in the division.
 TIMES_100: Final = Decimal("1E+2")
-# Enum members that scoring compares with for every criterion and indicator, read
-# once: on Python 3.11 reading a member from its class costs about four times the
-# comparison, and it was about a tenth of scoring a bloc (bench/ranking.py). The
-# rule kinds likewise: a `match` on `RuleKind.x` read up to three members for each
-# indicator below plan (0,6 µs; about 3-5 % of scoring a bloc).
-_INDICATOR: Final = CriterionKind.indicator
+# Enum members that scoring compares with for every indicator, read once: on Python
+# 3.11 reading a member from its class costs about four times the comparison, and it
+# was about a tenth of scoring a bloc (bench/ranking.py). The rule kinds likewise: a
+# `match` on `RuleKind.x` read up to three members for each indicator below plan
+# (0,6 µs; about 3-5 % of scoring a bloc). (The criterion kind is read once per pact
+# now, into the sheet's lines.)
 _HIGHER: Final = Direction.higher
 _PROPORTIONAL: Final = RuleKind.proportional
 _THRESHOLD: Final = RuleKind.threshold
@@ -224,7 +224,7 @@ class _Line:
     ``rounded_maximum`` is the maximum rounded as points are: what a criterion scores
     at or above plan, or when the points given exceed it. ``rule`` is an indicator
     criterion's (proportional when none is given) and ``over_plan`` whether it has
-    over-plan bonus; other criteria score no rule.
+    over-plan bonus; other criteria ignore both.
     """
 
     code: str
