@@ -14,13 +14,13 @@ data, like :mod:`rules.scoring`; the renderers put the lines into words.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
-from rules.config import CriterionKind, Indicator, Pact
+from rules.config import Criterion, CriterionKind, Indicator, Pact
 from rules.scoring import UnitScore
 
 __all__ = ["Extra", "ExtraKind", "Extras", "explain_extras"]
@@ -90,8 +90,14 @@ class Extras:
         return tuple(line for line in self.lines if line.kind in kinds)
 
 
-def explain_extras(pact: Pact, indicators: Iterable[Indicator], score: UnitScore) -> Extras:
-    """The lines behind a unit's bonus and deductions (only those that gave points)."""
+def explain_extras(pact: Pact, indicators: Iterable[Indicator], score: UnitScore, *,
+                   over_plan_criteria: Sequence[Criterion] | None = None) -> Extras:
+    """The lines behind a unit's bonus and deductions (only those that gave points).
+
+    ``over_plan_criteria``: the pact's indicator criteria with over-plan bonus, in
+    pact order, when the caller has them already (a :class:`ScoreSheet` keeps them);
+    else they are found in the pact.
+    """
     lines: list[Extra] = []
     # Most criteria earned no over-plan bonus: only those that did are looked at further
     # (a third of a ranking's time went here when every criterion and indicator was).
@@ -101,20 +107,23 @@ def explain_extras(pact: Pact, indicators: Iterable[Indicator], score: UnitScore
         for indicator in indicators:
             if indicator.criterion in earned_by:
                 by_criterion.setdefault(indicator.criterion, []).append(indicator)
-    for section in pact.sections if earned_by else ():
-        for criterion in section.criteria:
-            earned = earned_by.get(criterion.code, ZERO)
-            if not earned:
-                continue
-            over = criterion.scoring_rule.over_plan
-            if criterion.kind is not CriterionKind.indicator or over is None:
-                continue
-            mine = by_criterion.get(criterion.code, [])
-            above = tuple((indicator.code, score.achievements[indicator.code]) for indicator in mine
-                          if score.achievements.get(indicator.code, ZERO) > HUNDRED)
-            lines.append(Extra(kind=ExtraKind.over_plan, code=criterion.code, name=criterion.name, points=earned,
-                               maximum=over.cap, per_percent=over.points_per_percent, above_plan=above,
-                               averaged=len(mine) > 1))
+    if not earned_by:
+        over_plan_criteria = ()
+    elif over_plan_criteria is None:
+        over_plan_criteria = [criterion for section in pact.sections for criterion in section.criteria
+                              if criterion.kind is CriterionKind.indicator
+                              and criterion.scoring_rule.over_plan is not None]
+    for criterion in over_plan_criteria:
+        earned = earned_by.get(criterion.code, ZERO)
+        over = criterion.scoring_rule.over_plan
+        if not earned or over is None:
+            continue
+        mine = by_criterion.get(criterion.code, [])
+        above = tuple((indicator.code, score.achievements[indicator.code]) for indicator in mine
+                      if score.achievements.get(indicator.code, ZERO) > HUNDRED)
+        lines.append(Extra(kind=ExtraKind.over_plan, code=criterion.code, name=criterion.name, points=earned,
+                           maximum=over.cap, per_percent=over.points_per_percent, above_plan=above,
+                           averaged=len(mine) > 1))
     for kind, extras in ((ExtraKind.bonus, pact.bonus), (ExtraKind.deduction, pact.deductions)):
         for criterion in extras.criteria:
             given = score.criteria.get(criterion.code, ZERO)

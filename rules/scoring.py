@@ -55,12 +55,12 @@ NO_POINTS: Final = Decimal("0.00")
 # 100 written as 1E+2: multiplying by it only moves the decimal point and never
 # rounds, so ``actual * TIMES_100 / target`` rounds once, in the division.
 TIMES_100: Final = Decimal("1E+2")
-# Enum members that scoring compares with for every criterion and indicator, read
-# once: on Python 3.11 reading a member from its class costs about four times the
-# comparison, and it was about a tenth of scoring a bloc (bench/ranking.py). The
-# rule kinds likewise: a `match` on `RuleKind.x` read up to three members for each
-# indicator below plan (0,6 µs; about 3-5 % of scoring a bloc).
-_INDICATOR: Final = CriterionKind.indicator
+# Enum members that scoring compares with for every indicator, read once: on Python
+# 3.11 reading a member from its class costs about four times the comparison, and it
+# was about a tenth of scoring a bloc (bench/ranking.py). The rule kinds likewise: a
+# `match` on `RuleKind.x` read up to three members for each indicator below plan
+# (0,6 µs; about 3-5 % of scoring a bloc). (The criterion kind is read once per pact
+# now, into the sheet's lines.)
 _HIGHER: Final = Direction.higher
 _PROPORTIONAL: Final = RuleKind.proportional
 _THRESHOLD: Final = RuleKind.threshold
@@ -89,14 +89,27 @@ class UnitResults:
         """Check the values once, here, and keep private copies: scoring trusts them."""
         for name in ("actuals", "self_scores", "reviewed"):
             values = dict(getattr(self, name))
-            for code, value in values.items():
-                if not isinstance(value, Decimal) or not value.is_finite():
-                    raise ValueError(
-                        f"{self.unit_code}: {name}[{code!r}] must be a finite Decimal, not {value!r}"
-                    )
-                if name == "actuals" and value < ZERO:
-                    raise ValueError(f"{self.unit_code}: the actual of {code} is negative ({value})")
+            if not _finite_decimals(values.values()):
+                code, value = next((code, value) for code, value in values.items()
+                                   if not isinstance(value, Decimal) or not value.is_finite())
+                raise ValueError(f"{self.unit_code}: {name}[{code!r}] must be a finite Decimal, not {value!r}")
             object.__setattr__(self, name, values)
+        if self.actuals and min(self.actuals.values()) < ZERO:
+            code, value = next((code, value) for code, value in self.actuals.items() if value < ZERO)
+            raise ValueError(f"{self.unit_code}: the actual of {code} is negative ({value})")
+
+
+def _finite_decimals(values: Iterable[object]) -> bool:
+    """Whether every value is a finite Decimal.
+
+    Checked in one pass of C (``Decimal.is_finite`` refuses anything not a Decimal),
+    about a fifth of the cost of a Python loop over the values; the caller finds
+    the first that is not, to name it.
+    """
+    try:
+        return all(map(Decimal.is_finite, values))  # type: ignore[arg-type]
+    except TypeError:
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +155,15 @@ def achievement(actual: Decimal, target: Decimal, direction: Direction) -> Decim
         raise ValueError(f"an actual cannot be negative ({actual})")
     if target < ZERO:
         raise ValueError(f"a target cannot be negative ({target})")
+    return _percent_of_plan(actual, target, direction)
+
+
+def _percent_of_plan(actual: Decimal, target: Decimal, direction: Direction) -> Decimal:
+    """:func:`achievement` of an actual and a target known not to be negative.
+
+    The score sheet calls it: its targets were checked when it was built and the
+    actuals when the results were made, so they are not checked again per indicator.
+    """
     if direction is _HIGHER:
         return actual * TIMES_100 / target if target else HUNDRED
     if not target:
@@ -185,38 +207,134 @@ def _rounded(points: Decimal) -> Decimal:
     return points.quantize(CENT, ROUND_HALF_UP)
 
 
-def _clamped(points: Decimal, maximum: Decimal) -> Decimal:
+# --- the pact and the indicators, prepared once per sheet --------------------------------
+#
+# Scoring reads every criterion and indicator for every unit it scores, and reads from
+# the configuration's models are slow (a pydantic model's attribute costs about seven
+# times a slot's on Python 3.11: the model class defines __getattr__, which keeps the
+# interpreter from specialising the read). So the sheet copies what scoring reads into
+# the small frozen dataclasses below once, when it is built; a ranking then reads only
+# these. bench/ranking.py, 30 units x 60 criteria: about 30 % of scoring a unit.
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """One criterion of the pact, as scoring reads it.
+
+    ``rounded_maximum`` is the maximum rounded as points are: what a criterion scores
+    at or above plan, or when the points given exceed it. ``rule`` is an indicator
+    criterion's (proportional when none is given) and ``over_plan`` whether it has
+    over-plan bonus; other criteria ignore both.
+    """
+
+    code: str
+    maximum: Decimal
+    rounded_maximum: Decimal
+    from_indicators: bool
+    rule: ScoringRule
+    over_plan: bool
+
+    @classmethod
+    def of(cls, criterion: Criterion) -> _Line:
+        """The line of a criterion of the pact."""
+        from_indicators = criterion.kind is CriterionKind.indicator
+        rule = criterion.scoring_rule
+        return cls(code=criterion.code, maximum=criterion.max, rounded_maximum=_rounded(criterion.max),
+                   from_indicators=from_indicators, rule=rule,
+                   over_plan=from_indicators and rule.over_plan is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class _SheetSection:
+    """A section of the pact, as scoring reads it."""
+
+    code: str
+    maximum: Decimal
+    lines: tuple[_Line, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _PreparedPact:
+    """The pact, as scoring reads it: sections, bonus and deduction lines, caps (``lines``: every line by code)."""
+
+    sections: tuple[_SheetSection, ...]
+    lines: Mapping[str, _Line]
+    bonus: tuple[_Line, ...]
+    bonus_cap: Decimal
+    deductions: tuple[_Line, ...]
+    deductions_cap: Decimal
+    standard_score: Decimal
+
+    @classmethod
+    def of(cls, pact: Pact) -> _PreparedPact:
+        """Read the pact once."""
+        sections = tuple(_SheetSection(code=section.code, maximum=section.max,
+                                       lines=tuple(_Line.of(criterion) for criterion in section.criteria))
+                         for section in pact.sections)
+        bonus = tuple(_Line.of(criterion) for criterion in pact.bonus.criteria)
+        deductions = tuple(_Line.of(criterion) for criterion in pact.deductions.criteria)
+        every_line = [line for section in sections for line in section.lines] + list(bonus + deductions)
+        return cls(
+            sections=sections,
+            lines={line.code: line for line in every_line},
+            bonus=bonus,
+            bonus_cap=pact.bonus.max,
+            deductions=deductions,
+            deductions_cap=pact.deductions.max,
+            standard_score=pact.standard_score,
+        )
+
+
+def _clamped(points: Decimal, line: _Line) -> Decimal:
     """A criterion's points: within ``[0, maximum]``, rounded."""
-    return _rounded(min(max(points, ZERO), maximum))
+    # Comparisons rather than min() and max(): each builtin call costs about three of them.
+    if points > line.maximum:
+        return line.rounded_maximum
+    if points < ZERO:
+        return NO_POINTS
+    return _rounded(points)
 
 
 def _indicator_criterion(
-    criterion: Criterion, indicators: Sequence[Indicator], achievements: Mapping[str, Decimal]
+    line: _Line, indicators: Sequence[Indicator], actuals: Mapping[str, Decimal],
+    achievements: dict[str, Decimal], unreported: list[str],
 ) -> tuple[Decimal, Decimal]:
     """An indicator criterion's points and over-plan bonus for one unit, both rounded.
 
-    One indicator gives its own points and bonus; several give their weighted
-    means. An indicator not reported (no achievement) counts 0 points and 0 bonus,
-    and so does a criterion for which the unit has no indicator.
+    Records each reported indicator's achievement in ``achievements`` and each
+    indicator not reported in ``unreported``. One indicator gives its own points and
+    bonus; several give their weighted means. An indicator not reported counts 0
+    points and 0 bonus, and so does a criterion for which the unit has no indicator.
     """
-    rule = criterion.scoring_rule
+    rule = line.rule
     if len(indicators) == 1:
-        achieved = achievements.get(indicators[0].code)
-        if achieved is None:
+        indicator = indicators[0]
+        actual = actuals.get(indicator.code)
+        if actual is None:
+            unreported.append(indicator.code)
             return NO_POINTS, NO_POINTS
-        points, bonus = indicator_points(rule, criterion.max, achieved), over_plan_bonus(rule, achieved)
-    elif indicators:
-        points = bonus = total_weight = ZERO
-        for indicator in indicators:
-            total_weight += indicator.weight
-            achieved = achievements.get(indicator.code)
-            if achieved is not None:
-                points += indicator.weight * indicator_points(rule, criterion.max, achieved)
-                bonus += indicator.weight * over_plan_bonus(rule, achieved)
-        points, bonus = min(points / total_weight, criterion.max), bonus / total_weight
-    else:
+        achieved = achievements[indicator.code] = _percent_of_plan(actual, indicator.target, indicator.direction)
+        # At or above plan every rule gives the maximum (indicator_points), rounded once per pact.
+        points = line.rounded_maximum if achieved >= HUNDRED else _rounded(
+            indicator_points(rule, line.maximum, achieved))
+        if not line.over_plan:
+            return points, NO_POINTS
+        bonus = over_plan_bonus(rule, achieved)
+        # Most criteria earn no over-plan bonus: rounding 0 is skipped.
+        return points, _rounded(bonus) if bonus else NO_POINTS
+    if not indicators:
         return NO_POINTS, NO_POINTS
-    # Most criteria earn no over-plan bonus: rounding 0 is skipped.
+    points = bonus = total_weight = ZERO
+    for indicator in indicators:
+        total_weight += indicator.weight
+        actual = actuals.get(indicator.code)
+        if actual is None:
+            unreported.append(indicator.code)
+            continue
+        achieved = achievements[indicator.code] = _percent_of_plan(actual, indicator.target, indicator.direction)
+        points += indicator.weight * indicator_points(rule, line.maximum, achieved)
+        bonus += indicator.weight * over_plan_bonus(rule, achieved)
+    points, bonus = min(points / total_weight, line.maximum), bonus / total_weight
     return _rounded(points), _rounded(bonus) if bonus else NO_POINTS
 
 
@@ -229,18 +347,28 @@ class ScoreSheet:
 
     Build it with :meth:`build`, then call :meth:`score` for each unit (or
     :meth:`score_all`). A unit without indicators can still be scored: its
-    indicator criteria score 0.
+    indicator criteria score 0. ``criterion_codes`` are the codes of every
+    criterion of the pact; ``indicator_criteria`` gives, for each unit, the
+    criterion each of its indicators feeds, by indicator code (what a unit's
+    results may name).
     """
 
     pact: Pact
     #: unit code -> indicator criterion code -> that unit's indicators for it, in given order
     indicators: Mapping[str, Mapping[str, Sequence[Indicator]]]
+    criterion_codes: frozenset[str]
+    indicator_criteria: Mapping[str, Mapping[str, str]]
+    #: the indicator criteria whose rule gives over-plan bonus, in pact order (for rules.extras)
+    over_plan_criteria: tuple[Criterion, ...]
+    #: the pact as scoring reads it
+    _prepared: _PreparedPact
 
     @classmethod
     def build(cls, pact: Pact, indicators: Iterable[Indicator]) -> ScoreSheet:
         """Check the pact and the indicators of every unit (any order) and group them by unit."""
         criteria = pact.criteria()
-        if len({criterion.code for criterion in criteria}) != len(criteria):
+        criterion_codes = frozenset(criterion.code for criterion in criteria)
+        if len(criterion_codes) != len(criteria):
             raise ValueError("the pact has duplicate criterion codes")
         indicator_criteria = {c.code for c in criteria if c.kind is CriterionKind.indicator}
         grouped: dict[str, dict[str, list[Indicator]]] = {}
@@ -253,15 +381,20 @@ class ScoreSheet:
             if indicator.target < ZERO:
                 raise ValueError(f"indicator {indicator.code}: a target cannot be negative")
             grouped.setdefault(indicator.unit, {}).setdefault(indicator.criterion, []).append(indicator)
+        feeds: dict[str, dict[str, str]] = {}
         for unit, by_criterion in grouped.items():
-            codes = [indicator.code for found in by_criterion.values() for indicator in found]
-            if len(set(codes)) != len(codes):
+            mine = [(indicator.code, criterion) for criterion, found in by_criterion.items() for indicator in found]
+            feeds[unit] = dict(mine)
+            if len(feeds[unit]) != len(mine):
                 raise ValueError(f"unit {unit} has an indicator code twice")
-        return cls(pact=pact, indicators=grouped)
+        over_plan = tuple(criterion for criterion in criteria if criterion.kind is CriterionKind.indicator
+                          and criterion.scoring_rule.over_plan is not None)
+        return cls(pact=pact, indicators=grouped, criterion_codes=criterion_codes, indicator_criteria=feeds,
+                   over_plan_criteria=over_plan, _prepared=_PreparedPact.of(pact))
 
     def score(self, results: UnitResults) -> UnitScore:
         """Score one unit's results (see the module docstring for the rules)."""
-        pact = self.pact
+        pact = self._prepared
         own = self.indicators.get(results.unit_code, {})
         actuals = results.actuals
         given = {**results.self_scores, **results.reviewed}
@@ -271,50 +404,56 @@ class ScoreSheet:
         over_plan: dict[str, Decimal] = {}
         achievements: dict[str, Decimal] = {}
         unreported: list[str] = []
-        met = 0
+        sections_total = ZERO
         for section in pact.sections:
             section_points = ZERO
-            for criterion in section.criteria:
-                if criterion.kind is _INDICATOR:
-                    mine = own.get(criterion.code, ())
-                    for indicator in mine:
-                        actual = actuals.get(indicator.code)
-                        if actual is None:
-                            unreported.append(indicator.code)
-                        else:
-                            achieved = achievement(actual, indicator.target, indicator.direction)
-                            achievements[indicator.code] = achieved
-                            met += achieved >= HUNDRED
-                    points, bonus = _indicator_criterion(criterion, mine, achievements)
+            for line in section.lines:
+                if line.from_indicators:
+                    points, bonus = _indicator_criterion(line, own.get(line.code, ()), actuals, achievements,
+                                                         unreported)
                     if bonus:  # not a sliver that rounded to 0.00
-                        over_plan[criterion.code] = bonus
+                        over_plan[line.code] = bonus
                 else:
-                    value = given.get(criterion.code)
+                    value = given.get(line.code)
                     if value is None:
-                        unreported.append(criterion.code)
-                        value = ZERO
+                        unreported.append(line.code)
+                        points = NO_POINTS
                     else:
                         given_used += 1
-                    points = _clamped(value, criterion.max)
-                criteria[criterion.code] = points
+                        points = _clamped(value, line)
+                criteria[line.code] = points
                 section_points += points
-            sections[section.code] = min(section_points, section.max)
-        for criterion in pact.bonus.criteria + pact.deductions.criteria:
-            value = given.get(criterion.code)
+            # As min(points, maximum): the points themselves when equal (0.01 exponent).
+            section_points = section.maximum if section.maximum < section_points else section_points
+            sections[section.code] = section_points
+            sections_total += section_points
+        bonus = sum(over_plan.values(), ZERO)
+        for line in pact.bonus:
+            value = given.get(line.code)
             if value is not None:
                 given_used += 1
-            criteria[criterion.code] = _clamped(ZERO if value is None else value, criterion.max)
+            criteria[line.code] = points = NO_POINTS if value is None else _clamped(value, line)
+            bonus += points
+        deductions = ZERO
+        for line in pact.deductions:
+            value = given.get(line.code)
+            if value is not None:
+                given_used += 1
+            criteria[line.code] = points = NO_POINTS if value is None else _clamped(value, line)
+            deductions += points
         # Each actual and each score given should have been used once; one left
         # over is for an indicator or criterion this unit does not have.
         if len(achievements) != len(actuals) or given_used != len(given):
-            _refuse_unknown_codes(pact, own, results)
+            self._refuse_unknown_codes(results)
 
-        bonus = sum((criteria[c.code] for c in pact.bonus.criteria), sum(over_plan.values(), ZERO))
-        bonus = min(bonus, pact.bonus.max)
-        deductions = min(sum((criteria[c.code] for c in pact.deductions.criteria), ZERO), pact.deductions.max)
-        total = sum(sections.values(), ZERO) + bonus - deductions
+        bonus = pact.bonus_cap if pact.bonus_cap < bonus else bonus
+        deductions = pact.deductions_cap if pact.deductions_cap < deductions else deductions
+        total = sections_total + bonus - deductions
         if total < ZERO:
             total = NO_POINTS
+        met = 0
+        for achieved in achievements.values():
+            met += achieved >= HUNDRED
         return UnitScore(
             unit_code=results.unit_code,
             criteria=criteria,
@@ -329,20 +468,37 @@ class ScoreSheet:
             unreported=tuple(unreported),
         )
 
+    def criterion_points(self, results: UnitResults, codes: Iterable[str]) -> dict[str, Decimal]:
+        """The points of some criteria of the pact alone, as :meth:`score` gives them, by code.
+
+        For a few criteria, scoring the whole unit is waste: the ranking gives a
+        reviewed unit's own points, which differ from its reviewed ones only in the
+        criteria the review changed, this way.
+        """
+        own = self.indicators.get(results.unit_code, {})
+        given = {**results.self_scores, **results.reviewed}
+        points: dict[str, Decimal] = {}
+        for code in codes:
+            line = self._prepared.lines[code]
+            if line.from_indicators:
+                points[code], _ = _indicator_criterion(line, own.get(code, ()), results.actuals, {}, [])
+            else:
+                value = given.get(code)
+                points[code] = NO_POINTS if value is None else _clamped(value, line)
+        return points
+
     def score_all(self, results: Iterable[UnitResults]) -> list[UnitScore]:
         """Score many units, in the given order."""
         return [self.score(unit_results) for unit_results in results]
 
-
-def _refuse_unknown_codes(pact: Pact, own: Mapping[str, Sequence[Indicator]], results: UnitResults) -> NoReturn:
-    """Refuse results for indicators or criteria the unit does not have (a typo, a wrong unit)."""
-    indicator_codes = {indicator.code for found in own.values() for indicator in found}
-    unknown = sorted(results.actuals.keys() - indicator_codes)
-    if unknown:
-        raise ValueError(f"{results.unit_code}: no such indicator of this unit: {', '.join(unknown)}")
-    given_codes = {c.code for c in pact.criteria() if c.kind is not CriterionKind.indicator}
-    unknown = sorted((results.self_scores.keys() | results.reviewed.keys()) - given_codes)
-    raise ValueError(f"{results.unit_code}: no self, bonus or deduction criterion {', '.join(unknown)}")
+    def _refuse_unknown_codes(self, results: UnitResults) -> NoReturn:
+        """Refuse results for indicators or criteria the unit does not have (a typo, a wrong unit)."""
+        unknown = sorted(results.actuals.keys() - self.indicator_criteria.get(results.unit_code, {}).keys())
+        if unknown:
+            raise ValueError(f"{results.unit_code}: no such indicator of this unit: {', '.join(unknown)}")
+        given_codes = {c.code for c in self.pact.criteria() if c.kind is not CriterionKind.indicator}
+        unknown = sorted((results.self_scores.keys() | results.reviewed.keys()) - given_codes)
+        raise ValueError(f"{results.unit_code}: no self, bonus or deduction criterion {', '.join(unknown)}")
 
 
 def score_unit(pact: Pact, indicators: Iterable[Indicator], results: UnitResults) -> UnitScore:

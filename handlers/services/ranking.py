@@ -8,7 +8,7 @@ a terminal table, JSON, a chat message, a chart or a document.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping, Set
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,10 +16,10 @@ from typing import Any
 from sqlmodel import Session
 
 from rules.awards import propose_awards
-from rules.config import BlocConfig, PeriodKind
+from rules.config import BlocConfig, Indicator, PeriodKind
 from rules.extras import Extras, explain_extras
 from rules.ranking import band, rank
-from rules.scoring import ScoreSheet, UnitResults
+from rules.scoring import ScoreSheet, UnitResults, UnitScore
 from storage.blocs import BlocRef, find_bloc, latest_year
 from storage.results import ReportedFigures, reported_figures
 from storage.review import HANDED_IN, PeriodInfo, find_period
@@ -184,23 +184,14 @@ def unit_results(config: BlocConfig, unit_code: str, found: ReportedFigures | No
     items the pact no longer has (an indicator removed after reporting) are kept
     in the database but do not count.
     """
-    return _counted_results(unit_code, found, given=_given_codes(config), own=_indicator_codes(config, unit_code),
-                            reviewed=reviewed)
+    sheet = score_sheet(config)
+    return _counted_results(unit_code, found, given=sheet.criterion_codes,
+                            own=sheet.indicator_criteria.get(unit_code, {}), reviewed=reviewed)
 
 
-def _given_codes(config: BlocConfig) -> set[str]:
-    """The codes of the pact's criteria (a figure for any other code does not count)."""
-    return {criterion.code for criterion in config.pact.criteria()}
-
-
-def _indicator_codes(config: BlocConfig, unit_code: str) -> set[str]:
-    """The codes of a unit's indicators (an actual for any other code does not count)."""
-    return {indicator.code for indicator in config.indicators_of(unit_code)}
-
-
-def _counted_results(unit_code: str, found: ReportedFigures | None, *, given: Set[str], own: Set[str],
-                     reviewed: bool) -> UnitResults:
-    """:func:`unit_results`, with the codes that count already gathered (once per ranking, not per unit)."""
+def _counted_results(unit_code: str, found: ReportedFigures | None, *, given: Container[str],
+                     own: Container[str], reviewed: bool) -> UnitResults:
+    """:func:`unit_results`, with the codes that count (the sheet's: gathered once per configuration)."""
     if found is None:
         return UnitResults(unit_code=unit_code)
     actuals = {code: value for code, value in found.actuals.items() if code in own}
@@ -220,7 +211,7 @@ def rank_figures(
 ) -> RankingReport:
     """Rank a period from figures keyed by unit code (units with none score zero)."""
     sheet = score_sheet(config)
-    given = _given_codes(config)
+    given = sheet.criterion_codes
     members = config.members_in(year)
     scores = []
     own_points: dict[str, Mapping[str, Decimal]] = {}
@@ -228,13 +219,18 @@ def rank_figures(
     for unit in members:
         found = figures.get(unit.code)
         statuses[unit.code] = found.status if found else "not_started"
-        indicators = _indicator_codes(config, unit.code)
-        score = sheet.score(_counted_results(unit.code, found, given=given, own=indicators, reviewed=True))
+        feeds = sheet.indicator_criteria.get(unit.code, {})
+        score = sheet.score(_counted_results(unit.code, found, given=given, own=feeds, reviewed=True))
         scores.append(score)
-        # A unit nobody reviewed has its own points already; score its own figures only when they differ.
-        own = score if found is None or not found.reviewed else sheet.score(
-            _counted_results(unit.code, found, given=given, own=indicators, reviewed=False))
-        own_points[unit.code] = dict(own.criteria)
+        points = dict(score.criteria)
+        if found is not None and found.reviewed:
+            # The unit's own points differ from the reviewed ones only where the review changed
+            # something: a criterion's points, or an actual of one of its indicators.
+            changed = {code for code in found.reviewed if code in given}
+            changed.update(feeds[code] for code in found.reviewed if code in feeds)
+            own = _counted_results(unit.code, found, given=given, own=feeds, reviewed=False)
+            points.update(sheet.criterion_points(own, changed))
+        own_points[unit.code] = points
     ranked = rank(scores, config.tie_breaks)
     awards = propose_awards(ranked, config.awards, acclaim_passed)
     names = {unit.code: unit.name for unit in members}
@@ -258,10 +254,17 @@ def rank_figures(
                 percent_of_standard=score.percent_of_standard,
                 band=band(score.percent_of_standard, config.bands),
                 award=award.value if award is not None else None,
-                extras=explain_extras(config.pact, config.indicators_of(score.unit_code), score),
+                extras=explain_extras(config.pact, _over_plan_indicators(sheet, score), score,
+                                      over_plan_criteria=sheet.over_plan_criteria),
             )
         )
     return RankingReport(
         bloc_code=config.bloc.code, bloc_name=config.bloc.name, year=year, period=period.value,
         standard_score=config.pact.standard_score, rows=rows,
     )
+
+
+def _over_plan_indicators(sheet: ScoreSheet, score: UnitScore) -> list[Indicator]:
+    """The unit's indicators of the criteria that earned over-plan bonus: all that its extras read."""
+    own = sheet.indicators.get(score.unit_code, {})
+    return [indicator for code in score.over_plan for indicator in own.get(code, ())]

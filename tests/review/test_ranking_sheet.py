@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from decimal import Decimal
 
 from handlers.services import ranking
@@ -74,3 +75,19 @@ def test_figures_for_items_the_pact_or_the_unit_does_not_have_do_not_count() -> 
     assert dict(counted.reviewed) == {}
     own = ranking.unit_results(config, unit, found, reviewed=False)
     assert dict(own.actuals) == {mine: D(5)}
+
+
+def test_a_reviewed_units_own_points_are_its_own_figures_scored_whole() -> None:
+    config = seed_config()
+    figures = _figures(config)
+    households = config.indicators_of("SXD")[0]
+    figures["SXD"] = replace(figures["SXD"], reviewed={"II.1": D(1), "B.1": D(0),
+                                                       households.code: households.target * D("0.5")})
+    row = next(row for row in _rank(config, figures).rows if row.unit_code == "SXD")
+    sheet = ranking.score_sheet(config)
+    own = sheet.score(ranking.unit_results(config, "SXD", figures["SXD"], reviewed=False))
+    reviewed = sheet.score(ranking.unit_results(config, "SXD", figures["SXD"]))
+    assert {code: str(points) for code, points in row.self_criteria.items()} == {
+        code: str(points) for code, points in own.criteria.items()}
+    assert row.criteria == reviewed.criteria != own.criteria
+    assert row.self_criteria[households.criterion] != row.criteria[households.criterion]

@@ -668,3 +668,20 @@ def test_score_mappings_read_like_dicts() -> None:
     assert dict(score.criteria) == {"C": D("6.25"), "E": D(20), "S": D(30)}
     assert repr(score.criteria) == repr(dict(score.criteria))
     assert score.unreported == ("Y",)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bloc_cases(), st.randoms(use_true_random=False))
+def test_criterion_points_are_those_of_the_whole_score(
+    case: tuple[Pact, list[Indicator], list[UnitResults]], chance: Any,
+) -> None:
+    the_pact, indicators, unit_results = case
+    sheet = ScoreSheet.build(the_pact, indicators)
+    codes = [criterion.code for criterion in the_pact.criteria()]
+    for unit in unit_results:
+        score = sheet.score(unit)
+        some = chance.sample(codes, chance.randint(0, len(codes)))
+        points = sheet.criterion_points(unit, some)
+        # The same digits, exponent included.
+        assert {code: str(value) for code, value in points.items()} == {code: str(score.criteria[code])
+                                                                          for code in some}
