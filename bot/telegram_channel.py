@@ -479,7 +479,17 @@ class TelegramPoller:
                 await asyncio.sleep(pause)
                 continue
             if updates:
-                await self.channel.receive(updates)
+                try:
+                    await self.channel.receive(updates)
+                except Exception:
+                    # Not kept (the database out of reach, a bug): not acknowledged either, so
+                    # Telegram hands the updates out again; polling goes on after a pause.
+                    failures += 1
+                    pause = min(30.0, 0.5 * 2 ** min(failures, 6))
+                    log.exception("updates %s-%s could not be kept; asked again in %.1f s",
+                                  updates[0].update_id, updates[-1].update_id, pause)
+                    await asyncio.sleep(pause)
+                    continue
                 self.offset = updates[-1].update_id + 1  # acknowledged on the next request
             elif self.pause:
                 await asyncio.sleep(self.pause)
