@@ -98,13 +98,6 @@ def claim_incoming(*, session: Session, inbox_id: int, now: dt.datetime, outcome
     return bool(result.rowcount)
 
 
-def set_inbox_outcome(*, session: Session, inbox_id: int, outcome: str) -> None:
-    """Record how a processed update ended ("done", "failed")."""
-    session.connection().execute(
-        update(_INBOX).where(col(InboxMessage.id) == inbox_id)
-        .values(outcome=outcome))
-
-
 def waiting_chats(*, session: Session, received_before: dt.datetime, limit: int = 500) -> list[str]:
     """Chats with an update kept but not processed (its process stopped, or it is new)."""
     return list(session.exec(
