@@ -11,9 +11,11 @@ python-telegram-bot echo bot, also in a process of its own (`--echo-bot`, pollin
 same kind of fake server), answering the same number of turns per person. Figures:
 replies per second and p50/p95 latency for `--officers` officers at once (their ratio
 to the echo bot's), and for `--latency-officers` officers at once in
-`--latency-waves` groups one after the other. `--profile DIR` runs the bot under
-cProfile (one file per run in DIR; the profile is written when the bot stops).
-The last line is one JSON object.
+`--latency-waves` groups one after the other, and the CPU time the bot's process
+spent per turn (user + system, from /proc/PID/stat, counted over the waves only: it
+depends less on the machine's load than the rates do). `--no-echo` skips the echo
+bot's runs. `--profile DIR` runs the bot under cProfile (one file per run in DIR; the
+profile is written when the bot stops). The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -74,6 +76,12 @@ class Process:
                     "LOG_LEVEL": "WARNING", **env}
         self.process: asyncio.subprocess.Process | None = None
 
+    def cpu_seconds(self) -> float:
+        """The user and system CPU time the process has used so far (Linux's /proc)."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     async def __aenter__(self) -> Process:
         """Start it and wait until it polls."""
         self._cwd = tempfile.TemporaryDirectory()  # no .env of the checkout is read
@@ -95,7 +103,7 @@ class Process:
 
 async def echo_run(people: int, turns: int) -> dict[str, float]:
     """The ceiling: the echo bot's process answering `turns` messages for each person at once."""
-    async with FakeTelegram() as fake, Process(fake, [sys.executable, __file__, "--echo-bot"], {}):
+    async with FakeTelegram() as fake, Process(fake, [sys.executable, __file__, "--echo-bot"], {}) as bot:
         scripted = [ScriptedOfficer(fake, fake.user(900_000 + n, f"E{n}"), f"E{n}", timeout=120)
                     for n in range(people)]
 
@@ -103,11 +111,11 @@ async def echo_run(people: int, turns: int) -> dict[str, float]:
             for turn in range(turns):
                 await person.say(f"echo {index} {turn}", f"echo {index} {turn}")
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), bot.cpu_seconds()
         await asyncio.gather(*(talk(person, n) for n, person in enumerate(scripted)))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, bot.cpu_seconds() - cpu
     latencies = [value for person in scripted for value in person.latencies]
-    return figures(latencies, len(latencies), elapsed)
+    return {**figures(latencies, len(latencies), elapsed), "cpu_ms_per_turn": round(cpu * 1000 / len(latencies), 2)}
 
 
 async def bot_run(url: str, officers: int, waves: int, profile: Path | None) -> tuple[dict[str, float], int]:
@@ -126,7 +134,8 @@ async def bot_run(url: str, officers: int, waves: int, profile: Path | None) -> 
         profile.mkdir(parents=True, exist_ok=True)
         out = profile / f"bot-{url.split(':')[0].split('+')[0]}-{officers}x{waves}-{int(time.time())}.prof"
         argv = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "bot", "run"]
-    async with FakeTelegram() as fake, Process(fake, argv, {"DATABASE_URL": url, "TELEGRAM_MESSAGES_PER_SECOND": "0"}):
+    async with (FakeTelegram() as fake,
+                Process(fake, argv, {"DATABASE_URL": url, "TELEGRAM_MESSAGES_PER_SECOND": "0"}) as bot):
         people = []
         for n, officer in enumerate(config.officers):
             person = ScriptedOfficer(fake, fake.user(800_000 + n, officer.name), officer.name, timeout=120)
@@ -138,14 +147,15 @@ async def bot_run(url: str, officers: int, waves: int, profile: Path | None) -> 
             await person.say(f"/start {codes[code]}", "Kính chào")
             await person.report(values)
 
-        elapsed = 0.0
+        elapsed = cpu = 0.0
         for wave in range(waves):
             group = people[wave * officers:(wave + 1) * officers]
-            started = time.perf_counter()
+            started, used = time.perf_counter(), bot.cpu_seconds()
             await asyncio.gather(*(report(*entry) for entry in group))
-            elapsed += time.perf_counter() - started
+            elapsed, cpu = elapsed + time.perf_counter() - started, cpu + bot.cpu_seconds() - used
     latencies = [value for person, _, _ in people for value in person.latencies]
-    return figures(latencies, len(latencies), elapsed), len(people[0][0].latencies)
+    return ({**figures(latencies, len(latencies), elapsed), "cpu_ms_per_turn": round(cpu * 1000 / len(latencies), 2)},
+            len(people[0][0].latencies))
 
 
 def database(backend: str, folder: str) -> tuple[str, Callable[[], None] | None]:
@@ -155,7 +165,7 @@ def database(backend: str, folder: str) -> tuple[str, Callable[[], None] | None]
     return postgres_database()
 
 
-async def measure(backend: str, officers: int, waves: int, profile: Path | None) -> dict[str, Any]:
+async def measure(backend: str, officers: int, waves: int, profile: Path | None, echo: bool) -> dict[str, Any]:
     """Our bot's process and the echo bot's with the same people at once and the same turns."""
     with tempfile.TemporaryDirectory() as folder:
         url, drop = database(backend, folder)
@@ -164,9 +174,11 @@ async def measure(backend: str, officers: int, waves: int, profile: Path | None)
         finally:
             if drop is not None:
                 drop()
-    echo = await echo_run(officers, turns_each * waves)
-    return {"bot": ours, "echo": echo, "turns_per_officer": turns_each, "waves": waves,
-            "throughput_ratio": round(ours["replies_per_s"] / echo["replies_per_s"], 3)}
+    if not echo:
+        return {"bot": ours, "turns_per_officer": turns_each, "waves": waves}
+    ceiling = await echo_run(officers, turns_each * waves)
+    return {"bot": ours, "echo": ceiling, "turns_per_officer": turns_each, "waves": waves,
+            "throughput_ratio": round(ours["replies_per_s"] / ceiling["replies_per_s"], 3)}
 
 
 async def main() -> None:
@@ -177,15 +189,16 @@ async def main() -> None:
     parser.add_argument("--latency-waves", type=int, default=5)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--profile", type=Path, help="run the bot under cProfile, its profiles in this folder")
+    parser.add_argument("--no-echo", action="store_true", help="skip the echo bot's runs")
     args = parser.parse_args()
     result: dict[str, Any] = {}
     for backend in args.backends.split(","):
-        load = await measure(backend, args.officers, 1, args.profile)
-        light = await measure(backend, args.latency_officers, args.latency_waves, args.profile)
+        load = await measure(backend, args.officers, 1, args.profile, not args.no_echo)
+        light = await measure(backend, args.latency_officers, args.latency_waves, args.profile, not args.no_echo)
         result[backend] = {f"officers_{args.officers}": load, f"officers_{args.latency_officers}": light}
-        print(f"{backend}: {args.officers} officers: bot {load['bot']}, echo {load['echo']}, ratio "
-              f"{load['throughput_ratio']}; {args.latency_officers} officers x {args.latency_waves}: bot "
-              f"{light['bot']}, echo {light['echo']}", flush=True)
+        print(f"{backend}: {args.officers} officers: bot {load['bot']}, echo {load.get('echo')}, ratio "
+              f"{load.get('throughput_ratio')}; {args.latency_officers} officers x {args.latency_waves}: bot "
+              f"{light['bot']}, echo {light.get('echo')}; load average {os.getloadavg()[0]:.2f}", flush=True)
     print(json.dumps(result))
 
 

@@ -67,7 +67,7 @@ from storage.invites import (
     revoke_shown_codes,
     start_paused_until,
 )
-from storage.messages import add_outgoing, claim_incoming, next_incoming, set_inbox_outcome, store_incoming
+from storage.messages import add_outgoing, claim_incoming, next_incoming, store_incoming
 from storage.models import ChatState
 from storage.roles import (
     leader_unit_of,
@@ -280,11 +280,14 @@ class Conversation:
         if inbox_id < 0:
             return False, None
         try:
-            with session.begin_nested():
-                outcome = self._turn(session, incoming)
+            outcome = self._turn(session, incoming)
         except Exception:
             log.exception("turn failed for update %s of chat %s", incoming.update_id, chat)
-            set_inbox_outcome(session=session, inbox_id=inbox_id, outcome="failed")
+            # Nothing of the failed step is kept, nor the claim: the update is claimed again, as
+            # failed. (A savepoint around every turn would spare that, at two statements a turn.)
+            session.rollback()
+            if not claim_incoming(session=session, inbox_id=inbox_id, now=system_clock(), outcome="failed"):
+                return False, None  # another process took it meanwhile
             outcome = self._failed(session, incoming)
         outcome.waiting = waiting
         return True, outcome

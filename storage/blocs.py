@@ -11,6 +11,9 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam, event
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, SQLModel, col, select
 
 from rules.config import BlocConfig, CriterionKind, Window
@@ -332,19 +335,66 @@ class BlocRef:
     group_chat_id: str | None  # the address of the bloc's group, the one bound last (`<channel>:<id>`)
 
 
-def _ref(session: Session, bloc: Bloc) -> BlocRef | None:
+def _ref(session: Session, bloc: Bloc, group: str | None) -> BlocRef | None:
     if bloc.id is None:
         return None
+    return BlocRef(id=bloc.id, code=bloc.code, config=bloc_config_of(session=session, bloc=bloc),
+                   group_chat_id=group)
+
+
+def _group_of(session: Session, bloc: Bloc) -> str | None:
     group = session.exec(select(BlocGroup).where(BlocGroup.bloc_id == bloc.id)
                          .order_by(col(BlocGroup.bound_at).desc()).limit(1)).first()
-    return BlocRef(id=bloc.id, code=bloc.code, config=bloc_config_of(session=session, bloc=bloc),
-                   group_chat_id=group.address if group is not None else None)
+    return group.address if group is not None else None
+
+
+# A bloc and the group bound last, in one statement (PostgreSQL sorts no group first, but
+# without a group there is only that one row).
+_BLOC_AND_GROUP = (
+    select(Bloc, BlocGroup.channel, BlocGroup.chat_id)
+    .outerjoin(BlocGroup, col(BlocGroup.bloc_id) == Bloc.id)
+    .where(Bloc.id == bindparam("bloc_id"))
+    .order_by(col(BlocGroup.bound_at).desc()).limit(1)
+)
+# A turn asks for its officer's bloc three or four times (the flow opening the report,
+# the officer's form of address, the rehearsal mark), two statements each: the first
+# answer is kept in the session for the rest of its transaction (bench/chat_process.py,
+# docs/performance.md of 02/12/2026). Forgotten when the transaction ends, and when a
+# bloc, its group or its configuration's text is written (flushed, or waiting to be),
+# and when a savepoint ends (rolled back, it may have held such a write).
+_REFS = "storage.blocs.refs"
+_BLOC_ROWS = (Bloc, BlocGroup, BlocConfigText)
+
+
+def _bloc_rows_written(session: OrmSession) -> bool:
+    return any(isinstance(row, _BLOC_ROWS) for rows in (session.new, session.dirty, session.deleted)
+               for row in rows)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_refs(session: OrmSession, transaction: SessionTransaction) -> None:
+    if transaction.parent is None or transaction.nested:  # not a flush's own inner transaction
+        session.info.pop(_REFS, None)
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _forget_written_refs(session: OrmSession, _context: object) -> None:
+    if _REFS in session.info and _bloc_rows_written(session):  # still the flushed rows here
+        del session.info[_REFS]
 
 
 def bloc_by_id(*, session: Session, bloc_id: int) -> BlocRef | None:
     """The bloc with that id; its configuration's text is read and parsed only when it changed."""
-    bloc = session.get(Bloc, bloc_id)
-    return None if bloc is None else _ref(session, bloc)
+    refs: dict[int, BlocRef | None] = session.info.get(_REFS, {})
+    if bloc_id in refs and not _bloc_rows_written(session):
+        return refs[bloc_id]
+    found = session.exec(_BLOC_AND_GROUP, params={"bloc_id": bloc_id}).first()  # flushes what is written
+    ref = None
+    if found is not None:
+        bloc, channel, chat_id = found
+        ref = _ref(session, bloc, f"{channel}:{chat_id}" if channel is not None else None)
+    session.info.setdefault(_REFS, {})[bloc_id] = ref
+    return ref
 
 
 def stored_bloc(*, session: Session, bloc_id: int) -> BlocRef:
@@ -362,7 +412,7 @@ def find_bloc(*, session: Session, bloc_code: str | None) -> BlocRef | None:
         bloc = blocs[0] if len(blocs) == 1 else None
     else:
         bloc = session.exec(select(Bloc).where(Bloc.code == bloc_code)).first()
-    return None if bloc is None else _ref(session, bloc)
+    return None if bloc is None else _ref(session, bloc, _group_of(session, bloc))
 
 
 def list_bloc_codes(*, session: Session) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, create_engine
@@ -67,12 +69,43 @@ def units_of_work_at_once(engine: Engine) -> int:
     return 1
 
 
+# A pooled connection is pinged before use only when it sat unused this long: a ping
+# for every unit of work was one round trip of four or five per message
+# (bench/chat_process.py, docs/performance.md of 02/12/2026), and a connection that
+# served a unit of work a moment ago is very likely still open. One that died anyway
+# (the server restarted meanwhile) fails its unit of work, which is retried from the
+# inbox or the outbox, and the pool is emptied of the connections opened before.
+PING_IDLE_AFTER = 1.0  # seconds
+
+
 def make_async_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An asyncio engine on PostgreSQL (psycopg's async driver), for units of work run on the event loop."""
     if not url.startswith("postgresql"):
         raise ValueError("the asyncio engine is for PostgreSQL only")
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine.sync_engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    dialect = engine.dialect
+
+    @event.listens_for(engine.pool, "connect")
+    @event.listens_for(engine.pool, "checkin")
+    def _used(_dbapi_connection: Any, record: Any) -> None:
+        record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("used_at", 0.0) < PING_IDLE_AFTER:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise InvalidatePoolError() from error  # the pool connects afresh
+            raise
 
 
 @asynccontextmanager

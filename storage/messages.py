@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, false, func, or_, update
+from sqlalchemy import Table, and_, bindparam, delete, false, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from storage.models import InboxMessage, OfferedOptions, OutboxMessage, SendBudget
+from storage.types import UTCDateTime
 
 _INBOX: Table = InboxMessage.__table__  # type: ignore[attr-defined]
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -97,13 +98,6 @@ def claim_incoming(*, session: Session, inbox_id: int, now: dt.datetime, outcome
     return bool(result.rowcount)
 
 
-def set_inbox_outcome(*, session: Session, inbox_id: int, outcome: str) -> None:
-    """Record how a processed update ended ("done", "failed")."""
-    session.connection().execute(
-        update(_INBOX).where(col(InboxMessage.id) == inbox_id)
-        .values(outcome=outcome))
-
-
 def waiting_chats(*, session: Session, received_before: dt.datetime, limit: int = 500) -> list[str]:
     """Chats with an update kept but not processed (its process stopped, or it is new)."""
     return list(session.exec(
@@ -155,31 +149,34 @@ def outgoing_state(*, session: Session, outbox_id: int) -> str | None:
     return row.state if row is not None else None
 
 
+# The head of a chat's queue, leased in one statement if it is due and no live lease holds it.
+_LEASE_HEAD = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == select(_OUTBOX.c.id)
+           .where(_OUTBOX.c.chat_key == bindparam("head_of"), _OUTBOX.c.state == PENDING)
+           .order_by(_OUTBOX.c.id).limit(1).scalar_subquery(),
+           _OUTBOX.c.state == PENDING, _OUTBOX.c.next_attempt_at <= bindparam("now", type_=UTCDateTime()),
+           or_(_OUTBOX.c.leased_until.is_(None),
+               _OUTBOX.c.leased_until <= bindparam("now", type_=UTCDateTime())))
+    .values(leased_until=bindparam("until", type_=UTCDateTime()))
+    .returning(_OUTBOX.c.id, _OUTBOX.c.channel, _OUTBOX.c.bot, _OUTBOX.c.chat_key, _OUTBOX.c.chat_id,
+               _OUTBOX.c.payload, _OUTBOX.c.attempts, _OUTBOX.c.created_at, _OUTBOX.c.edit_key)
+)
+
+
 def lease_head(*, session: Session, chat_key: str, now: dt.datetime, lease: dt.timedelta) -> OwedRow | None:
     """Lease the first message a chat is owed, if it is due and no live lease holds it.
 
     Only the head of a chat's queue is ever leased, so the messages of one chat
-    go out one at a time, in order, whichever process sends them.
+    go out one at a time, in order, whichever process sends them. One statement
+    (it was a read, then the update: one round trip per message more).
     """
-    head = session.exec(
-        select(OutboxMessage).where(OutboxMessage.chat_key == chat_key, OutboxMessage.state == PENDING)
-        .order_by(col(OutboxMessage.id)).limit(1)
-    ).first()
-    if head is None or head.id is None or head.next_attempt_at > now:
-        return None
-    if head.leased_until is not None and head.leased_until > now:
-        return None
-    result = session.connection().execute(
-        update(_OUTBOX)
-        .where(col(OutboxMessage.id) == head.id, col(OutboxMessage.state) == PENDING,
-               or_(col(OutboxMessage.leased_until).is_(None), col(OutboxMessage.leased_until) <= now))
-        .values(leased_until=now + lease)
-    )
-    if not result.rowcount:
+    head = session.connection().execute(_LEASE_HEAD, {"head_of": chat_key, "now": now, "until": now + lease}).first()
+    if head is None:
         return None
     return OwedRow(id=head.id, channel=head.channel, bot=head.bot, chat_key=head.chat_key, chat_id=head.chat_id,
-                payload=json.loads(head.payload), attempts=head.attempts, created_at=head.created_at,
-                edit_key=head.edit_key)
+                   payload=json.loads(head.payload), attempts=head.attempts, created_at=head.created_at,
+                   edit_key=head.edit_key)
 
 
 def release_leases(*, session: Session, channel: str, bot: str, taken_before: dt.datetime,

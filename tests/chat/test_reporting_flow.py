@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func
@@ -11,11 +13,22 @@ from sqlmodel import select
 
 from handlers.chat import Incoming, InKind, Outcome
 from handlers.dispatch import Conversation
+from handlers.services import reporting as reporting_service
 from rules.config import BlocConfig
 from storage.blocs import load_bloc
 from storage.db import session_scope
 from storage.invites import FAILURES_BEFORE_PAUSE, START_PAUSE, issue_invites, link_account
-from storage.models import AuditLog, Entry, Evidence, Officer, StartAttempt, Submission, stored_id
+from storage.models import (
+    AuditLog,
+    Entry,
+    Evidence,
+    InboxMessage,
+    Officer,
+    OutboxMessage,
+    StartAttempt,
+    Submission,
+    stored_id,
+)
 from tests.chat.driver import Clock, Person, make_person
 from tests.factories import seed_bloc, seed_bloc_data
 
@@ -507,3 +520,44 @@ def test_status_names_missing_items_and_jumps_to_any(engine: Engine, clock: Cloc
     assert "không còn hiệu lực" in person.texts()
     person.press_data("r:goto:1:XD-1")
     assert "không còn hiệu lực" in person.texts()
+
+
+def test_a_step_that_fails_keeps_nothing_of_it_and_shows_the_step_again(
+        engine: Engine, clock: Clock, invites: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    person = _joined(engine, clock, invites)
+    person.command("report")
+    person.text("30.544")
+    confirm = next(option.data for reply in person.last.replies for row in reply.options for option in row
+                   if "Đúng, lưu" in option.label)
+    audits = _count(engine, AuditLog)
+    real_set_entry = reporting_service.set_entry
+
+    def written_then_broken(**values: Any) -> bool:
+        real_set_entry(**values)
+        values["session"].flush()  # the entry and its audit row reach the database, then the step breaks
+        raise RuntimeError("the step breaks")
+
+    monkeypatch.setattr(reporting_service, "set_entry", written_then_broken)
+    press = Incoming(channel="telegram", bot="1", update_id="breaks-1", user_id=str(person.user_id),
+                     chat_id=str(person.user_id), is_private=True, kind=InKind.option, data=confirm,
+                     option_id="q-1")
+    with session_scope(engine) as session:
+        assert person.conversation.keep_in(session, [press]) == [True]
+    with session_scope(engine) as session:
+        done, outcome = person.conversation.turn_in(session, press.chat_key)
+    assert done and outcome is not None and not outcome.waiting
+    texts = [reply.text for reply in outcome.replies]
+    assert "chưa được lưu" in texts[0] and "30.544 hộ = 102,0% kế hoạch" in texts[0]  # the truth; the step
+    assert outcome.chats == [press.chat_key]
+    with session_scope(engine) as session:
+        assert session.exec(select(InboxMessage.outcome).where(InboxMessage.update_id == "breaks-1")).one() \
+            == "failed"
+        owed = [json.loads(payload) for payload in session.exec(
+            select(OutboxMessage.payload).where(OutboxMessage.chat_key == press.chat_key))]
+    assert owed[0]["answer"] == "q-1" and "chưa được lưu" in owed[1]["reply"]["text"]
+    assert _count(engine, Entry) == 0 and _count(engine, AuditLog) == audits
+    with session_scope(engine) as session:  # the update is handled: nothing more waits
+        assert person.conversation.turn_in(session, press.chat_key) == (True, None)
+    monkeypatch.undo()
+    person.press("Đúng, lưu")  # still at the confirmation: the value is saved now
+    assert "Mục 2/9" in person.texts() and _count(engine, Entry) == 1

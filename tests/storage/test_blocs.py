@@ -15,6 +15,7 @@ from storage.blocs import LoadError, bloc_by_id, find_bloc, load_bloc
 from storage.db import session_scope
 from storage.models import AuditLog, Entry, Indicator, Officer, Submission, Unit
 from storage.results import ResultsError, import_results
+from storage.review import bind_group
 from tests.factories import seed_bloc, seed_bloc_data, seed_results, seed_results_data
 
 
@@ -174,6 +175,46 @@ def test_a_turn_reads_the_configuration_text_only_once_it_changed(engine: Engine
         assert changed is not None and changed.config.awards.certificates == 3
         # The new text is read unless this process parsed the same text before (keyed by its hash).
         assert len([statement for statement in statements if "config_json" in statement]) <= 1
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_a_bloc_is_read_once_per_transaction_and_afresh_after_a_change(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        load_bloc(session=session, config=seed_bloc(), actor="test")
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with session_scope(engine) as session:
+            first = bloc_by_id(session=session, bloc_id=1)
+            assert first is not None and first.group_chat_id is None
+            read = len(statements)
+            assert bloc_by_id(session=session, bloc_id=1) is first
+            assert len(statements) == read  # the second ask costs no statement
+            with pytest.raises(RuntimeError), session.begin_nested():
+                bind_group(session=session, bloc_id=1, chat_id="telegram:-99", actor="test")
+                assert bloc_by_id(session=session, bloc_id=1).group_chat_id == "telegram:-99"  # type: ignore[union-attr]
+                raise RuntimeError("the savepoint is rolled back")
+            rolled_back = bloc_by_id(session=session, bloc_id=1)
+            assert rolled_back is not None and rolled_back.group_chat_id is None
+            bind_group(session=session, bloc_id=1, chat_id="telegram:-100", actor="test")
+            bound = bloc_by_id(session=session, bloc_id=1)
+            assert bound is not None and bound.group_chat_id == "telegram:-100"
+            data = seed_bloc_data()
+            data["awards"] = {**data["awards"], "certificates": 3}
+            load_bloc(session=session, config=seed_bloc(**data), actor="board")
+            changed = bloc_by_id(session=session, bloc_id=1)
+            assert changed is not None and changed.config.awards.certificates == 3
+        with session_scope(engine) as session:
+            statements.clear()
+            again = bloc_by_id(session=session, bloc_id=1)
+            assert again is not None and again.group_chat_id == "telegram:-100"
+            assert statements  # a new transaction reads the bloc again
+            assert bloc_by_id(session=session, bloc_id=99) is None
     finally:
         event.remove(engine, "before_cursor_execute", seen)
 

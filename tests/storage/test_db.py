@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
-from storage.db import make_engine, migrate, session_scope, units_of_work_at_once
+import storage.db
+from storage.db import (
+    async_session_scope,
+    make_async_engine,
+    make_engine,
+    migrate,
+    session_scope,
+    units_of_work_at_once,
+)
 
 
 def test_sqlite_units_of_work_in_one_process_run_one_after_the_other(tmp_path: Path) -> None:
@@ -76,3 +84,38 @@ def test_units_of_work_at_once_is_one_writer_on_sqlite_and_the_pool_on_postgresq
         assert units_of_work_at_once(engine) == 1
     else:
         assert units_of_work_at_once(engine) == engine.pool.size() + 10  # QueuePool's default overflow
+
+
+async def test_a_pooled_connection_is_pinged_only_after_sitting_idle(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.dialect.name == "sqlite":
+        with pytest.raises(ValueError, match="PostgreSQL only"):
+            make_async_engine(url)
+        return
+    async_engine = make_async_engine(url, pool_size=1, max_overflow=0)
+    dialect = async_engine.sync_engine.dialect
+    pings: list[object] = []
+    real_ping = dialect.do_ping
+
+    def counted_ping(dbapi_connection: object) -> bool:
+        pings.append(dbapi_connection)
+        return real_ping(dbapi_connection)
+
+    monkeypatch.setattr(dialect, "do_ping", counted_ping)
+
+    async def backend() -> int:
+        async with async_session_scope(async_engine) as session:
+            return int((await session.exec(text("SELECT pg_backend_pid()"))).scalar_one())  # type: ignore[call-overload]
+
+    try:
+        first = await backend()
+        assert await backend() == first and not pings  # used a moment ago: not pinged
+        with engine.connect() as connection:  # the server ends it while it sits in the pool
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+            connection.commit()
+        monkeypatch.setattr(storage.db, "PING_IDLE_AFTER", 0.0)
+        again = await backend()  # pinged, found closed, connected afresh: no error
+        assert pings and again != first
+    finally:
+        await async_engine.dispose()
