@@ -333,7 +333,8 @@ class Conversation:
                     with session.begin_nested():
                         ctx = self._context(session, officer, incoming, language, self.clock())
                         turn = flow.again(ctx, stored, header)
-                        outcome = Outcome(list(turn.replies), notice=outcome.notice)
+                        # Stored like any step's turn, so that the buttons shown again are live.
+                        outcome = Outcome(self._finish(state, flow, ctx, turn).replies, notice=outcome.notice)
                 except Exception:
                     log.exception("the current step could not be shown again after a failed turn")
         outcome.chats = self._owe(session, incoming, outcome)

@@ -559,5 +559,6 @@ def test_a_step_that_fails_keeps_nothing_of_it_and_shows_the_step_again(
     with session_scope(engine) as session:  # the update is handled: nothing more waits
         assert person.conversation.turn_in(session, press.chat_key) == (True, None)
     monkeypatch.undo()
+    person.last = outcome  # the step shown again: its buttons are live, not stale
     person.press("Đúng, lưu")  # still at the confirmation: the value is saved now
     assert "Mục 2/9" in person.texts() and _count(engine, Entry) == 1
