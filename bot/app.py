@@ -270,6 +270,7 @@ async def stop(parts: BotParts) -> None:
         await channel.close()
     await parts.reminders.stop()
     await parts.runtime.stop()
+    parts.runtime.sender.cancel_timers()
     for telegram in parts.telegram:
         if telegram.application.running:
             await telegram.application.stop()

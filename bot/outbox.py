@@ -83,6 +83,7 @@ class Sender:
         # Per channel, the bot that sends to that channel's people (Conversation.bots; set by the factory).
         self.bots: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._timers: set[asyncio.TimerHandle] = set()
 
     @property
     def busy(self) -> bool:
@@ -175,14 +176,20 @@ class Sender:
             log.exception("delivery of outbox message %s to %s failed", row.id, chat)
             delivery = Delivery(Verdict.retry, detail=f"{type(error).__name__}: {error}")
         rerouted: list[str] = []  # chats owed a refused group post instead, flushed after the commit
+        pause: list[float] = []  # the retry's pause, when the message stays at the head
 
         def record_and_lease(session: Session) -> tuple[OwedRow, Owed | None] | None:
             rerouted.clear()  # (a transaction tried again starts afresh)
-            if not self._record(session, row, owed, delivery, rerouted):
+            pause.clear()
+            again = self._record(session, row, owed, delivery, rerouted)
+            if again is not None:
+                pause.append(again)
                 return None
             return self._lease(session, chat)
 
         leased = await self.units.run(record_and_lease)
+        if pause:
+            self._retry_later(chat, pause[0])
         for other in dict.fromkeys(found for found in rerouted if found != chat):
             task = asyncio.create_task(self.flush(other))
             self._tasks.add(task)
@@ -205,9 +212,30 @@ class Sender:
                                outbox_id=row.id)
         return row, owed
 
+    def _retry_later(self, chat: str, pause: float) -> None:
+        """Flush a chat again when its head's retry is due (the background sweep is the fallback:
+        after a restart, or for another process's message, it finds what is due within its interval)."""
+        loop = asyncio.get_running_loop()
+
+        def due() -> None:
+            task = asyncio.create_task(self.flush(chat))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        handle = loop.call_later(pause + 0.005, due)
+        self._timers.add(handle)
+        loop.call_later(pause + 0.01, self._timers.discard, handle)
+
+    def cancel_timers(self) -> None:
+        """Forget the retries this process planned (at its stop; the sweep of the next start finds them)."""
+        for handle in self._timers:
+            handle.cancel()
+        self._timers.clear()
+
     def _record(self, session: Session, row: OwedRow, owed: Owed, delivery: Delivery,
-                rerouted: list[str] | None = None) -> bool:
-        """Keep a delivery's answer; True when the chat's queue may go on now."""
+                rerouted: list[str] | None = None) -> float | None:
+        """Keep a delivery's answer; None when the chat's queue may go on now, else the pause
+        before its head is tried again."""
         now = self.clock()
         if delivery.verdict is Verdict.delivered:
             finish_outgoing(session=session, outbox_id=row.id, state=DELIVERED, now=now)
@@ -217,12 +245,12 @@ class Sender:
                 if key:
                     remember_message(session=session, key=key, chat_id=row.chat_id,
                                      message_id=delivery.message_id)
-            return True
+            return None
         if delivery.verdict is Verdict.blocked:
             log.warning("chat %s blocked the bot; outbox message %s not delivered (%s)", row.chat_key, row.id,
                         delivery.detail)
             finish_outgoing(session=session, outbox_id=row.id, state=BLOCKED, now=now, error=delivery.detail)
-            return True
+            return None
         if delivery.verdict is Verdict.refused:
             log.error("chat %s refused outbox message %s for good: %s", row.chat_key, row.id, delivery.detail)
             finish_outgoing(session=session, outbox_id=row.id, state=REFUSED, now=now, error=delivery.detail)
@@ -231,13 +259,13 @@ class Sender:
                 rerouted.extend(reroute_refused(session, channel=row.channel, bot=row.bot,
                                                       chat_id=row.chat_id, payload=row.payload, now=now,
                                                       bots=self.bots))
-            return True
+            return None
         if not delivery.held and now - row.created_at > self.settings.give_up_after:
             log.error("outbox message %s to %s given up after %s attempts: %s", row.id, row.chat_key,
                       row.attempts + 1, delivery.detail)
             finish_outgoing(session=session, outbox_id=row.id, state=REFUSED, now=now,
                             error=f"given up: {delivery.detail}")
-            return True
+            return None
         pause = delivery.retry_after if delivery.retry_after is not None else min(
             self.settings.longest_retry, self.settings.first_retry * 2 ** min(row.attempts, 16))
         pause *= random.uniform(1.0, 1.2)  # noqa: S311 (spreading retries, not a secret)
@@ -247,7 +275,7 @@ class Sender:
             save_payload(session=session, outbox_id=row.id, payload=row.payload)
         retry_outgoing(session=session, outbox_id=row.id, at=now + dt.timedelta(seconds=pause),
                        error=delivery.detail)
-        return False
+        return pause
 
     async def _wait_for_budget(self, channel: Channel, chat_id: str) -> None:
         """Wait until the bot (and a group) may send one more message, counted for every process."""

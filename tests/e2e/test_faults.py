@@ -277,3 +277,18 @@ async def test_old_update_keys_are_pruned_and_recent_ones_kept(world: BotWorld) 
     assert kept == 4 and len(left) == 1
     # The pruned ids may come again as new updates; the kept one is still recognised.
     assert plain(world.fake.messages_to(542)[-1].text).count("Số liệu vừa nhập") == 1
+
+
+async def test_a_retry_is_tried_at_its_pause_not_at_the_background_pass(world: BotWorld) -> None:
+    """The background pass runs once an hour here: the failed replies still arrive, by the retry's own timer."""
+    await _quick(world, recovery=RecoverySettings(interval=3600))
+    mai = world.officer(536, "Mai")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
+    world.fake.fail_next("sendMessage", status=500, count=2)
+    await mai.say("/report", "Mục 1/")
+    world.fake.fail_next("sendMessage", status=502, count=1)
+    await mai.say(_typed(MAI[0][1]), "Số liệu vừa nhập")
+    await _settled(world)
+    owed = _owed(world.engine, 536)
+    assert {state for state, _ in owed} == {"delivered"}
+    assert _seen(world, 536) == [text for _, text in owed if text is not None]
