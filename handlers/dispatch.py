@@ -35,7 +35,7 @@ from handlers.flows.deadlines import FLOW as DEADLINES
 from handlers.flows.reporting import FLOW as REPORT
 from handlers.flows.review import FLOW as REVIEW
 from handlers.flows.votes import FLOW as VOTES
-from handlers.i18n import LANGUAGES, format_moment, language_of, t
+from handlers.i18n import LANGUAGES, catalog, format_moment, language_of, t
 from handlers.log_context import log_chat, log_officer
 from handlers.rehearsal import mark_outcome
 from handlers.renderers import reporting as render_report
@@ -73,8 +73,10 @@ from storage.roles import (
     leader_unit_of,
     linked_officer_chats,
     officer_addresses,
+    officer_channels,
     remember_group_bot,
     serving_bot,
+    set_preferred_channel,
     stale_menus,
 )
 
@@ -90,7 +92,10 @@ log = logging.getLogger(__name__)
 FLOWS: list[AnyFlow] = [REPORT, REVIEW, DEADLINES, VOTES]
 FLOWS_BY_NAME = {flow.name: flow for flow in FLOWS}
 FLOWS_BY_PREFIX = {flow.prefix: flow for flow in FLOWS}
-CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "help": "cmd_help"}
+CORE_MENU = {"status": "cmd_status", "cancel": "cmd_cancel", "lang": "cmd_lang", "channel": "cmd_channel",
+             "help": "cmd_help"}
+# The option of `/channel` that goes back to the channel used last (the others name a channel).
+CHANNEL_LAST = "last"
 # Commands only the leader and deputy units may use: a member's menu leaves them out.
 LEADING_COMMANDS = frozenset({"review", "ranking", "publish", "deadline"})
 # The menu of group chats (the bloc's group): what is answered there.
@@ -212,6 +217,12 @@ def reroute_refused(session: Session, *, channel: str, bot: str, chat_id: str, p
     mark_group_refused(session=session, channel=channel, chat_id=chat_id, now=now)
     reply = replace(load_reply(payload["reply"]), chat_id=address(channel, chat_id), group_post=True)  # type: ignore[arg-type]
     return owe(session, replies=[reply], now=now, channel=channel, bot=bot, bots=bots)
+
+
+def _channel_name(ctx: Context, channel: str) -> str:
+    """A channel as officers call it (`Zalo`); its code when the catalog does not name it."""
+    key = f"channel_name_{channel}"
+    return ctx.text(key) if key in catalog(ctx.language) else channel
 
 
 def system_clock() -> dt.datetime:
@@ -397,6 +408,10 @@ class Conversation:
             if incoming.kind is InKind.option:
                 outcome.notice = t(language, "not_linked_notice")
             return outcome
+        if command == "channel":
+            return self._ask_channel(self._context(session, officer, incoming, language, now))
+        if incoming.kind is InKind.option and incoming.data.startswith("chan:"):
+            return self._set_channel(self._context(session, officer, incoming, language, now))
         if command is not None:
             return self._command(session, state, officer, incoming, language, now, command)
         if incoming.kind is InKind.option:
@@ -622,6 +637,31 @@ class Conversation:
             set_officer_language(session=session, officer_id=officer.id, language=choice)
             return Outcome([Reply(t(choice, "lang_set"), edit=True), *self._menu(session, incoming, self.clock())])
         return Outcome([Reply(t(choice, "lang_set"), edit=True)])
+
+    @staticmethod
+    def _ask_channel(ctx: Context) -> Outcome:
+        """`/channel`: where the bot writes first, for an officer linked on two channels or more."""
+        channels, chosen = officer_channels(session=ctx.session, officer_id=ctx.officer.id)
+        if len(channels) < 2:
+            name = _channel_name(ctx, channels[0] if channels else ctx.incoming.channel)
+            return Outcome([Reply(ctx.text("channel_only_one", channel=name))])
+        current = _channel_name(ctx, chosen) if chosen in channels else ctx.text("channel_current_last")
+        options = ((Option(ctx.text("channel_btn_last"), f"chan:{CHANNEL_LAST}"),),
+                   tuple(Option(_channel_name(ctx, channel), f"chan:{channel}") for channel in channels))
+        return Outcome([Reply(ctx.text("channel_pick", current=current), options=options)])
+
+    @staticmethod
+    def _set_channel(ctx: Context) -> Outcome:
+        """The officer's choice of `/channel`: a channel they have an account on, or the one used last."""
+        choice = ctx.incoming.data.removeprefix("chan:")
+        channels, _ = officer_channels(session=ctx.session, officer_id=ctx.officer.id)
+        if choice == CHANNEL_LAST:
+            set_preferred_channel(session=ctx.session, officer_id=ctx.officer.id, channel=None)
+            return Outcome([Reply(ctx.text("channel_set_last"), edit=True)])
+        if choice not in channels:
+            return Outcome([Reply(ctx.text("channel_gone", channel=_channel_name(ctx, choice[:16])))])
+        set_preferred_channel(session=ctx.session, officer_id=ctx.officer.id, channel=choice)
+        return Outcome([Reply(ctx.text("channel_set", channel=_channel_name(ctx, choice)), edit=True)])
 
     @staticmethod
     def _status(session: Session, officer: OfficerView, language: str, now: dt.datetime) -> Reply:

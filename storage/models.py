@@ -104,6 +104,9 @@ class Officer(SQLModel, table=True):
     telegram_username: str | None = None
     language: str = Field(default="vi", max_length=8)
     active: bool = True
+    # The channel the bot writes to first (reminders, ballots, review notices, group posts in private)
+    # when the officer has an account there; None: the channel they used last (storage.roles.officer_addresses).
+    preferred_channel: str | None = Field(default=None, max_length=16)
 
 
 class OfficerAccount(SQLModel, table=True):

@@ -64,23 +64,44 @@ def linked_officer_chats(*, session: Session, unit_id: int) -> list[tuple[str, s
 
 
 def officer_addresses(*, session: Session, officer_ids: list[int | None]) -> dict[int, str]:
-    """Where each officer is reached (officers without an account left out): the account they
+    """Where each officer is reached (officers without an account left out): their account on the channel
+    they chose (`/channel`, `officer.preferred_channel`) if they have one there, else the account they
     used last (its conversation state changed last), else the one they linked last."""
     ids = [officer_id for officer_id in officer_ids if officer_id is not None]
     if not ids:
         return {}
     best: dict[int, tuple[tuple[int, dt.datetime, int], str]] = {}
+    chosen: dict[int, str] = {}  # the account on the chosen channel, per officer
     rows = session.exec(
-        select(OfficerAccount, ChatState.updated_at)
+        select(OfficerAccount, ChatState.updated_at, Officer.preferred_channel)
+        .join(Officer, col(Officer.id) == OfficerAccount.officer_id)
         .join(ChatState, (col(ChatState.channel) == OfficerAccount.channel)
               & (col(ChatState.user_id) == OfficerAccount.external_id), isouter=True)
         .where(col(OfficerAccount.officer_id).in_(ids)))
-    for account, used_at in rows:
+    for account, used_at, preferred in rows:
+        if preferred is not None and account.channel == preferred:
+            chosen[account.officer_id] = account.address
         # An account used (a conversation state) beats one only linked; then the later one.
         rank = (1, used_at, account.id or 0) if used_at is not None else (0, account.linked_at, account.id or 0)
         if account.officer_id not in best or rank > best[account.officer_id][0]:
             best[account.officer_id] = (rank, account.address)
-    return {officer_id: best[officer_id][1] for officer_id in ids if officer_id in best}
+    return {officer_id: chosen.get(officer_id) or best[officer_id][1] for officer_id in ids if officer_id in best}
+
+
+def officer_channels(*, session: Session, officer_id: int) -> tuple[list[str], str | None]:
+    """The channels an officer has an account on (by name) and the one they chose (None: used last)."""
+    channels = list(session.exec(select(OfficerAccount.channel).where(OfficerAccount.officer_id == officer_id)
+                                 .order_by(col(OfficerAccount.channel))))
+    officer = session.get(Officer, officer_id)
+    return channels, officer.preferred_channel if officer is not None else None
+
+
+def set_preferred_channel(*, session: Session, officer_id: int, channel: str | None) -> None:
+    """Where the bot writes to an officer first: `channel` (one they have an account on), or None: used last."""
+    officer = session.get(Officer, officer_id)
+    if officer is not None:
+        officer.preferred_channel = channel
+        session.add(officer)
 
 
 def unit_name(*, session: Session, unit_id: int) -> str:

@@ -17,15 +17,18 @@ import pytest
 from sqlmodel import col, select
 
 from bot.terminal import plain
+from fakes.people import ZaloScriptedOfficer
 from fakes.telegram import SentMessage
+from fakes.zalo import SentZaloMessage
 from storage.blocs import load_bloc
 from storage.db import session_scope
-from storage.models import ReminderLog
+from storage.invites import link_account
+from storage.models import Officer, ReminderLog, stored_id
 from storage.reminders import claim_message
 from tests.e2e.conftest import CHANNELS, CHANNELS_AND_MIXED, BotWorld
 from tests.e2e.test_report_by_chat import SEED_TTTT
 from tests.factories import seed_bloc
-from tests.reminders.helpers import CHAT_IDS, Walk, link_officers, local
+from tests.reminders.helpers import CHAT_IDS, VN, Walk, link_officers, local
 
 HOLIDAY = {"working_hours": {"holidays": ["2019-01-01", "2019-01-03"]}}
 # One reporter per unit, and both officers of the deputy unit (SGTVT).
@@ -204,3 +207,44 @@ async def test_a_blocked_reply_of_any_kind_is_reported_to_the_leader_once(world:
     await week.until(local(2019, 1, 8, 9))  # the reminders to ct-tdkt are blocked too: no second notice
     notices = [message for _, message in week.to(leader_chat) if "không gửi được" in plain(message.text)]
     assert len(notices) == 1 and "Sở Công thương" in plain(notices[0].text)
+
+
+@pytest.mark.parametrize("channel", ["mixed"])
+async def test_an_officer_on_both_channels_chooses_where_reminders_come(world: BotWorld, week: Walk) -> None:
+    """Linked on Telegram and Zalo, Hà picks Zalo on Telegram: the reminder comes on Zalo although she used
+    Telegram last; back to "the channel I used last", it follows the channel she wrote on."""
+    assert world.zalo is not None
+    number = CHAT_IDS["xd-tdkt"]
+    assert world.channel_of(number) == "telegram"
+    with session_scope(world.engine) as session:
+        officer = stored_id(session.exec(select(Officer).where(Officer.code == "xd-tdkt")).one())
+        link_account(session=session, officer_id=officer, channel="zalo", external_id=str(number),
+                     now=dt.datetime.now(dt.UTC))
+    on_telegram = world.officer(number, "Hà")
+    on_zalo = ZaloScriptedOfficer(world.zalo, world.zalo.user("Hà", str(number)), "Hà", timeout=10.0)
+    # An officer on one channel only is told there is nothing to choose (on Zalo: no numbered options).
+    only = world.person(CHAT_IDS["ct-tdkt"], "Lan")
+    assert isinstance(only, ZaloScriptedOfficer)
+    told = await only.say("/channel", "chỉ liên kết với Zalo")
+    assert not world.options(told)
+
+    asked = await on_telegram.say("/channel", "Kênh nhận thông báo")
+    assert "kênh đồng chí dùng gần nhất" in world.read(asked)
+    assert world.options(asked) == ["🕘 Kênh dùng gần nhất", "Telegram", "Zalo"]
+    await on_telegram.press("Zalo", "qua Zalo")
+    await week.until(local(2019, 1, 4, 8))
+
+    def reminders(kind: type) -> list[str]:
+        """The local moments of the reminders Hà received on one channel."""
+        return [moment.astimezone(VN).strftime("%d/%m %H:%M") for moment, message in week.to(number)
+                if isinstance(message, kind) and REMINDER in world.read(message)]
+
+    assert reminders(SentZaloMessage) == ["04/01 07:30"] and reminders(SentMessage) == [], "Zalo, as chosen"
+    # On Zalo she goes back to the channel used last (typing the option's number), then writes on Telegram.
+    asked = await on_zalo.say("/channel", "Kênh nhận thông báo")
+    assert "Zalo" in world.read(asked) and world.options(asked) == ["🕘 Kênh dùng gần nhất", "Telegram", "Zalo"]
+    await on_zalo.press("Kênh dùng gần nhất", "kênh đồng chí dùng gần nhất")
+    await on_telegram.say("/status", "Sở Xây dựng")
+    await week.until(local(2019, 1, 7, 9))
+    assert reminders(SentMessage) == ["07/01 08:00"], "Telegram, used last"
+    assert reminders(SentZaloMessage) == ["04/01 07:30"]

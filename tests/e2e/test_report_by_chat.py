@@ -56,7 +56,7 @@ async def test_onboarding_and_whole_report(world: BotWorld) -> None:
 async def test_command_menu_in_two_languages(world: BotWorld) -> None:
     vietnamese = dict(world.fake.commands_for(""))
     english = dict(world.fake.commands_for("en"))
-    assert set(vietnamese) == set(english) >= {"report", "status", "cancel", "help", "lang"}
+    assert set(vietnamese) == set(english) >= {"report", "status", "cancel", "help", "lang", "channel"}
     assert vietnamese["report"] != english["report"]
 
 
