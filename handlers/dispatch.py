@@ -189,12 +189,14 @@ def owe(
 
 
 def group_copies(session: Session, plan: GroupPlan, reply: Reply, now: dt.datetime) -> list[Reply]:
-    """A group post as the messages it becomes: to the group if it can be used, to each officer on Zalo
-    in private when it cannot, and the leader unit's one notice why (storage/groups.py).
+    """A group post as the messages it becomes: to the group if it can be used, in private to each officer
+    it does not reach (on another channel, or every officer when it cannot be used), and the leader
+    unit's one notice why (storage/groups.py).
 
     An edit of a kept group message (a ballot's turnout after each vote) is not copied in private:
     Zalo cannot edit, and a new message to every officer at every vote would spend the month's
-    quota; the officers get the turnout when the ballot opens and the result when it closes.
+    quota; the officers get the turnout when the ballot opens and the result when it closes (on
+    Telegram too: one rule for every private copy).
     """
     copies = [replace(reply, chat_id=plan.group, group_post=False)] if plan.group is not None else []
     if not plan.private or (reply.edit_key is not None and reply.remember_as is None):
@@ -210,7 +212,7 @@ def group_copies(session: Session, plan: GroupPlan, reply: Reply, now: dt.dateti
 def reroute_refused(session: Session, *, channel: str, bot: str, chat_id: str, payload: Mapping[str, object],
                     now: dt.datetime, bots: Mapping[str, str] | None = None) -> list[str]:
     """A post the platform refused for good in a bloc's group: the group marked as refused, and the post
-    owed instead to each unit's officers on Zalo (in the sender's transaction that records the refusal,
+    owed instead to each unit's officers in private (in the sender's transaction that records the refusal,
     so it is owed once); the chats owed."""
     if not is_bloc_group(session=session, channel=channel, chat_id=chat_id) or "reply" not in payload:
         return []

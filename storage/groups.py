@@ -1,13 +1,19 @@
-"""Where a bloc's group posts go: its group, or each unit's officers on Zalo in private.
+"""Where a bloc's group posts go: its group, and in private to the officers the group does not reach.
 
 A group post (the published ranking and its chart, a ballot's turnout and result, the
-roles announced) is addressed to the bloc's group. On Zalo the group may be out of reach:
-the bot cannot join groups at all (`getMe` said `can_join_groups: false`, kept per bot in
-`bot_profile`), the platform refused a post to the group (`bloc_group.refused_at`), or the
-bloc's group is not on Zalo (on Telegram, or none) while officers are reached on Zalo.
-Then the post goes, in private, to every officer of the bloc's current units who is
-reached on Zalo; officers reached on Telegram see it in the Telegram group, if there is one.
-The leader unit is told once per bloc and reason (`group_notice`).
+roles announced) is addressed to the bloc's group, the one bound last, on one channel.
+Officers are reached on the channel the bot writes to them on (storage.roles.officer_addresses):
+those on another channel than the group's read nothing there, so they get the post in
+private, as does every officer when the group cannot be used: the Zalo bot cannot join
+groups at all (`getMe` said `can_join_groups: false`, kept per bot in `bot_profile`), or
+the platform refused a post to the group (`bloc_group.refused_at`). With no group bound,
+the bloc's posts go in private as long as some officer is on Zalo (`bloc:<id>`); a bloc
+without a group and without officers on Zalo must bind one first, as on Telegram before.
+
+The leader unit is told once per bloc and reason (`group_notice`) when officers on Zalo get
+the posts in private: the bot cannot join, the group refused, or the group is not on Zalo.
+Officers on Telegram beside a Zalo group get them in private without a notice: nothing
+failed and there is nothing for the operator to do (the bloc chose its group on Zalo).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ class GroupPlan:
     bloc_id: int
     bloc_name: str
     group: str | None
-    private: tuple[str, ...]  # addresses on Zalo, each once
+    private: tuple[str, ...]  # the officers' addresses on a channel without a usable group, each once
     reason: Reason | None  # why the officers on Zalo get it in private (None: they do not)
 
 
@@ -77,8 +83,8 @@ def _cannot_join(session: Session, bloc_id: int, group: BlocGroup | None) -> boo
     return session.exec(query.limit(1)).first() is not None
 
 
-def zalo_officers(*, session: Session, bloc_id: int, now: dt.datetime) -> tuple[str, ...]:
-    """The addresses of the active officers of a bloc's current units who are reached on Zalo."""
+def reached_officers(*, session: Session, bloc_id: int, now: dt.datetime) -> tuple[str, ...]:
+    """The addresses of the active officers of a bloc's current units (where the bot writes to each), once each."""
     today = now.date()
     officer_ids = list(session.exec(
         select(Officer.id).join(Unit, col(Unit.id) == Officer.unit_id)
@@ -86,9 +92,14 @@ def zalo_officers(*, session: Session, bloc_id: int, now: dt.datetime) -> tuple[
                or_(col(Unit.valid_to).is_(None), col(Unit.valid_to) >= today))
         .order_by(col(Unit.id), col(Officer.id))))
     reached = officer_addresses(session=session, officer_ids=list(officer_ids))
-    return tuple(dict.fromkeys(found for officer_id in officer_ids
-                               if officer_id is not None and (found := reached.get(officer_id, "")).startswith(
-                                   f"{ZALO}:")))
+    return tuple(dict.fromkeys(reached[officer_id] for officer_id in officer_ids
+                               if officer_id is not None and officer_id in reached))
+
+
+def zalo_officers(*, session: Session, bloc_id: int, now: dt.datetime) -> tuple[str, ...]:
+    """The addresses of the active officers of a bloc's current units who are reached on Zalo."""
+    return tuple(found for found in reached_officers(session=session, bloc_id=bloc_id, now=now)
+                 if found.startswith(f"{ZALO}:"))
 
 
 def _group_at(session: Session, address: str) -> tuple[int, BlocGroup | None] | None:
@@ -117,13 +128,14 @@ def group_plan(*, session: Session, address: str, now: dt.datetime) -> GroupPlan
     cannot = _cannot_join(session, bloc_id, group)
     on_zalo = group is not None and group.channel == ZALO
     usable = group is not None and group.refused_at is None and not (on_zalo and cannot)
+    # Everyone on another channel than a usable group's gets the post in private (everyone when none is usable).
+    read_there = group.channel if usable and group is not None else None
+    private = tuple(found for found in reached_officers(session=session, bloc_id=bloc_id, now=now)
+                    if found.partition(":")[0] != read_there)
     reason: Reason | None = None
-    private: tuple[str, ...] = ()
-    if not (usable and on_zalo):
-        private = zalo_officers(session=session, bloc_id=bloc_id, now=now)
-        if private:
-            refused = on_zalo and group is not None and group.refused_at is not None
-            reason = "refused" if refused and not cannot else "cannot_join" if cannot else "no_group"
+    if any(found.startswith(f"{ZALO}:") for found in private):
+        refused = on_zalo and group is not None and group.refused_at is not None
+        reason = "refused" if refused and not cannot else "cannot_join" if cannot else "no_group"
     return GroupPlan(bloc_id=bloc_id, bloc_name=bloc.name if bloc is not None else "",
                      group=group.address if usable and group is not None else None, private=private, reason=reason)
 

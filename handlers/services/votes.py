@@ -406,15 +406,12 @@ class Year:
 
 
 def _announce_chats(session: Session, bloc: BlocRef, year: int) -> tuple[Chat, ...]:
-    # The bloc's group; none bound while officers are on Zalo: `bloc:<id>`, each of them in private
-    # (storage/groups.py; the leader unit is among them, or told on Telegram as before).
+    # The bloc's group; none bound while officers are on Zalo: `bloc:<id>`, every officer in private
+    # (storage/groups.py: the leader unit's among them, so not added here, or they would get two copies).
     group = group_post_address(session=session, bloc_id=bloc.id, group_chat_id=bloc.group_chat_id,
                                now=dt.datetime.now(dt.UTC))
     if group is not None:
-        chats: tuple[Chat, ...] = ((group, bloc.config.bloc.language),)
-        if bloc.group_chat_id is None:  # the leader unit's officers not on Zalo still hear of it
-            chats += tuple(chat for chat in _leader_chats(session, bloc, year) if not chat[0].startswith("zalo:"))
-        return chats
+        return ((group, bloc.config.bloc.language),)
     return _leader_chats(session, bloc, year)
 
 

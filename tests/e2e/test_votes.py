@@ -160,6 +160,16 @@ async def test_the_seed_year_acclaims_the_leader_and_elects_sxd_and_sct(
         assert 1 not in counts and 3 not in counts, "one vote more of seven is no new message on Zalo"
         assert "đã đóng; 7/7 đơn vị đã bỏ phiếu" in turnout[-1]
         assert all("đã đóng" not in text for text in turnout[:-1])
+    if world.channel == "mixed":
+        # The group is on Zalo: the voters on Telegram get the turnout in private when the ballot opens and
+        # the result when it closes, one copy each (not at every vote: a private copy is never edited).
+        on_telegram = [voter for voter in votes.voters.values()  # (the leader's desk shows the turnout too)
+                       if isinstance(voter, ScriptedOfficer) and voter is not votes.lead]
+        assert on_telegram
+        for voter in on_telegram:
+            texts = [world.read(m) for m in world.sent_to(voter, mark)]
+            assert sum(1 for text in texts if "đơn vị đã bỏ phiếu" in text and "Kết quả" not in text) == 1, texts
+            assert sum(1 for text in texts if "Kết quả phiếu suy tôn" in text) == 1
     with session_scope(engine) as session:
         after = compute_ranking(session=session, bloc_code="K3", year=2018)
     assert (after.rows[0].unit_code, after.rows[0].award) == ("STTTT", "flag")

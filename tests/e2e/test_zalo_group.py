@@ -3,8 +3,9 @@
 When the Zalo bot cannot join groups (getMe says `can_join_groups: false`), when Zalo refuses
 a post to the bloc's Zalo group (the bot was removed), or when the bloc's group is not on Zalo,
 each unit's officers on Zalo get the group post in private, through the outbox, once each; the
-officers on Telegram see it in the Telegram group; the leader unit is told once why. A restart,
-a second publication and a refusal of every later message owe nothing twice.
+officers on Telegram see it in the Telegram group, or get it in private when the group is not on
+Telegram (or cannot be used); the leader unit is told once why officers on Zalo get it in private.
+A restart, a second publication and a refusal of every later message owe nothing twice.
 
 The real application with its Zalo bot against both fake servers, on SQLite and PostgreSQL.
 """
@@ -25,7 +26,8 @@ from handlers.chat import Reply
 from handlers.dispatch import owe
 from rules.config import ResultsFile
 from storage.db import session_scope
-from storage.models import BlocGroup, BotProfile, GroupNotice, OutboxMessage, Submission
+from storage.invites import link_account
+from storage.models import BlocGroup, BotProfile, GroupNotice, Officer, OutboxMessage, Submission, stored_id
 from storage.results import import_results
 from tests.e2e.conftest import BotWorld
 from tests.factories import seed_results_data
@@ -194,13 +196,13 @@ async def test_a_zalo_group_that_refuses_the_bot_sends_the_post_in_private_once(
 
 
 @pytest.mark.parametrize("channel", ["zalo"])
-async def test_without_a_group_officers_on_zalo_get_the_post_in_private(world: BotWorld) -> None:
+async def test_without_a_group_every_officer_gets_the_post_in_private(world: BotWorld) -> None:
     assert world.zalo is not None
     zalo = world.zalo
     _ready_to_publish(world.engine)
     leader = await _join_zalo(world, 7201, "tttt-tdkt", "Mai")
     member = await _join_zalo(world, 7202, "xd-tdkt", "Hà")
-    telegram = world.officer(7203, "Long")  # on Telegram, without a Telegram group: nothing in private
+    telegram = world.officer(7203, "Long")  # on Telegram, without a Telegram group: in private too
     await telegram.say(f"/start {world.codes['gtvt-tdkt']}", "Kính chào")
     await _publish(leader)  # no group bound: allowed, since officers are on Zalo
     await world.wait_handled()
@@ -208,7 +210,9 @@ async def test_without_a_group_officers_on_zalo_get_the_post_in_private(world: B
         assert _titles(zalo, person.chat_id) == 1 and _photos(zalo, person.chat_id) == 1, person.name
     assert _told_zalo(zalo, leader.chat_id, WHY_NO_GROUP) == 1
     assert _told_zalo(zalo, member.chat_id, WHY_NO_GROUP) == 0
-    assert not any(TITLE in plain(m.text) for m in world.fake.sent if m.chat_id == 7203)
+    assert sum(1 for m in world.fake.sent if m.chat_id == 7203 and TITLE in plain(m.text)) == 1
+    assert sum(1 for m in world.fake.sent if m.chat_id == 7203 and m.kind == "photo") == 1
+    assert _told_telegram(world, 7203, WHY_NO_GROUP) == 0
 
 
 @pytest.mark.parametrize("channel", ["zalo"])
@@ -277,3 +281,38 @@ async def test_a_ballot_on_a_telegram_group_reaches_the_zalo_voters_in_private(w
     assert _told_telegram(world, USERS["tttt-head"], WHY_NO_GROUP) == 1
     assert not any(WHY_NO_GROUP in text for voter in zalo_voters.values()
                    for text in (m.text for m in zalo.messages_to(voter.chat_id)))
+
+
+@pytest.mark.parametrize("channel", ["mixed"])
+async def test_beside_a_zalo_group_officers_on_telegram_get_the_post_in_private_once(world: BotWorld) -> None:
+    """The bloc's group is on Zalo: the officers on Zalo read the ranking there, those on Telegram get it in
+    private, one copy each (an officer linked on both, on the channel used last), and nobody is told why."""
+    assert world.zalo is not None
+    zalo = world.zalo
+    _ready_to_publish(world.engine)
+    leader = await _join_zalo(world, 7501, "tttt-tdkt", "Mai")
+    member = await _join_zalo(world, 7502, "xd-tdkt", "Hà")
+    on_telegram = [world.officer(7503, "Lan"), world.officer(7504, "Long"), world.officer(7507, "Nga")]
+    for person, code in zip(on_telegram, ("ct-tdkt", "gtvt-tdkt", "khcn-tdkt"), strict=True):
+        await person.say(f"/start {world.codes[code]}", "Kính chào")
+    with session_scope(world.engine) as session:  # Nga has a Zalo account too, unused: Telegram is used last
+        officer = session.exec(select(Officer).where(Officer.code == "khcn-tdkt")).one()
+        link_account(session=session, officer_id=stored_id(officer), channel="zalo", external_id="7507",
+                     now=dt.datetime.now(dt.UTC))
+    group = world.group(GROUP_ID, "Khối thi đua số 3")
+    await world.in_group(leader, group, "/bind", "Đã gắn nhóm này")
+
+    await _publish(leader)
+    await world.wait_handled()
+    assert _titles(zalo, str(GROUP_ID)) == 1 and _photos(zalo, str(GROUP_ID)) == 1
+    for person in (leader, member):
+        assert _titles(zalo, person.chat_id) == 0, f"{person.name} reads it in the Zalo group"
+    for person in on_telegram:
+        received = world.sent_to(person)
+        assert sum(1 for m in received if TITLE in world.read(m)) == 1, person.name
+        assert sum(1 for m in received if m.kind == "photo") == 1, person.name
+        assert "1. Sở Thông tin và Truyền thông" in world.texts(received), person.name
+    assert _titles(zalo, "7507") == 0, "one copy for an officer on both channels"
+    assert not any(words in m.text for m in zalo.sent for words in (WHY_CANNOT, WHY_REFUSED, WHY_NO_GROUP))
+    with session_scope(world.engine) as session:
+        assert not list(session.exec(select(GroupNotice)))
