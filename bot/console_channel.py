@@ -55,7 +55,7 @@ class ConsoleChannel:
         for reply in outcome.replies:
             if reply.menu is not None:
                 continue  # the terminal has no command menu
-            self.output.write(plain(reply.text) + "\n")
+            self.output.write(plain(reply.text, typed=True) + "\n")  # options are typed numbers here
             for row in reply.options:
                 for option in row:
                     if option.page is not None:  # the terminal serves no web page: its address only

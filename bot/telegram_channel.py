@@ -54,6 +54,7 @@ from bot.web.auth import PageAddresses
 from handlers.chat import Incoming, InFile, InKind, KeptFile, OutFile, Reply
 from handlers.dispatch import menu_commands
 from handlers.i18n import t
+from handlers.markup import for_buttons
 from handlers.renderers.files import make
 
 __all__ = ["CHANNEL", "InvalidToken", "TelegramChannel", "TelegramError", "TelegramPoller", "build_telegram"]
@@ -361,10 +362,11 @@ class TelegramChannel:
             return 1
         markup = keyboard(reply, self.pages)
         protect = True if reply.protect else None  # None: the parameter is left out
+        body = for_buttons(reply.text)  # "bấm": Telegram has buttons (handlers/markup.py)
         if owed.edit_message_id is not None and owed.parts_done == 0 \
-                and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH:
+                and len(body) <= MessageLimit.MAX_TEXT_LENGTH:
             try:
-                edited = await bot.edit_message_text(reply.text, chat_id=chat_id,
+                edited = await bot.edit_message_text(body, chat_id=chat_id,
                                                      message_id=int(owed.edit_message_id),
                                                      parse_mode=ParseMode.HTML, reply_markup=markup)
                 if isinstance(edited, Message):
@@ -376,7 +378,7 @@ class TelegramChannel:
                 log.info("could not edit message %s in %s (%s); sending a new one", owed.edit_message_id,
                          chat_id, error)
         parts: list[Callable[[], Awaitable[Message]]] = []
-        texts = split_text(reply.text) if reply.text else []
+        texts = split_text(body) if body else []
         for index, text in enumerate(texts):
             last = index == len(texts) - 1
             parts.append(lambda text=text, last=last: bot.send_message(  # type: ignore[misc]

@@ -372,7 +372,7 @@ class ZaloChannel:
         else:
             labels = [option.label for row in reply.options for option in row if option.page is None]
             commands = []
-        text = "\n".join([to_plain(reply.text), *commands])
+        text = "\n".join([to_plain(reply.text, typed=True), *commands])  # "chọn", not "bấm": no buttons here
         links: list[str] = []
         for row in reply.options:  # a web page: its (personal) address as text, not a numbered choice
             for option in row:
@@ -386,7 +386,7 @@ class ZaloChannel:
                 continue
             url = self.links.url(owed.outbox_id, index, now)
             if out.is_photo:
-                photos.append((url, to_plain(out.caption)))
+                photos.append((url, to_plain(out.caption, typed=True)))
             else:
                 links.append(f"📎 {out.name}: {url}")
         for kept in reply.resend:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from handlers.chat import Incoming, InFile, InKind, Outcome, Reply
 from handlers.dispatch import Conversation
+from handlers.markup import for_buttons
 
 _keys = itertools.count(1)
 
@@ -68,8 +69,8 @@ class Person:
         return self._send(kind=InKind.unsupported)
 
     def texts(self) -> str:
-        """All reply texts of the last outcome."""
-        return "\n---\n".join(reply.text for reply in self.last.replies)
+        """All reply texts of the last outcome, as a channel with buttons shows them ("bấm")."""
+        return "\n---\n".join(for_buttons(reply.text) for reply in self.last.replies)
 
     def buttons(self) -> list[str]:
         """Every button data of the last outcome."""
@@ -77,8 +78,8 @@ class Person:
 
 
 def replies_text(replies: list[Reply]) -> str:
-    """Join reply texts."""
-    return "\n".join(reply.text for reply in replies)
+    """Join reply texts, as a channel with buttons shows them."""
+    return "\n".join(for_buttons(reply.text) for reply in replies)
 
 
 def make_person(engine: Engine, user_id: int, clock: Clock) -> Person:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from handlers.i18n import t
-from handlers.markup import to_plain
+from handlers.markup import for_buttons, to_plain
 
 
 def test_tags_go_entities_are_read_and_links_are_spelled_out() -> None:
@@ -31,3 +35,31 @@ def test_a_period_kind_before_its_year_never_repeats_the_word_year() -> None:
             for kind in kinds:
                 filled = text.replace("{kind}", kind).replace("{year}", "2018")
                 assert "năm năm" not in filled, key
+
+
+# Texts a channel without buttons never shows (toasts answer Telegram's buttons; the demo's chronicle and
+# the command line speak of pressing on their own), or that speak of a web page's button to the page.
+NOT_ON_TYPED_CHANNELS = {"demo.pressed", "run_ready", "stale_notice", "review_stale_notice", "web_not_signed_in"}
+PRESSING = re.compile(r"bấm|\bnút\b|\bpress|\bbutton", re.IGNORECASE)
+
+
+def test_press_says_bam_where_there_are_buttons_and_chon_where_options_are_typed() -> None:
+    text = '<press typed="chọn">bấm</press> <b>📨 Nộp báo cáo</b>; <press typed="Lựa chọn vừa gõ">Nút vừa bấm</press>'
+    assert for_buttons(text) == "bấm <b>📨 Nộp báo cáo</b>; Nút vừa bấm"
+    assert to_plain(text) == "bấm 📨 Nộp báo cáo; Nút vừa bấm"
+    assert to_plain(text, typed=True) == "chọn 📨 Nộp báo cáo; Lựa chọn vừa gõ"
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_no_catalog_text_tells_a_person_without_buttons_to_press_one(language: str) -> None:
+    """Zalo and the terminal number their options: "bấm"/"press" is said only where there are buttons."""
+    from handlers.i18n import catalog
+
+    pressing = [key for key, text in catalog(language).items()
+                if key not in NOT_ON_TYPED_CHANNELS and PRESSING.search(to_plain(text, typed=True))]
+    assert pressing == []
+    with_press = [key for key, text in catalog(language).items() if "<press" in text]
+    assert len(with_press) >= 25
+    for key in with_press:  # every element well formed: nothing of it is left for Telegram's HTML
+        assert "<press" not in for_buttons(catalog(language)[key]), key
+        assert PRESSING.search(for_buttons(catalog(language)[key])), key

@@ -42,6 +42,8 @@ class Mark(NamedTuple):
 
 
 _FILE_LINK = re.compile(r"📎 (.+?): (https?://\S+)")
+# Words of pressing a button: said on Telegram, never on Zalo, whose options are typed numbers.
+PRESSING = re.compile(r"bấm|\bnút\b|\bpress|\bbutton", re.IGNORECASE)
 
 
 @dataclass
@@ -223,6 +225,23 @@ class BotWorld:
         return "\n".join(self.read(message) for message in messages
                          if (message.kind == "text" if isinstance(message, SentMessage)
                              else message.method == "sendMessage"))
+
+    def pressing(self) -> tuple[list[str], list[str]]:
+        """The texts that speak of pressing a button, each channel's: (on Telegram, on Zalo)."""
+        telegram = [plain(m.text) for m in self.fake.sent if PRESSING.search(plain(m.text or ""))]
+        zalo = [m.text or m.caption for m in (self.zalo.sent if self.zalo is not None else [])
+                if PRESSING.search(m.text or m.caption or "")]
+        return telegram, zalo
+
+    def check_wording(self) -> None:
+        """Nothing on Zalo tells a person to press (its options are typed numbers); Telegram still says
+        "Bấm" where it has buttons (when a Telegram chat had any message of this run)."""
+        on_telegram, on_zalo = self.pressing()
+        assert on_zalo == []
+        if self.channel != "zalo":
+            assert any("Bấm" in text or "bấm" in text for text in on_telegram)
+        if self.channel == "zalo" and self.zalo is not None:
+            assert self.zalo.sent, "the run went through Zalo"
 
     async def photos(self, messages: list[Seen]) -> list[bytes]:
         """The pictures among `messages` (on Zalo downloaded from the signed URL they were sent by)."""

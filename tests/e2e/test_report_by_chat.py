@@ -51,6 +51,7 @@ async def test_onboarding_and_whole_report(world: BotWorld) -> None:
     # a second person cannot reuse the code
     other = world.person(502, "Other")
     await other.say(f"/start {world.codes['tttt-tdkt']}", "đã được sử dụng")
+    world.check_wording()  # "chọn" on Zalo (typed numbers), "bấm" on Telegram (buttons)
 
 
 async def test_command_menu_in_two_languages(world: BotWorld) -> None:

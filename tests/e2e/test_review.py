@@ -169,6 +169,8 @@ async def test_the_seed_year_reviewed_and_published_through_chat(world: BotWorld
     assert {"bloc.bind_group", "ranking.publish", "paperwork.export"} <= set(actions)
     # The period is locked: the unit cannot edit its report any more.
     await builder.say("/report", "đã được công bố")
+    # Zalo is told to choose ("chọn") where Telegram is told to press ("bấm").
+    world.check_wording()
 
 
 async def test_members_are_refused_and_nothing_changes(world: BotWorld) -> None:

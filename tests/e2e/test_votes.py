@@ -205,6 +205,7 @@ async def test_the_seed_year_acclaims_the_leader_and_elects_sxd_and_sct(
         ("acclaim", "passed", None), ("leader", "elected", "SXD"), ("deputy", "elected", "SCT")]
     assert shown["ballots"][0]["counts"] == {"yes": 7, "no": 0}
     assert shown["ballots"][1]["counts"]["SXD"] == 6 and shown["ballots"][1]["votes_cast"] == 7
+    world.check_wording()  # "chọn" on Zalo (typed numbers), "bấm" on Telegram (buttons)
 
 
 async def test_bad_votes_are_refused_and_change_nothing(votes: Votes) -> None:
