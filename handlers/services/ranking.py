@@ -16,10 +16,10 @@ from typing import Any
 from sqlmodel import Session
 
 from rules.awards import propose_awards
-from rules.config import BlocConfig, Indicator, PeriodKind
-from rules.extras import Extras, explain_extras
+from rules.config import BlocConfig, PeriodKind
+from rules.extras import Extras, ExtrasPlan
 from rules.ranking import band, rank
-from rules.scoring import ScoreSheet, UnitResults, UnitScore
+from rules.scoring import ScoreSheet, UnitResults
 from storage.blocs import BlocRef, find_bloc, latest_year
 from storage.results import ReportedFigures, reported_figures
 from storage.review import HANDED_IN, PeriodInfo, find_period
@@ -154,25 +154,40 @@ def rank_period(
                         acclaim_passed=acclaim_passed)
 
 
-# The score sheet of each parsed configuration, built on its first ranking and kept
-# while the configuration object lives. The bot keeps one parsed configuration per
-# text (storage/blocs.py) and configurations are frozen, so a sheet never goes
-# stale; a changed file is a new object with a sheet of its own. Keyed by the
-# object's id, with a weak reference that drops the entry when the object goes
-# (configurations are not hashable). bench/ranking.py, 30 units x 55 indicators:
-# building the sheet is 0,75 ms of the 7 ms a ranking costs.
-_SHEETS: dict[int, tuple[weakref.ref[BlocConfig], ScoreSheet]] = {}
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """What ranking reads of a configuration, read once: its score sheet and its extras' plan."""
+
+    config: weakref.ref[BlocConfig]
+    sheet: ScoreSheet
+    extras: ExtrasPlan
+
+
+# The score sheet and extras' plan of each parsed configuration, built on its first
+# ranking and kept while the configuration object lives. The bot keeps one parsed
+# configuration per text (storage/blocs.py) and configurations are frozen, so they
+# never go stale; a changed file is a new object with its own. Keyed by the object's
+# id, with a weak reference that drops the entry when the object goes (configurations
+# are not hashable). bench/ranking.py, 30 units x 55 indicators: building the sheet is
+# 0,75 ms of the 7 ms a ranking costs.
+_SHEETS: dict[int, _Prepared] = {}
+
+
+def _prepared(config: BlocConfig) -> _Prepared:
+    """The configuration's sheet and extras' plan, built once per configuration."""
+    key = id(config)
+    cached = _SHEETS.get(key)
+    if cached is not None and cached.config() is config:
+        return cached
+    prepared = _Prepared(config=weakref.ref(config, lambda _: _SHEETS.pop(key, None)),
+                         sheet=ScoreSheet.build(config.pact, config.indicators), extras=ExtrasPlan.of(config.pact))
+    _SHEETS[key] = prepared
+    return prepared
 
 
 def score_sheet(config: BlocConfig) -> ScoreSheet:
     """The configuration's score sheet (its pact and every unit's indicators), built once per configuration."""
-    key = id(config)
-    cached = _SHEETS.get(key)
-    if cached is not None and cached[0]() is config:
-        return cached[1]
-    sheet = ScoreSheet.build(config.pact, config.indicators)
-    _SHEETS[key] = (weakref.ref(config, lambda _: _SHEETS.pop(key, None)), sheet)
-    return sheet
+    return _prepared(config).sheet
 
 
 def unit_results(config: BlocConfig, unit_code: str, found: ReportedFigures | None, *,
@@ -210,7 +225,8 @@ def rank_figures(
     acclaim_passed: bool | None,
 ) -> RankingReport:
     """Rank a period from figures keyed by unit code (units with none score zero)."""
-    sheet = score_sheet(config)
+    prepared = _prepared(config)
+    sheet = prepared.sheet
     given = sheet.criterion_codes
     members = config.members_in(year)
     scores = []
@@ -254,8 +270,7 @@ def rank_figures(
                 percent_of_standard=score.percent_of_standard,
                 band=band(score.percent_of_standard, config.bands),
                 award=award.value if award is not None else None,
-                extras=explain_extras(config.pact, _over_plan_indicators(sheet, score), score,
-                                      over_plan_criteria=sheet.over_plan_criteria),
+                extras=prepared.extras.explain(score, sheet.indicators.get(score.unit_code, {})),
             )
         )
     return RankingReport(
@@ -263,8 +278,3 @@ def rank_figures(
         standard_score=config.pact.standard_score, rows=rows,
     )
 
-
-def _over_plan_indicators(sheet: ScoreSheet, score: UnitScore) -> list[Indicator]:
-    """The unit's indicators of the criteria that earned over-plan bonus: all that its extras read."""
-    own = sheet.indicators.get(score.unit_code, {})
-    return [indicator for code in score.over_plan for indicator in own.get(code, ())]
