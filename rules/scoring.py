@@ -353,13 +353,14 @@ def _clamped(points: Decimal, line: _Line) -> Decimal:
 
 def _indicator_criterion(
     line: _Line, indicators: Sequence[Indicator], actuals: Mapping[str, Decimal],
-    achievements: dict[str, Decimal], unreported: list[str],
-) -> tuple[Decimal, Decimal]:
-    """An indicator criterion's points and over-plan bonus for one unit, both rounded.
+    achievements: dict[str, Decimal], unreported: list[str], over_plan: dict[str, Decimal],
+) -> Decimal:
+    """An indicator criterion's points for one unit, rounded; its over-plan bonus goes into ``over_plan``.
 
-    Records each reported indicator's achievement in ``achievements`` and each
-    indicator not reported in ``unreported``. One indicator gives its own points and
-    bonus; several give their weighted means. An indicator not reported counts 0
+    Records each reported indicator's achievement in ``achievements``, each
+    indicator not reported in ``unreported``, and the criterion's over-plan bonus,
+    rounded, in ``over_plan`` when there is some. One indicator gives its own points
+    and bonus; several give their weighted means. An indicator not reported counts 0
     points and 0 bonus, and so does a criterion for which the unit has no indicator.
     """
     rule = line.rule
@@ -369,30 +370,39 @@ def _indicator_criterion(
         actual = actuals.get(code)
         if actual is None:
             unreported.append(code)
-            return NO_POINTS, NO_POINTS
+            return NO_POINTS
         achieved = achievements[code] = _percent_of_plan(actual, indicator.target, indicator.direction)
         if achieved < HUNDRED:  # below plan no rule gives over-plan bonus (over_plan_bonus)
-            return _rounded(indicator_points(rule, line.maximum, achieved)), NO_POINTS
+            return _rounded(indicator_points(rule, line.maximum, achieved))
         # At or above plan every rule gives the maximum (indicator_points), rounded once per pact.
-        if not line.over_plan:
-            return line.rounded_maximum, NO_POINTS
-        bonus = over_plan_bonus(rule, achieved)
-        # Most criteria earn no over-plan bonus: rounding 0 is skipped.
-        return line.rounded_maximum, _rounded(bonus) if bonus else NO_POINTS
+        if line.over_plan:
+            bonus = over_plan_bonus(rule, achieved)
+            if bonus:  # most criteria earn none: rounding 0 is skipped
+                _record_bonus(over_plan, line.code, bonus)
+        return line.rounded_maximum
     if not indicators:
-        return NO_POINTS, NO_POINTS
+        return NO_POINTS
     points = bonus = total_weight = ZERO
     for indicator in indicators:
-        total_weight += indicator.weight
-        actual = actuals.get(indicator.code)
+        code, weight = indicator.code, indicator.weight
+        total_weight += weight
+        actual = actuals.get(code)
         if actual is None:
-            unreported.append(indicator.code)
+            unreported.append(code)
             continue
-        achieved = achievements[indicator.code] = _percent_of_plan(actual, indicator.target, indicator.direction)
-        points += indicator.weight * indicator_points(rule, line.maximum, achieved)
-        bonus += indicator.weight * over_plan_bonus(rule, achieved)
-    points, bonus = min(points / total_weight, line.maximum), bonus / total_weight
-    return _rounded(points), _rounded(bonus) if bonus else NO_POINTS
+        achieved = achievements[code] = _percent_of_plan(actual, indicator.target, indicator.direction)
+        points += weight * indicator_points(rule, line.maximum, achieved)
+        bonus += weight * over_plan_bonus(rule, achieved)
+    if bonus:
+        _record_bonus(over_plan, line.code, bonus / total_weight)
+    return _rounded(min(points / total_weight, line.maximum))
+
+
+def _record_bonus(over_plan: dict[str, Decimal], code: str, bonus: Decimal) -> None:
+    """A criterion's over-plan bonus, rounded, unless it is a sliver that rounds to 0.00."""
+    rounded = _rounded(bonus)
+    if rounded:
+        over_plan[code] = rounded
 
 
 # --- a whole unit ----------------------------------------------------------------------
@@ -470,10 +480,8 @@ class ScoreSheet:
             section_points = ZERO
             for line in section.lines:
                 if line.from_indicators:
-                    points, bonus = _indicator_criterion(line, own.get(line.code, ()), actuals, achievements,
-                                                         unreported)
-                    if bonus:  # not a sliver that rounded to 0.00
-                        over_plan[line.code] = bonus
+                    points = _indicator_criterion(line, own.get(line.code, ()), actuals, achievements, unreported,
+                                                  over_plan)
                 else:
                     value = given.get(line.code)
                     if value is None:
@@ -542,7 +550,7 @@ class ScoreSheet:
         for code in codes:
             line = self._prepared.lines[code]
             if line.from_indicators:
-                points[code], _ = _indicator_criterion(line, own.get(code, ()), results.actuals, {}, [])
+                points[code] = _indicator_criterion(line, own.get(code, ()), results.actuals, {}, [], {})
             else:
                 value = given.get(code)
                 points[code] = NO_POINTS if value is None else _clamped(value, line)

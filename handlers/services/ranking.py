@@ -238,14 +238,15 @@ def rank_figures(
         feeds = sheet.indicator_criteria.get(unit.code, {})
         score = sheet.score(_counted_results(unit.code, found, given=given, own=feeds, reviewed=True))
         scores.append(score)
-        points = dict(score.criteria)
+        # The score's mappings are the rows' own (nothing else holds the score): not copied.
+        points = score.criteria
         if found is not None and found.reviewed:
             # The unit's own points differ from the reviewed ones only where the review changed
             # something: a criterion's points, or an actual of one of its indicators.
             changed = {code for code in found.reviewed if code in given}
             changed.update(feeds[code] for code in found.reviewed if code in feeds)
             own = _counted_results(unit.code, found, given=given, own=feeds, reviewed=False)
-            points.update(sheet.criterion_points(own, changed))
+            points = {**points, **sheet.criterion_points(own, changed)}
         own_points[unit.code] = points
     ranked = rank(scores, config.tie_breaks)
     awards = propose_awards(ranked, config.awards, acclaim_passed)
@@ -262,8 +263,8 @@ def rank_figures(
                 unit_name=names[score.unit_code],
                 status=statuses[score.unit_code],
                 self_criteria=own_points[score.unit_code],
-                criteria=dict(score.criteria),
-                sections=dict(score.sections),
+                criteria=score.criteria,
+                sections=score.sections,
                 bonus=score.bonus,
                 deductions=score.deductions,
                 total=score.total,
