@@ -154,10 +154,14 @@ class ExtrasPlan:
                 if not earned:
                     continue
                 mine = indicators.get(source.code, ())
-                above = tuple((indicator.code, achievements[indicator.code]) for indicator in mine
-                              if achievements.get(indicator.code, ZERO) > HUNDRED)
+                above = []
+                for indicator in mine:
+                    code = indicator.code
+                    achieved = achievements.get(code, ZERO)
+                    if achieved > HUNDRED:
+                        above.append((code, achieved))
                 lines.append(Extra(kind=source.kind, code=source.code, name=source.name, points=earned,
-                                   maximum=source.maximum, per_percent=source.per_percent, above_plan=above,
+                                   maximum=source.maximum, per_percent=source.per_percent, above_plan=tuple(above),
                                    averaged=len(mine) > 1))
                 bonus_lines += earned
         criteria = score.criteria
