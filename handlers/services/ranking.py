@@ -8,7 +8,7 @@ a terminal table, JSON, a chat message, a chart or a document.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Container, Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -201,23 +201,34 @@ def unit_results(config: BlocConfig, unit_code: str, found: ReportedFigures | No
     """
     sheet = score_sheet(config)
     return _counted_results(unit_code, found, given=sheet.criterion_codes,
-                            own=sheet.indicator_criteria.get(unit_code, {}), reviewed=reviewed)
+                            own=sheet.indicator_criteria.get(unit_code, {}).keys(), reviewed=reviewed)
 
 
-def _counted_results(unit_code: str, found: ReportedFigures | None, *, given: Container[str],
-                     own: Container[str], reviewed: bool) -> UnitResults:
+def _counted_results(unit_code: str, found: ReportedFigures | None, *, given: Set[str],
+                     own: Set[str], reviewed: bool) -> UnitResults:
     """:func:`unit_results`, with the codes that count (the sheet's: gathered once per configuration)."""
     if found is None:
         return UnitResults(unit_code=unit_code)
-    actuals = {code: value for code, value in found.actuals.items() if code in own}
-    if reviewed:
-        actuals.update({code: value for code, value in found.reviewed.items() if code in own})
+    actuals = _counted(found.actuals, own)
+    if reviewed and found.reviewed:
+        actuals = {**actuals, **_counted(found.reviewed, own)}
     return UnitResults(
         unit_code=unit_code,
         actuals=actuals,
-        self_scores={code: value for code, value in found.scores.items() if code in given},
-        reviewed={code: value for code, value in found.reviewed.items() if code in given} if reviewed else {},
+        self_scores=_counted(found.scores, given),
+        reviewed=_counted(found.reviewed, given) if reviewed else {},
     )
+
+
+def _counted(values: Mapping[str, Decimal], codes: Set[str]) -> Mapping[str, Decimal]:
+    """The values of the codes that count.
+
+    Most often every code counts: then the values themselves, which UnitResults copies
+    (one check of the codes, not a dictionary built value by value: bench/ranking.py).
+    """
+    if values.keys() <= codes:
+        return values
+    return {code: value for code, value in values.items() if code in codes}
 
 
 def rank_figures(
@@ -236,7 +247,7 @@ def rank_figures(
         found = figures.get(unit.code)
         statuses[unit.code] = found.status if found else "not_started"
         feeds = sheet.indicator_criteria.get(unit.code, {})
-        score = sheet.score(_counted_results(unit.code, found, given=given, own=feeds, reviewed=True))
+        score = sheet.score(_counted_results(unit.code, found, given=given, own=feeds.keys(), reviewed=True))
         scores.append(score)
         # The score's mappings are the rows' own (nothing else holds the score): not copied.
         points = score.criteria
@@ -245,7 +256,7 @@ def rank_figures(
             # something: a criterion's points, or an actual of one of its indicators.
             changed = {code for code in found.reviewed if code in given}
             changed.update(feeds[code] for code in found.reviewed if code in feeds)
-            own = _counted_results(unit.code, found, given=given, own=feeds, reviewed=False)
+            own = _counted_results(unit.code, found, given=given, own=feeds.keys(), reviewed=False)
             points = {**points, **sheet.criterion_points(own, changed)}
         own_points[unit.code] = points
     ranked = rank(scores, config.tie_breaks)
