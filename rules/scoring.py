@@ -273,6 +273,10 @@ class _Rule:
                                                                  cap=over.cap))
 
 
+# The rule of a line not scored from indicators, which nothing reads (one, not a copy a line).
+_NOT_FROM_INDICATORS: Final = _Rule(kind=_PROPORTIONAL, step_percent=None, step_points=None, over_plan=None)
+
+
 @dataclass(frozen=True, slots=True)
 class _Line:
     """One criterion of the pact, as scoring reads it.
@@ -294,7 +298,7 @@ class _Line:
     def of(cls, criterion: Criterion) -> _Line:
         """The line of a criterion of the pact."""
         from_indicators = criterion.kind is CriterionKind.indicator
-        rule = _Rule.of(criterion.scoring_rule)
+        rule = _Rule.of(criterion.scoring_rule) if from_indicators else _NOT_FROM_INDICATORS
         return cls(code=criterion.code, maximum=criterion.max, rounded_maximum=_rounded(criterion.max),
                    from_indicators=from_indicators, rule=rule,
                    over_plan=from_indicators and rule.over_plan is not None)
