@@ -90,6 +90,10 @@ class Extras:
         return tuple(line for line in self.lines if line.kind in kinds)
 
 
+# Read once (see rules/scoring.py: reading an enum member from its class is slow on 3.11).
+_DEDUCTION: Final = ExtraKind.deduction
+
+
 @dataclass(frozen=True, slots=True)
 class _Source:
     """A criterion that may give bonus or deduction points, as the extras read it.
@@ -177,10 +181,6 @@ class ExtrasPlan:
         return Extras(lines=tuple(lines), bonus=score.bonus, bonus_before_cap=bonus_lines,
                       bonus_cap=self.bonus_cap, deductions=score.deductions,
                       deductions_before_cap=deduction_lines, deductions_cap=self.deductions_cap)
-
-
-# Read once (see rules/scoring.py: reading an enum member from its class is slow on 3.11).
-_DEDUCTION: Final = ExtraKind.deduction
 
 
 def explain_extras(pact: Pact, indicators: Iterable[Indicator], score: UnitScore) -> Extras:
