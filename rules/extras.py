@@ -14,16 +14,16 @@ data, like :mod:`rules.scoring`; the renderers put the lines into words.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
-from rules.config import Criterion, CriterionKind, Indicator, Pact
+from rules.config import CriterionKind, Indicator, Pact
 from rules.scoring import UnitScore
 
-__all__ = ["Extra", "ExtraKind", "Extras", "explain_extras"]
+__all__ = ["Extra", "ExtraKind", "Extras", "ExtrasPlan", "explain_extras"]
 
 ZERO: Final = Decimal(0)
 HUNDRED: Final = Decimal(100)
@@ -90,48 +90,109 @@ class Extras:
         return tuple(line for line in self.lines if line.kind in kinds)
 
 
-def explain_extras(pact: Pact, indicators: Iterable[Indicator], score: UnitScore, *,
-                   over_plan_criteria: Sequence[Criterion] | None = None) -> Extras:
+# Read once (see rules/scoring.py: reading an enum member from its class is slow on 3.11).
+_DEDUCTION: Final = ExtraKind.deduction
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """A criterion that may give bonus or deduction points, as the extras read it.
+
+    ``maximum`` is a bonus or deduction criterion's maximum, or an over-plan rule's cap;
+    ``per_percent`` the over-plan points per percent above plan (None for the others).
+    """
+
+    kind: ExtraKind
+    code: str
+    name: str
+    maximum: Decimal
+    per_percent: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtrasPlan:
+    """What the extras read of a pact, read once: a ranking explains every unit's extras from it.
+
+    The pact's models are slow to read (see rules/scoring.py's score sheet); a
+    ranking keeps one plan per configuration (handlers/services/ranking.py).
+    ``over_plan``: the indicator criteria whose rule gives over-plan bonus, in pact
+    order; ``given``: the bonus criteria, then the deduction criteria.
+    """
+
+    over_plan: tuple[_Source, ...]
+    given: tuple[_Source, ...]
+    bonus_cap: Decimal
+    deductions_cap: Decimal
+
+    @classmethod
+    def of(cls, pact: Pact) -> ExtrasPlan:
+        """Read the pact once."""
+        over_plan = []
+        for section in pact.sections:
+            for criterion in section.criteria:
+                over = criterion.scoring_rule.over_plan
+                if criterion.kind is CriterionKind.indicator and over is not None:
+                    over_plan.append(_Source(kind=ExtraKind.over_plan, code=criterion.code, name=criterion.name,
+                                             maximum=over.cap, per_percent=over.points_per_percent))
+        given = [_Source(kind=kind, code=criterion.code, name=criterion.name, maximum=criterion.max)
+                 for kind, extras in ((ExtraKind.bonus, pact.bonus), (ExtraKind.deduction, pact.deductions))
+                 for criterion in extras.criteria]
+        return cls(over_plan=tuple(over_plan), given=tuple(given), bonus_cap=pact.bonus.max,
+                   deductions_cap=pact.deductions.max)
+
+    def explain(self, score: UnitScore, indicators: Mapping[str, Sequence[Indicator]]) -> Extras:
+        """The lines behind a unit's bonus and deductions (only those that gave points).
+
+        ``indicators``: the unit's indicators by the criterion they feed (those of the
+        criteria that earned over-plan bonus are enough).
+        """
+        lines: list[Extra] = []
+        bonus_lines = deduction_lines = ZERO
+        # Most criteria earned no over-plan bonus: only those that did are looked at further
+        # (a third of a ranking's time went here when every criterion and indicator was).
+        earned_by = score.over_plan
+        if earned_by:
+            achievements = score.achievements
+            for source in self.over_plan:
+                earned = earned_by.get(source.code, ZERO)
+                if not earned:
+                    continue
+                mine = indicators.get(source.code, ())
+                above = []
+                for indicator in mine:
+                    code = indicator.code
+                    achieved = achievements.get(code, ZERO)
+                    if achieved > HUNDRED:
+                        above.append((code, achieved))
+                lines.append(Extra(kind=source.kind, code=source.code, name=source.name, points=earned,
+                                   maximum=source.maximum, per_percent=source.per_percent, above_plan=tuple(above),
+                                   averaged=len(mine) > 1))
+                bonus_lines += earned
+        criteria = score.criteria
+        for source in self.given:
+            given = criteria.get(source.code, ZERO)
+            if given:
+                lines.append(Extra(kind=source.kind, code=source.code, name=source.name, points=given,
+                                   maximum=source.maximum))
+                if source.kind is _DEDUCTION:
+                    deduction_lines += given
+                else:
+                    bonus_lines += given
+        return Extras(lines=tuple(lines), bonus=score.bonus, bonus_before_cap=bonus_lines,
+                      bonus_cap=self.bonus_cap, deductions=score.deductions,
+                      deductions_before_cap=deduction_lines, deductions_cap=self.deductions_cap)
+
+
+def explain_extras(pact: Pact, indicators: Iterable[Indicator], score: UnitScore) -> Extras:
     """The lines behind a unit's bonus and deductions (only those that gave points).
 
-    ``over_plan_criteria``: the pact's indicator criteria with over-plan bonus, in
-    pact order, when the caller has them already (a :class:`ScoreSheet` keeps them);
-    else they are found in the pact.
+    ``indicators``: the unit's indicators (any others are ignored). To explain many
+    units' extras, make an :class:`ExtrasPlan` of the pact once and ask it.
     """
-    lines: list[Extra] = []
-    # Most criteria earned no over-plan bonus: only those that did are looked at further
-    # (a third of a ranking's time went here when every criterion and indicator was).
     earned_by = score.over_plan
     by_criterion: dict[str, list[Indicator]] = {}
     if earned_by:
         for indicator in indicators:
             if indicator.criterion in earned_by:
                 by_criterion.setdefault(indicator.criterion, []).append(indicator)
-    if not earned_by:
-        over_plan_criteria = ()
-    elif over_plan_criteria is None:
-        over_plan_criteria = [criterion for section in pact.sections for criterion in section.criteria
-                              if criterion.kind is CriterionKind.indicator
-                              and criterion.scoring_rule.over_plan is not None]
-    for criterion in over_plan_criteria:
-        earned = earned_by.get(criterion.code, ZERO)
-        over = criterion.scoring_rule.over_plan
-        if not earned or over is None:
-            continue
-        mine = by_criterion.get(criterion.code, [])
-        above = tuple((indicator.code, score.achievements[indicator.code]) for indicator in mine
-                      if score.achievements.get(indicator.code, ZERO) > HUNDRED)
-        lines.append(Extra(kind=ExtraKind.over_plan, code=criterion.code, name=criterion.name, points=earned,
-                           maximum=over.cap, per_percent=over.points_per_percent, above_plan=above,
-                           averaged=len(mine) > 1))
-    for kind, extras in ((ExtraKind.bonus, pact.bonus), (ExtraKind.deduction, pact.deductions)):
-        for criterion in extras.criteria:
-            given = score.criteria.get(criterion.code, ZERO)
-            if given:
-                lines.append(Extra(kind=kind, code=criterion.code, name=criterion.name, points=given,
-                                   maximum=criterion.max))
-    bonus_lines = sum((line.points for line in lines if line.kind is not ExtraKind.deduction), ZERO)
-    deduction_lines = sum((line.points for line in lines if line.kind is ExtraKind.deduction), ZERO)
-    return Extras(lines=tuple(lines), bonus=score.bonus, bonus_before_cap=bonus_lines, bonus_cap=pact.bonus.max,
-                  deductions=score.deductions, deductions_before_cap=deduction_lines,
-                  deductions_cap=pact.deductions.max)
+    return ExtrasPlan.of(pact).explain(score, by_criterion)

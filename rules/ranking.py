@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
+from typing import Final
 
 from rules.config import Band, TieBreak
 from rules.scoring import UnitScore
@@ -13,7 +14,12 @@ from rules.scoring import UnitScore
 __all__ = ["RankedUnit", "band", "rank"]
 
 _SECTION_PREFIX = "section:"
-_PLAIN_TIE_BREAKS = frozenset(member.value for member in TieBreak)
+_PLAIN_TIE_BREAKS: Final = {member.value: member for member in TieBreak}
+# Read once: on Python 3.11 reading an enum member from its class, or making one from
+# its value, costs several comparisons, and a ranking did both for each unit and key.
+_INDICATORS_MET: Final = TieBreak.indicators_met
+_BONUS: Final = TieBreak.bonus
+_FEWER_DEDUCTIONS: Final = TieBreak.fewer_deductions
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +51,14 @@ def _tie_break_value(score: UnitScore, key: str) -> Decimal:
     """A unit's value for one tie-break, higher is better."""
     if key.startswith(_SECTION_PREFIX):
         return score.sections[key.removeprefix(_SECTION_PREFIX)]
-    match TieBreak(key):
-        case TieBreak.indicators_met:
-            return Decimal(score.indicators_met)
-        case TieBreak.bonus:
-            return score.bonus
-        case TieBreak.fewer_deductions:
-            return -score.deductions
+    tie_break = _PLAIN_TIE_BREAKS[key]
+    if tie_break is _INDICATORS_MET:
+        return Decimal(score.indicators_met)
+    if tie_break is _BONUS:
+        return score.bonus
+    if tie_break is _FEWER_DEDUCTIONS:
+        return -score.deductions
+    raise ValueError(f"unknown tie-break {key!r}")  # a member added to TieBreak but not here
 
 
 def _sort_key(score: UnitScore, tie_breaks: Sequence[str]) -> tuple[Decimal, ...]:

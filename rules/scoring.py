@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from typing import Final, NoReturn
+from typing import Final, NoReturn, Protocol
 
 from rules.config import Criterion, CriterionKind, Direction, Indicator, Pact, RuleKind, ScoringRule
 
@@ -143,6 +143,33 @@ class UnitScore:
 # --- one value at a time: the rules themselves ---------------------------------------
 
 
+class OverPlanFields(Protocol):
+    """What the over-plan bonus reads of a rule's over-plan part (:class:`rules.config.OverPlan` has it)."""
+
+    @property
+    def points_per_percent(self) -> Decimal: ...
+
+    @property
+    def cap(self) -> Decimal: ...
+
+
+class RuleFields(Protocol):
+    """What the rules below read of a scoring rule: :class:`rules.config.ScoringRule` has it, and so has
+    the score sheet's slotted copy of one."""
+
+    @property
+    def kind(self) -> RuleKind: ...
+
+    @property
+    def step_percent(self) -> Decimal | None: ...
+
+    @property
+    def step_points(self) -> Decimal | None: ...
+
+    @property
+    def over_plan(self) -> OverPlanFields | None: ...
+
+
 def achievement(actual: Decimal, target: Decimal, direction: Direction) -> Decimal:
     """An indicator's result as a percent of its target (102 means 2 % above plan).
 
@@ -171,7 +198,7 @@ def _percent_of_plan(actual: Decimal, target: Decimal, direction: Direction) -> 
     return max((target + target - actual) * TIMES_100 / target, ZERO)
 
 
-def indicator_points(rule: ScoringRule, maximum: Decimal, achieved: Decimal) -> Decimal:
+def indicator_points(rule: RuleFields, maximum: Decimal, achieved: Decimal) -> Decimal:
     """The points of one indicator by its criterion's rule, in ``[0, maximum]`` (not rounded).
 
     At or above plan every rule gives the maximum. Below plan: ``proportional``
@@ -194,7 +221,7 @@ def indicator_points(rule: ScoringRule, maximum: Decimal, achieved: Decimal) -> 
     raise ValueError(f"unknown rule kind {kind!r}")
 
 
-def over_plan_bonus(rule: ScoringRule, achieved: Decimal) -> Decimal:
+def over_plan_bonus(rule: RuleFields, achieved: Decimal) -> Decimal:
     """Bonus for achievement above plan: points per percent above 100, up to the cap (not rounded)."""
     over = rule.over_plan
     if over is None or achieved <= HUNDRED:
@@ -214,7 +241,40 @@ def _rounded(points: Decimal) -> Decimal:
 # times a slot's on Python 3.11: the model class defines __getattr__, which keeps the
 # interpreter from specialising the read). So the sheet copies what scoring reads into
 # the small frozen dataclasses below once, when it is built; a ranking then reads only
-# these. bench/ranking.py, 30 units x 60 criteria: about 30 % of scoring a unit.
+# these. bench/ranking.py, 30 units x 60 criteria: about 30 % of scoring a unit. The rule
+# is copied too: indicator_points and over_plan_bonus read it for every indicator.
+# (The units' indicators are not: a copy of each costs more to make, on a first ranking,
+# than its reads save on a ranking.)
+
+
+@dataclass(frozen=True, slots=True)
+class _OverPlan:
+    """A rule's over-plan bonus, as scoring reads it (a copy of :class:`rules.config.OverPlan`)."""
+
+    points_per_percent: Decimal
+    cap: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """An indicator criterion's rule, as scoring reads it (a copy of :class:`rules.config.ScoringRule`)."""
+
+    kind: RuleKind
+    step_percent: Decimal | None
+    step_points: Decimal | None
+    over_plan: _OverPlan | None
+
+    @classmethod
+    def of(cls, rule: ScoringRule) -> _Rule:
+        """The copy of a rule of the pact."""
+        over = rule.over_plan
+        return cls(kind=rule.kind, step_percent=rule.step_percent, step_points=rule.step_points,
+                   over_plan=None if over is None else _OverPlan(points_per_percent=over.points_per_percent,
+                                                                 cap=over.cap))
+
+
+# The rule of a line not scored from indicators, which nothing reads (one, not a copy a line).
+_NOT_FROM_INDICATORS: Final = _Rule(kind=_PROPORTIONAL, step_percent=None, step_points=None, over_plan=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,14 +291,14 @@ class _Line:
     maximum: Decimal
     rounded_maximum: Decimal
     from_indicators: bool
-    rule: ScoringRule
+    rule: _Rule
     over_plan: bool
 
     @classmethod
     def of(cls, criterion: Criterion) -> _Line:
         """The line of a criterion of the pact."""
         from_indicators = criterion.kind is CriterionKind.indicator
-        rule = criterion.scoring_rule
+        rule = _Rule.of(criterion.scoring_rule) if from_indicators else _NOT_FROM_INDICATORS
         return cls(code=criterion.code, maximum=criterion.max, rounded_maximum=_rounded(criterion.max),
                    from_indicators=from_indicators, rule=rule,
                    over_plan=from_indicators and rule.over_plan is not None)
@@ -297,45 +357,56 @@ def _clamped(points: Decimal, line: _Line) -> Decimal:
 
 def _indicator_criterion(
     line: _Line, indicators: Sequence[Indicator], actuals: Mapping[str, Decimal],
-    achievements: dict[str, Decimal], unreported: list[str],
-) -> tuple[Decimal, Decimal]:
-    """An indicator criterion's points and over-plan bonus for one unit, both rounded.
+    achievements: dict[str, Decimal], unreported: list[str], over_plan: dict[str, Decimal],
+) -> Decimal:
+    """An indicator criterion's points for one unit, rounded; its over-plan bonus goes into ``over_plan``.
 
-    Records each reported indicator's achievement in ``achievements`` and each
-    indicator not reported in ``unreported``. One indicator gives its own points and
-    bonus; several give their weighted means. An indicator not reported counts 0
+    Records each reported indicator's achievement in ``achievements``, each
+    indicator not reported in ``unreported``, and the criterion's over-plan bonus,
+    rounded, in ``over_plan`` when there is some. One indicator gives its own points
+    and bonus; several give their weighted means. An indicator not reported counts 0
     points and 0 bonus, and so does a criterion for which the unit has no indicator.
     """
     rule = line.rule
     if len(indicators) == 1:
         indicator = indicators[0]
-        actual = actuals.get(indicator.code)
+        code = indicator.code
+        actual = actuals.get(code)
         if actual is None:
-            unreported.append(indicator.code)
-            return NO_POINTS, NO_POINTS
-        achieved = achievements[indicator.code] = _percent_of_plan(actual, indicator.target, indicator.direction)
+            unreported.append(code)
+            return NO_POINTS
+        achieved = achievements[code] = _percent_of_plan(actual, indicator.target, indicator.direction)
+        if achieved < HUNDRED:  # below plan no rule gives over-plan bonus (over_plan_bonus)
+            return _rounded(indicator_points(rule, line.maximum, achieved))
         # At or above plan every rule gives the maximum (indicator_points), rounded once per pact.
-        points = line.rounded_maximum if achieved >= HUNDRED else _rounded(
-            indicator_points(rule, line.maximum, achieved))
-        if not line.over_plan:
-            return points, NO_POINTS
-        bonus = over_plan_bonus(rule, achieved)
-        # Most criteria earn no over-plan bonus: rounding 0 is skipped.
-        return points, _rounded(bonus) if bonus else NO_POINTS
+        if line.over_plan:
+            bonus = over_plan_bonus(rule, achieved)
+            if bonus:  # most criteria earn none: rounding 0 is skipped
+                _record_bonus(over_plan, line.code, bonus)
+        return line.rounded_maximum
     if not indicators:
-        return NO_POINTS, NO_POINTS
+        return NO_POINTS
     points = bonus = total_weight = ZERO
     for indicator in indicators:
-        total_weight += indicator.weight
-        actual = actuals.get(indicator.code)
+        code, weight = indicator.code, indicator.weight
+        total_weight += weight
+        actual = actuals.get(code)
         if actual is None:
-            unreported.append(indicator.code)
+            unreported.append(code)
             continue
-        achieved = achievements[indicator.code] = _percent_of_plan(actual, indicator.target, indicator.direction)
-        points += indicator.weight * indicator_points(rule, line.maximum, achieved)
-        bonus += indicator.weight * over_plan_bonus(rule, achieved)
-    points, bonus = min(points / total_weight, line.maximum), bonus / total_weight
-    return _rounded(points), _rounded(bonus) if bonus else NO_POINTS
+        achieved = achievements[code] = _percent_of_plan(actual, indicator.target, indicator.direction)
+        points += weight * indicator_points(rule, line.maximum, achieved)
+        bonus += weight * over_plan_bonus(rule, achieved)
+    if bonus:
+        _record_bonus(over_plan, line.code, bonus / total_weight)
+    return _rounded(min(points / total_weight, line.maximum))
+
+
+def _record_bonus(over_plan: dict[str, Decimal], code: str, bonus: Decimal) -> None:
+    """A criterion's over-plan bonus, rounded, unless it is a sliver that rounds to 0.00."""
+    rounded = _rounded(bonus)
+    if rounded:
+        over_plan[code] = rounded
 
 
 # --- a whole unit ----------------------------------------------------------------------
@@ -358,8 +429,6 @@ class ScoreSheet:
     indicators: Mapping[str, Mapping[str, Sequence[Indicator]]]
     criterion_codes: frozenset[str]
     indicator_criteria: Mapping[str, Mapping[str, str]]
-    #: the indicator criteria whose rule gives over-plan bonus, in pact order (for rules.extras)
-    over_plan_criteria: tuple[Criterion, ...]
     #: the pact as scoring reads it
     _prepared: _PreparedPact
 
@@ -372,25 +441,31 @@ class ScoreSheet:
             raise ValueError("the pact has duplicate criterion codes")
         indicator_criteria = {c.code for c in criteria if c.kind is CriterionKind.indicator}
         grouped: dict[str, dict[str, list[Indicator]]] = {}
-        for indicator in indicators:
-            if indicator.criterion not in indicator_criteria:
-                raise ValueError(
-                    f"indicator {indicator.code} of {indicator.unit}: "
-                    f"{indicator.criterion} is not an indicator criterion of the pact"
-                )
-            if indicator.target < ZERO:
-                raise ValueError(f"indicator {indicator.code}: a target cannot be negative")
-            grouped.setdefault(indicator.unit, {}).setdefault(indicator.criterion, []).append(indicator)
         feeds: dict[str, dict[str, str]] = {}
-        for unit, by_criterion in grouped.items():
-            mine = [(indicator.code, criterion) for criterion, found in by_criterion.items() for indicator in found]
-            feeds[unit] = dict(mine)
-            if len(feeds[unit]) != len(mine):
+        # One pass, each field of an indicator read once: a model's attribute is slow to read
+        # (see _Line), and a first ranking reads every indicator of the bloc here.
+        for indicator in indicators:
+            code, unit, criterion = indicator.code, indicator.unit, indicator.criterion
+            if criterion not in indicator_criteria:
+                raise ValueError(f"indicator {code} of {unit}: {criterion} is not an indicator criterion of the pact")
+            if indicator.target < ZERO:
+                raise ValueError(f"indicator {code}: a target cannot be negative")
+            by_criterion = grouped.get(unit)
+            if by_criterion is None:
+                by_criterion = grouped[unit] = {}
+                unit_feeds = feeds[unit] = {}
+            else:
+                unit_feeds = feeds[unit]
+            if code in unit_feeds:
                 raise ValueError(f"unit {unit} has an indicator code twice")
-        over_plan = tuple(criterion for criterion in criteria if criterion.kind is CriterionKind.indicator
-                          and criterion.scoring_rule.over_plan is not None)
+            unit_feeds[code] = criterion
+            found = by_criterion.get(criterion)
+            if found is None:
+                by_criterion[criterion] = [indicator]
+            else:
+                found.append(indicator)
         return cls(pact=pact, indicators=grouped, criterion_codes=criterion_codes, indicator_criteria=feeds,
-                   over_plan_criteria=over_plan, _prepared=_PreparedPact.of(pact))
+                   _prepared=_PreparedPact.of(pact))
 
     def score(self, results: UnitResults) -> UnitScore:
         """Score one unit's results (see the module docstring for the rules)."""
@@ -409,10 +484,8 @@ class ScoreSheet:
             section_points = ZERO
             for line in section.lines:
                 if line.from_indicators:
-                    points, bonus = _indicator_criterion(line, own.get(line.code, ()), actuals, achievements,
-                                                         unreported)
-                    if bonus:  # not a sliver that rounded to 0.00
-                        over_plan[line.code] = bonus
+                    points = _indicator_criterion(line, own.get(line.code, ()), actuals, achievements, unreported,
+                                                  over_plan)
                 else:
                     value = given.get(line.code)
                     if value is None:
@@ -481,7 +554,7 @@ class ScoreSheet:
         for code in codes:
             line = self._prepared.lines[code]
             if line.from_indicators:
-                points[code], _ = _indicator_criterion(line, own.get(code, ()), results.actuals, {}, [])
+                points[code] = _indicator_criterion(line, own.get(code, ()), results.actuals, {}, [], {})
             else:
                 value = given.get(code)
                 points[code] = NO_POINTS if value is None else _clamped(value, line)

@@ -8,7 +8,7 @@ a terminal table, JSON, a chat message, a chart or a document.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Container, Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,10 +16,10 @@ from typing import Any
 from sqlmodel import Session
 
 from rules.awards import propose_awards
-from rules.config import BlocConfig, Indicator, PeriodKind
-from rules.extras import Extras, explain_extras
+from rules.config import BlocConfig, PeriodKind
+from rules.extras import Extras, ExtrasPlan
 from rules.ranking import band, rank
-from rules.scoring import ScoreSheet, UnitResults, UnitScore
+from rules.scoring import ScoreSheet, UnitResults
 from storage.blocs import BlocRef, find_bloc, latest_year
 from storage.results import ReportedFigures, reported_figures
 from storage.review import HANDED_IN, PeriodInfo, find_period
@@ -154,25 +154,40 @@ def rank_period(
                         acclaim_passed=acclaim_passed)
 
 
-# The score sheet of each parsed configuration, built on its first ranking and kept
-# while the configuration object lives. The bot keeps one parsed configuration per
-# text (storage/blocs.py) and configurations are frozen, so a sheet never goes
-# stale; a changed file is a new object with a sheet of its own. Keyed by the
-# object's id, with a weak reference that drops the entry when the object goes
-# (configurations are not hashable). bench/ranking.py, 30 units x 55 indicators:
-# building the sheet is 0,75 ms of the 7 ms a ranking costs.
-_SHEETS: dict[int, tuple[weakref.ref[BlocConfig], ScoreSheet]] = {}
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """What ranking reads of a configuration, read once: its score sheet and its extras' plan."""
+
+    config: weakref.ref[BlocConfig]
+    sheet: ScoreSheet
+    extras: ExtrasPlan
+
+
+# The score sheet and extras' plan of each parsed configuration, built on its first
+# ranking and kept while the configuration object lives. The bot keeps one parsed
+# configuration per text (storage/blocs.py) and configurations are frozen, so they
+# never go stale; a changed file is a new object with its own. Keyed by the object's
+# id, with a weak reference that drops the entry when the object goes (configurations
+# are not hashable). bench/ranking_instructions.py, 30 units x 55 indicators: building
+# both is about 11 M of the 46 M instructions a first ranking costs.
+_SHEETS: dict[int, _Prepared] = {}
+
+
+def _prepared(config: BlocConfig) -> _Prepared:
+    """The configuration's sheet and extras' plan, built once per configuration."""
+    key = id(config)
+    cached = _SHEETS.get(key)
+    if cached is not None and cached.config() is config:
+        return cached
+    prepared = _Prepared(config=weakref.ref(config, lambda _: _SHEETS.pop(key, None)),
+                         sheet=ScoreSheet.build(config.pact, config.indicators), extras=ExtrasPlan.of(config.pact))
+    _SHEETS[key] = prepared
+    return prepared
 
 
 def score_sheet(config: BlocConfig) -> ScoreSheet:
     """The configuration's score sheet (its pact and every unit's indicators), built once per configuration."""
-    key = id(config)
-    cached = _SHEETS.get(key)
-    if cached is not None and cached[0]() is config:
-        return cached[1]
-    sheet = ScoreSheet.build(config.pact, config.indicators)
-    _SHEETS[key] = (weakref.ref(config, lambda _: _SHEETS.pop(key, None)), sheet)
-    return sheet
+    return _prepared(config).sheet
 
 
 def unit_results(config: BlocConfig, unit_code: str, found: ReportedFigures | None, *,
@@ -186,23 +201,34 @@ def unit_results(config: BlocConfig, unit_code: str, found: ReportedFigures | No
     """
     sheet = score_sheet(config)
     return _counted_results(unit_code, found, given=sheet.criterion_codes,
-                            own=sheet.indicator_criteria.get(unit_code, {}), reviewed=reviewed)
+                            own=sheet.indicator_criteria.get(unit_code, {}).keys(), reviewed=reviewed)
 
 
-def _counted_results(unit_code: str, found: ReportedFigures | None, *, given: Container[str],
-                     own: Container[str], reviewed: bool) -> UnitResults:
+def _counted_results(unit_code: str, found: ReportedFigures | None, *, given: Set[str],
+                     own: Set[str], reviewed: bool) -> UnitResults:
     """:func:`unit_results`, with the codes that count (the sheet's: gathered once per configuration)."""
     if found is None:
         return UnitResults(unit_code=unit_code)
-    actuals = {code: value for code, value in found.actuals.items() if code in own}
-    if reviewed:
-        actuals.update({code: value for code, value in found.reviewed.items() if code in own})
+    actuals = _counted(found.actuals, own)
+    if reviewed and found.reviewed:
+        actuals = {**actuals, **_counted(found.reviewed, own)}
     return UnitResults(
         unit_code=unit_code,
         actuals=actuals,
-        self_scores={code: value for code, value in found.scores.items() if code in given},
-        reviewed={code: value for code, value in found.reviewed.items() if code in given} if reviewed else {},
+        self_scores=_counted(found.scores, given),
+        reviewed=_counted(found.reviewed, given) if reviewed else {},
     )
+
+
+def _counted(values: Mapping[str, Decimal], codes: Set[str]) -> Mapping[str, Decimal]:
+    """The values of the codes that count.
+
+    Most often every code counts: then the values themselves, which UnitResults copies
+    (one check of the codes, not a dictionary built value by value: bench/ranking.py).
+    """
+    if values.keys() <= codes:
+        return values
+    return {code: value for code, value in values.items() if code in codes}
 
 
 def rank_figures(
@@ -210,7 +236,8 @@ def rank_figures(
     acclaim_passed: bool | None,
 ) -> RankingReport:
     """Rank a period from figures keyed by unit code (units with none score zero)."""
-    sheet = score_sheet(config)
+    prepared = _prepared(config)
+    sheet = prepared.sheet
     given = sheet.criterion_codes
     members = config.members_in(year)
     scores = []
@@ -220,16 +247,17 @@ def rank_figures(
         found = figures.get(unit.code)
         statuses[unit.code] = found.status if found else "not_started"
         feeds = sheet.indicator_criteria.get(unit.code, {})
-        score = sheet.score(_counted_results(unit.code, found, given=given, own=feeds, reviewed=True))
+        score = sheet.score(_counted_results(unit.code, found, given=given, own=feeds.keys(), reviewed=True))
         scores.append(score)
-        points = dict(score.criteria)
+        # The score's mappings are the rows' own (nothing else holds the score): not copied.
+        points = score.criteria
         if found is not None and found.reviewed:
             # The unit's own points differ from the reviewed ones only where the review changed
             # something: a criterion's points, or an actual of one of its indicators.
             changed = {code for code in found.reviewed if code in given}
             changed.update(feeds[code] for code in found.reviewed if code in feeds)
-            own = _counted_results(unit.code, found, given=given, own=feeds, reviewed=False)
-            points.update(sheet.criterion_points(own, changed))
+            own = _counted_results(unit.code, found, given=given, own=feeds.keys(), reviewed=False)
+            points = {**points, **sheet.criterion_points(own, changed)}
         own_points[unit.code] = points
     ranked = rank(scores, config.tie_breaks)
     awards = propose_awards(ranked, config.awards, acclaim_passed)
@@ -246,16 +274,15 @@ def rank_figures(
                 unit_name=names[score.unit_code],
                 status=statuses[score.unit_code],
                 self_criteria=own_points[score.unit_code],
-                criteria=dict(score.criteria),
-                sections=dict(score.sections),
+                criteria=score.criteria,
+                sections=score.sections,
                 bonus=score.bonus,
                 deductions=score.deductions,
                 total=score.total,
                 percent_of_standard=score.percent_of_standard,
                 band=band(score.percent_of_standard, config.bands),
                 award=award.value if award is not None else None,
-                extras=explain_extras(config.pact, _over_plan_indicators(sheet, score), score,
-                                      over_plan_criteria=sheet.over_plan_criteria),
+                extras=prepared.extras.explain(score, sheet.indicators.get(score.unit_code, {})),
             )
         )
     return RankingReport(
@@ -263,8 +290,3 @@ def rank_figures(
         standard_score=config.pact.standard_score, rows=rows,
     )
 
-
-def _over_plan_indicators(sheet: ScoreSheet, score: UnitScore) -> list[Indicator]:
-    """The unit's indicators of the criteria that earned over-plan bonus: all that its extras read."""
-    own = sheet.indicators.get(score.unit_code, {})
-    return [indicator for code in score.over_plan for indicator in own.get(code, ())]
