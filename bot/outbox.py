@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session
 
@@ -208,8 +208,7 @@ class Sender:
         if isinstance(owed, Message) and owed.reply.edit_key:
             kept = recall_message(session=session, key=owed.reply.edit_key)
             if kept is not None and kept[0] == row.chat_id:
-                owed = Message(reply=owed.reply, edit_message_id=kept[1], parts_done=owed.parts_done,
-                               outbox_id=row.id)
+                owed = replace(owed, edit_message_id=kept[1], outbox_id=row.id)
         return row, owed
 
     def _retry_later(self, chat: str, pause: float) -> None:
@@ -270,8 +269,14 @@ class Sender:
             self.settings.longest_retry, self.settings.first_retry * 2 ** min(row.attempts, 16))
         pause *= random.uniform(1.0, 1.2)  # noqa: S311 (spreading retries, not a secret)
         log.info("outbox message %s to %s: retry in %.1f s (%s)", row.id, row.chat_key, pause, delivery.detail)
-        if isinstance(owed, Message) and delivery.parts_done > owed.parts_done:
+        progressed = isinstance(owed, Message) and delivery.parts_done > owed.parts_done
+        if progressed:
             row.payload["parts_done"] = delivery.parts_done
+        if delivery.answered and "answer" in row.payload:  # the button is not answered again
+            del row.payload["answer"]
+            row.payload.pop("notice", None)
+            progressed = True
+        if progressed:
             save_payload(session=session, outbox_id=row.id, payload=row.payload)
         retry_outgoing(session=session, outbox_id=row.id, at=now + dt.timedelta(seconds=pause),
                        error=delivery.detail)

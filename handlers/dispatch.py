@@ -129,7 +129,9 @@ def owe(
     account or its bloc's group talks through, else the bot its bloc's file
     names for that channel, else `bot` on the same channel, else `bots[<its
     channel>]` (the process's first bot of each channel). `answer` is the id of
-    a pressed button, answered first (with `notice`). `now` is the real time
+    a pressed button, answered (with `notice`) before the first message to the
+    pressing chat, in that message's row (a row of its own only when the turn
+    sends that chat no message), and that chat is flushed first. `now` is the real time
     (the outbox's times are the sender's, not the bloc's calendar, which tests
     and the demo move).
     """
@@ -148,8 +150,10 @@ def owe(
         return serving_bot(session=session, channel=on, chat_id=chat_id) or (
             bot if on == channel else (bots or {}).get(on))
 
-    if answer is not None and default_chat is not None and channel is not None and bot is not None:
-        add(channel, bot, default_chat, {"answer": answer, "notice": notice})
+    pressing = chat_key(channel, bot, default_chat) \
+        if answer is not None and default_chat is not None and channel is not None and bot is not None else None
+    unanswered = [pressing is not None]
+
     def one(reply: Reply) -> None:
         if reply.chat_id is None:
             if default_chat is None or channel is None:
@@ -166,8 +170,13 @@ def owe(
             # Not a message: kept apart, as a button's answer is (bot.port.decode).
             add(on, by, chat_id, {"menu": reply.menu})
             return
-        edit = pressed_message if reply.edit and on == channel and chat_id == default_chat else None
-        add(on, by, chat_id, {"reply": dump_reply(reply), "edit_message_id": edit})
+        here = on == channel and chat_id == default_chat
+        edit = pressed_message if reply.edit and here else None
+        payload: dict[str, object] = {"reply": dump_reply(reply), "edit_message_id": edit}
+        if here and unanswered[0]:
+            payload.update(answer=answer, notice=notice)
+            unanswered[0] = False
+        add(on, by, chat_id, payload)
 
     for reply in replies:
         plan = group_plan(session=session, address=reply.chat_id, now=now) \
@@ -180,6 +189,11 @@ def owe(
             continue
         for copy in group_copies(session, plan, reply, now):
             one(copy)
+    if pressing is not None:
+        if unanswered[0]:  # no message to the pressing chat: the answer alone (after its menu, if any)
+            add(channel or "", bot or "", default_chat or "", {"answer": answer, "notice": notice})
+        # The spinning button first, as when its answer was a row of its own written first.
+        chats.sort(key=lambda key: key != pressing)
     return chats
 
 
