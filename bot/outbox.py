@@ -79,6 +79,9 @@ class Sender:
         self.settings = settings or SenderSettings()
         self.clock = clock
         self._busy: dict[str, bool] = {}  # chat -> asked again while busy
+        # chat -> its head, leased by a turn's transaction while the chat was being flushed here:
+        # the running flush takes it (nothing else would until its lease ran out).
+        self._handed: dict[str, tuple[OwedRow, Owed | None]] = {}
         self.delivered = 0
         # Per channel, the bot that sends to that channel's people (Conversation.bots; set by the factory).
         self.bots: dict[str, str] = {}
@@ -113,28 +116,50 @@ class Sender:
             log.info("took over %s messages a stopped process was sending", freed)
         return freed
 
-    async def flush(self, chat: str) -> None:
+    def lease_in(self, session: Session, chat: str) -> tuple[OwedRow, Owed | None] | None:
+        """Lease the head of `chat`'s queue in the caller's transaction (a turn's, which just wrote it),
+        for `flush(chat, leased=...)` after the commit: one transaction fewer per turn. None when the
+        chat is not this sender's or its head is not due or is leased (an earlier message being sent)."""
+        if not self.serves(chat):
+            return None
+        session.flush()  # the rows the turn added
+        return self._lease(session, chat)
+
+    async def flush(self, chat: str, leased: tuple[OwedRow, Owed | None] | None = None) -> None:
         """Deliver what `chat` is owed now, in order; return when it is owed nothing due.
 
         A chat being flushed in this process is not flushed twice at once: the
-        second call asks the first to look once more before it stops.
+        second call asks the first to look once more before it stops (and hands
+        it the head it `leased`, from `lease_in`).
         """
         if not self.serves(chat):
             return  # another process's bot: its sender delivers it (a lease here would hold it back)
         if chat in self._busy:
+            if leased is not None:
+                self._handed[chat] = leased
             self._busy[chat] = True
             return
         self._busy[chat] = False
         try:
             while True:
-                leased = await self.units.run(lambda session: self._lease(session, chat))
+                if leased is None:
+                    leased = self._handed.pop(chat, None) \
+                        or await self.units.run(lambda session: self._lease(session, chat))
                 while leased is not None:
                     leased = await self._deliver(chat, *leased)
                 if not self._busy[chat]:
                     return
                 self._busy[chat] = False
+        except asyncio.CancelledError:
+            self._handed.pop(chat, None)  # left leased: taken over at the next start, or its lease runs out
+            raise
         finally:
             del self._busy[chat]
+            stranded = self._handed.pop(chat, None)
+            if stranded is not None:  # handed over as this flush failed: delivered by a flush of its own
+                task = asyncio.create_task(self.flush(chat, leased=stranded))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
 
     def serves(self, chat: str) -> bool:
         """Whether a chat (`<channel>:<bot>:<id>`) is one of this sender's bots'."""
