@@ -78,7 +78,7 @@ class Process:
                     "LOG_LEVEL": "WARNING", **env}
         self.process: asyncio.subprocess.Process | None = None
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[str, Any]:
         """The statements and commits a counted bot (bench/counted_bot.py) ran so far; {} if not counted."""
         path = self.env.get("BENCH_COUNTS_FILE")
         if path is None or self.process is None:
@@ -170,7 +170,7 @@ async def bot_run(url: str, officers: int, waves: int, profile: Path | None,
             await person.report(values)
 
         elapsed = cpu = 0.0
-        ran: dict[str, int] = {}
+        ran: dict[str, Any] = {}
         for wave in range(waves):
             group = people[wave * officers:(wave + 1) * officers]
             started, used, counts = time.perf_counter(), bot.cpu_seconds(), bot.counts()
@@ -178,7 +178,12 @@ async def bot_run(url: str, officers: int, waves: int, profile: Path | None,
             elapsed, cpu = elapsed + time.perf_counter() - started, cpu + bot.cpu_seconds() - used
             if counted is not None:
                 await asyncio.sleep(0.2)  # the last reply's record
-                ran = {key: ran.get(key, 0) + value - counts[key] for key, value in bot.counts().items()}
+                now = bot.counts()
+                ran = {key: ran.get(key, 0) + value - counts[key] for key, value in now.items() if key != "texts"}
+                if "texts" in now:  # BENCH_STATEMENT_TEXTS=1: the statements of the run, per turn
+                    before = counts.get("texts", {})
+                    for text, seen in now["texts"].items():
+                        print(f"{(seen - before.get(text, 0)) / len(group) / 21:6.2f}  {text}", file=sys.stderr)
     if counted is not None:
         os.unlink(counted.name)
     latencies = [value for person, _, _ in people for value in person.latencies]
