@@ -67,7 +67,7 @@ from storage.invites import (
     revoke_shown_codes,
     start_paused_until,
 )
-from storage.messages import add_outgoing, claim_incoming, next_incoming, store_incoming
+from storage.messages import add_outgoing, claim_incoming, claim_next_incoming, next_incoming, store_incoming
 from storage.models import ChatState
 from storage.roles import (
     leader_unit_of,
@@ -311,13 +311,15 @@ class Conversation:
 
         The flag says whether another update of the chat was waiting behind it.
         """
-        found = next_incoming(session=session, chat_key=chat)
+        claimed = claim_next_incoming(session=session, chat_key=chat, now=system_clock())
+        if claimed is not None:
+            inbox_id, payload, waiting = claimed
+            return inbox_id, load_incoming(payload), waiting
+        found = next_incoming(session=session, chat_key=chat)  # none waits, or another process claimed it
         if found is None:
             return None
-        inbox_id, payload, waiting = found
-        if not claim_incoming(session=session, inbox_id=inbox_id, now=system_clock()):
-            return -1, load_incoming(payload), waiting
-        return inbox_id, load_incoming(payload), waiting
+        _, payload, waiting = found
+        return -1, load_incoming(payload), waiting
 
     def _turn(self, session: Session, incoming: Incoming) -> Outcome:
         outcome = self._process(session, incoming)

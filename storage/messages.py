@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, false, func, or_, update
+from sqlalchemy import Table, and_, bindparam, delete, false, func, literal_column, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -82,6 +82,33 @@ def next_incoming(*, session: Session, chat_key: str) -> tuple[int, str, bool] |
     if not rows or rows[0][0] is None:
         return None
     return int(rows[0][0]), rows[0][1], len(rows) > 1
+
+
+# A chat's oldest waiting update claimed in one statement, with whether another waits behind it
+# (it was a read, then the claim: one round trip per turn more).
+_CLAIM_NEXT = (
+    update(_INBOX)
+    .where(_INBOX.c.id == select(_INBOX.c.id)
+           .where(_INBOX.c.chat_key == bindparam("head_of"), _INBOX.c.processed_at.is_(None))
+           .order_by(_INBOX.c.id).limit(1).scalar_subquery(),
+           _INBOX.c.processed_at.is_(None))
+    .values(processed_at=bindparam("now", type_=UTCDateTime()), outcome="done")
+    # Spelled out: SQLAlchemy names RETURNING's columns unqualified on SQLite, where the subquery's
+    # `chat_key = chat_key` would then compare the inner table with itself.
+    .returning(_INBOX.c.id, _INBOX.c.payload, literal_column(
+        "EXISTS (SELECT 1 FROM inbox AS waiting WHERE waiting.chat_key = inbox.chat_key"
+        " AND waiting.processed_at IS NULL AND waiting.id > inbox.id)"))
+)
+
+
+def claim_next_incoming(*, session: Session, chat_key: str, now: dt.datetime) -> tuple[int, str, bool] | None:
+    """Claim a chat's oldest waiting update in this transaction: its row id, its payload, and whether
+    another waits behind it; None when none was claimed (none waits, or another transaction claimed
+    it first: `next_incoming` tells which)."""
+    found = session.connection().execute(_CLAIM_NEXT, {"head_of": chat_key, "now": now}).first()
+    if found is None:
+        return None
+    return int(found[0]), found[1], bool(found[2])
 
 
 def claim_incoming(*, session: Session, inbox_id: int, now: dt.datetime, outcome: str = "done") -> bool:
