@@ -210,6 +210,11 @@ class Sender:
             if again is not None:
                 pause.append(again)
                 return None
+            if not row.more:
+                # Nothing was behind it when it was leased: no look for a next one (a statement a
+                # turn). One owed since by this process asked this flush to look again (`_busy`); one
+                # owed by another process meanwhile is found by the background pass's sweep.
+                return None
             return self._lease(session, chat)
 
         leased = await self.units.run(record_and_lease)

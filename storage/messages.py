@@ -150,6 +150,7 @@ class OwedRow:
     attempts: int
     created_at: dt.datetime
     edit_key: str | None
+    more: bool = True  # whether another message of the chat was pending behind it when it was leased
 
 
 def add_outgoing(*, session: Session, channel: str, bot: str, chat_id: str, chat_key: str,
@@ -187,7 +188,10 @@ _LEASE_HEAD = (
                _OUTBOX.c.leased_until <= bindparam("now", type_=UTCDateTime())))
     .values(leased_until=bindparam("until", type_=UTCDateTime()))
     .returning(_OUTBOX.c.id, _OUTBOX.c.channel, _OUTBOX.c.bot, _OUTBOX.c.chat_key, _OUTBOX.c.chat_id,
-               _OUTBOX.c.payload, _OUTBOX.c.attempts, _OUTBOX.c.created_at, _OUTBOX.c.edit_key)
+               _OUTBOX.c.payload, _OUTBOX.c.attempts, _OUTBOX.c.created_at, _OUTBOX.c.edit_key,
+               # Spelled out, as in _CLAIM_NEXT (SQLite's RETURNING columns are named unqualified).
+               literal_column("EXISTS (SELECT 1 FROM outbox AS behind WHERE behind.chat_key = outbox.chat_key"
+                              " AND behind.state = 'pending' AND behind.id > outbox.id)").label("more"))
 )
 
 
@@ -196,14 +200,15 @@ def lease_head(*, session: Session, chat_key: str, now: dt.datetime, lease: dt.t
 
     Only the head of a chat's queue is ever leased, so the messages of one chat
     go out one at a time, in order, whichever process sends them. One statement
-    (it was a read, then the update: one round trip per message more).
+    (it was a read, then the update: one round trip per message more). `OwedRow.more`
+    says whether another message of the chat was pending behind it then.
     """
     head = session.connection().execute(_LEASE_HEAD, {"head_of": chat_key, "now": now, "until": now + lease}).first()
     if head is None:
         return None
     return OwedRow(id=head.id, channel=head.channel, bot=head.bot, chat_key=head.chat_key, chat_id=head.chat_id,
                    payload=json.loads(head.payload), attempts=head.attempts, created_at=head.created_at,
-                   edit_key=head.edit_key)
+                   edit_key=head.edit_key, more=bool(head.more))
 
 
 def release_leases(*, session: Session, channel: str, bot: str, taken_before: dt.datetime,

@@ -405,3 +405,32 @@ async def test_a_head_a_turn_leased_while_its_chat_was_being_flushed_is_handed_t
     assert [plain(message.text) for message in world.fake.messages_to(person)] == ["Tin nhắn một"]
     with session_scope(world.engine) as session:
         assert outgoing_state(session=session, outbox_id=leased[0].id) == "delivered"
+
+
+async def test_a_message_another_process_owed_while_the_chat_was_being_sent_to_still_goes_out(
+        world: BotWorld) -> None:
+    """A flush does not look for a next message when none was behind the one it leased; one that another
+    process owed the chat meanwhile (and could not send: the head was leased here) goes out at the
+    background pass's sweep, after the first."""
+    from handlers.chat import Reply
+    from handlers.dispatch import owe, system_clock
+
+    parts = world.parts
+    assert parts is not None
+    sender, channel = parts.runtime.sender, parts.channel
+    person = world.fake.user(591, "Lan")
+
+    def owe_one(text: str) -> str:
+        with session_scope(world.engine) as session:
+            return owe(session, channel=channel.name, bot=channel.bot, default_chat=str(person.id),
+                       replies=[Reply(text)], now=system_clock())[0]
+
+    hold = world.fake.hold("sendMessage", chat=person)
+    chat = owe_one("Tin nhắn một")
+    flushing = asyncio.create_task(sender.flush(chat))
+    await asyncio.wait_for(hold.arrived.wait(), 10)
+    owe_one("Tin nhắn hai")  # as another process does: written, its flush finds the head leased
+    hold.release()
+    await asyncio.wait_for(flushing, 10)
+    await world.fake.wait_for_messages(person, 2, timeout=10)
+    assert [plain(message.text) for message in world.fake.messages_to(person)] == ["Tin nhắn một", "Tin nhắn hai"]
