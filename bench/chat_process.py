@@ -15,7 +15,9 @@ to the echo bot's), and for `--latency-officers` officers at once in
 spent per turn (user + system, from /proc/PID/stat, counted over the waves only: it
 depends less on the machine's load than the rates do). `--no-echo` skips the echo
 bot's runs. `--profile DIR` runs the bot under cProfile (one file per run in DIR; the
-profile is written when the bot stops). The last line is one JSON object.
+profile is written when the bot stops). `--count` runs it with every SQL statement and
+commit counted (bench/counted_bot.py) and adds `statements_per_turn` and
+`commits_per_turn` (over the waves only). The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -76,6 +78,20 @@ class Process:
                     "LOG_LEVEL": "WARNING", **env}
         self.process: asyncio.subprocess.Process | None = None
 
+    def counts(self) -> dict[str, Any]:
+        """The statements and commits a counted bot (bench/counted_bot.py) ran so far; {} if not counted."""
+        path = self.env.get("BENCH_COUNTS_FILE")
+        if path is None or self.process is None:
+            return {}
+        before = len(Path(path).read_text().splitlines()) if Path(path).exists() else 0
+        self.process.send_signal(signal.SIGUSR1)
+        for _ in range(500):
+            lines = Path(path).read_text().splitlines() if Path(path).exists() else []
+            if len(lines) > before:
+                return dict(json.loads(lines[-1]))
+            time.sleep(0.01)
+        raise TimeoutError("the counted bot did not write its counts")
+
     def cpu_seconds(self) -> float:
         """The user and system CPU time the process has used so far (Linux's /proc)."""
         assert self.process is not None
@@ -118,7 +134,8 @@ async def echo_run(people: int, turns: int) -> dict[str, float]:
     return {**figures(latencies, len(latencies), elapsed), "cpu_ms_per_turn": round(cpu * 1000 / len(latencies), 2)}
 
 
-async def bot_run(url: str, officers: int, waves: int, profile: Path | None) -> tuple[dict[str, float], int]:
+async def bot_run(url: str, officers: int, waves: int, profile: Path | None,
+                  count: bool = False) -> tuple[dict[str, float], int]:
     """`python -m bot run`: `officers` officers join and do a whole report at once, `waves` groups in turn."""
     migrate(url)
     engine = make_engine(url)
@@ -134,8 +151,13 @@ async def bot_run(url: str, officers: int, waves: int, profile: Path | None) -> 
         profile.mkdir(parents=True, exist_ok=True)
         out = profile / f"bot-{url.split(':')[0].split('+')[0]}-{officers}x{waves}-{int(time.time())}.prof"
         argv = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "bot", "run"]
-    async with (FakeTelegram() as fake,
-                Process(fake, argv, {"DATABASE_URL": url, "TELEGRAM_MESSAGES_PER_SECOND": "0"}) as bot):
+    env = {"DATABASE_URL": url, "TELEGRAM_MESSAGES_PER_SECOND": "0"}
+    counted = tempfile.NamedTemporaryFile(suffix=".counts", delete=False) if count else None
+    if counted is not None:
+        counted.close()
+        argv = [sys.executable, "-m", "bench.counted_bot", "run"]
+        env["BENCH_COUNTS_FILE"] = counted.name
+    async with (FakeTelegram() as fake, Process(fake, argv, env) as bot):
         people = []
         for n, officer in enumerate(config.officers):
             person = ScriptedOfficer(fake, fake.user(800_000 + n, officer.name), officer.name, timeout=120)
@@ -148,14 +170,28 @@ async def bot_run(url: str, officers: int, waves: int, profile: Path | None) -> 
             await person.report(values)
 
         elapsed = cpu = 0.0
+        ran: dict[str, Any] = {}
         for wave in range(waves):
             group = people[wave * officers:(wave + 1) * officers]
-            started, used = time.perf_counter(), bot.cpu_seconds()
+            started, used, counts = time.perf_counter(), bot.cpu_seconds(), bot.counts()
             await asyncio.gather(*(report(*entry) for entry in group))
             elapsed, cpu = elapsed + time.perf_counter() - started, cpu + bot.cpu_seconds() - used
+            if counted is not None:
+                await asyncio.sleep(0.2)  # the last reply's record
+                now = bot.counts()
+                ran = {key: ran.get(key, 0) + value - counts[key] for key, value in now.items() if key != "texts"}
+                if "texts" in now:  # BENCH_STATEMENT_TEXTS=1: the statements of the run, per turn
+                    before = counts.get("texts", {})
+                    for text, seen in now["texts"].items():
+                        print(f"{(seen - before.get(text, 0)) / len(group) / 21:6.2f}  {text}", file=sys.stderr)
+    if counted is not None:
+        os.unlink(counted.name)
     latencies = [value for person, _, _ in people for value in person.latencies]
-    return ({**figures(latencies, len(latencies), elapsed), "cpu_ms_per_turn": round(cpu * 1000 / len(latencies), 2)},
-            len(people[0][0].latencies))
+    result = {**figures(latencies, len(latencies), elapsed), "cpu_ms_per_turn": round(cpu * 1000 / len(latencies), 2)}
+    for key in ("statements", "commits"):
+        if key in ran:
+            result[f"{key}_per_turn"] = round(ran[key] / len(latencies), 2)
+    return result, len(people[0][0].latencies)
 
 
 def database(backend: str, folder: str) -> tuple[str, Callable[[], None] | None]:
@@ -165,12 +201,13 @@ def database(backend: str, folder: str) -> tuple[str, Callable[[], None] | None]
     return postgres_database()
 
 
-async def measure(backend: str, officers: int, waves: int, profile: Path | None, echo: bool) -> dict[str, Any]:
+async def measure(backend: str, officers: int, waves: int, profile: Path | None, echo: bool,
+                  count: bool = False) -> dict[str, Any]:
     """Our bot's process and the echo bot's with the same people at once and the same turns."""
     with tempfile.TemporaryDirectory() as folder:
         url, drop = database(backend, folder)
         try:
-            ours, turns_each = await bot_run(url, officers, waves, profile)
+            ours, turns_each = await bot_run(url, officers, waves, profile, count)
         finally:
             if drop is not None:
                 drop()
@@ -190,11 +227,13 @@ async def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--profile", type=Path, help="run the bot under cProfile, its profiles in this folder")
     parser.add_argument("--no-echo", action="store_true", help="skip the echo bot's runs")
+    parser.add_argument("--count", action="store_true", help="count the bot's SQL statements and commits")
     args = parser.parse_args()
     result: dict[str, Any] = {}
     for backend in args.backends.split(","):
-        load = await measure(backend, args.officers, 1, args.profile, not args.no_echo)
-        light = await measure(backend, args.latency_officers, args.latency_waves, args.profile, not args.no_echo)
+        load = await measure(backend, args.officers, 1, args.profile, not args.no_echo, args.count)
+        light = await measure(backend, args.latency_officers, args.latency_waves, args.profile, not args.no_echo,
+                              args.count)
         result[backend] = {f"officers_{args.officers}": load, f"officers_{args.latency_officers}": light}
         print(f"{backend}: {args.officers} officers: bot {load['bot']}, echo {load.get('echo')}, ratio "
               f"{load.get('throughput_ratio')}; {args.latency_officers} officers x {args.latency_waves}: bot "

@@ -640,7 +640,10 @@ def check(url: str, reporters: list[Reporter], result: RunResult, answered: set[
     finally:
         engine.dispose()
     result.lost_in_handout = sum(1 for message_id in handed_out or [] if message_id not in kept)
-    result.undelivered = sum(1 for payload in unfinished if str(json.loads(payload).get("answer")) not in answered)
+    # A button's answer alone, refused because it was answered before the kill, is not lost; a reply
+    # that carried one is.
+    result.undelivered = sum(1 for found in map(json.loads, unfinished)
+                             if "reply" in found or str(found.get("answer")) not in answered)
     stored = {(unit_of_submission[submission], code): value for code, value, submission in entries}
     per_item = Counter((unit_of_submission[submission], code) for code, _value, submission in entries)
     result.duplicated_entries = sum(count - 1 for count in per_item.values() if count > 1)

@@ -428,7 +428,8 @@ def check(engine: Engine, fake: FakeTelegram, officers: list[Officer]) -> Findin
     # A button answered by a replica that died before recording it is answered again by
     # another; Telegram refuses a second answer of one press. Answered, not lost.
     answered_again = [payload for _, state, payload in outbox
-                      if state == "refused" and json.loads(payload).get("answer") in presses]
+                      if state == "refused" and "reply" not in json.loads(payload)
+                      and json.loads(payload).get("answer") in presses]
     undelivered = Counter(state for _, state, _ in outbox if state != "delivered")
     undelivered["refused"] -= len(answered_again)
     if +undelivered:

@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session
 
@@ -79,6 +79,9 @@ class Sender:
         self.settings = settings or SenderSettings()
         self.clock = clock
         self._busy: dict[str, bool] = {}  # chat -> asked again while busy
+        # chat -> its head, leased by a turn's transaction while the chat was being flushed here:
+        # the running flush takes it (nothing else would until its lease ran out).
+        self._handed: dict[str, tuple[OwedRow, Owed | None]] = {}
         self.delivered = 0
         # Per channel, the bot that sends to that channel's people (Conversation.bots; set by the factory).
         self.bots: dict[str, str] = {}
@@ -113,28 +116,50 @@ class Sender:
             log.info("took over %s messages a stopped process was sending", freed)
         return freed
 
-    async def flush(self, chat: str) -> None:
+    def lease_in(self, session: Session, chat: str) -> tuple[OwedRow, Owed | None] | None:
+        """Lease the head of `chat`'s queue in the caller's transaction (a turn's, which just wrote it),
+        for `flush(chat, leased=...)` after the commit: one transaction fewer per turn. None when the
+        chat is not this sender's or its head is not due or is leased (an earlier message being sent)."""
+        if not self.serves(chat):
+            return None
+        session.flush()  # the rows the turn added
+        return self._lease(session, chat)
+
+    async def flush(self, chat: str, leased: tuple[OwedRow, Owed | None] | None = None) -> None:
         """Deliver what `chat` is owed now, in order; return when it is owed nothing due.
 
         A chat being flushed in this process is not flushed twice at once: the
-        second call asks the first to look once more before it stops.
+        second call asks the first to look once more before it stops (and hands
+        it the head it `leased`, from `lease_in`).
         """
         if not self.serves(chat):
             return  # another process's bot: its sender delivers it (a lease here would hold it back)
         if chat in self._busy:
+            if leased is not None:
+                self._handed[chat] = leased
             self._busy[chat] = True
             return
         self._busy[chat] = False
         try:
             while True:
-                leased = await self.units.run(lambda session: self._lease(session, chat))
+                if leased is None:
+                    leased = self._handed.pop(chat, None) \
+                        or await self.units.run(lambda session: self._lease(session, chat))
                 while leased is not None:
                     leased = await self._deliver(chat, *leased)
                 if not self._busy[chat]:
                     return
                 self._busy[chat] = False
+        except asyncio.CancelledError:
+            self._handed.pop(chat, None)  # left leased: taken over at the next start, or its lease runs out
+            raise
         finally:
             del self._busy[chat]
+            stranded = self._handed.pop(chat, None)
+            if stranded is not None:  # handed over as this flush failed: delivered by a flush of its own
+                task = asyncio.create_task(self.flush(chat, leased=stranded))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
 
     def serves(self, chat: str) -> bool:
         """Whether a chat (`<channel>:<bot>:<id>`) is one of this sender's bots'."""
@@ -185,6 +210,11 @@ class Sender:
             if again is not None:
                 pause.append(again)
                 return None
+            if not row.more:
+                # Nothing was behind it when it was leased: no look for a next one (a statement a
+                # turn). One owed since by this process asked this flush to look again (`_busy`); one
+                # owed by another process meanwhile is found by the background pass's sweep.
+                return None
             return self._lease(session, chat)
 
         leased = await self.units.run(record_and_lease)
@@ -208,8 +238,7 @@ class Sender:
         if isinstance(owed, Message) and owed.reply.edit_key:
             kept = recall_message(session=session, key=owed.reply.edit_key)
             if kept is not None and kept[0] == row.chat_id:
-                owed = Message(reply=owed.reply, edit_message_id=kept[1], parts_done=owed.parts_done,
-                               outbox_id=row.id)
+                owed = replace(owed, edit_message_id=kept[1], outbox_id=row.id)
         return row, owed
 
     def _retry_later(self, chat: str, pause: float) -> None:
@@ -270,8 +299,14 @@ class Sender:
             self.settings.longest_retry, self.settings.first_retry * 2 ** min(row.attempts, 16))
         pause *= random.uniform(1.0, 1.2)  # noqa: S311 (spreading retries, not a secret)
         log.info("outbox message %s to %s: retry in %.1f s (%s)", row.id, row.chat_key, pause, delivery.detail)
-        if isinstance(owed, Message) and delivery.parts_done > owed.parts_done:
+        progressed = isinstance(owed, Message) and delivery.parts_done > owed.parts_done
+        if progressed:
             row.payload["parts_done"] = delivery.parts_done
+        if delivery.answered and "answer" in row.payload:  # the button is not answered again
+            del row.payload["answer"]
+            row.payload.pop("notice", None)
+            progressed = True
+        if progressed:
             save_payload(session=session, outbox_id=row.id, payload=row.payload)
         retry_outgoing(session=session, outbox_id=row.id, at=now + dt.timedelta(seconds=pause),
                        error=delivery.detail)

@@ -36,6 +36,7 @@ class Delivery:
     retry_after: float | None = None  # seconds, when the platform said
     message_id: str | None = None  # the (first) message sent, kept for a later edit
     parts_done: int = 0  # of a message sent in parts, those that went out before a failure
+    answered: bool = False  # the pressed button the message carried was answered (or refused for good)
     held: bool = False  # a quota pause: kept however long it lasts (never given up), sent when it ends
     # Refused because the chat is a bloc's group the bot is not in or may not post to: the sender owes
     # the post to each unit's officers in private instead (handlers.dispatch.reroute_refused).
@@ -58,6 +59,9 @@ class Message:
     edit_message_id: str | None = None
     parts_done: int = 0
     outbox_id: int | None = None  # the row it comes from (a file link names it)
+    # The pressed button this reply answers, answered first (in the reply's row: one row and one
+    # record fewer per press); None once answered (a retry of the message does not answer again).
+    answer: Answer | None = None
 
 
 Owed = Answer | Message
@@ -65,13 +69,15 @@ Owed = Answer | Message
 
 def decode(payload: dict[str, Any], outbox_id: int | None = None) -> Owed:
     """An outbox row's payload as what to deliver."""
-    if "answer" in payload:
+    if "answer" in payload and "reply" not in payload:  # a button answered with no reply of its own
         return Answer(option_id=str(payload["answer"]), notice=payload.get("notice"))
     if "menu" in payload:  # a chat's command menu (Reply.menu), no message
         return Message(reply=Reply("", menu=str(payload["menu"])), outbox_id=outbox_id)
     edit = payload.get("edit_message_id")
+    answer = Answer(option_id=str(payload["answer"]), notice=payload.get("notice")) \
+        if payload.get("answer") is not None else None
     return Message(reply=load_reply(payload["reply"]), edit_message_id=str(edit) if edit is not None else None,
-                   parts_done=int(payload.get("parts_done") or 0), outbox_id=outbox_id)
+                   parts_done=int(payload.get("parts_done") or 0), outbox_id=outbox_id, answer=answer)
 
 
 class Channel(Protocol):

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from bot.outbox import Sender
+from bot.port import Owed
 from bot.tasks import Loop
 from bot.units import UnitsOfWork
-from handlers.chat import Incoming
+from handlers.chat import Incoming, Outcome
 from handlers.dispatch import Conversation, system_clock
-from storage.messages import due_chats, prune, waiting_chats
+from storage.messages import OwedRow, due_chats, prune, waiting_chats
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -80,14 +81,14 @@ class Runtime:
         turns = 0
         try:
             while True:
-                done, outcome = await self.units.run(lambda session: self.conversation.turn_in(session, chat))
+                done, outcome, leased = await self.units.run(lambda session: self._turn(session, chat))
                 if not done:
                     continue
                 if outcome is not None:
                     turns += 1
                     self.turns += 1
-                    for owed in outcome.chats:
-                        await self.sender.flush(owed)
+                    for index, owed in enumerate(outcome.chats):
+                        await self.sender.flush(owed, leased=leased if index == 0 else None)
                     if outcome.waiting:
                         continue
                 if not self._draining[chat]:
@@ -95,6 +96,13 @@ class Runtime:
                 self._draining[chat] = False
         finally:
             del self._draining[chat]
+
+    def _turn(self, session: Session, chat: str) -> tuple[bool, Outcome | None, tuple[OwedRow, Owed | None] | None]:
+        """A turn, and the head of its first chat's queue leased in its transaction (a transaction fewer)."""
+        done, outcome = self.conversation.turn_in(session, chat)
+        leased = self.sender.lease_in(session, outcome.chats[0]) \
+            if done and outcome is not None and outcome.chats else None
+        return done, outcome, leased
 
     async def settled(self, timeout: float = 10.0) -> None:
         """Wait until no update is waiting and no message is owed that is due (tests, benchmarks).

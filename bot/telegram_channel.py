@@ -333,25 +333,37 @@ class TelegramChannel:
 
     async def deliver(self, chat_id: str, owed: Owed) -> Delivery:
         """Send one owed message (or answer a button); never raises for Telegram's or the network's errors."""
-        bot = self.application.bot
         if isinstance(owed, Answer):
-            try:
-                await bot.answer_callback_query(owed.option_id, text=owed.notice)
-            except BadRequest as error:  # a press older than Telegram keeps queries for
-                return Delivery(Verdict.refused, detail=f"button answer: {error}")
-            except TelegramError as error:
-                return verdict_of(error)
-            return Delivery(Verdict.delivered)
+            return await self._answer(owed)
+        answered = False
+        if owed.answer is not None:  # the pressed button first; a refused answer does not hold the reply
+            answer = await self._answer(owed.answer)
+            if answer.verdict is Verdict.retry:
+                return Delivery(Verdict.retry, detail=answer.detail, retry_after=answer.retry_after,
+                                parts_done=owed.parts_done)
+            if answer.verdict is not Verdict.delivered:
+                log.info("the button answer of outbox message %s not given (%s); sending the reply",
+                         owed.outbox_id, answer.detail)
+            answered = True
         sent: list[Message] = []
         try:
             done = await self._send(int(chat_id), owed, sent)
         except TelegramError as error:
             failed = verdict_of(error)
             return Delivery(failed.verdict, detail=failed.detail, retry_after=failed.retry_after,
-                            parts_done=owed.parts_done + len(sent))
+                            parts_done=owed.parts_done + len(sent), answered=answered)
         first = sent[0].message_id if sent else None
         return Delivery(Verdict.delivered, message_id=str(first) if first is not None else None,
-                        parts_done=done)
+                        parts_done=done, answered=answered)
+
+    async def _answer(self, owed: Answer) -> Delivery:
+        try:
+            await self.application.bot.answer_callback_query(owed.option_id, text=owed.notice)
+        except BadRequest as error:  # a press older than Telegram keeps queries for, or answered already
+            return Delivery(Verdict.refused, detail=f"button answer: {error}")
+        except TelegramError as error:
+            return verdict_of(error)
+        return Delivery(Verdict.delivered)
 
     async def _send(self, chat_id: int, owed: OwedMessage, sent: list[Message]) -> int:
         """Edit the pressed message when asked, else send the text's parts, then the files."""

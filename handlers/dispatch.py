@@ -67,7 +67,7 @@ from storage.invites import (
     revoke_shown_codes,
     start_paused_until,
 )
-from storage.messages import add_outgoing, claim_incoming, next_incoming, store_incoming
+from storage.messages import add_outgoing, claim_incoming, claim_next_incoming, next_incoming, store_incoming
 from storage.models import ChatState
 from storage.roles import (
     leader_unit_of,
@@ -134,7 +134,9 @@ def owe(
     account or its bloc's group talks through, else the bot its bloc's file
     names for that channel, else `bot` on the same channel, else `bots[<its
     channel>]` (the process's first bot of each channel). `answer` is the id of
-    a pressed button, answered first (with `notice`). `now` is the real time
+    a pressed button, answered (with `notice`) before the first message to the
+    pressing chat, in that message's row (a row of its own only when the turn
+    sends that chat no message), and that chat is flushed first. `now` is the real time
     (the outbox's times are the sender's, not the bloc's calendar, which tests
     and the demo move).
     """
@@ -153,8 +155,10 @@ def owe(
         return serving_bot(session=session, channel=on, chat_id=chat_id) or (
             bot if on == channel else (bots or {}).get(on))
 
-    if answer is not None and default_chat is not None and channel is not None and bot is not None:
-        add(channel, bot, default_chat, {"answer": answer, "notice": notice})
+    pressing = chat_key(channel, bot, default_chat) \
+        if answer is not None and default_chat is not None and channel is not None and bot is not None else None
+    unanswered = [pressing is not None]
+
     def one(reply: Reply) -> None:
         if reply.chat_id is None:
             if default_chat is None or channel is None:
@@ -171,8 +175,13 @@ def owe(
             # Not a message: kept apart, as a button's answer is (bot.port.decode).
             add(on, by, chat_id, {"menu": reply.menu})
             return
-        edit = pressed_message if reply.edit and on == channel and chat_id == default_chat else None
-        add(on, by, chat_id, {"reply": dump_reply(reply), "edit_message_id": edit})
+        here = on == channel and chat_id == default_chat
+        edit = pressed_message if reply.edit and here else None
+        payload: dict[str, object] = {"reply": dump_reply(reply), "edit_message_id": edit}
+        if here and unanswered[0]:
+            payload.update(answer=answer, notice=notice)
+            unanswered[0] = False
+        add(on, by, chat_id, payload)
 
     for reply in replies:
         plan = group_plan(session=session, address=reply.chat_id, now=now) \
@@ -185,6 +194,11 @@ def owe(
             continue
         for copy in group_copies(session, plan, reply, now):
             one(copy)
+    if pressing is not None:
+        if unanswered[0]:  # no message to the pressing chat: the answer alone (after its menu, if any)
+            add(channel or "", bot or "", default_chat or "", {"answer": answer, "notice": notice})
+        # The spinning button first, as when its answer was a row of its own written first.
+        chats.sort(key=lambda key: key != pressing)
     return chats
 
 
@@ -310,13 +324,15 @@ class Conversation:
 
         The flag says whether another update of the chat was waiting behind it.
         """
-        found = next_incoming(session=session, chat_key=chat)
+        claimed = claim_next_incoming(session=session, chat_key=chat, now=system_clock())
+        if claimed is not None:
+            inbox_id, payload, waiting = claimed
+            return inbox_id, load_incoming(payload), waiting
+        found = next_incoming(session=session, chat_key=chat)  # none waits, or another process claimed it
         if found is None:
             return None
-        inbox_id, payload, waiting = found
-        if not claim_incoming(session=session, inbox_id=inbox_id, now=system_clock()):
-            return -1, load_incoming(payload), waiting
-        return inbox_id, load_incoming(payload), waiting
+        _, payload, waiting = found
+        return -1, load_incoming(payload), waiting
 
     def _turn(self, session: Session, incoming: Incoming) -> Outcome:
         outcome = self._process(session, incoming)

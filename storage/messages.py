@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, false, func, or_, update
+from sqlalchemy import Table, and_, bindparam, delete, false, func, literal_column, or_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -84,6 +84,33 @@ def next_incoming(*, session: Session, chat_key: str) -> tuple[int, str, bool] |
     return int(rows[0][0]), rows[0][1], len(rows) > 1
 
 
+# A chat's oldest waiting update claimed in one statement, with whether another waits behind it
+# (it was a read, then the claim: one round trip per turn more).
+_CLAIM_NEXT = (
+    update(_INBOX)
+    .where(_INBOX.c.id == select(_INBOX.c.id)
+           .where(_INBOX.c.chat_key == bindparam("head_of"), _INBOX.c.processed_at.is_(None))
+           .order_by(_INBOX.c.id).limit(1).scalar_subquery(),
+           _INBOX.c.processed_at.is_(None))
+    .values(processed_at=bindparam("now", type_=UTCDateTime()), outcome="done")
+    # Spelled out: SQLAlchemy names RETURNING's columns unqualified on SQLite, where the subquery's
+    # `chat_key = chat_key` would then compare the inner table with itself.
+    .returning(_INBOX.c.id, _INBOX.c.payload, literal_column(
+        "EXISTS (SELECT 1 FROM inbox AS waiting WHERE waiting.chat_key = inbox.chat_key"
+        " AND waiting.processed_at IS NULL AND waiting.id > inbox.id)"))
+)
+
+
+def claim_next_incoming(*, session: Session, chat_key: str, now: dt.datetime) -> tuple[int, str, bool] | None:
+    """Claim a chat's oldest waiting update in this transaction: its row id, its payload, and whether
+    another waits behind it; None when none was claimed (none waits, or another transaction claimed
+    it first: `next_incoming` tells which)."""
+    found = session.connection().execute(_CLAIM_NEXT, {"head_of": chat_key, "now": now}).first()
+    if found is None:
+        return None
+    return int(found[0]), found[1], bool(found[2])
+
+
 def claim_incoming(*, session: Session, inbox_id: int, now: dt.datetime, outcome: str = "done") -> bool:
     """Mark an update processed in this transaction; False when another transaction did.
 
@@ -123,6 +150,7 @@ class OwedRow:
     attempts: int
     created_at: dt.datetime
     edit_key: str | None
+    more: bool = True  # whether another message of the chat was pending behind it when it was leased
 
 
 def add_outgoing(*, session: Session, channel: str, bot: str, chat_id: str, chat_key: str,
@@ -160,7 +188,10 @@ _LEASE_HEAD = (
                _OUTBOX.c.leased_until <= bindparam("now", type_=UTCDateTime())))
     .values(leased_until=bindparam("until", type_=UTCDateTime()))
     .returning(_OUTBOX.c.id, _OUTBOX.c.channel, _OUTBOX.c.bot, _OUTBOX.c.chat_key, _OUTBOX.c.chat_id,
-               _OUTBOX.c.payload, _OUTBOX.c.attempts, _OUTBOX.c.created_at, _OUTBOX.c.edit_key)
+               _OUTBOX.c.payload, _OUTBOX.c.attempts, _OUTBOX.c.created_at, _OUTBOX.c.edit_key,
+               # Spelled out, as in _CLAIM_NEXT (SQLite's RETURNING columns are named unqualified).
+               literal_column("EXISTS (SELECT 1 FROM outbox AS behind WHERE behind.chat_key = outbox.chat_key"
+                              " AND behind.state = 'pending' AND behind.id > outbox.id)").label("more"))
 )
 
 
@@ -169,14 +200,15 @@ def lease_head(*, session: Session, chat_key: str, now: dt.datetime, lease: dt.t
 
     Only the head of a chat's queue is ever leased, so the messages of one chat
     go out one at a time, in order, whichever process sends them. One statement
-    (it was a read, then the update: one round trip per message more).
+    (it was a read, then the update: one round trip per message more). `OwedRow.more`
+    says whether another message of the chat was pending behind it then.
     """
     head = session.connection().execute(_LEASE_HEAD, {"head_of": chat_key, "now": now, "until": now + lease}).first()
     if head is None:
         return None
     return OwedRow(id=head.id, channel=head.channel, bot=head.bot, chat_key=head.chat_key, chat_id=head.chat_id,
                    payload=json.loads(head.payload), attempts=head.attempts, created_at=head.created_at,
-                   edit_key=head.edit_key)
+                   edit_key=head.edit_key, more=bool(head.more))
 
 
 def release_leases(*, session: Session, channel: str, bot: str, taken_before: dt.datetime,

@@ -292,3 +292,27 @@ async def test_a_retry_is_tried_at_its_pause_not_at_the_background_pass(world: B
     owed = _owed(world.engine, 536)
     assert {state for state, _ in owed} == {"delivered"}
     assert _seen(world, 536) == [text for _, text in owed if text is not None]
+
+
+async def test_a_reply_that_failed_after_its_button_was_answered_does_not_answer_it_again(world: BotWorld) -> None:
+    """The press is answered in its reply's row: a 500 on the reply is retried without a second answer."""
+    await _quick(world)
+    mai = world.officer(537, "Mai")
+    await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
+    await mai.say("/report", "Mục 1/")
+    await mai.say(_typed(MAI[0][1]), "Số liệu vừa nhập")
+    world.fake.fail_next("editMessageText", status=500, count=2)  # the pressed message's edit carries the answer
+    world.fake.fail_next("sendMessage", status=500, count=2)
+    await mai.press("Đúng, lưu", "Mục 2/")
+    await _settled(world)
+    presses = [answer.callback_query_id for answer in world.fake.callback_answers if answer.user_id == 537]
+    assert len(presses) == 1
+    assert world.fake.methods.answer_attempts[presses[0]] == 1, "answered once, before the first try"
+    owed = _owed(world.engine, 537)
+    assert [state for state, _ in owed] == ["delivered"] * len(owed)
+    assert _seen(world, 537) == [text for _, text in owed if text is not None]
+    with session_scope(world.engine) as session:
+        payloads = [json.loads(payload) for payload in session.exec(
+            select(OutboxMessage.payload).where(OutboxMessage.chat_id == "537"))]
+    assert not [found for found in payloads if "answer" in found and "reply" not in found], \
+        "no row of its own for a button's answer"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func
@@ -362,3 +363,75 @@ async def test_an_officer_goes_back_and_jumps_from_status(world: BotWorld) -> No
     with session_scope(world.engine) as session:
         values = dict(session.exec(select(Entry.item_code, Entry.value)).all())
     assert values == {"TT-1": Decimal(30600), "III.1": Decimal(10)}
+
+
+async def test_a_head_a_turn_leased_while_its_chat_was_being_flushed_is_handed_to_that_flush(
+        world: BotWorld) -> None:
+    """A turn leases its first reply in its own transaction and hands it to the flush; when a flush of
+    the chat is already running in the process, that flush takes it (else it waited out its lease)."""
+    from handlers.chat import Reply
+    from handlers.dispatch import owe, system_clock
+    from storage.messages import outgoing_state
+
+    parts = world.parts
+    assert parts is not None
+    sender, channel = parts.runtime.sender, parts.channel
+    person = world.fake.user(590, "Lan")
+    with session_scope(world.engine) as session:
+        chats = owe(session, channel=channel.name, bot=channel.bot, default_chat=str(person.id),
+                    replies=[Reply("Tin nhắn một")], now=system_clock())
+    chat = chats[0]
+    gate, looking = asyncio.Event(), asyncio.Event()
+    real_run = sender.units.run
+    running: list[asyncio.Task[None]] = []
+
+    async def run(work: Any) -> Any:
+        if running and asyncio.current_task() is running[0] and not gate.is_set():
+            looking.set()
+            await gate.wait()  # the running flush, about to look for its chat's head
+        return await real_run(work)
+
+    sender.units.run = run  # type: ignore[method-assign]
+    try:
+        running.append(asyncio.create_task(sender.flush(chat)))
+        await asyncio.wait_for(looking.wait(), 10)
+        with session_scope(world.engine) as session:  # the turn's transaction: its reply leased there
+            leased = sender.lease_in(session, chat)
+        assert leased is not None
+        await sender.flush(chat, leased=leased)  # handed over: the running flush delivers it
+        gate.set()
+        await asyncio.wait_for(running[0], 10)
+    finally:
+        sender.units.run = real_run  # type: ignore[method-assign]
+    assert [plain(message.text) for message in world.fake.messages_to(person)] == ["Tin nhắn một"]
+    with session_scope(world.engine) as session:
+        assert outgoing_state(session=session, outbox_id=leased[0].id) == "delivered"
+
+
+async def test_a_message_another_process_owed_while_the_chat_was_being_sent_to_still_goes_out(
+        world: BotWorld) -> None:
+    """A flush does not look for a next message when none was behind the one it leased; one that another
+    process owed the chat meanwhile (and could not send: the head was leased here) goes out at the
+    background pass's sweep, after the first."""
+    from handlers.chat import Reply
+    from handlers.dispatch import owe, system_clock
+
+    parts = world.parts
+    assert parts is not None
+    sender, channel = parts.runtime.sender, parts.channel
+    person = world.fake.user(591, "Lan")
+
+    def owe_one(text: str) -> str:
+        with session_scope(world.engine) as session:
+            return owe(session, channel=channel.name, bot=channel.bot, default_chat=str(person.id),
+                       replies=[Reply(text)], now=system_clock())[0]
+
+    hold = world.fake.hold("sendMessage", chat=person)
+    chat = owe_one("Tin nhắn một")
+    flushing = asyncio.create_task(sender.flush(chat))
+    await asyncio.wait_for(hold.arrived.wait(), 10)
+    owe_one("Tin nhắn hai")  # as another process does: written, its flush finds the head leased
+    hold.release()
+    await asyncio.wait_for(flushing, 10)
+    await world.fake.wait_for_messages(person, 2, timeout=10)
+    assert [plain(message.text) for message in world.fake.messages_to(person)] == ["Tin nhắn một", "Tin nhắn hai"]
