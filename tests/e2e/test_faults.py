@@ -24,6 +24,7 @@ from bot.runtime import RecoverySettings
 from bot.terminal import plain
 from fakes.people import ScriptedOfficer
 from fakes.telegram import FakeTelegram
+from handlers.markup import for_buttons
 from storage.db import session_scope
 from storage.models import Entry, InboxMessage, OutboxMessage, Submission
 from tests.e2e.conftest import BotWorld
@@ -46,7 +47,8 @@ def _owed(engine: Engine, chat_id: int) -> list[tuple[str, str | None]]:
     with session_scope(engine) as session:
         rows = session.exec(select(OutboxMessage.state, OutboxMessage.payload)
                             .where(OutboxMessage.chat_id == str(chat_id)).order_by(col(OutboxMessage.id))).all()
-    return [(state, json.loads(payload).get("reply", {}).get("text")) for state, payload in rows]
+    texts = [(state, json.loads(payload).get("reply", {}).get("text")) for state, payload in rows]
+    return [(state, for_buttons(text) if text is not None else None) for state, text in texts]
 
 
 def _seen(world: BotWorld, chat_id: int) -> list[str | None]:

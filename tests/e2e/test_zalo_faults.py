@@ -64,7 +64,7 @@ def _owed(engine: Engine, chat_id: str) -> list[tuple[str, str]]:
                             .where(OutboxMessage.channel == "zalo", OutboxMessage.chat_id == chat_id)
                             .order_by(col(OutboxMessage.id))).all()
     texts = [(state, json.loads(payload).get("reply", {}).get("text")) for state, payload in rows]
-    return [(state, to_plain(text)) for state, text in texts if text is not None]
+    return [(state, to_plain(text, typed=True)) for state, text in texts if text is not None]
 
 
 def _seen(fake: FakeZalo, chat_id: str) -> list[str]:
