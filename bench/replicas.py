@@ -61,6 +61,7 @@ from bench.common import postgres_database  # noqa: E402
 from bot.loading import read_yaml  # noqa: E402
 from fakes.people import ScriptedOfficer  # noqa: E402
 from fakes.telegram import FakeTelegram  # noqa: E402
+from handlers.markup import for_buttons  # noqa: E402
 from handlers.services.reporting import unit_items  # noqa: E402
 from rules.config import BlocConfig  # noqa: E402
 from storage.blocs import load_bloc  # noqa: E402
@@ -442,7 +443,7 @@ def check(engine: Engine, fake: FakeTelegram, officers: list[Officer]) -> Findin
     for chat_id, state, payload in outbox:
         reply = json.loads(payload).get("reply")
         if reply is not None and state == "delivered":
-            owed.setdefault(int(chat_id), []).append(reply["text"])
+            owed.setdefault(int(chat_id), []).append(for_buttons(reply["text"]))  # as Telegram words it
     resent = 0
     disordered = []
     for officer in officers:
