@@ -84,6 +84,8 @@ class Sender:
         self.bots: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
+        # Set each time a flush of this process ends (Runtime.settled waits on it, and sets it at a drain's end).
+        self.progress = asyncio.Event()
 
     @property
     def busy(self) -> bool:
@@ -135,6 +137,7 @@ class Sender:
                 self._busy[chat] = False
         finally:
             del self._busy[chat]
+            self.progress.set()
 
     def serves(self, chat: str) -> bool:
         """Whether a chat (`<channel>:<bot>:<id>`) is one of this sender's bots'."""

@@ -95,21 +95,27 @@ class Runtime:
                 self._draining[chat] = False
         finally:
             del self._draining[chat]
+            self.sender.progress.set()
 
     async def settled(self, timeout: float = 10.0) -> None:
         """Wait until no update is waiting and no message is owed that is due (tests, benchmarks).
 
         Checked again each time a drain or a flush of this process ends, and
         every 50 ms for the work of other processes; TimeoutError after `timeout`.
+        (It slept the 50 ms after every look: a wait for the end of the last
+        turn's last send cost that much, in every move of the demo's clock.)
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        progress = self.sender.progress
         while True:
+            progress.clear()  # before the look: an end during it wakes the wait below at once
             if not self._draining and not self.sender.busy and not await self.units.run(self._anything_left):
                 return
             if loop.time() > deadline:
                 raise TimeoutError(f"the runtime did not settle within {timeout}s")
-            await asyncio.sleep(0.05)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(progress.wait(), 0.05)
 
     def _anything_left(self, session: Session) -> bool:
         now = self.clock()
