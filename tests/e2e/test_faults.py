@@ -31,6 +31,7 @@ from tests.e2e.conftest import BotWorld
 # Retries quickly, so that a test's faults pass in a second or two.
 QUICK = SenderSettings(first_retry=0.05, longest_retry=0.5)
 TIMEOUT = 0.5  # the client's read timeout in the tests of hung answers
+SLOW = 0.1  # a slow answer (0,3 s made the slow tests' 30 answers take 9 s of waiting, for nothing more)
 MAI = [("TT-1", Decimal(30544)), ("TT-2", Decimal("31.5")), ("I.2", Decimal("9.8")),
        ("II.1", Decimal("9.8")), ("II.2", Decimal("9.8")), ("III.1", Decimal(10)),
        ("III.2", Decimal("9.8")), ("III.3", Decimal("9.5")), ("B.1", Decimal(0))]
@@ -137,8 +138,9 @@ async def test_errors_of_the_platform_every_reply_once_in_order(world: BotWorld,
 
 async def test_slow_answers_every_reply_once_in_order(world: BotWorld) -> None:
     await _quick(world)
-    world.fake.set_delay("sendMessage", 0.3)
-    world.fake.set_delay("answerCallbackQuery", 0.3)
+    # Slow: each answer some hundred times a turn's own time, far inside the client's read timeout.
+    world.fake.set_delay("sendMessage", SLOW)
+    world.fake.set_delay("answerCallbackQuery", SLOW)
     mai = world.officer(531, "Mai")
     await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
     await mai.say("/report", "Mục 1/")
