@@ -28,8 +28,8 @@ from storage.db import session_scope
 from storage.models import Entry, InboxMessage, OutboxMessage, Submission
 from tests.e2e.conftest import BotWorld
 
-# Retries quickly, so that a test's faults pass in a second or two.
-QUICK = SenderSettings(first_retry=0.05, longest_retry=0.5)
+# Retries quickly (20, 40, 80 ms... at most 0,2 s), so that a test's faults pass in a second or two.
+QUICK = SenderSettings(first_retry=0.02, longest_retry=0.2)
 TIMEOUT = 0.5  # the client's read timeout in the tests of hung answers
 SLOW = 0.1  # a slow answer (0,3 s made the slow tests' 30 answers take 9 s of waiting, for nothing more)
 MAI = [("TT-1", Decimal(30544)), ("TT-2", Decimal("31.5")), ("I.2", Decimal("9.8")),

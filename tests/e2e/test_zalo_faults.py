@@ -31,8 +31,8 @@ from storage.models import Entry, OutboxMessage, Submission
 from tests.e2e.conftest import BotWorld
 from tests.e2e.test_report_by_chat import SEED_TTTT
 
-# Retries quickly, so that a test's faults pass in a second or two.
-QUICK = SenderSettings(first_retry=0.05, longest_retry=0.5)
+# Retries quickly (20, 40, 80 ms... at most 0,2 s), so that a test's faults pass in a second or two.
+QUICK = SenderSettings(first_retry=0.02, longest_retry=0.2)
 TIMEOUT = 0.5  # the client's read timeout in the tests of hung answers
 SLOW = 0.1  # a slow answer (0,3 s made the slow test's 20 answers take 6 s of waiting, for nothing more)
 VALUES = [(code, Decimal(value)) for code, value in SEED_TTTT]
