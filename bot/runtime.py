@@ -95,7 +95,7 @@ class Runtime:
                 self._draining[chat] = False
         finally:
             del self._draining[chat]
-            self.sender.progress.set()
+            self.sender.note_progress()
 
     async def settled(self, timeout: float = 10.0) -> None:
         """Wait until no update is waiting and no message is owed that is due (tests, benchmarks).
@@ -107,15 +107,13 @@ class Runtime:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        progress = self.sender.progress
         while True:
-            progress.clear()  # before the look: an end during it wakes the wait below at once
+            seen = self.sender.progress  # before the look: an end during it ends the wait below at once
             if not self._draining and not self.sender.busy and not await self.units.run(self._anything_left):
                 return
             if loop.time() > deadline:
                 raise TimeoutError(f"the runtime did not settle within {timeout}s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(progress.wait(), 0.05)
+            await self.sender.wait_progress(seen, 0.05)
 
     def _anything_left(self, session: Session) -> bool:
         now = self.clock()

@@ -294,3 +294,28 @@ async def test_a_retry_is_tried_at_its_pause_not_at_the_background_pass(world: B
     owed = _owed(world.engine, 536)
     assert {state for state, _ in owed} == {"delivered"}
     assert _seen(world, 536) == [text for _, text in owed if text is not None]
+
+
+async def test_a_wait_for_progress_ends_when_a_flush_ends_and_at_once_after_one(world: BotWorld) -> None:
+    """What Runtime.settled and the reminders' passes wait on instead of sleeping between looks: the end
+    of a flush (or a drain) of this process wakes them; one that ended since they looked ends the wait at once."""
+    from handlers.chat import Reply
+    from handlers.dispatch import owe, system_clock
+
+    await world.stop_bot()
+    parts = await world.start_bot(recovery=RecoverySettings(interval=3600))  # no background flush meanwhile
+    await world.wait_handled()
+    sender = parts.runtime.sender
+    seen = sender.progress
+    waiting = asyncio.create_task(sender.wait_progress(seen, timeout=3600))
+    await asyncio.sleep(0.05)
+    assert not waiting.done(), "nothing ended: the wait goes on"
+    mai = world.fake.user(537, "Mai")
+    with session_scope(world.engine) as session:
+        chats = owe(session, replies=[Reply("Tin nhắn", chat_id=f"telegram:{mai.id}")], now=system_clock(),
+                    bots=parts.conversation.bots)
+    await sender.flush(chats[0])
+    await asyncio.wait_for(waiting, 10)  # woken by the flush's end, not by its hour
+    assert sender.progress > seen
+    await asyncio.wait_for(sender.wait_progress(seen, timeout=3600), 10)  # ended since `seen`: at once
+    assert [plain(message.text) for message in world.fake.messages_to(mai)] == ["Tin nhắn"]
