@@ -135,7 +135,7 @@ def build_parts(
         return (chats[0], last_outgoing_id(session=session, chat_key=chats[0])) if chats else None
 
     scheduler = ReminderScheduler(owe=owe_reminder, flush=outbox.flush, engine=engine, clock=clock,
-                                  messages_per_second=(messages_per_second or 30.0) * PACE_SHARE)
+                                  messages_per_second=(messages_per_second or 30.0) * PACE_SHARE, progress=outbox)
 
     def owe_here(session: Session, replies: Any) -> list[str]:
         return owe(session, replies=replies, now=system_clock(), bots=conversation.bots)

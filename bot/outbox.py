@@ -18,6 +18,7 @@ question, which is worse, and every message the bot sends is safe to read twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import random
@@ -87,11 +88,28 @@ class Sender:
         self.bots: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
+        # Progress: each end of a flush (and of a drain: Runtime) counted, and told to who waits for it.
+        self.progress = 0
+        self._progressed = asyncio.Event()
 
     @property
     def busy(self) -> bool:
         """Whether a chat is being flushed in this process now."""
         return bool(self._busy)
+
+    def note_progress(self) -> None:
+        """Count a flush or a drain that ended, and wake who waits for one."""
+        self.progress += 1
+        self._progressed.set()
+        self._progressed = asyncio.Event()
+
+    async def wait_progress(self, since: int, timeout: float) -> None:
+        """Return once a flush or a drain ended after `progress` was `since` (at once if one did), or
+        after `timeout` seconds: a poll of what may have changed that wakes when it did."""
+        if self.progress != since:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._progressed.wait(), timeout)
 
     def add(self, channel: Channel) -> None:
         """Deliver through one more channel."""
@@ -160,6 +178,7 @@ class Sender:
                 task = asyncio.create_task(self.flush(chat, leased=stranded))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+            self.note_progress()
 
     def serves(self, chat: str) -> bool:
         """Whether a chat (`<channel>:<bot>:<id>`) is one of this sender's bots'."""

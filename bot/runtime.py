@@ -96,6 +96,7 @@ class Runtime:
                 self._draining[chat] = False
         finally:
             del self._draining[chat]
+            self.sender.note_progress()
 
     def _turn(self, session: Session, chat: str) -> tuple[bool, Outcome | None, tuple[OwedRow, Owed | None] | None]:
         """A turn, and the head of its first chat's queue leased in its transaction (a transaction fewer)."""
@@ -109,15 +110,18 @@ class Runtime:
 
         Checked again each time a drain or a flush of this process ends, and
         every 50 ms for the work of other processes; TimeoutError after `timeout`.
+        (It slept the 50 ms after every look: a wait for the end of the last
+        turn's last send cost that much, in every move of the demo's clock.)
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
+            seen = self.sender.progress  # before the look: an end during it ends the wait below at once
             if not self._draining and not self.sender.busy and not await self.units.run(self._anything_left):
                 return
             if loop.time() > deadline:
                 raise TimeoutError(f"the runtime did not settle within {timeout}s")
-            await asyncio.sleep(0.05)
+            await self.sender.wait_progress(seen, 0.05)
 
     def _anything_left(self, session: Session) -> bool:
         now = self.clock()

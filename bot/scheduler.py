@@ -41,6 +41,7 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from apscheduler.job import Job  # type: ignore[import-untyped]
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
@@ -69,6 +70,16 @@ PACE_SHARE = 0.98
 CLAIM_CHUNK = 16
 # How many times a pass plans again in a row (after a 403, the leader's notice is due at once).
 MAX_ROUNDS = 3
+
+
+class Progress(Protocol):
+    """What a pass waits on for a reminder's outbox answer: the sender's count of flushes ended, and the
+    wait for the next one (bot/outbox.py's Sender)."""
+
+    @property
+    def progress(self) -> int: ...
+
+    async def wait_progress(self, since: int, timeout: float) -> None: ...
 
 
 class Pacer:
@@ -125,9 +136,11 @@ class ReminderScheduler:
         messages_per_second: float = 30.0 * PACE_SHARE,
         concurrency: int = 8,
         delivery_wait: float = 20.0,
+        progress: Progress | None = None,
     ) -> None:
         self.owe = owe
         self.flush = flush
+        self.progress = progress  # None: the state of a reminder still owed is looked at every 0,1 s
         self.delivery_wait = delivery_wait  # how long a pass waits for the outbox's answer
         self.engine = engine
         self.clock = clock
@@ -346,10 +359,16 @@ class ReminderScheduler:
         try:
             await self.flush(chat)
             while True:
+                seen = self.progress.progress if self.progress is not None else 0
                 state = await asyncio.to_thread(self._state, outbox_id)
                 if state != PENDING or loop.time() >= deadline:
                     break
-                await asyncio.sleep(0.1)
+                # Still owed: another task is flushing the chat (it sends this one next), or a retry is
+                # due. Looked at again when a flush ends, 0,1 s at most (it slept the 0,1 s every time).
+                if self.progress is not None:
+                    await self.progress.wait_progress(seen, 0.1)
+                else:
+                    await asyncio.sleep(0.1)
                 await self.flush(chat)
         except Exception as error:
             log.exception("reminder to chat %s failed", item.chat_id)

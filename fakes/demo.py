@@ -206,10 +206,13 @@ async def _play(database: Path, console: Console, channel: str) -> int:
     started = time.perf_counter()
     async with FakeTelegram(bot_username="khoithidua_bot") as telegram, FakeZalo(idle_wait=0.2) as zalo:
         telegram.chronicle = zalo.chronicle = chronicle
-        # The fake server has no group limit; Telegram's 20 a minute would only slow the demo down.
+        # The fake servers have no send limits; Telegram's 30 a second and 20 a minute to a group would only
+        # slow the demo down (the publication and each ballot's opening write to every officer at once: the
+        # 30 a second held about ten sends back half a second each).
         parts = build_application(token=telegram.token, engine=engine, base_url=telegram.base_url,
                                   base_file_url=telegram.base_file_url, bot_username=telegram.bot_username,
-                                  clock=clock, group_messages_per_minute=None, poll_timeout=1)
+                                  clock=clock, messages_per_second=None, group_messages_per_minute=None,
+                                  poll_timeout=1)
         server = HttpServer(parts.runtime)
         port = await server.start("127.0.0.1", 0)
         server.links = FileLinks(b"demo-links-secret-" + b"0" * 14, f"http://127.0.0.1:{port}")

@@ -29,9 +29,10 @@ from storage.db import session_scope
 from storage.models import Entry, InboxMessage, OutboxMessage, Submission
 from tests.e2e.conftest import BotWorld
 
-# Retries quickly, so that a test's faults pass in a second or two.
-QUICK = SenderSettings(first_retry=0.05, longest_retry=0.5)
+# Retries quickly (20, 40, 80 ms... at most 0,2 s), so that a test's faults pass in a second or two.
+QUICK = SenderSettings(first_retry=0.02, longest_retry=0.2)
 TIMEOUT = 0.5  # the client's read timeout in the tests of hung answers
+SLOW = 0.1  # a slow answer (0,3 s made the slow tests' 30 answers take 9 s of waiting, for nothing more)
 MAI = [("TT-1", Decimal(30544)), ("TT-2", Decimal("31.5")), ("I.2", Decimal("9.8")),
        ("II.1", Decimal("9.8")), ("II.2", Decimal("9.8")), ("III.1", Decimal(10)),
        ("III.2", Decimal("9.8")), ("III.3", Decimal("9.5")), ("B.1", Decimal(0))]
@@ -139,8 +140,9 @@ async def test_errors_of_the_platform_every_reply_once_in_order(world: BotWorld,
 
 async def test_slow_answers_every_reply_once_in_order(world: BotWorld) -> None:
     await _quick(world)
-    world.fake.set_delay("sendMessage", 0.3)
-    world.fake.set_delay("answerCallbackQuery", 0.3)
+    # Slow: each answer some hundred times a turn's own time, far inside the client's read timeout.
+    world.fake.set_delay("sendMessage", SLOW)
+    world.fake.set_delay("answerCallbackQuery", SLOW)
     mai = world.officer(531, "Mai")
     await mai.say(f"/start {world.codes['tttt-tdkt']}", "Kính chào")
     await mai.say("/report", "Mục 1/")
@@ -318,3 +320,28 @@ async def test_a_reply_that_failed_after_its_button_was_answered_does_not_answer
             select(OutboxMessage.payload).where(OutboxMessage.chat_id == "537"))]
     assert not [found for found in payloads if "answer" in found and "reply" not in found], \
         "no row of its own for a button's answer"
+
+
+async def test_a_wait_for_progress_ends_when_a_flush_ends_and_at_once_after_one(world: BotWorld) -> None:
+    """What Runtime.settled and the reminders' passes wait on instead of sleeping between looks: the end
+    of a flush (or a drain) of this process wakes them; one that ended since they looked ends the wait at once."""
+    from handlers.chat import Reply
+    from handlers.dispatch import owe, system_clock
+
+    await world.stop_bot()
+    parts = await world.start_bot(recovery=RecoverySettings(interval=3600))  # no background flush meanwhile
+    await world.wait_handled()
+    sender = parts.runtime.sender
+    seen = sender.progress
+    waiting = asyncio.create_task(sender.wait_progress(seen, timeout=3600))
+    await asyncio.sleep(0.05)
+    assert not waiting.done(), "nothing ended: the wait goes on"
+    mai = world.fake.user(537, "Mai")
+    with session_scope(world.engine) as session:
+        chats = owe(session, replies=[Reply("Tin nhắn", chat_id=f"telegram:{mai.id}")], now=system_clock(),
+                    bots=parts.conversation.bots)
+    await sender.flush(chats[0])
+    await asyncio.wait_for(waiting, 10)  # woken by the flush's end, not by its hour
+    assert sender.progress > seen
+    await asyncio.wait_for(sender.wait_progress(seen, timeout=3600), 10)  # ended since `seen`: at once
+    assert [plain(message.text) for message in world.fake.messages_to(mai)] == ["Tin nhắn"]

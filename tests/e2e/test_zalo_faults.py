@@ -31,9 +31,10 @@ from storage.models import Entry, OutboxMessage, Submission
 from tests.e2e.conftest import BotWorld
 from tests.e2e.test_report_by_chat import SEED_TTTT
 
-# Retries quickly, so that a test's faults pass in a second or two.
-QUICK = SenderSettings(first_retry=0.05, longest_retry=0.5)
+# Retries quickly (20, 40, 80 ms... at most 0,2 s), so that a test's faults pass in a second or two.
+QUICK = SenderSettings(first_retry=0.02, longest_retry=0.2)
 TIMEOUT = 0.5  # the client's read timeout in the tests of hung answers
+SLOW = 0.1  # a slow answer (0,3 s made the slow test's 20 answers take 6 s of waiting, for nothing more)
 VALUES = [(code, Decimal(value)) for code, value in SEED_TTTT]
 
 pytestmark = pytest.mark.parametrize("channel", ["zalo"])
@@ -171,7 +172,8 @@ async def test_a_spent_quota_keeps_every_reply_until_it_returns(world: BotWorld)
 
 async def test_slow_answers_every_reply_once_in_order(world: BotWorld) -> None:
     _bot, fake = await _quick(world)
-    fake.set_delay("sendMessage", 0.3)
+    # Slow: each answer some hundred times a turn's own time, far inside the client's read timeout.
+    fake.set_delay("sendMessage", SLOW)
     mai = _person(world, 7112)
     await _join(world, mai)
     await _finish_and_check(world, mai, 0)
@@ -219,9 +221,9 @@ async def test_a_hung_send_the_platform_did_get_arrives_and_at_most_repeats(worl
 
 
 async def test_a_report_through_5xx_and_429_answers_loses_and_duplicates_nothing(world: BotWorld) -> None:
-    assert world.parts is not None and world.zalo is not None
-    [(zalo_bot, _poller)] = world.parts.zalo
-    zalo_bot.quota_pause = 0.3
+    # Quick retries, as the file's other tests (the default back-off made its 14 faults 9 s of waiting).
+    await _quick(world)
+    assert world.zalo is not None
     mai = _person(world, 7101)
     await _join(world, mai)
     for index, (_code, value) in enumerate(VALUES):
