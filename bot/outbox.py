@@ -251,6 +251,9 @@ class Sender:
         if row is None:
             return None
         if is_superseded(session=session, owed=row):
+            answer = row.payload.get("answer")
+            if answer is not None:  # the edit is not needed, but the pressed button it carries is answered
+                return row, Answer(option_id=str(answer), notice=row.payload.get("notice"))
             finish_outgoing(session=session, outbox_id=row.id, state=SUPERSEDED, now=now)
             return row, None
         owed = decode(row.payload, row.id)
