@@ -266,16 +266,15 @@ class Sender:
     def _retry_later(self, chat: str, pause: float) -> None:
         """Flush a chat again when its head's retry is due (the background sweep is the fallback:
         after a restart, or for another process's message, it finds what is due within its interval)."""
-        loop = asyncio.get_running_loop()
-
         def due() -> None:
+            self._timers.discard(handle)
             task = asyncio.create_task(self.flush(chat))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-        handle = loop.call_later(pause + 0.005, due)
+        # A few ms late rather than early: the head is due by the wall clock, the timer runs by the loop's.
+        handle = asyncio.get_running_loop().call_later(pause + 0.005, due)
         self._timers.add(handle)
-        loop.call_later(pause + 0.01, self._timers.discard, handle)
 
     def cancel_timers(self) -> None:
         """Forget the retries this process planned (at its stop; the sweep of the next start finds them)."""

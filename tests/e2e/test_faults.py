@@ -28,6 +28,7 @@ from handlers.markup import for_buttons
 from storage.db import session_scope
 from storage.models import Entry, InboxMessage, OutboxMessage, Submission
 from tests.e2e.conftest import BotWorld
+from tests.e2e.outbox_waits import first_copies, tried, wait_db
 
 # Retries quickly (20, 40, 80 ms... at most 0,2 s), so that a test's faults pass in a second or two.
 QUICK = SenderSettings(first_retry=0.02, longest_retry=0.2)
@@ -56,36 +57,8 @@ def _seen(world: BotWorld, chat_id: int) -> list[str | None]:
     return [message.text for message in world.fake.messages_to(chat_id)]
 
 
-def _first_copies(texts: list[str | None]) -> list[str | None]:
-    """Texts with every later copy of a message dropped (each text of the script is unique).
-
-    A request answered after the client gave up may reach the platform after the
-    retry and after later messages: the late copy is the one dropped.
-    """
-    return [text for index, text in enumerate(texts) if text not in texts[:index]]
-
-
 async def _settled(world: BotWorld) -> None:
     await world.wait_handled(15)
-
-
-async def _wait_db(engine: Engine, condition: Callable[[Engine], bool], what: str) -> None:
-    """The sender records what the platform answered just after: wait for that record."""
-    for _ in range(300):
-        if condition(engine):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no {what}")
-
-
-def _tried(chat_id: int) -> Callable[[Engine], bool]:
-    """Whether a message to the chat was tried and failed (a retry is due)."""
-    def tried(engine: Engine) -> bool:
-        with session_scope(engine) as session:
-            return bool(session.exec(select(OutboxMessage.id).where(
-                OutboxMessage.chat_id == str(chat_id), OutboxMessage.state == "pending",
-                col(OutboxMessage.attempts) >= 1)).first())
-    return tried
 
 
 async def _finish_and_check(world: BotWorld, mai: ScriptedOfficer, done: int) -> None:
@@ -162,7 +135,7 @@ async def test_a_hung_send_the_platform_never_got_arrives_once(world: BotWorld) 
         hold = world.fake.hold("sendMessage", chat=mai.user)
         typed = asyncio.create_task(mai.say(_typed(MAI[index][1]), "Số liệu vừa nhập"))
         await asyncio.wait_for(hold.arrived.wait(), 10)
-        await _wait_db(world.engine, _tried(532), "timed-out send recorded")
+        await wait_db(world.engine, tried(532), "timed-out send recorded")
         world.fake.fail_next("sendMessage", status=502, count=hold.held)  # none of the held calls got through
         hold.release()
         await typed
@@ -181,7 +154,7 @@ async def test_a_hung_send_the_platform_did_get_arrives_and_at_most_repeats(worl
     await mai.say("/report", "Mục 1/")
     world.fake.set_delay("sendMessage", 3 * TIMEOUT)
     typed = asyncio.create_task(mai.say(_typed(MAI[0][1]), "Số liệu vừa nhập"))
-    await _wait_db(world.engine, _tried(533), "timed-out send recorded")
+    await wait_db(world.engine, tried(533), "timed-out send recorded")
     world.fake.set_delay("sendMessage", 0)
     await typed
     await mai.press("Đúng, lưu", "Mục 2/")
@@ -190,7 +163,7 @@ async def test_a_hung_send_the_platform_did_get_arrives_and_at_most_repeats(worl
     expected = [text for _, text in owed if text is not None]
     seen = _seen(world, 533)
     assert {state for state, _ in owed} == {"delivered"}
-    assert _first_copies(seen) == expected
+    assert first_copies(seen) == expected
     timed_out = sum(1 for method, params in world.fake.calls
                     if method == "sendMessage" and params.get("chat_id") == 533) - len(expected)
     # A copy for each timed-out call at most (whether the fake finished a call its client gave up

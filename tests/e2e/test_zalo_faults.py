@@ -29,6 +29,7 @@ from rules.numbers import format_number
 from storage.db import session_scope
 from storage.models import Entry, OutboxMessage, Submission
 from tests.e2e.conftest import BotWorld
+from tests.e2e.outbox_waits import first_copies, tried, wait_db
 from tests.e2e.test_report_by_chat import SEED_TTTT
 
 # Retries quickly (20, 40, 80 ms... at most 0,2 s), so that a test's faults pass in a second or two.
@@ -79,34 +80,6 @@ def _in_order(owed: list[tuple[str, str]], seen: list[str]) -> None:
     for (_state, text), message in zip(owed, seen, strict=True):
         # Zalo's text: the plain text, then its numbered options (or the commands that answer).
         assert message.startswith(text), f"{message[:60]!r} is not {text[:60]!r}"
-
-
-def _first_copies(texts: list[str]) -> list[str]:
-    """Texts with every later copy of a message dropped (each text of the script is unique).
-
-    A request answered after the client gave up may reach the platform after the
-    retry and after later messages: the late copy is the one dropped.
-    """
-    return [text for index, text in enumerate(texts) if text not in texts[:index]]
-
-
-async def _wait_db(engine: Engine, condition: Callable[[Engine], bool], what: str) -> None:
-    """The sender records what the platform answered just after: wait for that record."""
-    for _ in range(300):
-        if condition(engine):
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no {what}")
-
-
-def _tried(chat_id: str) -> Callable[[Engine], bool]:
-    """Whether a message to the chat was tried and failed (a retry is due)."""
-    def tried(engine: Engine) -> bool:
-        with session_scope(engine) as session:
-            return bool(session.exec(select(OutboxMessage.id).where(
-                OutboxMessage.chat_id == chat_id, OutboxMessage.state == "pending",
-                col(OutboxMessage.attempts) >= 1)).first())
-    return tried
 
 
 async def _join(world: BotWorld, mai: ZaloScriptedOfficer) -> None:
@@ -161,7 +134,7 @@ async def test_a_spent_quota_keeps_every_reply_until_it_returns(world: BotWorld)
     mark = mai.mark()
     fake.set_quota(fake.quota_used)
     typed = asyncio.create_task(mai.say(format_number(VALUES[0][1]), "Số liệu vừa nhập"))
-    await _wait_db(world.engine, _tried(mai.chat_id), "refused send recorded")
+    await wait_db(world.engine, tried(mai.chat_id), "refused send recorded")
     assert mai.mark() == mark and not typed.done()
     fake.set_quota(None)
     await typed
@@ -189,7 +162,7 @@ async def test_a_hung_send_the_platform_never_got_arrives_once(world: BotWorld) 
         hold = fake.hold("sendMessage", chat=mai.user)
         typed = asyncio.create_task(mai.say(format_number(VALUES[index][1]), "Số liệu vừa nhập"))
         await asyncio.wait_for(hold.arrived.wait(), 10)
-        await _wait_db(world.engine, _tried(mai.chat_id), "timed-out send recorded")
+        await wait_db(world.engine, tried(mai.chat_id), "timed-out send recorded")
         fake.fail_next("sendMessage", status=502, count=hold.held)  # none of the held calls got through
         hold.release()
         await typed
@@ -205,14 +178,14 @@ async def test_a_hung_send_the_platform_did_get_arrives_and_at_most_repeats(worl
     await _join(world, mai)
     fake.set_delay("sendMessage", 3 * TIMEOUT)
     typed = asyncio.create_task(mai.say(format_number(VALUES[0][1]), "Số liệu vừa nhập"))
-    await _wait_db(world.engine, _tried(mai.chat_id), "timed-out send recorded")
+    await wait_db(world.engine, tried(mai.chat_id), "timed-out send recorded")
     fake.set_delay("sendMessage", 0)
     await typed
     await mai.press("Đúng, lưu", "Mục 2/")
     await _finish_and_check(world, mai, 1)
     owed = _owed(world.engine, mai.chat_id)
     seen = _seen(fake, mai.chat_id)
-    _in_order(owed, _first_copies(seen))
+    _in_order(owed, first_copies(seen))
     timed_out = len([params for params in fake.calls_of("sendMessage") if params.get("chat_id") == mai.chat_id]) \
         - len(owed)
     # A copy for each timed-out call at most (whether the fake finished a call its client gave up
