@@ -120,8 +120,8 @@ def build_parts(
     conversation = Conversation(engine, clock=clock, web=web)
     # On PostgreSQL units of work run on the event loop through psycopg's asyncio
     # driver (bot/units.py); `stop` closes its engine.
-    async_engine = make_async_engine(engine.url.render_as_string(hide_password=False), pool_size=10,
-                                     max_overflow=10) if engine.dialect.name == "postgresql" else None
+    async_engine = make_async_engine(engine.url.render_as_string(hide_password=False), pool_size=20,
+                                     max_overflow=0) if engine.dialect.name == "postgresql" else None
     units = UnitsOfWork(engine, async_engine)
     limits = Limits(per_second=int(messages_per_second) if messages_per_second else None,
                     per_group_minute=group_messages_per_minute)

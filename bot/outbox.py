@@ -236,7 +236,9 @@ class Sender:
                 return None
             return self._lease(session, chat)
 
-        leased = await self.units.run(record_and_lease)
+        # A delivery recorded with nothing else (the common case) is one statement: no transaction.
+        alone = delivery.verdict is Verdict.delivered and not row.more and _kept_as(owed, delivery) is None
+        leased = await (self.units.run_alone if alone else self.units.run)(record_and_lease)
         if pause:
             self._retry_later(chat, pause[0])
         for other in dict.fromkeys(found for found in rerouted if found != chat):
@@ -290,11 +292,9 @@ class Sender:
         if delivery.verdict is Verdict.delivered:
             finish_outgoing(session=session, outbox_id=row.id, state=DELIVERED, now=now)
             self.delivered += 1
-            if isinstance(owed, Message) and delivery.message_id is not None:
-                key = owed.reply.remember_as or owed.reply.edit_key
-                if key:
-                    remember_message(session=session, key=key, chat_id=row.chat_id,
-                                     message_id=delivery.message_id)
+            key = _kept_as(owed, delivery)
+            if key is not None and delivery.message_id is not None:
+                remember_message(session=session, key=key, chat_id=row.chat_id, message_id=delivery.message_id)
             return None
         if delivery.verdict is Verdict.blocked:
             log.warning("chat %s blocked the bot; outbox message %s not delivered (%s)", row.chat_key, row.id,
@@ -350,3 +350,9 @@ class Sender:
                     break
                 await asyncio.sleep((window + 1) * seconds - now + 0.001)
 
+
+def _kept_as(owed: Owed, delivery: Delivery) -> str | None:
+    """The key a delivered message is remembered by (to be edited later), if it is one."""
+    if not isinstance(owed, Message) or delivery.message_id is None:
+        return None
+    return owed.reply.remember_as or owed.reply.edit_key or None

@@ -62,7 +62,7 @@ class Runtime:
 
     async def keep(self, incomings: Sequence[Incoming]) -> list[bool]:
         """Store updates in the inbox (committed when this returns); True for each one new."""
-        return await self.units.run(lambda session: self.conversation.keep_in(session, incomings))
+        return await self.units.run_alone(lambda session: self.conversation.keep_in(session, incomings))
 
     async def drain(self, chat: str) -> int:
         """Handle every update `chat` has waiting, in order, and deliver what each turn owes.

@@ -11,9 +11,9 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, event
+from sqlalchemy import and_, bindparam, event
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm import SessionTransaction, aliased
 from sqlmodel import Session, SQLModel, col, select
 
 from rules.config import BlocConfig, CriterionKind, Window
@@ -348,13 +348,18 @@ def _group_of(session: Session, bloc: Bloc) -> str | None:
     return group.address if group is not None else None
 
 
-# A bloc and the group bound last, in one statement (PostgreSQL sorts no group first, but
-# without a group there is only that one row).
+# A bloc's group bound last, as a join condition: a bloc read with other rows (an officer's,
+# storage/chat.py) brings its group in the same statement.
+_LATEST = aliased(BlocGroup)
+LATEST_GROUP = and_(
+    col(BlocGroup.bloc_id) == Bloc.id,
+    col(BlocGroup.channel) == select(_LATEST.channel).where(_LATEST.bloc_id == Bloc.id)
+    .order_by(col(_LATEST.bound_at).desc()).limit(1).scalar_subquery())
+# A bloc and the group bound last, in one statement.
 _BLOC_AND_GROUP = (
     select(Bloc, BlocGroup.channel, BlocGroup.chat_id)
-    .outerjoin(BlocGroup, col(BlocGroup.bloc_id) == Bloc.id)
+    .outerjoin(BlocGroup, LATEST_GROUP)
     .where(Bloc.id == bindparam("bloc_id"))
-    .order_by(col(BlocGroup.bound_at).desc()).limit(1)
 )
 # A turn asks for its officer's bloc three or four times (the flow opening the report,
 # the officer's form of address, the rehearsal mark), two statements each: the first
@@ -389,11 +394,17 @@ def bloc_by_id(*, session: Session, bloc_id: int) -> BlocRef | None:
     if bloc_id in refs and not _bloc_rows_written(session):
         return refs[bloc_id]
     found = session.exec(_BLOC_AND_GROUP, params={"bloc_id": bloc_id}).first()  # flushes what is written
-    ref = None
-    if found is not None:
-        bloc, channel, chat_id = found
-        ref = _ref(session, bloc, f"{channel}:{chat_id}" if channel is not None else None)
-    session.info.setdefault(_REFS, {})[bloc_id] = ref
+    if found is None:
+        session.info.setdefault(_REFS, {})[bloc_id] = None
+        return None
+    return keep_bloc(session, *found)
+
+
+def keep_bloc(session: Session, bloc: Bloc, group_channel: str | None, group_chat_id: str | None) -> BlocRef | None:
+    """A bloc read with its group bound last (`LATEST_GROUP`), kept for `bloc_by_id` in this transaction."""
+    ref = _ref(session, bloc, f"{group_channel}:{group_chat_id}" if group_channel is not None else None)
+    if bloc.id is not None and not _bloc_rows_written(session):
+        session.info.setdefault(_REFS, {})[bloc.id] = ref
     return ref
 
 

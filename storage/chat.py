@@ -9,8 +9,10 @@ from decimal import Decimal
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
+from storage.blocs import LATEST_GROUP, keep_bloc
 from storage.models import (
     Bloc,
+    BlocGroup,
     ChatState,
     Entry,
     Evidence,
@@ -34,13 +36,15 @@ _OFFICER_ROWS = (
     .where(col(Officer.active).is_(True))
 )
 _OFFICER_BY_ID = _OFFICER_ROWS.where(Officer.id == bindparam("officer_id"))
+# With the bloc's group: every turn of an officer reads the bloc next (storage/blocs.py keeps it).
 _OFFICER_BY_ACCOUNT = (
-    select(Officer, Unit, Bloc, OfficerAccount)
+    select(Officer, Unit, Bloc, OfficerAccount, BlocGroup.channel, BlocGroup.chat_id)
     .join(Unit, col(Unit.id) == Officer.unit_id)
     .join(Bloc, col(Bloc.id) == Officer.bloc_id)
     .where(col(Officer.active).is_(True))
     .join(OfficerAccount, col(OfficerAccount.officer_id) == Officer.id)
     .where(OfficerAccount.channel == bindparam("channel"), OfficerAccount.external_id == bindparam("user_id"))
+    .outerjoin(BlocGroup, LATEST_GROUP)
 )
 _ENTRIES = select(Entry).where(Entry.submission_id == bindparam("submission_id"))
 _SUBMISSION = select(Submission).where(Submission.period_id == bindparam("period_id"),
@@ -104,10 +108,11 @@ def officer_for_user(*, session: Session, channel: str, user_id: str, bot: str |
     found = session.exec(_OFFICER_BY_ACCOUNT, params={"channel": channel, "user_id": user_id}).first()
     if found is None:
         return None
-    officer, unit, bloc, account = found
+    officer, unit, bloc, account, group_channel, group_chat_id = found
     if bot is not None and account.bot != bot:
         account.bot = bot
         session.add(account)
+    keep_bloc(session, bloc, group_channel, group_chat_id)
     return _view((officer, unit, bloc), channel=channel)
 
 
