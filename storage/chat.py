@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as sql_select  # sqlmodel's types four columns at most
 from sqlmodel import Session, col, select
 
 from storage.blocs import LATEST_GROUP, keep_bloc
@@ -38,12 +39,13 @@ _OFFICER_ROWS = (
 _OFFICER_BY_ID = _OFFICER_ROWS.where(Officer.id == bindparam("officer_id"))
 # With the bloc's group: every turn of an officer reads the bloc next (storage/blocs.py keeps it).
 _OFFICER_BY_ACCOUNT = (
-    select(Officer, Unit, Bloc, OfficerAccount, BlocGroup.channel, BlocGroup.chat_id)
+    sql_select(Officer, Unit, Bloc, OfficerAccount, col(BlocGroup.channel), col(BlocGroup.chat_id))
     .join(Unit, col(Unit.id) == Officer.unit_id)
     .join(Bloc, col(Bloc.id) == Officer.bloc_id)
     .where(col(Officer.active).is_(True))
     .join(OfficerAccount, col(OfficerAccount.officer_id) == Officer.id)
-    .where(OfficerAccount.channel == bindparam("channel"), OfficerAccount.external_id == bindparam("user_id"))
+    .where(col(OfficerAccount.channel) == bindparam("channel"),
+           col(OfficerAccount.external_id) == bindparam("user_id"))
     .outerjoin(BlocGroup, LATEST_GROUP)
 )
 _ENTRIES = select(Entry).where(Entry.submission_id == bindparam("submission_id"))
@@ -105,7 +107,7 @@ def officer_for_user(*, session: Session, channel: str, user_id: str, bot: str |
         if not user_id.isdigit():
             return None
         return _view(session.exec(_OFFICER_BY_ID, params={"officer_id": int(user_id)}).first(), channel=channel)
-    found = session.exec(_OFFICER_BY_ACCOUNT, params={"channel": channel, "user_id": user_id}).first()
+    found = session.execute(_OFFICER_BY_ACCOUNT, {"channel": channel, "user_id": user_id}).first()
     if found is None:
         return None
     officer, unit, bloc, account, group_channel, group_chat_id = found
