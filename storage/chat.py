@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import bindparam
+from sqlalchemy import and_, bindparam
 from sqlalchemy import select as sql_select  # sqlmodel's types four columns at most
 from sqlmodel import Session, col, select
 
@@ -177,6 +177,22 @@ def entries_of(*, session: Session, submission_id: int) -> dict[str, Entry]:
         entry.item_code: entry
         for entry in session.exec(_ENTRIES, params={"submission_id": submission_id})
     }
+
+
+# A period with its unit's submission, if there is one: what a reporting turn reads first.
+_PERIOD_AND_SUBMISSION = (
+    select(Period, Submission)
+    .outerjoin(Submission, and_(col(Submission.period_id) == Period.id,
+                                col(Submission.unit_id) == bindparam("unit_id")))
+    .where(Period.id == bindparam("period_id"))
+)
+
+
+def period_with_submission(*, session: Session, period_id: int,
+                           unit_id: int) -> tuple[Period, Submission | None] | None:
+    """A period and the unit's submission for it (None if none), in one statement; None without such a period."""
+    found = session.exec(_PERIOD_AND_SUBMISSION, params={"period_id": period_id, "unit_id": unit_id}).first()
+    return None if found is None else (found[0], found[1])
 
 
 def find_submission(*, session: Session, period_id: int, unit_id: int) -> Submission | None:

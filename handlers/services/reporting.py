@@ -24,6 +24,7 @@ from storage.chat import (
     evidence_counts,
     find_submission,
     open_periods,
+    period_with_submission,
     periods_for_reporting,
 )
 from storage.evidence import keep_evidence
@@ -241,16 +242,19 @@ class UnitReport:
         self.items = unit_items(self.config, officer.unit_code)
         self.by_code = {item.code: item for item in self.items}
         self._submission: Submission | None = None
+        self._looked_up = False  # whether `_submission` was read (None then: the unit has none yet)
         self._entries: dict[str, Entry] | None = None
 
     @classmethod
     def open(cls, *, session: Session, officer: OfficerView, period_id: int) -> UnitReport | None:
         """The report of the officer's unit for a period of its bloc; None when there is no such period."""
-        period = session.get(Period, period_id)
+        found = period_with_submission(session=session, period_id=period_id, unit_id=officer.unit_id)
         bloc = bloc_by_id(session=session, bloc_id=officer.bloc_id)
-        if period is None or bloc is None or period.bloc_id != officer.bloc_id:
+        if found is None or bloc is None or found[0].bloc_id != officer.bloc_id:
             return None
-        return cls(session=session, officer=officer, bloc=bloc, period=period)
+        report = cls(session=session, officer=officer, bloc=bloc, period=found[0])
+        report._submission, report._looked_up = found[1], True
+        return report
 
     @property
     def actor(self) -> str:
@@ -348,7 +352,8 @@ class UnitReport:
         return Summary(lines=lines, score=score, extras=explain_extras(self.config.pact, indicators, score))
 
     def _find(self) -> Submission | None:
-        if self._submission is None:
+        if not self._looked_up:
+            self._looked_up = True
             self._submission = find_submission(session=self.session, period_id=self.period_id,
                                                unit_id=self.officer.unit_id)
         return self._submission
