@@ -96,6 +96,9 @@ class BotParts:
         return self._first().poller
 
 
+MENUS_LOOKED_AT_EVERY = dt.timedelta(hours=1)
+
+
 def build_parts(
     *,
     engine: Engine,
@@ -150,8 +153,14 @@ def build_parts(
     parts = BotParts(conversation=conversation, runtime=runtime, reminders=scheduler, start_reminders=reminders,
                      dispose_engine=dispose_engine)
 
-    async def refresh_menus(_now: dt.datetime) -> None:
-        """A command menu per chat that follows the unit's role (a new year, a new leader)."""
+    looked: list[dt.datetime] = []  # when the scheduler last looked at the menus
+
+    async def refresh_menus(now: dt.datetime) -> None:
+        """A command menu per chat that follows the unit's role (a new year, a new leader): looked at
+        once an hour (and at each start, `serve`), not at every pass of the scheduler."""
+        if looked and abs(now - looked[0]) < MENUS_LOOKED_AT_EVERY:
+            return
+        looked[:] = [now]
         for telegram in parts.telegram:
             for chat in await units.run(partial(conversation.refresh_menus, channel=telegram.channel.name,
                                                 bot=telegram.channel.bot)):

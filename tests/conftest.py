@@ -17,6 +17,7 @@ the next run starts; no other database is touched.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import os
@@ -30,6 +31,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -374,3 +376,12 @@ def second_engine(request: pytest.FixtureRequest, database_url: str, tmp_path: P
         created.dispose()
         if name is not None:
             database_templates.drop_later(name)
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Callable[[], Any]]:
+    """The tests' event loop is the one `python -m bot run` runs on (bot/running.py): uvloop's where
+    it is installed, else asyncio's own."""
+    from bot.running import event_loop_factory
+
+    factory = event_loop_factory()
+    return {"uvloop" if factory is not None else "asyncio": factory or asyncio.new_event_loop}
