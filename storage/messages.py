@@ -43,7 +43,7 @@ def _insert(session: Session) -> Any:
 REDELIVERED_WITHIN = dt.timedelta(days=2)
 
 
-# An update kept unless its key is (one statement each dialect, built once: built for every
+# An update kept unless its key is taken (one statement each dialect, built once: built for every
 # update it cost more of the process's time than sending it to the database).
 _KEEP = {
     name: dialect_insert(_INBOX)
